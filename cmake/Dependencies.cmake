@@ -1,0 +1,33 @@
+# Finds every third-party dependency. All of them come from Debian packages that
+# tools/install-deps installs; nothing is downloaded or vendored.
+
+find_package(PkgConfig REQUIRED)
+
+# Botan 2 ships only a pkg-config file.
+pkg_check_modules(BOTAN2 REQUIRED IMPORTED_TARGET botan-2)
+
+# Cap'n Proto: needs the C language enabled (it probes for libatomic with C).
+find_package(CapnProto CONFIG REQUIRED)
+
+find_package(SQLite3 REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
+find_package(Threads REQUIRED)
+
+# CAF 0.17.6 on Debian ships neither a CMake config nor a .pc file: build the
+# imported targets by hand.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(caf::core SHARED IMPORTED)
+set_target_properties(caf::core PROPERTIES
+  IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES Threads::Threads)
+add_library(caf::io SHARED IMPORTED)
+set_target_properties(caf::io PROPERTIES
+  IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
+  INTERFACE_LINK_LIBRARIES caf::core)

@@ -1,0 +1,95 @@
+// Ed25519 through Botan's libsodium-compatible interface: it works on raw byte arrays, so
+// signing and verifying allocate no key objects on the hot path.
+#include "crypto/signing.hpp"
+
+#include <botan/mem_ops.h>
+#include <botan/sodium.h>
+#include <botan/system_rng.h>
+
+#include "common/assert.hpp"
+#include "crypto/hash.hpp"
+
+namespace covenant::crypto {
+
+std::string_view domain_tag(sign_domain domain) {
+    switch (domain) {
+        case sign_domain::envelope: return "envelope";
+        case sign_domain::client_request: return "client/request";
+        case sign_domain::client_response: return "client/response";
+        case sign_domain::kayak_proposal: return "kayak/proposal";
+        case sign_domain::kayak_prepare_vote: return "kayak/prepare-vote";
+        case sign_domain::kayak_commit_vote: return "kayak/commit-vote";
+        case sign_domain::kayak_execution: return "kayak/execution";
+        case sign_domain::kayak_suspect: return "kayak/suspect";
+        case sign_domain::kayak_new_view: return "kayak/new-view";
+        case sign_domain::shard_block: return "shard/block";
+        case sign_domain::main_transaction: return "main/transaction";
+        case sign_domain::main_block_proposal: return "main/block-proposal";
+        case sign_domain::main_block_vote: return "main/block-vote";
+    }
+    COVENANT_ASSERT(false, "sign_domain out of range");
+}
+
+secret_seed::~secret_seed() { Botan::secure_scrub_memory(bytes_.data(), bytes_.size()); }
+
+secret_seed secret_seed::random() {
+    std::array<std::uint8_t, 32> raw{};
+    Botan::system_rng().randomize(raw.data(), raw.size());
+    secret_seed seed(raw);
+    Botan::secure_scrub_memory(raw.data(), raw.size());
+    return seed;
+}
+
+key_pair::~key_pair() { Botan::secure_scrub_memory(expanded_.data(), expanded_.size()); }
+
+key_pair key_pair::from_seed(const secret_seed& seed) {
+    key_pair pair;
+    pair.seed_ = seed;
+    Botan::Sodium::crypto_sign_ed25519_seed_keypair(pair.public_key_.data.data(),
+                                                    pair.expanded_.data(), seed.bytes().data());
+    return pair;
+}
+
+bytes domain_separated(sign_domain domain, byte_view payload) {
+    static constexpr std::string_view prefix = "covenant/v1/";
+    const std::string_view tag = domain_tag(domain);
+    bytes message;
+    message.reserve(prefix.size() + tag.size() + 1 + payload.size());
+    message.insert(message.end(), prefix.begin(), prefix.end());
+    message.insert(message.end(), tag.begin(), tag.end());
+    message.push_back(0);  // tags contain no zero byte, so the prefix is unambiguous
+    message.insert(message.end(), payload.begin(), payload.end());
+    return message;
+}
+
+signature key_pair::sign_raw(byte_view message) const {
+    signature sig;
+    unsigned long long length = 0;
+    int rc = Botan::Sodium::crypto_sign_ed25519_detached(sig.data.data(), &length, message.data(),
+                                                         message.size(), expanded_.data());
+    COVENANT_ASSERT(rc == 0 && length == signature::size(), "Ed25519 signing failed");
+    return sig;
+}
+
+signature key_pair::sign(sign_domain domain, byte_view payload) const {
+    return sign_raw(domain_separated(domain, payload));
+}
+
+bool verify_raw(const public_key& key, byte_view message, const signature& sig) {
+    return Botan::Sodium::crypto_sign_ed25519_verify_detached(sig.data.data(), message.data(),
+                                                              message.size(),
+                                                              key.data.data()) == 0;
+}
+
+bool verify(const public_key& key, sign_domain domain, byte_view payload, const signature& sig) {
+    return verify_raw(key, domain_separated(domain, payload), sig);
+}
+
+account_address address_of(const public_key& key) {
+    digest d = hash(key.view());
+    account_address out;
+    out.data = d.data;
+    return out;
+}
+
+}  // namespace covenant::crypto

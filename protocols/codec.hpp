@@ -1,0 +1,62 @@
+// Encoders and validating decoders for every message that crosses a process boundary.
+//
+// encode_*() turns a plain struct into Cap'n Proto bytes. decode_*() takes untrusted
+// bytes and either returns a message that passed every check -- sizes, counts and limits
+// (limits.hpp), enum ranges, fixed field lengths, UTF-8, canonical order of signer lists,
+// internal consistency (roots, counts, slots) and every signature the message carries --
+// or an error value naming what was wrong. Nothing past a decoder needs to distrust the
+// message's own structure; what a decoder cannot know (who the current members are, the
+// chain's state) is for the state machines to check.
+#pragma once
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "protocols/envelope.hpp"
+#include "protocols/errors.hpp"
+#include "protocols/kayak_messages.hpp"
+#include "protocols/main_chain_messages.hpp"
+#include "protocols/shard_chain_messages.hpp"
+#include "protocols/sql_messages.hpp"
+
+namespace covenant::protocols {
+
+bytes encode(const client_request& m);
+bytes encode(const client_response& m);
+bytes encode(const prepare_message& m);
+bytes encode(const vote& m);
+bytes encode(const commit_message& m);
+bytes encode(const certificate& m);  // a commit certificate sent on its own
+bytes encode(const execution_message& m);
+bytes encode(const suspect_message& m);
+bytes encode(const new_view_message& m);
+bytes encode(const fetch_batches& m);
+bytes encode(const fetch_reply& m);
+bytes encode(const shard_block& m);
+bytes encode(const transaction& m);
+bytes encode(const main_block& m);
+bytes encode(const envelope& m);
+
+result<client_request> decode_client_request(byte_view wire);
+result<client_response> decode_client_response(byte_view wire);
+result<prepare_message> decode_prepare(byte_view wire);
+result<vote> decode_vote(byte_view wire);
+result<commit_message> decode_commit(byte_view wire);
+result<certificate> decode_commit_certificate(byte_view wire);
+result<execution_message> decode_execution(byte_view wire);
+result<suspect_message> decode_suspect(byte_view wire);
+result<new_view_message> decode_new_view(byte_view wire);
+result<fetch_batches> decode_fetch_batches(byte_view wire);
+result<fetch_reply> decode_fetch_reply(byte_view wire);
+result<shard_block> decode_shard_block(byte_view wire);
+result<transaction> decode_transaction(byte_view wire);
+result<main_block> decode_main_block(byte_view wire);
+
+/// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits)
+/// and signature. The payload is left for the decoder of its kind.
+result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty);
+
+/// Wraps a message in a signed envelope (the sender's node id proof is its nonce).
+envelope seal_envelope(const crypto::key_pair& sender, std::uint64_t sender_nonce,
+                       message_kind kind, bytes payload);
+
+}  // namespace covenant::protocols

@@ -1,0 +1,405 @@
+// Codec of the chains' messages: shard-chain blocks, main-chain transactions and blocks.
+#include "crypto/node_id.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/merkle.hpp"
+#include "protocols/wire_codec.hpp"
+#include "schema/main_chain.capnp.h"
+#include "schema/shard_chain.capnp.h"
+
+namespace covenant::protocols {
+namespace codec {
+namespace {
+
+// ---- shard chain ------------------------------------------------------------------
+
+void write_shard_block(wire::ShardBlock::Builder out, const shard_block& b) {
+    auto h = out.initHeader();
+    h.setDatabase(as_data(b.header.database));
+    h.setHeight(b.header.height.value);
+    h.setParent(as_data(b.header.parent));
+    h.setTimestampMs(b.header.timestamp_ms);
+    h.setFirstSeq(b.header.first_seq.value);
+    h.setEntryCount(b.header.entry_count);
+    h.setEntriesRoot(as_data(b.header.entries_root));
+    h.setStateDigest(as_data(b.header.state_digest));
+    auto entries = out.initEntries(static_cast<unsigned>(b.entries.size()));
+    for (unsigned i = 0; i < b.entries.size(); ++i) {
+        const auto& e = b.entries[i];
+        entries[i].setView(e.view.value);
+        entries[i].setSeq(e.seq.value);
+        entries[i].setBatchHash(as_data(e.batch_hash));
+        entries[i].setResultsRoot(as_data(e.results_root));
+        entries[i].setStateDigest(as_data(e.state_digest));
+        write_certificate(entries[i].initCommitCertificate(), e.commit_certificate);
+    }
+    write_signer_list(out.initSignatures(static_cast<unsigned>(b.signatures.size())), b.signatures);
+}
+
+shard_block read_shard_block(wire::ShardBlock::Reader in) {
+    shard_block b;
+    auto h = in.getHeader();
+    b.header.database = read_fixed<database_id>(h.getDatabase(), "shardBlock.database");
+    b.header.height = block_height(h.getHeight());
+    require(b.header.height.value >= 1, protocol_errc::invalid_value, "shardBlock.height must be >= 1");
+    b.header.parent = read_fixed<digest>(h.getParent(), "shardBlock.parent");
+    b.header.timestamp_ms = h.getTimestampMs();
+    require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "shardBlock.timestampMs negative");
+    b.header.first_seq = sequence_number(h.getFirstSeq());
+    b.header.entry_count = h.getEntryCount();
+    b.header.entries_root = read_fixed<digest>(h.getEntriesRoot(), "shardBlock.entriesRoot");
+    b.header.state_digest = read_fixed<digest>(h.getStateDigest(), "shardBlock.stateDigest");
+
+    auto entries = in.getEntries();
+    check_count(entries, 1, limits::shard_entries_per_block_max, "shardBlock.entries");
+    require(entries.size() == b.header.entry_count, protocol_errc::inconsistent,
+            "shardBlock: entry count differs from header");
+    std::vector<digest> hashes;
+    hashes.reserve(entries.size());
+    sequence_number expected = b.header.first_seq;
+    for (auto e : entries) {
+        shard_entry entry;
+        entry.view = view_number(e.getView());
+        entry.seq = sequence_number(e.getSeq());
+        require(entry.seq == expected && entry.seq.value >= 1, protocol_errc::inconsistent,
+                "shardBlock: entries are not consecutive from firstSeq");
+        expected = expected.next();
+        entry.batch_hash = read_fixed<digest>(e.getBatchHash(), "shardEntry.batchHash");
+        entry.results_root = read_fixed<digest>(e.getResultsRoot(), "shardEntry.resultsRoot");
+        entry.state_digest = read_fixed<digest>(e.getStateDigest(), "shardEntry.stateDigest");
+        entry.commit_certificate = read_certificate(e.getCommitCertificate(), vote_phase::commit,
+                                                    "shardEntry.commitCertificate");
+        const auto& cert = entry.commit_certificate;
+        require(cert.database == b.header.database && cert.view == entry.view &&
+                    cert.seq == entry.seq && cert.batch_hash == entry.batch_hash,
+                protocol_errc::inconsistent, "shardEntry: certificate is for another batch");
+        hashes.push_back(entry.hash());
+        b.entries.push_back(std::move(entry));
+    }
+    require(merkle_root(hashes) == b.header.entries_root, protocol_errc::inconsistent,
+            "shardBlock: entries root differs from header");
+    require(b.entries.back().state_digest == b.header.state_digest, protocol_errc::inconsistent,
+            "shardBlock: state digest differs from the last entry's");
+    const digest block_hash = b.header.hash();
+    b.signatures = read_signer_list(in.getSignatures(), 1, "shardBlock.signatures",
+                                    crypto::sign_domain::shard_block, block_hash.view());
+    return b;
+}
+
+// ---- main chain transactions ------------------------------------------------------
+
+template <class Group>
+void write_conflict(Group group, const vote& a, const vote& b) {
+    write_vote(group.initFirst(), a);
+    write_vote(group.initSecond(), b);
+}
+
+void write_transaction(wire::Transaction::Builder out, const transaction& t) {
+    out.setSender(as_data(t.sender));
+    out.setNonce(t.nonce.value);
+    out.setFee(t.fee);
+    std::visit(
+        [&](const auto& body) {
+            using T = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<T, tx::transfer>) {
+                auto g = out.initTransfer();
+                g.setTo(as_data(body.to));
+                g.setAmount(body.amount);
+            } else if constexpr (std::is_same_v<T, tx::stake>) {
+                out.initStake().setAmount(body.amount);
+            } else if constexpr (std::is_same_v<T, tx::unstake>) {
+                out.initUnstake().setAmount(body.amount);
+            } else if constexpr (std::is_same_v<T, tx::vote_producers>) {
+                auto list = out.initVoteProducers().initCandidates(
+                    static_cast<unsigned>(body.candidates.size()));
+                for (unsigned i = 0; i < body.candidates.size(); ++i)
+                    list.set(i, as_data(body.candidates[i]));
+            } else if constexpr (std::is_same_v<T, tx::register_miner>) {
+                auto g = out.initRegisterMiner();
+                g.setPowNonce(body.pow_nonce);
+                g.setDeposit(body.deposit);
+                g.setCapacity(body.capacity);
+                g.setPricePerStatement(body.price_per_statement);
+                g.setEndpoint(as_text(body.endpoint));
+            } else if constexpr (std::is_same_v<T, tx::miner_exit>) {
+                out.setMinerExit();
+            } else if constexpr (std::is_same_v<T, tx::create_database>) {
+                auto g = out.initCreateDatabase();
+                g.setMinerCount(body.miner_count);
+                g.setMode(static_cast<wire::ConsistencyMode>(body.mode));
+                g.setAdvancePayment(body.advance_payment);
+            } else if constexpr (std::is_same_v<T, tx::drop_database>) {
+                out.initDropDatabase().setDatabase(as_data(body.database));
+            } else if constexpr (std::is_same_v<T, tx::grant_role>) {
+                auto g = out.initGrantRole();
+                g.setDatabase(as_data(body.database));
+                g.setUser(as_data(body.user));
+                g.setRole(static_cast<wire::Role>(body.granted));
+            } else if constexpr (std::is_same_v<T, tx::revoke_role>) {
+                auto g = out.initRevokeRole();
+                g.setDatabase(as_data(body.database));
+                g.setUser(as_data(body.user));
+            } else if constexpr (std::is_same_v<T, tx::suspect_leader>) {
+                write_suspect(out.initSuspectLeader(), body.suspicion);
+            } else if constexpr (std::is_same_v<T, tx::shard_checkpoint>) {
+                auto g = out.initShardCheckpoint();
+                g.setDatabase(as_data(body.database));
+                g.setHeight(body.height.value);
+                g.setHeadHash(as_data(body.head_hash));
+                g.setStateDigest(as_data(body.state_digest));
+                auto lines = g.initBilling(static_cast<unsigned>(body.billing.size()));
+                for (unsigned i = 0; i < body.billing.size(); ++i) {
+                    lines[i].setUser(as_data(body.billing[i].user));
+                    lines[i].setStatements(body.billing[i].statements);
+                    lines[i].setCost(body.billing[i].cost);
+                }
+                write_signer_list(g.initSignatures(static_cast<unsigned>(body.signatures.size())),
+                                  body.signatures);
+            } else {
+                static_assert(std::is_same_v<T, tx::evidence>);
+                auto g = out.initEvidence();
+                if (const auto* v = std::get_if<tx::conflicting_votes>(&body.proof)) {
+                    write_conflict(g.initConflictingVotes(), v->first, v->second);
+                } else if (const auto* p = std::get_if<tx::conflicting_proposals>(&body.proof)) {
+                    auto c = g.initConflictingProposals();
+                    write_proposal(c.initFirst(), p->first);
+                    write_proposal(c.initSecond(), p->second);
+                } else {
+                    const auto& e = std::get<tx::conflicting_executions>(body.proof);
+                    auto c = g.initConflictingExecutions();
+                    write_execution(c.initFirst(), e.first);
+                    write_execution(c.initSecond(), e.second);
+                }
+            }
+        },
+        t.body);
+    out.setSignature(as_data(t.sender_signature));
+}
+
+std::uint64_t positive(std::uint64_t amount, const char* field) {
+    if (amount == 0) reject(protocol_errc::invalid_value, std::string(field) + " must be positive");
+    return amount;
+}
+
+tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
+    tx::evidence out;
+    switch (in.which()) {
+        case wire::Transaction::Evidence::CONFLICTING_VOTES: {
+            auto g = in.getConflictingVotes();
+            tx::conflicting_votes c{read_vote(g.getFirst()), read_vote(g.getSecond())};
+            require(c.first.voter == c.second.voter && c.first.phase == c.second.phase &&
+                        c.first.database == c.second.database && c.first.view == c.second.view &&
+                        c.first.seq == c.second.seq && c.first.batch_hash != c.second.batch_hash,
+                    protocol_errc::inconsistent, "evidence: votes do not conflict");
+            out.proof = c;
+            return out;
+        }
+        case wire::Transaction::Evidence::CONFLICTING_PROPOSALS: {
+            auto g = in.getConflictingProposals();
+            tx::conflicting_proposals c{read_proposal(g.getFirst()), read_proposal(g.getSecond())};
+            require(c.first.leader == c.second.leader && c.first.database == c.second.database &&
+                        c.first.view == c.second.view && c.first.seq == c.second.seq &&
+                        c.first.batch_hash != c.second.batch_hash,
+                    protocol_errc::inconsistent, "evidence: proposals do not conflict");
+            out.proof = c;
+            return out;
+        }
+        case wire::Transaction::Evidence::CONFLICTING_EXECUTIONS: {
+            auto g = in.getConflictingExecutions();
+            tx::conflicting_executions c{read_execution(g.getFirst()),
+                                         read_execution(g.getSecond())};
+            require(c.first.signer == c.second.signer && c.first.database == c.second.database &&
+                        c.first.seq == c.second.seq && c.first.batch_hash == c.second.batch_hash &&
+                        (c.first.results_root != c.second.results_root ||
+                         c.first.state_digest != c.second.state_digest),
+                    protocol_errc::inconsistent, "evidence: executions do not conflict");
+            out.proof = c;
+            return out;
+        }
+    }
+    reject(protocol_errc::unknown_enum, "evidence: unknown kind");
+}
+
+transaction read_transaction(wire::Transaction::Reader in) {
+    transaction t;
+    t.sender = read_fixed<public_key>(in.getSender(), "transaction.sender");
+    t.nonce = account_nonce(in.getNonce());
+    require(t.nonce.value >= 1, protocol_errc::invalid_value, "transaction.nonce must be >= 1");
+    t.fee = in.getFee();
+    using W = wire::Transaction;
+    switch (in.which()) {
+        case W::TRANSFER: {
+            auto g = in.getTransfer();
+            t.body = tx::transfer{read_fixed<account_address>(g.getTo(), "transfer.to"),
+                                  positive(g.getAmount(), "transfer.amount")};
+            break;
+        }
+        case W::STAKE: t.body = tx::stake{positive(in.getStake().getAmount(), "stake.amount")}; break;
+        case W::UNSTAKE:
+            t.body = tx::unstake{positive(in.getUnstake().getAmount(), "unstake.amount")};
+            break;
+        case W::VOTE_PRODUCERS: {
+            auto list = in.getVoteProducers().getCandidates();
+            check_count(list, 1, limits::producer_candidates_max, "voteProducers.candidates");
+            tx::vote_producers body;
+            for (auto c : list) {
+                body.candidates.push_back(read_fixed<account_address>(c, "voteProducers.candidate"));
+                if (body.candidates.size() > 1)
+                    require(body.candidates[body.candidates.size() - 2] < body.candidates.back(),
+                            protocol_errc::not_canonical,
+                            "voteProducers: candidates not strictly ascending");
+            }
+            t.body = std::move(body);
+            break;
+        }
+        case W::REGISTER_MINER: {
+            auto g = in.getRegisterMiner();
+            tx::register_miner body;
+            body.pow_nonce = g.getPowNonce();
+            body.deposit = positive(g.getDeposit(), "registerMiner.deposit");
+            body.capacity = g.getCapacity();
+            require(body.capacity >= 1, protocol_errc::invalid_value,
+                    "registerMiner.capacity must be positive");
+            body.price_per_statement = g.getPricePerStatement();
+            body.endpoint = read_text(g.getEndpoint(), limits::endpoint_bytes_max, "registerMiner.endpoint");
+            require(!body.endpoint.empty(), protocol_errc::invalid_value, "registerMiner.endpoint empty");
+            t.body = std::move(body);
+            break;
+        }
+        case W::MINER_EXIT: t.body = tx::miner_exit{}; break;
+        case W::CREATE_DATABASE: {
+            auto g = in.getCreateDatabase();
+            tx::create_database body;
+            body.miner_count = g.getMinerCount();
+            require(body.miner_count >= 1 && body.miner_count <= limits::database_miners_max,
+                    protocol_errc::invalid_value, "createDatabase.minerCount out of range");
+            body.mode = static_cast<consistency_mode>(check_enum(g.getMode(), 2, "createDatabase.mode"));
+            body.advance_payment = g.getAdvancePayment();
+            t.body = body;
+            break;
+        }
+        case W::DROP_DATABASE:
+            t.body = tx::drop_database{
+                read_fixed<database_id>(in.getDropDatabase().getDatabase(), "dropDatabase.database")};
+            break;
+        case W::GRANT_ROLE: {
+            auto g = in.getGrantRole();
+            t.body = tx::grant_role{read_fixed<database_id>(g.getDatabase(), "grantRole.database"),
+                                    read_fixed<account_address>(g.getUser(), "grantRole.user"),
+                                    static_cast<role>(check_enum(g.getRole(), 3, "grantRole.role"))};
+            break;
+        }
+        case W::REVOKE_ROLE: {
+            auto g = in.getRevokeRole();
+            t.body = tx::revoke_role{read_fixed<database_id>(g.getDatabase(), "revokeRole.database"),
+                                     read_fixed<account_address>(g.getUser(), "revokeRole.user")};
+            break;
+        }
+        case W::SUSPECT_LEADER: t.body = tx::suspect_leader{read_suspect(in.getSuspectLeader())}; break;
+        case W::SHARD_CHECKPOINT: {
+            auto g = in.getShardCheckpoint();
+            tx::shard_checkpoint body;
+            body.database = read_fixed<database_id>(g.getDatabase(), "shardCheckpoint.database");
+            body.height = block_height(g.getHeight());
+            require(body.height.value >= 1, protocol_errc::invalid_value,
+                    "shardCheckpoint.height must be >= 1");
+            body.head_hash = read_fixed<digest>(g.getHeadHash(), "shardCheckpoint.headHash");
+            body.state_digest = read_fixed<digest>(g.getStateDigest(), "shardCheckpoint.stateDigest");
+            auto lines = g.getBilling();
+            check_count(lines, 0, limits::billing_lines_max, "shardCheckpoint.billing");
+            for (auto line : lines)
+                body.billing.push_back({read_fixed<account_address>(line.getUser(), "billing.user"),
+                                        line.getStatements(), line.getCost()});
+            const bytes signed_bytes = body.checkpoint_signing_bytes();
+            body.signatures = read_signer_list(g.getSignatures(), 1, "shardCheckpoint.signatures",
+                                               crypto::sign_domain::shard_block, signed_bytes);
+            t.body = std::move(body);
+            break;
+        }
+        case W::EVIDENCE: t.body = read_evidence(in.getEvidence()); break;
+        default: reject(protocol_errc::unknown_enum, "transaction: unknown kind");
+    }
+    t.sender_signature = read_fixed<signature>(in.getSignature(), "transaction.signature");
+    if (!t.signature_valid()) reject(protocol_errc::bad_signature, "transaction: sender signature");
+    return t;
+}
+
+// ---- main chain blocks ------------------------------------------------------------
+
+void write_main_block(wire::Block::Builder out, const main_block& b) {
+    auto h = out.initHeader();
+    h.setHeight(b.header.height.value);
+    h.setParent(as_data(b.header.parent));
+    h.setEpoch(b.header.epoch.value);
+    h.setRound(b.header.round.value);
+    h.setProposer(as_data(b.header.proposer));
+    h.setTimestampMs(b.header.timestamp_ms);
+    h.setTransactionsRoot(as_data(b.header.transactions_root));
+    h.setTransactionCount(b.header.transaction_count);
+    h.setStateRoot(as_data(b.header.state_root));
+    out.setProposerSignature(as_data(b.proposer_signature));
+    auto list = out.initTransactions(static_cast<unsigned>(b.transactions.size()));
+    for (unsigned i = 0; i < b.transactions.size(); ++i) write_transaction(list[i], b.transactions[i]);
+    write_signer_list(out.initFinality(static_cast<unsigned>(b.finality.size())), b.finality);
+}
+
+main_block read_main_block(wire::Block::Reader in) {
+    main_block b;
+    auto h = in.getHeader();
+    b.header.height = block_height(h.getHeight());
+    b.header.parent = read_fixed<digest>(h.getParent(), "block.parent");
+    b.header.epoch = epoch_number(h.getEpoch());
+    b.header.round = view_number(h.getRound());
+    b.header.proposer = read_fixed<public_key>(h.getProposer(), "block.proposer");
+    b.header.timestamp_ms = h.getTimestampMs();
+    require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "block.timestampMs negative");
+    b.header.transactions_root = read_fixed<digest>(h.getTransactionsRoot(), "block.transactionsRoot");
+    b.header.transaction_count = h.getTransactionCount();
+    b.header.state_root = read_fixed<digest>(h.getStateRoot(), "block.stateRoot");
+    const digest block_hash = b.header.hash();
+    b.proposer_signature = read_fixed<signature>(in.getProposerSignature(), "block.proposerSignature");
+    if (!crypto::verify(b.header.proposer, crypto::sign_domain::main_block_proposal,
+                        block_hash.view(), b.proposer_signature))
+        reject(protocol_errc::bad_signature, "block: proposer signature");
+    auto list = in.getTransactions();
+    check_count(list, 0, limits::transactions_per_block_max, "block.transactions");
+    require(list.size() == b.header.transaction_count, protocol_errc::inconsistent,
+            "block: transaction count differs from header");
+    std::vector<digest> hashes;
+    hashes.reserve(list.size());
+    for (auto t : list) {
+        b.transactions.push_back(read_transaction(t));
+        hashes.push_back(b.transactions.back().hash());
+    }
+    require(merkle_root(hashes) == b.header.transactions_root, protocol_errc::inconsistent,
+            "block: transactions root differs from header");
+    // A block travels before it is final too, so finality votes may be absent.
+    b.finality = read_signer_list(in.getFinality(), 0, "block.finality",
+                                  crypto::sign_domain::main_block_vote, block_hash.view());
+    return b;
+}
+
+}  // namespace
+}  // namespace codec
+
+using namespace codec;
+
+bytes encode(const shard_block& m) {
+    return encode_root<wire::ShardBlock>([&](auto root) { write_shard_block(root, m); });
+}
+result<shard_block> decode_shard_block(byte_view wire) {
+    return decode_root<wire::ShardBlock>(wire, read_shard_block);
+}
+bytes encode(const transaction& m) {
+    return encode_root<wire::Transaction>([&](auto root) { write_transaction(root, m); });
+}
+result<transaction> decode_transaction(byte_view wire) {
+    return decode_root<wire::Transaction>(wire, read_transaction);
+}
+bytes encode(const main_block& m) {
+    return encode_root<wire::Block>([&](auto root) { write_main_block(root, m); });
+}
+result<main_block> decode_main_block(byte_view wire) {
+    return decode_root<wire::Block>(wire, read_main_block);
+}
+
+}  // namespace covenant::protocols

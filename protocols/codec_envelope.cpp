@@ -1,0 +1,51 @@
+// Codec of the envelope.
+#include "crypto/node_id.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/codec_support.hpp"
+#include "schema/envelope.capnp.h"
+
+namespace covenant::protocols {
+
+using namespace codec;
+
+bytes encode(const envelope& m) {
+    return encode_root<wire::Envelope>([&](wire::Envelope::Builder root) {
+        root.setSender(as_data(m.sender));
+        root.setSenderNonce(m.sender_nonce);
+        root.setKind(static_cast<wire::MessageKind>(m.kind));
+        root.setPayload(as_data(m.payload));
+        root.setSignature(as_data(m.sender_signature));
+    });
+}
+
+result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty) {
+    return decode_root<wire::Envelope>(wire, [&](wire::Envelope::Reader in) {
+        envelope m;
+        m.sender = read_fixed<public_key>(in.getSender(), "envelope.sender");
+        m.sender_nonce = in.getSenderNonce();
+        m.kind = static_cast<message_kind>(check_enum(in.getKind(), message_kind_count, "envelope.kind"));
+        m.payload = read_data(in.getPayload(), limits::message_bytes_max, "envelope.payload");
+        require(!m.payload.empty(), protocol_errc::invalid_value, "envelope.payload is empty");
+        m.sender_signature = read_fixed<signature>(in.getSignature(), "envelope.signature");
+        // Proof of work first: it costs one hash, the signature costs far more.
+        if (!crypto::node_id_meets_difficulty(m.sender, m.sender_nonce, node_id_difficulty))
+            reject(protocol_errc::insufficient_work,
+                   "sender's node id has fewer than " + std::to_string(node_id_difficulty) +
+                       " leading zero bits");
+        if (!m.signature_valid()) reject(protocol_errc::bad_signature, "envelope: sender signature");
+        return m;
+    });
+}
+
+envelope seal_envelope(const crypto::key_pair& sender, std::uint64_t sender_nonce,
+                       message_kind kind, bytes payload) {
+    envelope m;
+    m.sender = sender.public_key();
+    m.sender_nonce = sender_nonce;
+    m.kind = kind;
+    m.payload = std::move(payload);
+    m.sign(sender);
+    return m;
+}
+
+}  // namespace covenant::protocols

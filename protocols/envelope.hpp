@@ -1,0 +1,53 @@
+// The envelope: the only thing that travels between nodes (DESIGN.md section 3). It names
+// its sender by public key and proof-of-work nonce, says what kind of payload it carries,
+// and is signed by the sender over all of that.
+#pragma once
+
+#include <cstdint>
+
+#include "common/bytes.hpp"
+#include "common/ids.hpp"
+
+namespace covenant::crypto {
+class key_pair;
+}
+
+namespace covenant::protocols {
+
+enum class message_kind : std::uint16_t {
+    client_request,
+    client_response,
+    kayak_prepare,
+    kayak_vote,
+    kayak_commit,
+    kayak_commit_certificate,
+    kayak_execution,
+    kayak_suspect,
+    kayak_new_view,
+    kayak_fetch,
+    kayak_fetch_reply,
+    shard_block,
+    main_transaction,
+    main_block,
+};
+inline constexpr std::uint16_t message_kind_count = 14;
+
+struct envelope {
+    public_key sender;
+    std::uint64_t sender_nonce = 0;
+    message_kind kind = message_kind::client_request;
+    bytes payload;
+    signature sender_signature;
+
+    /// hash(sender || sender_nonce): the sender's node id.
+    node_id sender_id() const;
+    bytes signing_bytes() const;
+    void sign(const crypto::key_pair& sender_key);
+    bool signature_valid() const;
+    friend bool operator==(const envelope& a, const envelope& b) {
+        return a.sender == b.sender && a.sender_nonce == b.sender_nonce && a.kind == b.kind &&
+               a.payload == b.payload && a.sender_signature == b.sender_signature;
+    }
+};
+
+}  // namespace covenant::protocols

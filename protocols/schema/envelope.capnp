@@ -1,0 +1,30 @@
+# The envelope: the only thing that travels between nodes. The payload is one of the
+# other schemas, named by kind; the signature covers kind, sender, nonce and payload.
+@0xd8117e2c445ae56a;
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("covenant::wire");
+
+enum MessageKind {
+  clientRequest @0;
+  clientResponse @1;
+  kayakPrepare @2;
+  kayakVote @3;
+  kayakCommit @4;
+  kayakCommitCertificate @5;
+  kayakExecution @6;
+  kayakSuspect @7;
+  kayakNewView @8;
+  kayakFetch @9;
+  kayakFetchReply @10;
+  shardBlock @11;
+  mainTransaction @12;
+  mainBlock @13;
+}
+
+struct Envelope {
+  sender @0 :Data;        # public key, 32 bytes
+  senderNonce @1 :UInt64; # node id = hash(sender || senderNonce), must meet the difficulty
+  kind @2 :MessageKind;
+  payload @3 :Data;
+  signature @4 :Data;     # sender over (kind, sender, nonce, payload), domain "envelope"
+}

@@ -1,0 +1,31 @@
+# The shard chain of one database: hash-linked blocks that record committed batches.
+@0xc3c9e669218147a0;
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("covenant::wire");
+using Common = import "common.capnp";
+
+struct ShardEntry {
+  view @0 :UInt64;
+  seq @1 :UInt64;
+  batchHash @2 :Data;
+  resultsRoot @3 :Data;
+  stateDigest @4 :Data;
+  commitCertificate @5 :Common.Certificate;
+}
+
+struct ShardBlockHeader {
+  database @0 :Data;
+  height @1 :UInt64;
+  parent @2 :Data;          # hash of the block at height-1 (zero for height 1)
+  timestampMs @3 :Int64;
+  firstSeq @4 :UInt64;
+  entryCount @5 :UInt32;
+  entriesRoot @6 :Data;     # Merkle root over the entries' hashes
+  stateDigest @7 :Data;     # state after the last entry
+}
+
+struct ShardBlock {
+  header @0 :ShardBlockHeader;
+  entries @1 :List(ShardEntry);
+  signatures @2 :List(Common.SignerSignature);   # members over the header hash
+}

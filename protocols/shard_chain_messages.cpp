@@ -1,0 +1,59 @@
+// Canonical bytes, hashes and signatures of shard-chain blocks.
+#include "protocols/shard_chain_messages.hpp"
+
+#include <algorithm>
+
+#include "common/assert.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/signing.hpp"
+#include "protocols/canonical.hpp"
+#include "protocols/merkle.hpp"
+
+namespace covenant::protocols {
+
+digest shard_entry::hash() const {
+    canonical_writer out;
+    out.count(view).count(seq).fixed(batch_hash).fixed(results_root).fixed(state_digest);
+    write_canonical(out, commit_certificate);
+    return crypto::hash(out.get());
+}
+bool operator==(const shard_entry& a, const shard_entry& b) {
+    return a.view == b.view && a.seq == b.seq && a.batch_hash == b.batch_hash &&
+           a.results_root == b.results_root && a.state_digest == b.state_digest &&
+           a.commit_certificate == b.commit_certificate;
+}
+
+digest shard_block_header::hash() const {
+    canonical_writer out;
+    out.fixed(database).count(height).fixed(parent).i64(timestamp_ms).count(first_seq);
+    out.u32(entry_count).fixed(entries_root).fixed(state_digest);
+    return crypto::hash(out.get());
+}
+bool operator==(const shard_block_header& a, const shard_block_header& b) {
+    return a.database == b.database && a.height == b.height && a.parent == b.parent &&
+           a.timestamp_ms == b.timestamp_ms && a.first_seq == b.first_seq &&
+           a.entry_count == b.entry_count && a.entries_root == b.entries_root &&
+           a.state_digest == b.state_digest;
+}
+
+void shard_block::seal_header() {
+    COVENANT_ASSERT(!entries.empty(), "a shard block records at least one batch");
+    std::vector<digest> hashes;
+    for (const auto& e : entries) hashes.push_back(e.hash());
+    header.first_seq = entries.front().seq;
+    header.entry_count = static_cast<std::uint32_t>(entries.size());
+    header.entries_root = merkle_root(hashes);
+    header.state_digest = entries.back().state_digest;
+}
+
+void shard_block::add_signature(const crypto::key_pair& member_key) {
+    signer_signature entry{member_key.public_key(),
+                           member_key.sign(crypto::sign_domain::shard_block, hash().view())};
+    auto at = std::lower_bound(signatures.begin(), signatures.end(), entry,
+                               [](const auto& a, const auto& b) { return a.signer < b.signer; });
+    COVENANT_ASSERT(at == signatures.end() || at->signer != entry.signer,
+                    "member signed a shard block twice");
+    signatures.insert(at, entry);
+}
+
+}  // namespace covenant::protocols

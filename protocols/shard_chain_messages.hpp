@@ -1,0 +1,54 @@
+// Shard-chain blocks: each records a run of committed batches of one database, is
+// hash-linked to its parent and signed by a quorum of the database's members. Wire form
+// in protocols/schema/shard_chain.capnp.
+#pragma once
+
+#include <vector>
+
+#include "protocols/sql_messages.hpp"
+
+namespace covenant::protocols {
+
+struct shard_entry {
+    view_number view;
+    sequence_number seq;
+    digest batch_hash;
+    digest results_root;
+    digest state_digest;
+    certificate commit_certificate;
+
+    digest hash() const;
+    friend bool operator==(const shard_entry& a, const shard_entry& b);
+};
+
+struct shard_block_header {
+    database_id database;
+    block_height height;
+    digest parent;
+    std::int64_t timestamp_ms = 0;
+    sequence_number first_seq;
+    std::uint32_t entry_count = 0;
+    digest entries_root;
+    digest state_digest;
+
+    /// The block hash: hash of the canonical header. Members sign it.
+    digest hash() const;
+    friend bool operator==(const shard_block_header& a, const shard_block_header& b);
+};
+
+struct shard_block {
+    shard_block_header header;
+    std::vector<shard_entry> entries;
+    std::vector<signer_signature> signatures;  // sorted by signer, over header.hash()
+
+    /// Sets first_seq, entry_count, entries_root and state_digest from the entries.
+    void seal_header();
+    /// Adds (in signer order) a member's signature over the header hash.
+    void add_signature(const crypto::key_pair& member_key);
+    digest hash() const { return header.hash(); }
+    friend bool operator==(const shard_block& a, const shard_block& b) {
+        return a.header == b.header && a.entries == b.entries && a.signatures == b.signatures;
+    }
+};
+
+}  // namespace covenant::protocols

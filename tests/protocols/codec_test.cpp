@@ -1,0 +1,395 @@
+// Codec tests: every message survives encode -> decode unchanged (and re-encodes to the
+// same bytes), and each check a decoder makes rejects the message it is meant to reject,
+// with the right error.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "codec_support_for_tests.hpp"
+#include "crypto/node_id.hpp"
+#include "protocols/limits.hpp"
+#include "sample_messages.hpp"
+
+using namespace covenant;
+using namespace covenant::protocols;
+using covenant::test::expect_error;
+
+namespace {
+template <class T, class Decode>
+void check_round_trip(const T& original, Decode decode) {
+    const bytes wire = encode(original);
+    auto decoded = decode(wire);
+    BOOST_REQUIRE_MESSAGE(decoded.ok(), (decoded.ok() ? "" : decoded.failure().message()));
+    BOOST_TEST((*decoded == original));
+    BOOST_TEST((encode(*decoded) == wire));
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(round_trips)
+
+BOOST_AUTO_TEST_CASE(client_messages) {
+    check_round_trip(test::sample_request(), decode_client_request);
+    check_round_trip(test::sample_response_with_receipt(), decode_client_response);
+    check_round_trip(test::sample_rejection(), decode_client_response);
+}
+
+BOOST_AUTO_TEST_CASE(kayak_messages) {
+    check_round_trip(test::sample_prepare(), decode_prepare);
+    check_round_trip(test::sample_vote(vote_phase::prepare), decode_vote);
+    check_round_trip(test::sample_vote(vote_phase::commit), decode_vote);
+    check_round_trip(test::sample_commit(), decode_commit);
+    check_round_trip(test::sample_certificate(test::sample_batch(2, 1), vote_phase::commit, 4),
+                     decode_commit_certificate);
+    check_round_trip(test::sample_execution(), decode_execution);
+    check_round_trip(test::sample_suspect(), decode_suspect);
+    check_round_trip(test::sample_new_view(), decode_new_view);
+    auto without_prepared = test::sample_new_view();
+    without_prepared.prepared.reset();
+    without_prepared.sign(test::test_key(1));
+    check_round_trip(without_prepared, decode_new_view);
+    check_round_trip(test::sample_fetch(), decode_fetch_batches);
+    check_round_trip(test::sample_fetch_reply(), decode_fetch_reply);
+}
+
+BOOST_AUTO_TEST_CASE(chain_messages) {
+    check_round_trip(test::sample_shard_block(), decode_shard_block);
+    const auto transactions = test::sample_transactions();
+    BOOST_TEST(transactions.size() == 15u);  // every kind, evidence in its three forms
+    for (const auto& t : transactions) check_round_trip(t, decode_transaction);
+    check_round_trip(test::sample_main_block(), decode_main_block);
+}
+
+BOOST_AUTO_TEST_CASE(envelopes) {
+    const auto e = test::sample_envelope(8);
+    const bytes wire = encode(e);
+    auto decoded = decode_envelope(wire, 8);
+    BOOST_REQUIRE(decoded.ok());
+    BOOST_TEST((*decoded == e));
+    BOOST_TEST(crypto::leading_zero_bits(decoded->sender_id()) >= 8u);
+    auto inner = decode_vote(decoded->payload);
+    BOOST_REQUIRE(inner.ok());
+    BOOST_TEST((*inner == test::sample_vote()));
+}
+
+BOOST_AUTO_TEST_CASE(values_travel_exactly) {
+    auto r = test::sample_request();
+    r.statements[0].parameters = {
+        {"", sql_value::real(std::numeric_limits<double>::infinity())},
+        {"", sql_value::real(-std::numeric_limits<double>::denorm_min())},
+        {"", sql_value::real(-0.0)},
+        {"", sql_value::integer(std::numeric_limits<std::int64_t>::max())},
+        {"", sql_value::text("")},
+        {"", sql_value::blob({})},
+        {"", sql_value::text(std::string("\0\0", 2))}};
+    r.sign(test::test_key(100));
+    auto decoded = decode_client_request(encode(r));
+    BOOST_REQUIRE(decoded.ok());
+    const auto& p = decoded->statements[0].parameters;
+    BOOST_TEST(std::isinf(std::get<double>(p[0].value.value)));
+    BOOST_TEST(std::get<double>(p[1].value.value) == -std::numeric_limits<double>::denorm_min());
+    BOOST_TEST(std::signbit(std::get<double>(p[2].value.value)));
+    BOOST_TEST(std::get<std::int64_t>(p[3].value.value) == std::numeric_limits<std::int64_t>::max());
+    BOOST_TEST(std::get<std::string>(p[4].value.value).empty());
+    BOOST_TEST(std::get<bytes>(p[5].value.value).empty());
+    BOOST_TEST(std::get<std::string>(p[6].value.value).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(misaligned_input_is_accepted) {
+    const bytes wire = encode(test::sample_request());
+    bytes shifted(wire.size() + 1);
+    std::memcpy(shifted.data() + 1, wire.data(), wire.size());
+    auto decoded = decode_client_request(byte_view(shifted.data() + 1, wire.size()));
+    BOOST_TEST(decoded.ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(rejections)
+
+BOOST_AUTO_TEST_CASE(framing) {
+    expect_error(decode_vote(bytes{}), protocol_errc::malformed);
+    expect_error(decode_vote(bytes(13, 0)), protocol_errc::malformed);
+    expect_error(decode_vote(bytes(limits::message_bytes_max + 8, 0)), protocol_errc::too_large);
+    bytes trailing = encode(test::sample_vote());
+    trailing.insert(trailing.end(), 8, 0);
+    expect_error(decode_vote(trailing), protocol_errc::malformed);
+    // A message of another schema is not silently read as this one.
+    BOOST_TEST(!decode_vote(encode(test::sample_suspect())).ok());
+}
+
+BOOST_AUTO_TEST_CASE(requests) {
+    auto forged = test::sample_request();
+    forged.statements[0].sql = "DROP TABLE t";  // signed text altered
+    expect_error(decode_client_request(encode(forged)), protocol_errc::bad_signature);
+
+    auto wrong_client = test::sample_request();
+    wrong_client.client = test::test_key(101).public_key();
+    expect_error(decode_client_request(encode(wrong_client)), protocol_errc::bad_signature);
+
+    auto none = test::sample_request();
+    none.statements.clear();
+    expect_error(decode_client_request(encode(none)), protocol_errc::invalid_value);
+
+    auto many = test::sample_request();
+    many.statements.assign(limits::statements_per_request_max + 1, many.statements[0]);
+    expect_error(decode_client_request(encode(many)), protocol_errc::limit_exceeded);
+
+    auto nan = test::sample_request();
+    nan.statements[0].parameters[0].value = sql_value::real(std::nan(""));
+    nan.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(nan)), protocol_errc::invalid_value);
+
+    auto bad_utf8 = test::sample_request();
+    bad_utf8.statements[0].sql = "SELECT '\xc0\xaf'";  // overlong '/'
+    bad_utf8.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(bad_utf8)), protocol_errc::invalid_value);
+
+    auto nul_in_sql = test::sample_request();
+    nul_in_sql.statements[0].sql = std::string("SELECT 1;\0DROP TABLE t", 22);
+    nul_in_sql.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(nul_in_sql)), protocol_errc::invalid_value);
+
+    auto bad_name = test::sample_request();
+    bad_name.statements[1].parameters[0].name = "a";
+    bad_name.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(bad_name)), protocol_errc::invalid_value);
+
+    auto negative_time = test::sample_request();
+    negative_time.timestamp_ms = -1;
+    negative_time.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(negative_time)), protocol_errc::invalid_value);
+
+    auto unknown_kind = test::sample_request();
+    unknown_kind.kind = static_cast<query_kind>(5);
+    unknown_kind.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(unknown_kind)), protocol_errc::unknown_enum);
+}
+
+BOOST_AUTO_TEST_CASE(fixed_sizes) {
+    const bytes short_key = test::encode_request_with_short_database();
+    expect_error(decode_client_request(short_key), protocol_errc::wrong_size);
+}
+
+BOOST_AUTO_TEST_CASE(certificates) {
+    const batch b = test::sample_batch(3, 1);
+    auto unsorted = test::sample_certificate(b, vote_phase::commit, 3);
+    std::swap(unsorted.votes[0], unsorted.votes[2]);
+    expect_error(decode_commit_certificate(encode(unsorted)), protocol_errc::not_canonical);
+
+    auto duplicate = test::sample_certificate(b, vote_phase::commit, 3);
+    duplicate.votes[1] = duplicate.votes[0];
+    expect_error(decode_commit_certificate(encode(duplicate)), protocol_errc::not_canonical);
+
+    auto empty = test::sample_certificate(b, vote_phase::commit, 3);
+    empty.votes.clear();
+    expect_error(decode_commit_certificate(encode(empty)), protocol_errc::invalid_value);
+
+    // Prepare votes do not make a commit certificate, even relabelled.
+    auto relabelled = test::sample_certificate(b, vote_phase::prepare, 3);
+    relabelled.phase = vote_phase::commit;
+    expect_error(decode_commit_certificate(encode(relabelled)), protocol_errc::bad_signature);
+
+    auto other_batch = test::sample_certificate(b, vote_phase::commit, 3);
+    other_batch.batch_hash.data[0] ^= 1;
+    expect_error(decode_commit_certificate(encode(other_batch)), protocol_errc::bad_signature);
+
+    // A commit message must carry a prepare certificate.
+    expect_error(decode_commit(encode(commit_message{test::sample_certificate(b, vote_phase::commit)})),
+                 protocol_errc::inconsistent);
+}
+
+BOOST_AUTO_TEST_CASE(batches_and_prepares) {
+    auto altered_root = test::sample_prepare();
+    altered_root.batch.requests.pop_back();  // header still counts two
+    expect_error(decode_prepare(encode(altered_root)), protocol_errc::inconsistent);
+
+    auto swapped = test::sample_prepare();
+    std::swap(swapped.batch.requests[0], swapped.batch.requests[1]);  // root no longer matches
+    expect_error(decode_prepare(encode(swapped)), protocol_errc::inconsistent);
+
+    auto foreign = test::sample_prepare();
+    foreign.batch.requests[0].database.data[0] ^= 1;
+    foreign.batch.requests[0].sign(test::test_key(100));
+    foreign.batch.seal_header();
+    foreign.proposed.batch_hash = foreign.batch.hash();
+    foreign.proposed.sign(test::sorted_members(4)[2]);
+    expect_error(decode_prepare(encode(foreign)), protocol_errc::inconsistent);
+
+    auto other_batch = test::sample_prepare();
+    other_batch.proposed.seq = other_batch.proposed.seq.next();
+    other_batch.proposed.sign(test::sorted_members(4)[2]);
+    expect_error(decode_prepare(encode(other_batch)), protocol_errc::inconsistent);
+
+    auto late_commit = test::sample_prepare();
+    late_commit.last_commit = test::sample_certificate(test::sample_batch(9, 1), vote_phase::commit);
+    expect_error(decode_prepare(encode(late_commit)), protocol_errc::inconsistent);
+
+    auto forged_leader = test::sample_prepare();
+    forged_leader.proposed.leader = test::test_key(77).public_key();
+    expect_error(decode_prepare(encode(forged_leader)), protocol_errc::bad_signature);
+}
+
+BOOST_AUTO_TEST_CASE(responses) {
+    auto wrong_outcome = test::sample_response_with_receipt();
+    auto& outcome = std::get<request_outcome>(wrong_outcome.body);
+    std::get<std::vector<statement_result>>(outcome.body)[0].last_insert_id = 43;  // invented
+    wrong_outcome.sign(test::sorted_members(4)[0]);
+    expect_error(decode_client_response(encode(wrong_outcome)), protocol_errc::inconsistent);
+
+    auto wrong_index = test::sample_response_with_receipt();
+    wrong_index.receipt->leaf_index = 0;
+    wrong_index.sign(test::sorted_members(4)[0]);
+    expect_error(decode_client_response(encode(wrong_index)), protocol_errc::inconsistent);
+
+    auto forged_execution = test::sample_response_with_receipt();
+    forged_execution.receipt->executions[0].sig.data[5] ^= 1;
+    forged_execution.sign(test::sorted_members(4)[0]);
+    expect_error(decode_client_response(encode(forged_execution)), protocol_errc::bad_signature);
+
+    auto other_certificate = test::sample_response_with_receipt();
+    other_certificate.receipt->commit_certificate =
+        test::sample_certificate(test::sample_batch(6, 1), vote_phase::commit);
+    other_certificate.sign(test::sorted_members(4)[0]);
+    expect_error(decode_client_response(encode(other_certificate)), protocol_errc::inconsistent);
+
+    auto rejected_with_receipt = test::sample_rejection();
+    rejected_with_receipt.receipt = test::sample_response_with_receipt().receipt;
+    rejected_with_receipt.sign(test::sorted_members(4)[1]);
+    expect_error(decode_client_response(encode(rejected_with_receipt)), protocol_errc::inconsistent);
+
+    auto unsigned_change = test::sample_rejection();
+    std::get<rejection>(unsigned_change.body).reason = rejection_reason::overloaded;
+    expect_error(decode_client_response(encode(unsigned_change)), protocol_errc::bad_signature);
+
+    auto unknown_reason = test::sample_rejection();
+    std::get<rejection>(unknown_reason.body).reason = static_cast<rejection_reason>(200);
+    unknown_reason.sign(test::sorted_members(4)[1]);
+    expect_error(decode_client_response(encode(unknown_reason)), protocol_errc::unknown_enum);
+}
+
+BOOST_AUTO_TEST_CASE(view_changes_and_catch_up) {
+    auto later_view = test::sample_new_view();
+    later_view.new_view = view_number(2);  // the prepared batch is from view 2
+    later_view.sign(test::test_key(1));
+    expect_error(decode_new_view(encode(later_view)), protocol_errc::inconsistent);
+
+    auto zero_count = test::sample_fetch();
+    zero_count.count = 0;
+    expect_error(decode_fetch_batches(encode(zero_count)), protocol_errc::invalid_value);
+    auto too_many = test::sample_fetch();
+    too_many.count = limits::fetch_batches_max + 1;
+    expect_error(decode_fetch_batches(encode(too_many)), protocol_errc::invalid_value);
+
+    auto gap = test::sample_fetch_reply();
+    gap.batches.erase(gap.batches.begin());
+    gap.batches.push_back(test::sample_fetch_reply().batches[1]);  // seq 21 twice
+    expect_error(decode_fetch_reply(encode(gap)), protocol_errc::inconsistent);
+}
+
+BOOST_AUTO_TEST_CASE(shard_blocks) {
+    auto gap = test::sample_shard_block();
+    gap.entries.erase(gap.entries.begin() + 1);
+    gap.seal_header();
+    gap.signatures.clear();
+    for (const auto& key : test::sorted_members(3)) gap.add_signature(key);
+    expect_error(decode_shard_block(encode(gap)), protocol_errc::inconsistent);
+
+    auto altered_digest = test::sample_shard_block();
+    altered_digest.header.state_digest.data[0] ^= 1;
+    expect_error(decode_shard_block(encode(altered_digest)), protocol_errc::inconsistent);
+
+    auto altered_entry = test::sample_shard_block();
+    altered_entry.entries[0].results_root.data[0] ^= 1;  // no longer matches the entries root
+    expect_error(decode_shard_block(encode(altered_entry)), protocol_errc::inconsistent);
+
+    auto relinked = test::sample_shard_block();
+    relinked.header.parent.data[0] ^= 1;  // signatures were over the old header
+    expect_error(decode_shard_block(encode(relinked)), protocol_errc::bad_signature);
+
+    auto unsigned_block = test::sample_shard_block();
+    unsigned_block.signatures.clear();
+    expect_error(decode_shard_block(encode(unsigned_block)), protocol_errc::invalid_value);
+}
+
+BOOST_AUTO_TEST_CASE(transactions) {
+    const auto sender = test::test_key(50);
+    auto resign = [&](transaction t) {
+        t.sign(sender);
+        return t;
+    };
+    auto all = test::sample_transactions();
+
+    auto zero = all[0];
+    std::get<tx::transfer>(zero.body).amount = 0;
+    expect_error(decode_transaction(encode(resign(zero))), protocol_errc::invalid_value);
+
+    auto replay_nonce_zero = all[0];
+    replay_nonce_zero.nonce = account_nonce(0);
+    expect_error(decode_transaction(encode(resign(replay_nonce_zero))), protocol_errc::invalid_value);
+
+    auto unsorted = all[3];
+    auto& candidates = std::get<tx::vote_producers>(unsorted.body).candidates;
+    std::swap(candidates[0], candidates[1]);
+    expect_error(decode_transaction(encode(resign(unsorted))), protocol_errc::not_canonical);
+
+    auto no_miners = all[6];
+    std::get<tx::create_database>(no_miners.body).miner_count = 0;
+    expect_error(decode_transaction(encode(resign(no_miners))), protocol_errc::invalid_value);
+
+    auto unknown_role = all[8];
+    std::get<tx::grant_role>(unknown_role.body).granted = static_cast<role>(9);
+    expect_error(decode_transaction(encode(resign(unknown_role))), protocol_errc::unknown_enum);
+
+    auto not_conflicting = all[12];
+    auto& votes = std::get<tx::conflicting_votes>(std::get<tx::evidence>(not_conflicting.body).proof);
+    votes.second = votes.first;
+    expect_error(decode_transaction(encode(resign(not_conflicting))), protocol_errc::inconsistent);
+
+    auto altered_billing = all[11];
+    std::get<tx::shard_checkpoint>(altered_billing.body).billing[0].cost = 1;
+    expect_error(decode_transaction(encode(resign(altered_billing))), protocol_errc::bad_signature);
+
+    auto forged = all[1];
+    std::get<tx::stake>(forged.body).amount = 1'000'000;  // not re-signed
+    expect_error(decode_transaction(encode(forged)), protocol_errc::bad_signature);
+}
+
+BOOST_AUTO_TEST_CASE(main_blocks) {
+    auto dropped = test::sample_main_block();
+    dropped.transactions.pop_back();
+    expect_error(decode_main_block(encode(dropped)), protocol_errc::inconsistent);
+
+    auto other_proposer = test::sample_main_block();
+    other_proposer.header.proposer = test::test_key(77).public_key();
+    expect_error(decode_main_block(encode(other_proposer)), protocol_errc::bad_signature);
+
+    auto unsigned_finality = test::sample_main_block();
+    unsigned_finality.finality.clear();  // allowed: a proposal before its votes
+    BOOST_TEST(decode_main_block(encode(unsigned_finality)).ok());
+}
+
+BOOST_AUTO_TEST_CASE(envelopes) {
+    const auto e = test::sample_envelope(4);
+    // Unless the sender mined at least the network's difficulty, the envelope is refused.
+    if (crypto::leading_zero_bits(e.sender_id()) < 20)
+        expect_error(decode_envelope(encode(e), 20), protocol_errc::insufficient_work);
+
+    auto altered = e;
+    altered.payload.back() ^= 1;
+    expect_error(decode_envelope(encode(altered), 4), protocol_errc::bad_signature);
+
+    auto relabelled = e;
+    relabelled.kind = message_kind::kayak_execution;  // the kind is signed too
+    expect_error(decode_envelope(encode(relabelled), 4), protocol_errc::bad_signature);
+
+    auto unknown = e;
+    unknown.kind = static_cast<message_kind>(message_kind_count);
+    expect_error(decode_envelope(encode(unknown), 4), protocol_errc::unknown_enum);
+
+    auto empty = e;
+    empty.payload.clear();
+    expect_error(decode_envelope(encode(empty), 4), protocol_errc::invalid_value);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

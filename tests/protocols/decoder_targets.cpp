@@ -1,0 +1,111 @@
+// The table of decoders and samples used by the fuzzers (see decoder_targets.hpp).
+#include "decoder_targets.hpp"
+
+#include "sample_messages.hpp"
+
+namespace covenant::test {
+
+using namespace protocols;
+
+namespace {
+
+// ---- splitting a message into skeleton and parts ----------------------------------
+bytes part_of(const signer_signature& s) {
+    bytes out(s.signer.begin(), s.signer.end());
+    out.insert(out.end(), s.sig.begin(), s.sig.end());
+    return out;
+}
+void take(std::vector<signer_signature>& list, std::set<bytes>& parts) {
+    for (const auto& s : list) parts.insert(part_of(s));
+    list.clear();
+}
+void split(certificate& c, std::set<bytes>& parts) { take(c.votes, parts); }
+void split(prepare_message& m, std::set<bytes>& parts) {
+    if (m.last_commit) split(*m.last_commit, parts);
+}
+void split(commit_message& m, std::set<bytes>& parts) { split(m.prepare_certificate, parts); }
+void split(fetch_reply& m, std::set<bytes>& parts) {
+    for (auto& b : m.batches) {
+        split(b.commit_certificate, parts);
+        parts.insert(encode(prepare_message{proposal{}, b.batch, std::nullopt}));
+    }
+    m.batches.clear();
+    // The reply itself is unsigned (its envelope is signed): its database is bound only
+    // through its batches, and an empty reply claims nothing.
+    m.database = database_id{};
+}
+void split(shard_block& m, std::set<bytes>& parts) {
+    for (auto& e : m.entries) split(e.commit_certificate, parts);
+    take(m.signatures, parts);
+}
+void split(transaction& m, std::set<bytes>& parts) {
+    if (auto* checkpoint = std::get_if<tx::shard_checkpoint>(&m.body))
+        take(checkpoint->signatures, parts);
+}
+void split(main_block& m, std::set<bytes>& parts) {
+    for (auto& t : m.transactions) split(t, parts);
+    take(m.finality, parts);
+}
+template <class T>
+void split(T&, std::set<bytes>&) {}  // covered whole by its signature
+
+template <class Decode>
+auto target_decoder(Decode decode) {
+    return [decode](byte_view wire) -> std::optional<std::pair<bytes, message_form>> {
+        auto decoded = decode(wire);
+        if (!decoded.ok()) return std::nullopt;
+        bytes reencoded = encode(*decoded);
+        message_form form;
+        split(*decoded, form.parts);
+        form.skeleton = encode(*decoded);
+        return std::make_pair(std::move(reencoded), std::move(form));
+    };
+}
+
+template <class... T>
+std::vector<bytes> encoded(const T&... messages) {
+    return {encode(messages)...};
+}
+
+}  // namespace
+
+std::vector<decoder_target> all_decoder_targets() {
+    std::vector<decoder_target> targets;
+    targets.push_back({"request", encoded(sample_request(), sample_request(9)), true,
+                       target_decoder(decode_client_request)});
+    targets.push_back({"response", encoded(sample_response_with_receipt(), sample_rejection()),
+                       true, target_decoder(decode_client_response)});
+    targets.push_back({"prepare", encoded(sample_prepare()), true, target_decoder(decode_prepare)});
+    targets.push_back({"vote",
+                       encoded(sample_vote(vote_phase::prepare), sample_vote(vote_phase::commit)),
+                       true, target_decoder(decode_vote)});
+    targets.push_back({"commit", encoded(sample_commit()), true, target_decoder(decode_commit)});
+    targets.push_back({"commit-certificate",
+                       encoded(sample_certificate(sample_batch(2, 1), vote_phase::commit, 4)), true,
+                       target_decoder(decode_commit_certificate)});
+    targets.push_back({"execution", encoded(sample_execution()), true,
+                       target_decoder(decode_execution)});
+    targets.push_back({"suspect", encoded(sample_suspect()), true, target_decoder(decode_suspect)});
+    targets.push_back({"new-view", encoded(sample_new_view()), true,
+                       target_decoder(decode_new_view)});
+    // A fetch request is unsigned on its own (its envelope is signed): a mutation may be
+    // another valid request.
+    targets.push_back({"fetch", encoded(sample_fetch()), false,
+                       target_decoder(decode_fetch_batches)});
+    targets.push_back({"fetch-reply", encoded(sample_fetch_reply()), true,
+                       target_decoder(decode_fetch_reply)});
+    targets.push_back({"shard-block", encoded(sample_shard_block()), true,
+                       target_decoder(decode_shard_block)});
+    std::vector<bytes> transactions;
+    for (const auto& t : sample_transactions()) transactions.push_back(encode(t));
+    targets.push_back({"transaction", transactions, true, target_decoder(decode_transaction)});
+    targets.push_back({"main-block", encoded(sample_main_block()), true,
+                       target_decoder(decode_main_block)});
+    targets.push_back({"envelope", encoded(sample_envelope(fuzz_envelope_difficulty)), true,
+                       target_decoder([](byte_view wire) {
+                           return decode_envelope(wire, fuzz_envelope_difficulty);
+                       })});
+    return targets;
+}
+
+}  // namespace covenant::test

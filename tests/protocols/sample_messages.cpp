@@ -1,0 +1,342 @@
+// Builds the sample messages declared in sample_messages.hpp.
+#include "sample_messages.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "crypto/node_id.hpp"
+#include "protocols/merkle.hpp"
+
+namespace covenant::test {
+
+using namespace protocols;
+
+crypto::key_pair test_key(std::uint8_t index) {
+    std::array<std::uint8_t, 32> seed{};
+    seed.fill(index);
+    return crypto::key_pair::from_seed(crypto::secret_seed(seed));
+}
+
+std::vector<crypto::key_pair> sorted_members(std::size_t n) {
+    std::vector<crypto::key_pair> keys;
+    for (std::size_t i = 1; i <= n; ++i) keys.push_back(test_key(static_cast<std::uint8_t>(i)));
+    std::sort(keys.begin(), keys.end(),
+              [](const auto& a, const auto& b) { return a.public_key() < b.public_key(); });
+    return keys;
+}
+
+namespace {
+database_id sample_database() {
+    database_id id;
+    id.data.fill(0xdb);
+    return id;
+}
+digest filled(std::uint8_t b) {
+    digest d;
+    d.data.fill(b);
+    return d;
+}
+}  // namespace
+
+client_request sample_request(std::uint64_t sequence) {
+    const auto client = test_key(100);
+    client_request r;
+    r.database = sample_database();
+    r.client = client.public_key();
+    r.sequence = client_sequence(sequence);
+    r.timestamp_ms = 1'790'000'000'000;
+    r.kind = query_kind::write;
+    r.statements.push_back(
+        {"INSERT INTO t(a, b, c, d, e) VALUES (?, ?, ?, ?, ?)",
+         {{"", sql_value::null()},
+          {"", sql_value::integer(std::numeric_limits<std::int64_t>::min())},
+          {"", sql_value::real(-0.0)},
+          {"", sql_value::text(std::string("h\xc3\xa9llo\0w", 8))},
+          {"", sql_value::blob({0, 1, 2, 255})}}});
+    r.statements.push_back({"UPDATE t SET a = :a WHERE b = @b",
+                            {{":a", sql_value::real(3.5)}, {"@b", sql_value::integer(7)}}});
+    r.sign(client);
+    return r;
+}
+
+batch sample_batch(std::uint64_t seq, std::size_t requests) {
+    batch b;
+    b.header.database = sample_database();
+    b.header.view = view_number(2);
+    b.header.seq = sequence_number(seq);
+    b.header.parent = filled(static_cast<std::uint8_t>(seq - 1));
+    b.header.timestamp_ms = 1'790'000'000'123;
+    for (std::size_t i = 0; i < requests; ++i) b.requests.push_back(sample_request(seq * 100 + i));
+    b.seal_header();
+    return b;
+}
+
+certificate sample_certificate(const batch& b, vote_phase phase, std::size_t signers) {
+    certificate c;
+    c.phase = phase;
+    c.database = b.header.database;
+    c.view = b.header.view;
+    c.seq = b.header.seq;
+    c.batch_hash = b.hash();
+    for (const auto& key : sorted_members(signers)) c.votes.push_back(sign_certificate_vote(c, key));
+    return c;
+}
+
+client_response sample_response_with_receipt() {
+    const batch b = sample_batch(5, 3);
+    std::vector<request_outcome> outcomes;
+    for (const auto& r : b.requests) {
+        request_outcome o;
+        o.request_hash = r.hash();
+        statement_result inserted;
+        inserted.affected_rows = 1;
+        inserted.last_insert_id = 42;
+        statement_result selected;
+        selected.columns = {"a", "b"};
+        selected.rows = {{sql_value::integer(1), sql_value::text("x")},
+                         {sql_value::null(), sql_value::blob({9, 9})}};
+        o.body = std::vector<statement_result>{inserted, selected};
+        outcomes.push_back(std::move(o));
+    }
+    outcomes[2].body = sql_failure{1, 19, "UNIQUE constraint failed: t.a"};
+    std::vector<digest> leaves;
+    for (const auto& o : outcomes) leaves.push_back(o.hash());
+
+    const auto members = sorted_members(4);
+    client_response m;
+    m.database = b.header.database;
+    m.request_hash = outcomes[1].request_hash;
+    m.responder = members[0].public_key();
+    m.state_seq = b.header.seq;
+    m.state_digest = filled(0x5d);
+    m.body = outcomes[1];
+    write_receipt w;
+    w.view = b.header.view;
+    w.seq = b.header.seq;
+    w.batch_hash = b.hash();
+    w.commit_certificate = sample_certificate(b, vote_phase::commit, 3);
+    w.results_root = merkle_root(leaves);
+    w.state_digest = m.state_digest;
+    w.leaf_index = 1;
+    w.leaf_count = 3;
+    w.path = merkle_path(leaves, 1);
+    const bytes executed = execution_signing_bytes(m.database, w.view, w.seq, w.batch_hash,
+                                                   w.results_root, w.state_digest);
+    for (std::size_t i = 0; i < 2; ++i)
+        w.executions.push_back({members[i].public_key(),
+                                members[i].sign(crypto::sign_domain::kayak_execution, executed)});
+    m.receipt = std::move(w);
+    m.sign(members[0]);
+    return m;
+}
+
+client_response sample_rejection() {
+    const auto members = sorted_members(4);
+    client_response m;
+    m.database = sample_database();
+    m.request_hash = sample_request().hash();
+    m.responder = members[1].public_key();
+    m.state_seq = sequence_number(9);
+    m.state_digest = filled(0x77);
+    m.body = rejection{rejection_reason::not_leader, "ask the leader", members[2].public_key()};
+    m.sign(members[1]);
+    return m;
+}
+
+prepare_message sample_prepare() {
+    const auto leader = sorted_members(4)[2];
+    prepare_message m;
+    m.batch = sample_batch(7, 2);
+    m.proposed.database = m.batch.header.database;
+    m.proposed.view = m.batch.header.view;
+    m.proposed.seq = m.batch.header.seq;
+    m.proposed.batch_hash = m.batch.hash();
+    m.proposed.leader = leader.public_key();
+    m.proposed.sign(leader);
+    m.last_commit = sample_certificate(sample_batch(6, 1), vote_phase::commit, 3);
+    return m;
+}
+
+vote sample_vote(vote_phase phase) {
+    const auto voter = test_key(3);
+    const batch b = sample_batch(4, 1);
+    vote v;
+    v.phase = phase;
+    v.database = b.header.database;
+    v.view = b.header.view;
+    v.seq = b.header.seq;
+    v.batch_hash = b.hash();
+    v.voter = voter.public_key();
+    v.sign(voter);
+    return v;
+}
+
+commit_message sample_commit() {
+    return commit_message{sample_certificate(sample_batch(3, 1), vote_phase::prepare, 3)};
+}
+
+execution_message sample_execution() {
+    const auto signer = test_key(2);
+    execution_message e;
+    e.database = sample_database();
+    e.view = view_number(1);
+    e.seq = sequence_number(11);
+    e.batch_hash = filled(0x11);
+    e.results_root = filled(0x22);
+    e.state_digest = filled(0x33);
+    e.signer = signer.public_key();
+    e.sign(signer);
+    return e;
+}
+
+suspect_message sample_suspect() {
+    const auto member = test_key(4);
+    suspect_message s;
+    s.database = sample_database();
+    s.view = view_number(3);
+    s.last_committed = sequence_number(17);
+    s.member = member.public_key();
+    s.sign(member);
+    return s;
+}
+
+new_view_message sample_new_view() {
+    const auto member = test_key(1);
+    new_view_message m;
+    m.database = sample_database();
+    m.new_view = view_number(3);
+    m.last_committed = sequence_number(7);
+    m.member = member.public_key();
+    prepared_batch p;
+    p.batch = sample_batch(8, 2);
+    p.prepare_certificate = sample_certificate(p.batch, vote_phase::prepare, 3);
+    m.prepared = std::move(p);
+    m.sign(member);
+    return m;
+}
+
+fetch_batches sample_fetch() { return fetch_batches{sample_database(), sequence_number(12), 16}; }
+
+fetch_reply sample_fetch_reply() {
+    fetch_reply m;
+    m.database = sample_database();
+    batch first = sample_batch(20, 1);
+    batch second = sample_batch(21, 2);
+    second.header.parent = first.hash();
+    second.seal_header();
+    for (auto* b : {&first, &second})
+        m.batches.push_back({*b, sample_certificate(*b, vote_phase::commit, 3)});
+    return m;
+}
+
+shard_block sample_shard_block() {
+    shard_block block;
+    block.header.database = sample_database();
+    block.header.height = block_height(4);
+    block.header.parent = filled(0x44);
+    block.header.timestamp_ms = 1'790'000'001'000;
+    for (std::uint64_t seq = 30; seq < 33; ++seq) {
+        batch b = sample_batch(seq, 1);
+        shard_entry e;
+        e.view = b.header.view;
+        e.seq = b.header.seq;
+        e.batch_hash = b.hash();
+        e.results_root = filled(static_cast<std::uint8_t>(seq));
+        e.state_digest = filled(static_cast<std::uint8_t>(seq + 100));
+        e.commit_certificate = sample_certificate(b, vote_phase::commit, 3);
+        block.entries.push_back(std::move(e));
+    }
+    block.seal_header();
+    for (const auto& key : sorted_members(3)) block.add_signature(key);
+    return block;
+}
+
+std::vector<transaction> sample_transactions() {
+    const auto sender = test_key(50);
+    const auto members = sorted_members(3);
+    std::vector<transaction> out;
+    auto add = [&](auto body) {
+        transaction t;
+        t.sender = sender.public_key();
+        t.nonce = account_nonce(out.size() + 1);
+        t.fee = 10;
+        t.body = std::move(body);
+        t.sign(sender);
+        out.push_back(std::move(t));
+    };
+    add(tx::transfer{crypto::address_of(test_key(51).public_key()), 1000});
+    add(tx::stake{500});
+    add(tx::unstake{100});
+    std::vector<account_address> candidates;
+    for (const auto& m : members) candidates.push_back(crypto::address_of(m.public_key()));
+    std::sort(candidates.begin(), candidates.end());
+    add(tx::vote_producers{candidates});
+    add(tx::register_miner{77, 5000, 8, 3, "127.0.0.1:4661"});
+    add(tx::miner_exit{});
+    add(tx::create_database{4, consistency_mode::eventual, 100000});
+    add(tx::drop_database{sample_database()});
+    add(tx::grant_role{sample_database(), crypto::address_of(test_key(52).public_key()), role::admin});
+    add(tx::revoke_role{sample_database(), crypto::address_of(test_key(52).public_key())});
+    add(tx::suspect_leader{sample_suspect()});
+    tx::shard_checkpoint checkpoint;
+    checkpoint.database = sample_database();
+    checkpoint.height = block_height(4);
+    checkpoint.head_hash = sample_shard_block().hash();
+    checkpoint.state_digest = filled(0x99);
+    checkpoint.billing = {{crypto::address_of(test_key(53).public_key()), 12, 36}};
+    const bytes signed_bytes = checkpoint.checkpoint_signing_bytes();
+    for (const auto& m : members)
+        checkpoint.signatures.push_back(
+            {m.public_key(), m.sign(crypto::sign_domain::shard_block, signed_bytes)});
+    add(checkpoint);
+    vote first = sample_vote();
+    vote second = first;
+    second.batch_hash = filled(0xee);
+    second.sign(test_key(3));
+    add(tx::evidence{tx::conflicting_votes{first, second}});
+    const auto leader = test_key(5);
+    proposal p1;
+    p1.database = sample_database();
+    p1.view = view_number(1);
+    p1.seq = sequence_number(3);
+    p1.batch_hash = filled(1);
+    p1.leader = leader.public_key();
+    p1.sign(leader);
+    proposal p2 = p1;
+    p2.batch_hash = filled(2);
+    p2.sign(leader);
+    add(tx::evidence{tx::conflicting_proposals{p1, p2}});
+    execution_message e1 = sample_execution();
+    execution_message e2 = e1;
+    e2.results_root = filled(0x23);
+    e2.sign(test_key(2));
+    add(tx::evidence{tx::conflicting_executions{e1, e2}});
+    return out;
+}
+
+main_block sample_main_block() {
+    const auto producers = sorted_members(4);
+    main_block b;
+    b.header.height = block_height(10);
+    b.header.parent = filled(0xab);
+    b.header.epoch = epoch_number(2);
+    b.header.round = view_number(1);
+    b.header.proposer = producers[1].public_key();
+    b.header.timestamp_ms = 1'790'000'002'000;
+    b.header.state_root = filled(0xcd);
+    b.transactions = sample_transactions();
+    b.seal_header();
+    b.sign_proposal(producers[1]);
+    for (std::size_t i = 0; i < 3; ++i) b.add_finality_vote(producers[i]);
+    return b;
+}
+
+envelope sample_envelope(unsigned difficulty) {
+    const auto sender = test_key(9);
+    const auto mined = crypto::mine_node_id(sender.public_key(), difficulty, 0, 1u << 20);
+    COVENANT_ASSERT(mined.has_value(), "sample envelope: no node id found");
+    return seal_envelope(sender, mined->nonce, message_kind::kayak_vote, encode(sample_vote()));
+}
+
+}  // namespace covenant::test

@@ -1,0 +1,38 @@
+// Valid, fully signed sample messages of every kind, built from fixed keys, for the codec
+// and fuzz tests. Each sample exercises every field of its message (all value types,
+// optional parts present, several signers).
+#pragma once
+
+#include <vector>
+
+#include "crypto/signing.hpp"
+#include "protocols/codec.hpp"
+
+namespace covenant::test {
+
+/// Deterministic key number `index` (seed = index repeated).
+crypto::key_pair test_key(std::uint8_t index);
+
+/// Keys 1..n sorted by public key, as certificates need them.
+std::vector<crypto::key_pair> sorted_members(std::size_t n);
+
+protocols::client_request sample_request(std::uint64_t sequence = 1);
+protocols::batch sample_batch(std::uint64_t seq = 1, std::size_t requests = 3);
+protocols::certificate sample_certificate(const protocols::batch& b, protocols::vote_phase phase,
+                                          std::size_t signers = 3);
+protocols::client_response sample_response_with_receipt();
+protocols::client_response sample_rejection();
+protocols::prepare_message sample_prepare();
+protocols::vote sample_vote(protocols::vote_phase phase = protocols::vote_phase::prepare);
+protocols::commit_message sample_commit();
+protocols::execution_message sample_execution();
+protocols::suspect_message sample_suspect();
+protocols::new_view_message sample_new_view();
+protocols::fetch_batches sample_fetch();
+protocols::fetch_reply sample_fetch_reply();
+protocols::shard_block sample_shard_block();
+std::vector<protocols::transaction> sample_transactions();  // one of every kind
+protocols::main_block sample_main_block();
+protocols::envelope sample_envelope(unsigned difficulty = 4);
+
+}  // namespace covenant::test

@@ -5,6 +5,8 @@ find_package(PkgConfig REQUIRED)
 
 # Botan 2 ships only a pkg-config file.
 pkg_check_modules(BOTAN2 REQUIRED IMPORTED_TARGET botan-2)
+# libsodium for Ed25519: strict verification rules and the faster verifier (crypto/signing.cpp).
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium>=1.0.16)
 
 # Cap'n Proto: needs the C language enabled (it probes for libatomic with C).
 find_package(CapnProto CONFIG REQUIRED)

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "common/assert.hpp"
 #include "common/fixed_bytes.hpp"
 
 namespace covenant {
@@ -38,7 +39,13 @@ struct counter {
 
     constexpr counter() = default;
     constexpr explicit counter(std::uint64_t v) : value(v) {}
-    constexpr counter next() const { return counter(value + 1); }
+    /// The following value. Reaching the end of 64 bits is a broken invariant: callers
+    /// holding values from outside check `value != max` first.
+    counter next() const {
+        COVENANT_ASSERT(value != max_value, "counter overflow");
+        return counter(value + 1);
+    }
+    static constexpr std::uint64_t max_value = ~std::uint64_t{0};
 
     friend constexpr bool operator==(counter a, counter b) { return a.value == b.value; }
     friend constexpr bool operator!=(counter a, counter b) { return a.value != b.value; }

@@ -12,6 +12,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <optional>
 
 #include "crypto/errors.hpp"
 
@@ -40,13 +42,19 @@ std::uint32_t get_u32(const std::uint8_t* p) {
            (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
 }
 
-// Argon2id(passphrase, salt) -> 32-byte AEAD key.
-std::array<std::uint8_t, 32> derive_key(std::string_view passphrase, const std::uint8_t* salt,
-                                        const kdf_parameters& params) {
+// Argon2id(passphrase, salt) -> 32-byte AEAD key; nullopt if the memory it needs cannot
+// be had (the parameters are bounded, but the machine may be short of memory).
+std::optional<std::array<std::uint8_t, 32>> derive_key(std::string_view passphrase,
+                                                       const std::uint8_t* salt,
+                                                       const kdf_parameters& params) {
     std::array<std::uint8_t, 32> key{};
-    Botan::argon2(key.data(), key.size(), passphrase.data(), passphrase.size(), salt, salt_size,
-                  nullptr, 0, nullptr, 0, /*Argon2id*/ 2, params.parallelism, params.memory_kib,
-                  params.iterations);
+    try {
+        Botan::argon2(key.data(), key.size(), passphrase.data(), passphrase.size(), salt,
+                      salt_size, nullptr, 0, nullptr, 0, /*Argon2id*/ 2, params.parallelism,
+                      params.memory_kib, params.iterations);
+    } catch (const std::bad_alloc&) {
+        return std::nullopt;
+    }
     return key;
 }
 
@@ -56,7 +64,8 @@ bool kdf_parameters::valid() const {
     return memory_kib >= memory_kib_min && memory_kib <= memory_kib_max &&
            iterations >= iterations_min && iterations <= iterations_max &&
            parallelism >= parallelism_min && parallelism <= parallelism_max &&
-           memory_kib >= 8 * parallelism;  // Argon2's own lower bound
+           memory_kib >= 8 * parallelism &&  // Argon2's own lower bound
+           std::uint64_t{memory_kib} * iterations <= work_kib_passes_max;
 }
 
 bytes seal_key_with(const key_pair& pair, std::string_view passphrase,
@@ -77,12 +86,13 @@ bytes seal_key_with(const key_pair& pair, std::string_view passphrase,
     COVENANT_ASSERT(out.size() == header_size, "key file header size");
 
     auto key = derive_key(passphrase, salt.data(), params);
+    COVENANT_ASSERT(key.has_value(), "out of memory deriving a key file's key");
     out.resize(key_file_size);
     unsigned long long sealed_length = 0;
     Botan::Sodium::crypto_aead_xchacha20poly1305_ietf_encrypt(
         out.data() + header_size, &sealed_length, pair.seed().bytes().data(), 32, out.data(),
-        header_size, nullptr, nonce.data(), key.data());
-    Botan::secure_scrub_memory(key.data(), key.size());
+        header_size, nullptr, nonce.data(), key->data());
+    Botan::secure_scrub_memory(key->data(), key->size());
     COVENANT_ASSERT(sealed_length == 32 + tag_size, "sealed key length");
     return out;
 }
@@ -146,12 +156,16 @@ result<key_pair> open_key(byte_view file, std::string_view passphrase) {
     auto params = check_header(file);
     if (!params) return params.failure();
     auto key = derive_key(passphrase, file.data() + salt_offset, *params);
+    if (!key)
+        return fail(crypto_errc::key_file_bad_parameters,
+                    "not enough memory for Argon2id with " + std::to_string(params->memory_kib) +
+                        " KiB");
     std::array<std::uint8_t, 32> seed_bytes{};
     unsigned long long opened_length = 0;
     int rc = Botan::Sodium::crypto_aead_xchacha20poly1305_ietf_decrypt(
         seed_bytes.data(), &opened_length, nullptr, file.data() + header_size, 32 + tag_size,
-        file.data(), header_size, file.data() + nonce_offset, key.data());
-    Botan::secure_scrub_memory(key.data(), key.size());
+        file.data(), header_size, file.data() + nonce_offset, key->data());
+    Botan::secure_scrub_memory(key->data(), key->size());
     if (rc != 0 || opened_length != 32) {
         Botan::secure_scrub_memory(seed_bytes.data(), seed_bytes.size());
         return fail(crypto_errc::key_file_wrong_passphrase_or_altered);
@@ -189,12 +203,27 @@ result<nothing> write_key_file(const std::string& path, const key_pair& pair,
         ::unlink(path.c_str());
         return fail(crypto_errc::file_unwritable, path + ": " + std::strerror(saved_errno));
     }
+    // The new directory entry must be durable too, or a crash could lose the whole file.
+    const auto slash = path.find_last_of('/');
+    const std::string directory =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        ::fsync(dir_fd);
+        ::close(dir_fd);
+    }
     return nothing{};
 }
 
 result<key_pair> read_key_file(const std::string& path, std::string_view passphrase) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking open, so that a FIFO at the path cannot hang us before the type check.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return fail(crypto_errc::file_unreadable, path + ": " + std::strerror(errno));
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        ::close(fd);
+        return fail(crypto_errc::file_unreadable, path + ": not a regular file");
+    }
     bytes data(read_limit + 1);
     std::size_t got = 0;
     while (got < data.size()) {

@@ -20,18 +20,21 @@
 
 namespace covenant::crypto {
 
-/// Argon2id cost. Bounds keep a hostile file from asking for absurd memory or time.
+/// Argon2id cost. Bounds keep a hostile file from asking for absurd memory or time: the
+/// KDF runs before the file can be authenticated, so its cost is capped up front.
 struct kdf_parameters {
     std::uint32_t memory_kib = 64 * 1024;  // 64 MiB
     std::uint32_t iterations = 3;
     std::uint32_t parallelism = 1;
 
     static constexpr std::uint32_t memory_kib_min = 64;
-    static constexpr std::uint32_t memory_kib_max = 1024 * 1024;  // 1 GiB
+    static constexpr std::uint32_t memory_kib_max = 256 * 1024;  // 256 MiB
     static constexpr std::uint32_t iterations_min = 1;
-    static constexpr std::uint32_t iterations_max = 64;
+    static constexpr std::uint32_t iterations_max = 16;
     static constexpr std::uint32_t parallelism_min = 1;
     static constexpr std::uint32_t parallelism_max = 16;
+    /// memory x iterations at most 1 GiB-pass (a few seconds here; the default is 192 MiB).
+    static constexpr std::uint64_t work_kib_passes_max = 1024 * 1024;
 
     bool valid() const;
 };
@@ -43,7 +46,7 @@ result<bytes> seal_key(const key_pair& pair, std::string_view passphrase,
                        const kdf_parameters& params);
 
 /// Deterministic sealing with the caller's salt (16 bytes) and nonce (24 bytes); for
-/// tests that need fixed output. Asserts the sizes.
+/// tests that need fixed output. Asserts the sizes and valid parameters.
 bytes seal_key_with(const key_pair& pair, std::string_view passphrase,
                     const kdf_parameters& params, byte_view salt, byte_view nonce);
 
@@ -55,11 +58,11 @@ result<key_pair> open_key(byte_view file_bytes, std::string_view passphrase);
 result<public_key> peek_public_key(byte_view file_bytes);
 
 /// Writes a new key file with mode 0600: refuses to replace an existing file, and syncs
-/// it before returning so a crash cannot leave a half-written key.
+/// it and its directory before returning so a crash cannot leave a half-written key.
 result<nothing> write_key_file(const std::string& path, const key_pair& pair,
                                std::string_view passphrase, const kdf_parameters& params);
 
-/// Reads and opens a key file.
+/// Reads and opens a key file (a regular file; a FIFO or device is refused, not read).
 result<key_pair> read_key_file(const std::string& path, std::string_view passphrase);
 
 }  // namespace covenant::crypto

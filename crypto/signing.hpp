@@ -29,8 +29,9 @@ enum class sign_domain : std::uint8_t {
     main_transaction,      // an account's main-chain transaction
     main_block_proposal,   // a producer's proposal of a main-chain block
     main_block_vote,       // a producer's finality vote on a main-chain block
+    shard_checkpoint,      // a member's signature over a shard-chain checkpoint with billing
 };
-inline constexpr std::size_t sign_domain_count = 13;
+inline constexpr std::size_t sign_domain_count = 14;
 
 /// The tag string of a domain, e.g. "kayak/commit-vote".
 std::string_view domain_tag(sign_domain domain);
@@ -81,7 +82,8 @@ private:
     covenant::public_key public_key_;
 };
 
-/// Checks a domain-separated signature. False for any malformed key or signature.
+/// Checks a domain-separated signature. False for any malformed key or signature, for a
+/// non-canonical signature (S >= L) and for small-order keys or R points.
 bool verify(const public_key& key, sign_domain domain, byte_view payload, const signature& sig);
 
 /// Plain RFC 8032 verification, without a domain tag (known-answer tests only).

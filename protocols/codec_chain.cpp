@@ -1,4 +1,7 @@
 // Codec of the chains' messages: shard-chain blocks, main-chain transactions and blocks.
+#include <algorithm>
+#include <tuple>
+
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
 #include "protocols/merkle.hpp"
@@ -44,8 +47,14 @@ shard_block read_shard_block(wire::ShardBlock::Reader in) {
     b.header.parent = read_fixed<digest>(h.getParent(), "shardBlock.parent");
     b.header.timestamp_ms = h.getTimestampMs();
     require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "shardBlock.timestampMs negative");
+    if (b.header.height.value == 1)
+        require(b.header.parent.is_zero(), protocol_errc::inconsistent,
+                "shardBlock: the first block has no parent");
     b.header.first_seq = sequence_number(h.getFirstSeq());
     b.header.entry_count = h.getEntryCount();
+    require(b.header.first_seq.value >= 1 &&
+                b.header.first_seq.value <= UINT64_MAX - b.header.entry_count,
+            protocol_errc::invalid_value, "shardBlock: sequence range out of bounds");
     b.header.entries_root = read_fixed<digest>(h.getEntriesRoot(), "shardBlock.entriesRoot");
     b.header.state_digest = read_fixed<digest>(h.getStateDigest(), "shardBlock.stateDigest");
 
@@ -60,9 +69,9 @@ shard_block read_shard_block(wire::ShardBlock::Reader in) {
         shard_entry entry;
         entry.view = view_number(e.getView());
         entry.seq = sequence_number(e.getSeq());
-        require(entry.seq == expected && entry.seq.value >= 1, protocol_errc::inconsistent,
+        require(entry.seq == expected, protocol_errc::inconsistent,
                 "shardBlock: entries are not consecutive from firstSeq");
-        expected = expected.next();
+        expected = expected.next();  // no overflow: the range was checked above
         entry.batch_hash = read_fixed<digest>(e.getBatchHash(), "shardEntry.batchHash");
         entry.results_root = read_fixed<digest>(e.getResultsRoot(), "shardEntry.resultsRoot");
         entry.state_digest = read_fixed<digest>(e.getStateDigest(), "shardEntry.stateDigest");
@@ -190,6 +199,8 @@ tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
                         c.first.database == c.second.database && c.first.view == c.second.view &&
                         c.first.seq == c.second.seq && c.first.batch_hash != c.second.batch_hash,
                     protocol_errc::inconsistent, "evidence: votes do not conflict");
+            require(c.first.batch_hash < c.second.batch_hash, protocol_errc::not_canonical,
+                    "evidence: votes not ordered by batch hash");
             out.proof = c;
             return out;
         }
@@ -200,6 +211,8 @@ tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
                         c.first.view == c.second.view && c.first.seq == c.second.seq &&
                         c.first.batch_hash != c.second.batch_hash,
                     protocol_errc::inconsistent, "evidence: proposals do not conflict");
+            require(c.first.batch_hash < c.second.batch_hash, protocol_errc::not_canonical,
+                    "evidence: proposals not ordered by batch hash");
             out.proof = c;
             return out;
         }
@@ -212,6 +225,9 @@ tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
                         (c.first.results_root != c.second.results_root ||
                          c.first.state_digest != c.second.state_digest),
                     protocol_errc::inconsistent, "evidence: executions do not conflict");
+            require(std::tie(c.first.results_root, c.first.state_digest) <
+                        std::tie(c.second.results_root, c.second.state_digest),
+                    protocol_errc::not_canonical, "evidence: executions not ordered");
             out.proof = c;
             return out;
         }
@@ -306,12 +322,21 @@ transaction read_transaction(wire::Transaction::Reader in) {
             body.state_digest = read_fixed<digest>(g.getStateDigest(), "shardCheckpoint.stateDigest");
             auto lines = g.getBilling();
             check_count(lines, 0, limits::billing_lines_max, "shardCheckpoint.billing");
-            for (auto line : lines)
+            std::uint64_t total_cost = 0;
+            for (auto line : lines) {
                 body.billing.push_back({read_fixed<account_address>(line.getUser(), "billing.user"),
                                         line.getStatements(), line.getCost()});
+                if (body.billing.size() > 1)
+                    require(body.billing[body.billing.size() - 2].user < body.billing.back().user,
+                            protocol_errc::not_canonical,
+                            "shardCheckpoint.billing: users not strictly ascending");
+                require(body.billing.back().cost <= UINT64_MAX - total_cost,
+                        protocol_errc::invalid_value, "shardCheckpoint.billing: total cost overflows");
+                total_cost += body.billing.back().cost;
+            }
             const bytes signed_bytes = body.checkpoint_signing_bytes();
             body.signatures = read_signer_list(g.getSignatures(), 1, "shardCheckpoint.signatures",
-                                               crypto::sign_domain::shard_block, signed_bytes);
+                                               crypto::sign_domain::shard_checkpoint, signed_bytes);
             t.body = std::move(body);
             break;
         }
@@ -319,6 +344,7 @@ transaction read_transaction(wire::Transaction::Reader in) {
         default: reject(protocol_errc::unknown_enum, "transaction: unknown kind");
     }
     t.sender_signature = read_fixed<signature>(in.getSignature(), "transaction.signature");
+    charge_signature_check("transaction: sender signature");
     if (!t.signature_valid()) reject(protocol_errc::bad_signature, "transaction: sender signature");
     return t;
 }
@@ -357,8 +383,8 @@ main_block read_main_block(wire::Block::Reader in) {
     b.header.state_root = read_fixed<digest>(h.getStateRoot(), "block.stateRoot");
     const digest block_hash = b.header.hash();
     b.proposer_signature = read_fixed<signature>(in.getProposerSignature(), "block.proposerSignature");
-    if (!crypto::verify(b.header.proposer, crypto::sign_domain::main_block_proposal,
-                        block_hash.view(), b.proposer_signature))
+    if (!verify_counted(b.header.proposer, crypto::sign_domain::main_block_proposal,
+                        block_hash.view(), b.proposer_signature, "block.proposerSignature"))
         reject(protocol_errc::bad_signature, "block: proposer signature");
     auto list = in.getTransactions();
     check_count(list, 0, limits::transactions_per_block_max, "block.transactions");
@@ -372,6 +398,9 @@ main_block read_main_block(wire::Block::Reader in) {
     }
     require(merkle_root(hashes) == b.header.transactions_root, protocol_errc::inconsistent,
             "block: transactions root differs from header");
+    std::sort(hashes.begin(), hashes.end());
+    require(std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end(),
+            protocol_errc::inconsistent, "block: a transaction appears twice");
     // A block travels before it is final too, so finality votes may be absent.
     b.finality = read_signer_list(in.getFinality(), 0, "block.finality",
                                   crypto::sign_domain::main_block_vote, block_hash.view());

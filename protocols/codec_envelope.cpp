@@ -23,15 +23,17 @@ result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty) {
         envelope m;
         m.sender = read_fixed<public_key>(in.getSender(), "envelope.sender");
         m.sender_nonce = in.getSenderNonce();
-        m.kind = static_cast<message_kind>(check_enum(in.getKind(), message_kind_count, "envelope.kind"));
-        m.payload = read_data(in.getPayload(), limits::message_bytes_max, "envelope.payload");
-        require(!m.payload.empty(), protocol_errc::invalid_value, "envelope.payload is empty");
-        m.sender_signature = read_fixed<signature>(in.getSignature(), "envelope.signature");
-        // Proof of work first: it costs one hash, the signature costs far more.
+        // Proof of work first: it costs one hash; copying the payload and checking the
+        // signature cost far more.
         if (!crypto::node_id_meets_difficulty(m.sender, m.sender_nonce, node_id_difficulty))
             reject(protocol_errc::insufficient_work,
                    "sender's node id has fewer than " + std::to_string(node_id_difficulty) +
                        " leading zero bits");
+        m.kind = static_cast<message_kind>(check_enum(in.getKind(), message_kind_count, "envelope.kind"));
+        m.payload = read_data(in.getPayload(), limits::message_bytes_max, "envelope.payload");
+        require(!m.payload.empty(), protocol_errc::invalid_value, "envelope.payload is empty");
+        m.sender_signature = read_fixed<signature>(in.getSignature(), "envelope.signature");
+        charge_signature_check("envelope: sender signature");
         if (!m.signature_valid()) reject(protocol_errc::bad_signature, "envelope: sender signature");
         return m;
     });

@@ -1,5 +1,8 @@
 // Codec of Kayak's messages.
+#include <algorithm>
+
 #include "protocols/codec.hpp"
+#include "protocols/merkle.hpp"
 #include "protocols/wire_codec.hpp"
 
 namespace covenant::protocols {
@@ -30,18 +33,28 @@ batch read_batch(wire::Batch::Reader in) {
     require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "batch.timestampMs negative");
     b.header.requests_root = read_fixed<digest>(h.getRequestsRoot(), "batch.requestsRoot");
     b.header.request_count = h.getRequestCount();
+    if (b.header.seq.value == 1)
+        require(b.header.parent.is_zero(), protocol_errc::inconsistent,
+                "batch: the first batch has no parent");
     auto requests = in.getRequests();
     check_count(requests, 1, limits::requests_per_batch_max, "batch.requests");
     require(requests.size() == b.header.request_count, protocol_errc::inconsistent,
             "batch: request count differs from header");
     b.requests.reserve(requests.size());
+    std::vector<digest> hashes;
+    hashes.reserve(requests.size());
     for (auto r : requests) {
         b.requests.push_back(read_request(r));
         require(b.requests.back().database == b.header.database, protocol_errc::inconsistent,
                 "batch: request for another database");
+        hashes.push_back(b.requests.back().hash());
     }
-    require(b.compute_requests_root() == b.header.requests_root, protocol_errc::inconsistent,
+    require(merkle_root(hashes) == b.header.requests_root, protocol_errc::inconsistent,
             "batch: requests root differs from header");
+    // The same request twice would execute twice.
+    std::sort(hashes.begin(), hashes.end());
+    require(std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end(),
+            protocol_errc::inconsistent, "batch: a request appears twice");
     return b;
 }
 
@@ -65,6 +78,7 @@ vote read_vote(wire::Vote::Reader in) {
     v.batch_hash = read_fixed<digest>(in.getBatchHash(), "vote.batchHash");
     v.voter = read_fixed<public_key>(in.getVoter(), "vote.voter");
     v.voter_signature = read_fixed<signature>(in.getSignature(), "vote.signature");
+    charge_signature_check("vote: voter signature");
     if (!v.signature_valid()) reject(protocol_errc::bad_signature, "vote: voter signature");
     return v;
 }
@@ -87,6 +101,7 @@ proposal read_proposal(wire::Proposal::Reader in) {
     p.batch_hash = read_fixed<digest>(in.getBatchHash(), "proposal.batchHash");
     p.leader = read_fixed<public_key>(in.getLeader(), "proposal.leader");
     p.leader_signature = read_fixed<signature>(in.getSignature(), "proposal.signature");
+    charge_signature_check("proposal: leader signature");
     if (!p.signature_valid()) reject(protocol_errc::bad_signature, "proposal: leader signature");
     return p;
 }
@@ -113,6 +128,7 @@ execution_message read_execution(wire::Execution::Reader in) {
     e.state_digest = read_fixed<digest>(in.getStateDigest(), "execution.stateDigest");
     e.signer = read_fixed<public_key>(in.getSigner(), "execution.signer");
     e.signer_signature = read_fixed<signature>(in.getSignature(), "execution.signature");
+    charge_signature_check("execution: signer");
     if (!e.signature_valid()) reject(protocol_errc::bad_signature, "execution: signer");
     return e;
 }
@@ -132,6 +148,7 @@ suspect_message read_suspect(wire::Suspect::Reader in) {
     s.last_committed = sequence_number(in.getLastCommitted());
     s.member = read_fixed<public_key>(in.getMember(), "suspect.member");
     s.member_signature = read_fixed<signature>(in.getSignature(), "suspect.signature");
+    charge_signature_check("suspect: member signature");
     if (!s.signature_valid()) reject(protocol_errc::bad_signature, "suspect: member signature");
     return s;
 }
@@ -187,6 +204,7 @@ new_view_message read_new_view(wire::NewView::Reader in) {
                 "newView: prepared present but hasPrepared is false");
     }
     m.member_signature = read_fixed<signature>(in.getSignature(), "newView.signature");
+    charge_signature_check("newView: member signature");
     if (!m.signature_valid()) reject(protocol_errc::bad_signature, "newView: member signature");
     return m;
 }
@@ -206,7 +224,8 @@ fetch_reply read_fetch_reply(wire::FetchReply::Reader in) {
         require(c.batch.header.database == m.database, protocol_errc::inconsistent,
                 "fetchReply: batch of another database");
         if (!m.batches.empty())
-            require(c.batch.header.seq == m.batches.back().batch.header.seq.next() &&
+            require(m.batches.back().batch.header.seq.value != UINT64_MAX &&
+                        c.batch.header.seq == m.batches.back().batch.header.seq.next() &&
                         c.batch.header.parent == m.batches.back().batch.hash(),
                     protocol_errc::inconsistent, "fetchReply: batches are not a chain");
         m.batches.push_back(std::move(c));

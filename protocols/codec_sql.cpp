@@ -8,6 +8,11 @@
 namespace covenant::protocols {
 namespace codec {
 
+decode_budget& current_budget() {
+    thread_local decode_budget budget;
+    return budget;
+}
+
 bool valid_utf8(const char* text, std::size_t size) {
     const auto* s = reinterpret_cast<const unsigned char*>(text);
     std::size_t i = 0;
@@ -51,6 +56,7 @@ std::string read_text(capnp::Text::Reader text, std::size_t max_bytes, const cha
         reject(protocol_errc::limit_exceeded, std::string(field) + ": " +
                                                   std::to_string(text.size()) + " bytes, limit " +
                                                   std::to_string(max_bytes));
+    charge_memory(text.size(), 1, field);
     std::string out(text.cStr(), text.size());
     if (!allow_nul && out.find('\0') != std::string::npos)
         reject(protocol_errc::invalid_value, std::string(field) + ": contains a NUL byte");
@@ -64,6 +70,7 @@ bytes read_data(capnp::Data::Reader data, std::size_t max_bytes, const char* fie
         reject(protocol_errc::limit_exceeded, std::string(field) + ": " +
                                                   std::to_string(data.size()) + " bytes, limit " +
                                                   std::to_string(max_bytes));
+    charge_memory(data.size(), 1, field);
     return bytes(data.begin(), data.end());
 }
 
@@ -224,6 +231,7 @@ client_request read_request(wire::Request::Reader in) {
         r.statements.push_back(std::move(statement));
     }
     r.client_signature = read_fixed<signature>(in.getSignature(), "request.signature");
+    charge_signature_check("request: client signature");
     if (!r.signature_valid()) reject(protocol_errc::bad_signature, "request: client signature");
     return r;
 }
@@ -356,11 +364,15 @@ client_response read_response(wire::Response::Reader in) {
         require(outcome != nullptr, protocol_errc::inconsistent,
                 "response: a rejection cannot carry a write receipt");
         m.receipt = read_receipt(in.getReceipt(), m.database, *outcome);
+        require(m.state_seq == m.receipt->seq && m.state_digest == m.receipt->state_digest,
+                protocol_errc::inconsistent,
+                "response: state differs from the one its receipt certifies");
     } else {
         require(!in.hasReceipt(), protocol_errc::not_canonical,
                 "response: receipt present but hasReceipt is false");
     }
     m.responder_signature = read_fixed<signature>(in.getSignature(), "response.signature");
+    charge_signature_check("response: responder");
     if (!m.signature_valid()) reject(protocol_errc::bad_signature, "response: responder");
     return m;
 }

@@ -9,6 +9,7 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
+#include <new>
 #include <string>
 #include <utility>
 
@@ -27,6 +28,44 @@ struct decode_failure {
 
 [[noreturn]] inline void reject(protocol_errc code, std::string detail) {
     throw decode_failure{code, std::move(detail)};
+}
+
+/// What one decode may still spend. Cap'n Proto lets a message share one object among many
+/// pointers and encode a list of empty structs in no bytes, so the decoded size and the
+/// number of signatures to check are not bounded by the wire size alone: every decode is
+/// charged for both, and refused once its budget is spent.
+struct decode_budget {
+    std::size_t memory_bytes = 0;
+    std::size_t signature_checks = 0;
+};
+decode_budget& current_budget();
+
+/// Charges `count` decoded elements of about `element_bytes` each.
+inline void charge_memory(std::size_t count, std::size_t element_bytes, const char* field) {
+    auto& budget = current_budget();
+    const std::size_t cost = count * element_bytes;  // both bounded by the traversal limit
+    if (cost > budget.memory_bytes)
+        reject(protocol_errc::limit_exceeded,
+               std::string(field) + ": message decodes to more than its memory budget");
+    budget.memory_bytes -= cost;
+}
+
+/// Charges one signature verification.
+inline void charge_signature_check(const char* field) {
+    auto& budget = current_budget();
+    if (budget.signature_checks == 0)
+        reject(protocol_errc::limit_exceeded,
+               std::string(field) + ": more than " +
+                   std::to_string(limits::signature_checks_per_message_max) +
+                   " signatures in one message");
+    --budget.signature_checks;
+}
+
+/// A signature check that counts against the budget.
+inline bool verify_counted(const public_key& key, crypto::sign_domain domain, byte_view payload,
+                           const signature& sig, const char* field) {
+    charge_signature_check(field);
+    return crypto::verify(key, domain, payload, sig);
 }
 
 bool valid_utf8(const char* text, std::size_t size);
@@ -58,12 +97,14 @@ std::string read_text(capnp::Text::Reader text, std::size_t max_bytes, const cha
                       bool allow_nul = false);
 bytes read_data(capnp::Data::Reader data, std::size_t max_bytes, const char* field);
 
+/// Checks a list's length and charges its decoded elements to the memory budget.
 template <class List>
 void check_count(const List& list, std::size_t min, std::size_t max, const char* field) {
     if (list.size() < min || list.size() > max)
         reject(list.size() > max ? protocol_errc::limit_exceeded : protocol_errc::invalid_value,
                std::string(field) + ": " + std::to_string(list.size()) + " entries, allowed " +
                    std::to_string(min) + ".." + std::to_string(max));
+    charge_memory(list.size(), limits::decoded_element_bytes, field);
 }
 
 template <class Enum>
@@ -88,14 +129,17 @@ auto decode_root(byte_view wire, Read&& read) -> result<decltype(read(
     if (wire.empty() || wire.size() % sizeof(capnp::word) != 0)
         return error{protocol_errc::malformed, "length is not a positive multiple of 8"};
     // Wire bytes may be misaligned; Cap'n Proto needs 8-byte-aligned words.
-    auto words = kj::heapArray<capnp::word>(wire.size() / sizeof(capnp::word));
-    std::memcpy(words.begin(), wire.data(), wire.size());
-    capnp::ReaderOptions options;
-    // Bounds the work a message can cause: at most 4 reads per word it has (shared
-    // pointers could otherwise make a small message expensive).
-    options.traversalLimitInWords = words.size() * 4 + 64;
-    options.nestingLimit = static_cast<int>(limits::capnp_nesting_max);
     try {
+        auto words = kj::heapArray<capnp::word>(wire.size() / sizeof(capnp::word));
+        std::memcpy(words.begin(), wire.data(), wire.size());
+        capnp::ReaderOptions options;
+        // Every word may be read once: shared pointers cannot make a message cost more
+        // than its size to traverse.
+        options.traversalLimitInWords = words.size() + 64;
+        options.nestingLimit = static_cast<int>(limits::capnp_nesting_max);
+        current_budget() = decode_budget{
+            limits::decoded_bytes_per_wire_byte * wire.size() + limits::decoded_bytes_base,
+            limits::signature_checks_per_message_max};
         capnp::FlatArrayMessageReader reader(words.asPtr(), options);
         if (reader.getEnd() != words.end())
             reject(protocol_errc::malformed, "trailing bytes after the message");
@@ -104,6 +148,9 @@ auto decode_root(byte_view wire, Read&& read) -> result<decltype(read(
         return error{failure.code, failure.detail};
     } catch (const kj::Exception& e) {
         return error{protocol_errc::malformed, e.getDescription().cStr()};
+    } catch (const std::bad_alloc&) {
+        // A backstop: the budget above should make this unreachable.
+        return error{protocol_errc::too_large, "out of memory decoding the message"};
     }
 }
 
@@ -134,7 +181,7 @@ std::vector<signer_signature> read_signer_list(const ListReader& list, std::size
         out.push_back(s);
     }
     for (const auto& s : out)
-        if (!crypto::verify(s.signer, domain, signed_bytes, s.sig))
+        if (!verify_counted(s.signer, domain, signed_bytes, s.sig, field))
             reject(protocol_errc::bad_signature, std::string(field) + ": " + s.signer.hex());
     return out;
 }

@@ -9,8 +9,18 @@
 namespace covenant::protocols::limits {
 
 // Whole messages.
-inline constexpr std::size_t message_bytes_max = 32u << 20;       // one envelope or payload
+inline constexpr std::size_t message_bytes_max = 16u << 20;       // one envelope or payload
 inline constexpr unsigned capnp_nesting_max = 24;                  // deepest schema nests ~10
+// What decoding one message may cost, whatever its shape: decoded memory (counted as
+// list elements of about decoded_element_bytes each, plus text and blob bytes) and
+// signature checks (~50-110 us each here).
+inline constexpr std::size_t decoded_bytes_per_wire_byte = 8;
+inline constexpr std::size_t decoded_bytes_base = 1u << 20;
+inline constexpr std::size_t decoded_element_bytes = 64;
+inline constexpr std::size_t signature_checks_per_message_max = 20'000;
+// A leader keeps each batch under this many bytes of requests, so that a PREPARE, a
+// NEW-VIEW or a catch-up reply carrying it fits in one message.
+inline constexpr std::size_t batch_bytes_max = 4u << 20;
 
 // SQL.
 inline constexpr std::size_t sql_text_bytes_max = 1'000'000;      // SQLite's default
@@ -29,7 +39,7 @@ inline constexpr std::size_t requests_per_batch_max = 8'192;
 inline constexpr std::size_t merkle_depth_max = 32;
 inline constexpr std::size_t fetch_batches_max = 64;
 inline constexpr std::size_t shard_entries_per_block_max = 4'096;
-inline constexpr std::size_t transactions_per_block_max = 16'384;
+inline constexpr std::size_t transactions_per_block_max = 8'192;
 inline constexpr std::size_t producer_candidates_max = 32;
 inline constexpr std::size_t billing_lines_max = 4'096;
 inline constexpr std::size_t endpoint_bytes_max = 256;

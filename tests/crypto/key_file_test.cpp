@@ -119,6 +119,12 @@ BOOST_AUTO_TEST_CASE(hostile_parameters_are_refused_before_any_work) {
     for (int i = 10; i < 14; ++i) zero_iterations[static_cast<std::size_t>(i)] = 0;
     BOOST_TEST(
         fails_with(crypto::open_key(zero_iterations, "p"), crypto_errc::key_file_bad_parameters));
+    bytes too_much_work = *sealed;  // 256 MiB x 16 passes: within each bound, not together
+    const std::uint8_t memory_256_mib[4] = {0x00, 0x04, 0x00, 0x00};
+    const std::uint8_t sixteen[4] = {0, 0, 0, 16};
+    std::copy(memory_256_mib, memory_256_mib + 4, too_much_work.begin() + 6);
+    std::copy(sixteen, sixteen + 4, too_much_work.begin() + 10);
+    BOOST_TEST(fails_with(crypto::open_key(too_much_work, "p"), crypto_errc::key_file_bad_parameters));
     bytes version_two = *sealed;
     version_two[4] = 2;
     BOOST_TEST(fails_with(crypto::open_key(version_two, "p"),
@@ -149,6 +155,14 @@ BOOST_AUTO_TEST_CASE(files_are_private_never_overwritten_and_read_back) {
                           crypto_errc::key_file_wrong_passphrase_or_altered));
     std::remove(path.c_str());
     BOOST_TEST(fails_with(crypto::read_key_file(path, "pw"), crypto_errc::file_unreadable));
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_is_refused_without_blocking) {
+    const std::string path = temp_path("fifo");
+    std::remove(path.c_str());
+    BOOST_REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+    BOOST_TEST(fails_with(crypto::read_key_file(path, "pw"), crypto_errc::file_unreadable));
+    std::remove(path.c_str());
 }
 
 BOOST_AUTO_TEST_CASE(a_large_file_is_rejected_without_reading_it_all) {

@@ -106,6 +106,39 @@ BOOST_AUTO_TEST_CASE(tampering_is_rejected) {
     BOOST_TEST(!crypto::verify(pair.public_key(), sign_domain::client_request, payload, signature{}));
 }
 
+BOOST_AUTO_TEST_CASE(small_order_keys_verify_nothing) {
+    // The identity point as a public key with R = identity and S = 0 satisfies the plain
+    // Ed25519 equation for every message: a lax verifier would accept it for anything.
+    public_key identity;
+    identity.data[0] = 1;
+    signature any;
+    any.data[0] = 1;
+    for (std::size_t d = 0; d < crypto::sign_domain_count; ++d)
+        BOOST_TEST(!crypto::verify(identity, static_cast<sign_domain>(d), bytes{1, 2, 3}, any));
+    BOOST_TEST(!crypto::verify_raw(identity, bytes{}, any));
+}
+
+BOOST_AUTO_TEST_CASE(signatures_are_not_malleable) {
+    // S + L (L the group order) satisfies the same equation as S: it must be refused, or
+    // anyone could make a second valid signature from a first.
+    const auto pair = key_from_hex(vectors[2].secret);
+    const bytes message = {7, 7, 7};
+    const signature sig = pair.sign(sign_domain::kayak_commit_vote, message);
+    static const std::uint8_t group_order[32] = {
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+    signature malleated = sig;
+    unsigned carry = 0;
+    for (std::size_t i = 0; i < 32; ++i) {
+        const unsigned sum = unsigned{sig.data[32 + i]} + group_order[i] + carry;
+        malleated.data[32 + i] = static_cast<std::uint8_t>(sum);
+        carry = sum >> 8;
+    }
+    BOOST_REQUIRE(carry == 0u);
+    BOOST_TEST(crypto::verify(pair.public_key(), sign_domain::kayak_commit_vote, message, sig));
+    BOOST_TEST(!crypto::verify(pair.public_key(), sign_domain::kayak_commit_vote, message, malleated));
+}
+
 BOOST_AUTO_TEST_CASE(keys_are_deterministic_from_seed_and_distinct_when_random) {
     const auto a = key_from_hex(vectors[1].secret);
     const auto b = key_from_hex(vectors[1].secret);

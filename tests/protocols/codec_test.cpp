@@ -166,6 +166,22 @@ BOOST_AUTO_TEST_CASE(requests) {
     expect_error(decode_client_request(encode(unknown_kind)), protocol_errc::unknown_enum);
 }
 
+BOOST_AUTO_TEST_CASE(shared_pointers_cannot_amplify_a_message) {
+    // Sanity: a few statements sharing a short list decode all the way to the (forged)
+    // signature, so the raw builder makes well-formed messages.
+    expect_error(decode_client_request(test::encode_request_with_shared_parameter_lists(2, 3)),
+                 protocol_errc::bad_signature);
+    // 256 statements x 32,766 shared parameters: 8.4 million elements from ~5 KB.
+    const bytes amplified = test::encode_request_with_shared_parameter_lists(256, 32'766);
+    BOOST_TEST(amplified.size() < 10'000u);
+    auto decoded = decode_client_request(amplified);
+    BOOST_REQUIRE(!decoded.ok());
+    const auto code = decoded.failure().code;
+    BOOST_TEST((code == make_error_code(protocol_errc::malformed) ||
+                code == make_error_code(protocol_errc::limit_exceeded)),
+               decoded.failure().message());
+}
+
 BOOST_AUTO_TEST_CASE(fixed_sizes) {
     const bytes short_key = test::encode_request_with_short_database();
     expect_error(decode_client_request(short_key), protocol_errc::wrong_size);
@@ -225,6 +241,23 @@ BOOST_AUTO_TEST_CASE(batches_and_prepares) {
     late_commit.last_commit = test::sample_certificate(test::sample_batch(9, 1), vote_phase::commit);
     expect_error(decode_prepare(encode(late_commit)), protocol_errc::inconsistent);
 
+    auto orphan = test::sample_prepare();  // seq 1 must start from the zero parent
+    orphan.batch = test::sample_batch(1, 1);
+    orphan.batch.header.parent.data[0] = 1;
+    orphan.batch.seal_header();
+    orphan.proposed.seq = sequence_number(1);
+    orphan.proposed.batch_hash = orphan.batch.hash();
+    orphan.last_commit.reset();
+    orphan.proposed.sign(test::sorted_members(4)[2]);
+    expect_error(decode_prepare(encode(orphan)), protocol_errc::inconsistent);
+
+    auto twice = test::sample_prepare();  // the same signed request twice would run twice
+    twice.batch.requests[1] = twice.batch.requests[0];
+    twice.batch.seal_header();
+    twice.proposed.batch_hash = twice.batch.hash();
+    twice.proposed.sign(test::sorted_members(4)[2]);
+    expect_error(decode_prepare(encode(twice)), protocol_errc::inconsistent);
+
     auto forged_leader = test::sample_prepare();
     forged_leader.proposed.leader = test::test_key(77).public_key();
     expect_error(decode_prepare(encode(forged_leader)), protocol_errc::bad_signature);
@@ -261,6 +294,11 @@ BOOST_AUTO_TEST_CASE(responses) {
     auto unsigned_change = test::sample_rejection();
     std::get<rejection>(unsigned_change.body).reason = rejection_reason::overloaded;
     expect_error(decode_client_response(encode(unsigned_change)), protocol_errc::bad_signature);
+
+    auto other_state = test::sample_response_with_receipt();  // must be the certified state
+    other_state.state_digest.data[0] ^= 1;
+    other_state.sign(test::sorted_members(4)[0]);
+    expect_error(decode_client_response(encode(other_state)), protocol_errc::inconsistent);
 
     auto unknown_reason = test::sample_rejection();
     std::get<rejection>(unknown_reason.body).reason = static_cast<rejection_reason>(200);
@@ -346,6 +384,16 @@ BOOST_AUTO_TEST_CASE(transactions) {
     votes.second = votes.first;
     expect_error(decode_transaction(encode(resign(not_conflicting))), protocol_errc::inconsistent);
 
+    auto reversed = all[12];
+    auto& pair = std::get<tx::conflicting_votes>(std::get<tx::evidence>(reversed.body).proof);
+    std::swap(pair.first, pair.second);  // the same offence in the other order
+    expect_error(decode_transaction(encode(resign(reversed))), protocol_errc::not_canonical);
+
+    auto billed_twice = all[11];
+    auto& lines = std::get<tx::shard_checkpoint>(billed_twice.body).billing;
+    lines.push_back(lines.front());
+    expect_error(decode_transaction(encode(resign(billed_twice))), protocol_errc::not_canonical);
+
     auto altered_billing = all[11];
     std::get<tx::shard_checkpoint>(altered_billing.body).billing[0].cost = 1;
     expect_error(decode_transaction(encode(resign(altered_billing))), protocol_errc::bad_signature);
@@ -363,6 +411,13 @@ BOOST_AUTO_TEST_CASE(main_blocks) {
     auto other_proposer = test::sample_main_block();
     other_proposer.header.proposer = test::test_key(77).public_key();
     expect_error(decode_main_block(encode(other_proposer)), protocol_errc::bad_signature);
+
+    auto repeated = test::sample_main_block();
+    repeated.transactions.push_back(repeated.transactions.front());
+    repeated.seal_header();
+    repeated.sign_proposal(test::sorted_members(4)[1]);
+    repeated.finality.clear();
+    expect_error(decode_main_block(encode(repeated)), protocol_errc::inconsistent);
 
     auto unsigned_finality = test::sample_main_block();
     unsigned_finality.finality.clear();  // allowed: a proposal before its votes

@@ -288,12 +288,13 @@ std::vector<transaction> sample_transactions() {
     const bytes signed_bytes = checkpoint.checkpoint_signing_bytes();
     for (const auto& m : members)
         checkpoint.signatures.push_back(
-            {m.public_key(), m.sign(crypto::sign_domain::shard_block, signed_bytes)});
+            {m.public_key(), m.sign(crypto::sign_domain::shard_checkpoint, signed_bytes)});
     add(checkpoint);
     vote first = sample_vote();
     vote second = first;
     second.batch_hash = filled(0xee);
     second.sign(test_key(3));
+    if (second.batch_hash < first.batch_hash) std::swap(first, second);  // canonical order
     add(tx::evidence{tx::conflicting_votes{first, second}});
     const auto leader = test_key(5);
     proposal p1;

@@ -32,6 +32,7 @@ bytes encode(const new_view_message& m);
 bytes encode(const fetch_batches& m);
 bytes encode(const fetch_reply& m);
 bytes encode(const shard_block& m);
+bytes encode(const shard_block_vote& m);
 bytes encode(const transaction& m);
 bytes encode(const main_block& m);
 bytes encode(const envelope& m);
@@ -48,6 +49,7 @@ result<new_view_message> decode_new_view(byte_view wire);
 result<fetch_batches> decode_fetch_batches(byte_view wire);
 result<fetch_reply> decode_fetch_reply(byte_view wire);
 result<shard_block> decode_shard_block(byte_view wire);
+result<shard_block_vote> decode_shard_block_vote(byte_view wire);
 result<transaction> decode_transaction(byte_view wire);
 result<main_block> decode_main_block(byte_view wire);
 

@@ -88,10 +88,22 @@ shard_block read_shard_block(wire::ShardBlock::Reader in) {
             "shardBlock: entries root differs from header");
     require(b.entries.back().state_digest == b.header.state_digest, protocol_errc::inconsistent,
             "shardBlock: state digest differs from the last entry's");
-    const digest block_hash = b.header.hash();
     b.signatures = read_signer_list(in.getSignatures(), 1, "shardBlock.signatures",
-                                    crypto::sign_domain::shard_block, block_hash.view());
+                                    crypto::sign_domain::shard_block, b.signing_bytes());
     return b;
+}
+
+shard_block_vote read_shard_block_vote(wire::ShardBlockVote::Reader in) {
+    shard_block_vote v;
+    v.database = read_fixed<database_id>(in.getDatabase(), "shardBlockVote.database");
+    v.height = block_height(in.getHeight());
+    require(v.height.value >= 1, protocol_errc::invalid_value, "shardBlockVote.height must be >= 1");
+    v.block_hash = read_fixed<digest>(in.getBlockHash(), "shardBlockVote.blockHash");
+    v.signer = read_fixed<public_key>(in.getSigner(), "shardBlockVote.signer");
+    v.signer_signature = read_fixed<signature>(in.getSignature(), "shardBlockVote.signature");
+    charge_signature_check("shardBlockVote: signer");
+    if (!v.signature_valid()) reject(protocol_errc::bad_signature, "shardBlockVote: signer");
+    return v;
 }
 
 // ---- main chain transactions ------------------------------------------------------
@@ -417,6 +429,18 @@ bytes encode(const shard_block& m) {
 }
 result<shard_block> decode_shard_block(byte_view wire) {
     return decode_root<wire::ShardBlock>(wire, read_shard_block);
+}
+bytes encode(const shard_block_vote& m) {
+    return encode_root<wire::ShardBlockVote>([&](wire::ShardBlockVote::Builder root) {
+        root.setDatabase(as_data(m.database));
+        root.setHeight(m.height.value);
+        root.setBlockHash(as_data(m.block_hash));
+        root.setSigner(as_data(m.signer));
+        root.setSignature(as_data(m.signer_signature));
+    });
+}
+result<shard_block_vote> decode_shard_block_vote(byte_view wire) {
+    return decode_root<wire::ShardBlockVote>(wire, read_shard_block_vote);
 }
 bytes encode(const transaction& m) {
     return encode_root<wire::Transaction>([&](auto root) { write_transaction(root, m); });

@@ -11,12 +11,12 @@ namespace codec {
 void write_batch(wire::Batch::Builder out, const batch& b) {
     auto h = out.initHeader();
     h.setDatabase(as_data(b.header.database));
-    h.setView(b.header.view.value);
     h.setSeq(b.header.seq.value);
     h.setParent(as_data(b.header.parent));
     h.setTimestampMs(b.header.timestamp_ms);
     h.setRequestsRoot(as_data(b.header.requests_root));
     h.setRequestCount(b.header.request_count);
+    h.setSealsBlock(b.header.seals_block);
     auto requests = out.initRequests(static_cast<unsigned>(b.requests.size()));
     for (unsigned i = 0; i < b.requests.size(); ++i) write_request(requests[i], b.requests[i]);
 }
@@ -25,7 +25,6 @@ batch read_batch(wire::Batch::Reader in) {
     batch b;
     auto h = in.getHeader();
     b.header.database = read_fixed<database_id>(h.getDatabase(), "batch.database");
-    b.header.view = view_number(h.getView());
     b.header.seq = sequence_number(h.getSeq());
     require(b.header.seq.value >= 1, protocol_errc::invalid_value, "batch.seq must be >= 1");
     b.header.parent = read_fixed<digest>(h.getParent(), "batch.parent");
@@ -33,6 +32,7 @@ batch read_batch(wire::Batch::Reader in) {
     require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "batch.timestampMs negative");
     b.header.requests_root = read_fixed<digest>(h.getRequestsRoot(), "batch.requestsRoot");
     b.header.request_count = h.getRequestCount();
+    b.header.seals_block = h.getSealsBlock();
     if (b.header.seq.value == 1)
         require(b.header.parent.is_zero(), protocol_errc::inconsistent,
                 "batch: the first batch has no parent");
@@ -156,8 +156,8 @@ suspect_message read_suspect(wire::Suspect::Reader in) {
 namespace {
 
 void require_certifies(const certificate& cert, const batch& b, const char* what) {
-    require(cert.database == b.header.database && cert.view == b.header.view &&
-                cert.seq == b.header.seq && cert.batch_hash == b.hash(),
+    require(cert.database == b.header.database && cert.seq == b.header.seq &&
+                cert.batch_hash == b.hash(),
             protocol_errc::inconsistent, what);
 }
 
@@ -166,8 +166,8 @@ prepare_message read_prepare(wire::Prepare::Reader in) {
     m.proposed = read_proposal(in.getProposal());
     m.batch = read_batch(in.getBatch());
     const auto& h = m.batch.header;
-    require(m.proposed.database == h.database && m.proposed.view == h.view &&
-                m.proposed.seq == h.seq && m.proposed.batch_hash == m.batch.hash(),
+    require(m.proposed.database == h.database && m.proposed.seq == h.seq &&
+                m.proposed.batch_hash == m.batch.hash(),
             protocol_errc::inconsistent, "prepare: proposal is not for this batch");
     if (in.getHasLastCommit()) {
         m.last_commit = read_certificate(in.getLastCommit(), vote_phase::commit, "prepare.lastCommit");
@@ -187,8 +187,9 @@ new_view_message read_new_view(wire::NewView::Reader in) {
     require(m.new_view.value >= 1, protocol_errc::invalid_value, "newView: view must be >= 1");
     m.last_committed = sequence_number(in.getLastCommitted());
     m.member = read_fixed<public_key>(in.getMember(), "newView.member");
-    if (in.getHasPrepared()) {
-        auto p = in.getPrepared();
+    auto list = in.getPrepared();
+    check_count(list, 0, limits::pipeline_depth_max, "newView.prepared");
+    for (auto p : list) {
         prepared_batch prepared;
         prepared.batch = read_batch(p.getBatch());
         prepared.prepare_certificate =
@@ -196,12 +197,13 @@ new_view_message read_new_view(wire::NewView::Reader in) {
         require_certifies(prepared.prepare_certificate, prepared.batch,
                           "newView: certificate is not for the batch");
         require(prepared.batch.header.database == m.database &&
-                    prepared.batch.header.view < m.new_view,
+                    prepared.prepare_certificate.view < m.new_view,
                 protocol_errc::inconsistent, "newView: prepared batch from a later view");
-        m.prepared = std::move(prepared);
-    } else {
-        require(!in.hasPrepared(), protocol_errc::not_canonical,
-                "newView: prepared present but hasPrepared is false");
+        require(prepared.batch.header.seq > m.last_committed &&
+                    (m.prepared.empty() || prepared.batch.header.seq > m.prepared.back().batch.header.seq),
+                protocol_errc::inconsistent,
+                "newView: prepared batches not ascending above the last committed");
+        m.prepared.push_back(std::move(prepared));
     }
     m.member_signature = read_fixed<signature>(in.getSignature(), "newView.signature");
     charge_signature_check("newView: member signature");
@@ -296,11 +298,10 @@ bytes encode(const new_view_message& m) {
         root.setNewView(m.new_view.value);
         root.setLastCommitted(m.last_committed.value);
         root.setMember(as_data(m.member));
-        root.setHasPrepared(m.prepared.has_value());
-        if (m.prepared) {
-            auto p = root.initPrepared();
-            write_certificate(p.initCertificate(), m.prepared->prepare_certificate);
-            write_batch(p.initBatch(), m.prepared->batch);
+        auto list = root.initPrepared(static_cast<unsigned>(m.prepared.size()));
+        for (unsigned i = 0; i < m.prepared.size(); ++i) {
+            write_certificate(list[i].initCertificate(), m.prepared[i].prepare_certificate);
+            write_batch(list[i].initBatch(), m.prepared[i].batch);
         }
         root.setSignature(as_data(m.member_signature));
     });

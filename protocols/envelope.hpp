@@ -29,8 +29,9 @@ enum class message_kind : std::uint16_t {
     shard_block,
     main_transaction,
     main_block,
+    shard_block_vote,
 };
-inline constexpr std::uint16_t message_kind_count = 14;
+inline constexpr std::uint16_t message_kind_count = 15;
 
 struct envelope {
     public_key sender;

@@ -15,14 +15,14 @@ using crypto::sign_domain;
 
 digest batch_header::hash() const {
     canonical_writer out;
-    out.fixed(database).count(view).count(seq).fixed(parent).i64(timestamp_ms);
-    out.fixed(requests_root).u32(request_count);
+    out.fixed(database).count(seq).fixed(parent).i64(timestamp_ms);
+    out.fixed(requests_root).u32(request_count).boolean(seals_block);
     return crypto::hash(out.get());
 }
 bool operator==(const batch_header& a, const batch_header& b) {
-    return a.database == b.database && a.view == b.view && a.seq == b.seq &&
-           a.parent == b.parent && a.timestamp_ms == b.timestamp_ms &&
-           a.requests_root == b.requests_root && a.request_count == b.request_count;
+    return a.database == b.database && a.seq == b.seq && a.parent == b.parent &&
+           a.timestamp_ms == b.timestamp_ms && a.requests_root == b.requests_root &&
+           a.request_count == b.request_count && a.seals_block == b.seals_block;
 }
 
 digest batch::compute_requests_root() const {
@@ -113,10 +113,11 @@ bool operator==(const suspect_message& a, const suspect_message& b) {
 
 bytes new_view_message::signing_bytes() const {
     canonical_writer out;
-    out.fixed(database).count(new_view).count(last_committed).boolean(prepared.has_value());
-    if (prepared) {
-        write_canonical(out, prepared->prepare_certificate);
-        out.fixed(prepared->batch.hash());
+    out.fixed(database).count(new_view).count(last_committed);
+    out.u32(static_cast<std::uint32_t>(prepared.size()));
+    for (const auto& p : prepared) {
+        write_canonical(out, p.prepare_certificate);
+        out.fixed(p.batch.hash());
     }
     return out.take();
 }

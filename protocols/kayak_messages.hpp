@@ -9,14 +9,16 @@
 
 namespace covenant::protocols {
 
+/// A batch's header. Its hash is the batch's identity; the view is not part of it, so a
+/// batch re-proposed in a later view keeps its hash (votes carry the view instead).
 struct batch_header {
     database_id database;
-    view_number view;
     sequence_number seq;
     digest parent;
     std::int64_t timestamp_ms = 0;
     digest requests_root;
     std::uint32_t request_count = 0;
+    bool seals_block = false;  // the shard-chain block ends with this batch
 
     /// The batch hash: hash of the canonical header (which commits to the requests).
     digest hash() const;
@@ -124,7 +126,7 @@ struct new_view_message {
     view_number new_view;
     sequence_number last_committed;
     public_key member;
-    std::optional<prepared_batch> prepared;
+    std::vector<prepared_batch> prepared;  // above last_committed, ascending by seq
     signature member_signature;
 
     bytes signing_bytes() const;

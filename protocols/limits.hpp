@@ -36,6 +36,7 @@ inline constexpr std::size_t error_message_bytes_max = 4'096;
 // Kayak and chains.
 inline constexpr std::size_t group_members_max = 64;              // votes in a certificate
 inline constexpr std::size_t requests_per_batch_max = 8'192;
+inline constexpr std::size_t pipeline_depth_max = 16;             // batches in flight
 inline constexpr std::size_t merkle_depth_max = 32;
 inline constexpr std::size_t fetch_batches_max = 64;
 inline constexpr std::size_t shard_entries_per_block_max = 4'096;

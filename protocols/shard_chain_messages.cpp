@@ -46,14 +46,34 @@ void shard_block::seal_header() {
     header.state_digest = entries.back().state_digest;
 }
 
+bytes shard_block_signing_bytes(const database_id& database, block_height height,
+                                const digest& block_hash) {
+    canonical_writer out;
+    out.fixed(database).count(height).fixed(block_hash);
+    return out.take();
+}
+
 void shard_block::add_signature(const crypto::key_pair& member_key) {
-    signer_signature entry{member_key.public_key(),
-                           member_key.sign(crypto::sign_domain::shard_block, hash().view())};
+    const bool added = add_signature(signer_signature{
+        member_key.public_key(), member_key.sign(crypto::sign_domain::shard_block, signing_bytes())});
+    COVENANT_ASSERT(added, "member signed a shard block twice");
+}
+
+bool shard_block::add_signature(const signer_signature& entry) {
     auto at = std::lower_bound(signatures.begin(), signatures.end(), entry,
                                [](const auto& a, const auto& b) { return a.signer < b.signer; });
-    COVENANT_ASSERT(at == signatures.end() || at->signer != entry.signer,
-                    "member signed a shard block twice");
+    if (at != signatures.end() && at->signer == entry.signer) return false;
     signatures.insert(at, entry);
+    return true;
+}
+
+void shard_block_vote::sign(const crypto::key_pair& member_key) {
+    COVENANT_ASSERT(member_key.public_key() == signer, "shard block vote signed by the wrong key");
+    signer_signature = member_key.sign(crypto::sign_domain::shard_block, signing_bytes());
+}
+bool shard_block_vote::signature_valid() const {
+    return crypto::verify(signer, crypto::sign_domain::shard_block, signing_bytes(),
+                          signer_signature);
 }
 
 }  // namespace covenant::protocols

@@ -36,18 +36,47 @@ struct shard_block_header {
     friend bool operator==(const shard_block_header& a, const shard_block_header& b);
 };
 
+/// What a member signs for a shard block (domain shard/block): the database, the height
+/// and the header hash. A block's signature list and a shard_block_vote sign the same
+/// bytes, so votes gather into the block.
+bytes shard_block_signing_bytes(const database_id& database, block_height height,
+                                const digest& block_hash);
+
 struct shard_block {
     shard_block_header header;
     std::vector<shard_entry> entries;
-    std::vector<signer_signature> signatures;  // sorted by signer, over header.hash()
+    std::vector<signer_signature> signatures;  // sorted by signer, over the signing bytes
 
     /// Sets first_seq, entry_count, entries_root and state_digest from the entries.
     void seal_header();
-    /// Adds (in signer order) a member's signature over the header hash.
+    /// Adds (in signer order) a member's signature over the block.
     void add_signature(const crypto::key_pair& member_key);
+    /// Adds (in signer order) a signature gathered from a vote; false if the signer is
+    /// already there.
+    bool add_signature(const signer_signature& entry);
+    bytes signing_bytes() const {
+        return shard_block_signing_bytes(header.database, header.height, hash());
+    }
     digest hash() const { return header.hash(); }
     friend bool operator==(const shard_block& a, const shard_block& b) {
         return a.header == b.header && a.entries == b.entries && a.signatures == b.signatures;
+    }
+};
+
+/// A member's signature over one shard block, sent to the other members.
+struct shard_block_vote {
+    database_id database;
+    block_height height;
+    digest block_hash;
+    public_key signer;
+    signature signer_signature;
+
+    bytes signing_bytes() const { return shard_block_signing_bytes(database, height, block_hash); }
+    void sign(const crypto::key_pair& member_key);
+    bool signature_valid() const;
+    friend bool operator==(const shard_block_vote& a, const shard_block_vote& b) {
+        return a.database == b.database && a.height == b.height && a.block_hash == b.block_hash &&
+               a.signer == b.signer && a.signer_signature == b.signer_signature;
     }
 };
 

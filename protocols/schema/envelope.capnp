@@ -19,6 +19,7 @@ enum MessageKind {
   shardBlock @11;
   mainTransaction @12;
   mainBlock @13;
+  shardBlockVote @14;
 }
 
 struct Envelope {

@@ -5,14 +5,16 @@ $Cxx.namespace("covenant::wire");
 using Common = import "common.capnp";
 using Sql = import "sql.capnp";
 
+# A batch's identity (its hash) does not include the view: a batch re-proposed by a new
+# leader keeps its hash, so the chain of parents is the same whichever view committed it.
 struct BatchHeader {
   database @0 :Data;
-  view @1 :UInt64;
-  seq @2 :UInt64;
-  parent @3 :Data;          # hash of the batch at seq-1 (zero for seq 1)
-  timestampMs @4 :Int64;    # the agreed time SQL sees in this batch
-  requestsRoot @5 :Data;    # Merkle root over the requests' hashes
-  requestCount @6 :UInt32;
+  seq @1 :UInt64;
+  parent @2 :Data;          # hash of the batch at seq-1 (zero for seq 1)
+  timestampMs @3 :Int64;    # the agreed time SQL sees in this batch
+  requestsRoot @4 :Data;    # Merkle root over the requests' hashes
+  requestCount @5 :UInt32;
+  sealsBlock @6 :Bool;      # the shard-chain block ends with this batch (chosen by the leader)
 }
 
 struct Batch {
@@ -83,9 +85,9 @@ struct NewView {
   newView @1 :UInt64;
   lastCommitted @2 :UInt64;
   member @3 :Data;
-  hasPrepared @4 :Bool;
-  prepared @5 :PreparedBatch;           # the member's highest prepared batch
-  signature @6 :Data;
+  prepared @4 :List(PreparedBatch);     # every batch above lastCommitted the member prepared,
+                                        # ascending by seq
+  signature @5 :Data;
 }
 
 # Catch-up: a lagging member asks a peer for committed batches.

@@ -29,3 +29,13 @@ struct ShardBlock {
   entries @1 :List(ShardEntry);
   signatures @2 :List(Common.SignerSignature);   # members over the header hash
 }
+
+# A member's signature over a shard block it built from the committed batches: every honest
+# member builds the same block, so q of these complete it.
+struct ShardBlockVote {
+  database @0 :Data;
+  height @1 :UInt64;
+  blockHash @2 :Data;
+  signer @3 :Data;
+  signature @4 :Data;
+}

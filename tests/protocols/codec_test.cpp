@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(kayak_messages) {
     check_round_trip(test::sample_suspect(), decode_suspect);
     check_round_trip(test::sample_new_view(), decode_new_view);
     auto without_prepared = test::sample_new_view();
-    without_prepared.prepared.reset();
+    without_prepared.prepared.clear();
     without_prepared.sign(test::test_key(1));
     check_round_trip(without_prepared, decode_new_view);
     check_round_trip(test::sample_fetch(), decode_fetch_batches);
@@ -54,6 +54,12 @@ BOOST_AUTO_TEST_CASE(kayak_messages) {
 
 BOOST_AUTO_TEST_CASE(chain_messages) {
     check_round_trip(test::sample_shard_block(), decode_shard_block);
+    check_round_trip(test::sample_shard_block_vote(), decode_shard_block_vote);
+    // A vote's signature is exactly the one the block carries for that member.
+    const auto vote = test::sample_shard_block_vote();
+    const auto block = test::sample_shard_block();
+    BOOST_TEST(std::count(block.signatures.begin(), block.signatures.end(),
+                          signer_signature{vote.signer, vote.signer_signature}) == 1);
     const auto transactions = test::sample_transactions();
     BOOST_TEST(transactions.size() == 15u);  // every kind, evidence in its three forms
     for (const auto& t : transactions) check_round_trip(t, decode_transaction);
@@ -308,9 +314,19 @@ BOOST_AUTO_TEST_CASE(responses) {
 
 BOOST_AUTO_TEST_CASE(view_changes_and_catch_up) {
     auto later_view = test::sample_new_view();
-    later_view.new_view = view_number(2);  // the prepared batch is from view 2
+    later_view.new_view = view_number(2);  // the prepared batches are from view 2
     later_view.sign(test::test_key(1));
     expect_error(decode_new_view(encode(later_view)), protocol_errc::inconsistent);
+
+    auto descending = test::sample_new_view();
+    std::swap(descending.prepared[0], descending.prepared[1]);
+    descending.sign(test::test_key(1));
+    expect_error(decode_new_view(encode(descending)), protocol_errc::inconsistent);
+
+    auto already_committed = test::sample_new_view();
+    already_committed.last_committed = sequence_number(8);
+    already_committed.sign(test::test_key(1));
+    expect_error(decode_new_view(encode(already_committed)), protocol_errc::inconsistent);
 
     auto zero_count = test::sample_fetch();
     zero_count.count = 0;

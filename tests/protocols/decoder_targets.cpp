@@ -96,6 +96,8 @@ std::vector<decoder_target> all_decoder_targets() {
                        target_decoder(decode_fetch_reply)});
     targets.push_back({"shard-block", encoded(sample_shard_block()), true,
                        target_decoder(decode_shard_block)});
+    targets.push_back({"shard-block-vote", encoded(sample_shard_block_vote()), true,
+                       target_decoder(decode_shard_block_vote)});
     std::vector<bytes> transactions;
     for (const auto& t : sample_transactions()) transactions.push_back(encode(t));
     targets.push_back({"transaction", transactions, true, target_decoder(decode_transaction)});

@@ -63,7 +63,6 @@ client_request sample_request(std::uint64_t sequence) {
 batch sample_batch(std::uint64_t seq, std::size_t requests) {
     batch b;
     b.header.database = sample_database();
-    b.header.view = view_number(2);
     b.header.seq = sequence_number(seq);
     b.header.parent = filled(static_cast<std::uint8_t>(seq - 1));
     b.header.timestamp_ms = 1'790'000'000'123;
@@ -76,7 +75,7 @@ certificate sample_certificate(const batch& b, vote_phase phase, std::size_t sig
     certificate c;
     c.phase = phase;
     c.database = b.header.database;
-    c.view = b.header.view;
+    c.view = view_number(2);
     c.seq = b.header.seq;
     c.batch_hash = b.hash();
     for (const auto& key : sorted_members(signers)) c.votes.push_back(sign_certificate_vote(c, key));
@@ -112,7 +111,7 @@ client_response sample_response_with_receipt() {
     m.state_digest = filled(0x5d);
     m.body = outcomes[1];
     write_receipt w;
-    w.view = b.header.view;
+    w.view = view_number(2);
     w.seq = b.header.seq;
     w.batch_hash = b.hash();
     w.commit_certificate = sample_certificate(b, vote_phase::commit, 3);
@@ -149,7 +148,7 @@ prepare_message sample_prepare() {
     prepare_message m;
     m.batch = sample_batch(7, 2);
     m.proposed.database = m.batch.header.database;
-    m.proposed.view = m.batch.header.view;
+    m.proposed.view = view_number(2);
     m.proposed.seq = m.batch.header.seq;
     m.proposed.batch_hash = m.batch.hash();
     m.proposed.leader = leader.public_key();
@@ -164,7 +163,7 @@ vote sample_vote(vote_phase phase) {
     vote v;
     v.phase = phase;
     v.database = b.header.database;
-    v.view = b.header.view;
+    v.view = view_number(2);
     v.seq = b.header.seq;
     v.batch_hash = b.hash();
     v.voter = voter.public_key();
@@ -208,10 +207,13 @@ new_view_message sample_new_view() {
     m.new_view = view_number(3);
     m.last_committed = sequence_number(7);
     m.member = member.public_key();
-    prepared_batch p;
-    p.batch = sample_batch(8, 2);
-    p.prepare_certificate = sample_certificate(p.batch, vote_phase::prepare, 3);
-    m.prepared = std::move(p);
+    batch eighth = sample_batch(8, 2);
+    batch ninth = sample_batch(9, 1);
+    ninth.header.parent = eighth.hash();
+    ninth.header.seals_block = true;
+    ninth.seal_header();
+    for (const auto& b : {eighth, ninth})
+        m.prepared.push_back({sample_certificate(b, vote_phase::prepare, 3), b});
     m.sign(member);
     return m;
 }
@@ -239,7 +241,7 @@ shard_block sample_shard_block() {
     for (std::uint64_t seq = 30; seq < 33; ++seq) {
         batch b = sample_batch(seq, 1);
         shard_entry e;
-        e.view = b.header.view;
+        e.view = view_number(2);
         e.seq = b.header.seq;
         e.batch_hash = b.hash();
         e.results_root = filled(static_cast<std::uint8_t>(seq));
@@ -250,6 +252,15 @@ shard_block sample_shard_block() {
     block.seal_header();
     for (const auto& key : sorted_members(3)) block.add_signature(key);
     return block;
+}
+
+shard_block_vote sample_shard_block_vote() {
+    const auto block = sample_shard_block();
+    const auto member = sorted_members(3)[1];
+    shard_block_vote v{block.header.database, block.header.height, block.hash(),
+                       member.public_key(), {}};
+    v.sign(member);
+    return v;
 }
 
 std::vector<transaction> sample_transactions() {

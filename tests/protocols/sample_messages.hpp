@@ -31,6 +31,7 @@ protocols::new_view_message sample_new_view();
 protocols::fetch_batches sample_fetch();
 protocols::fetch_reply sample_fetch_reply();
 protocols::shard_block sample_shard_block();
+protocols::shard_block_vote sample_shard_block_vote();
 std::vector<protocols::transaction> sample_transactions();  // one of every kind
 protocols::main_block sample_main_block();
 protocols::envelope sample_envelope(unsigned difficulty = 4);

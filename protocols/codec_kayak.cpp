@@ -177,6 +177,18 @@ prepare_message read_prepare(wire::Prepare::Reader in) {
         require(!in.hasLastCommit(), protocol_errc::not_canonical,
                 "prepare: lastCommit present but hasLastCommit is false");
     }
+    if (in.getHasJustification()) {
+        m.justification = read_certificate(in.getJustification(), vote_phase::prepare,
+                                           "prepare.justification");
+        require(m.justification->database == h.database && m.justification->seq == h.seq &&
+                    m.justification->batch_hash == m.batch.hash() &&
+                    m.justification->view < m.proposed.view,
+                protocol_errc::inconsistent,
+                "prepare: justification is not an earlier certificate of this batch");
+    } else {
+        require(!in.hasJustification(), protocol_errc::not_canonical,
+                "prepare: justification present but hasJustification is false");
+    }
     return m;
 }
 
@@ -246,6 +258,8 @@ bytes encode(const prepare_message& m) {
         write_batch(root.initBatch(), m.batch);
         root.setHasLastCommit(m.last_commit.has_value());
         if (m.last_commit) write_certificate(root.initLastCommit(), *m.last_commit);
+        root.setHasJustification(m.justification.has_value());
+        if (m.justification) write_certificate(root.initJustification(), *m.justification);
     });
 }
 result<prepare_message> decode_prepare(byte_view wire) {

@@ -57,8 +57,11 @@ struct prepare_message {
     proposal proposed;
     struct batch batch;
     std::optional<certificate> last_commit;
+    /// A prepare certificate for this batch from an earlier view (re-proposals only).
+    std::optional<certificate> justification;
     friend bool operator==(const prepare_message& a, const prepare_message& b) {
-        return a.proposed == b.proposed && a.batch == b.batch && a.last_commit == b.last_commit;
+        return a.proposed == b.proposed && a.batch == b.batch && a.last_commit == b.last_commit &&
+               a.justification == b.justification;
     }
 };
 

@@ -38,6 +38,10 @@ struct Prepare {
   batch @1 :Batch;
   hasLastCommit @2 :Bool;
   lastCommit @3 :Common.Certificate;   # a commit certificate for an earlier seq, piggybacked
+  hasJustification @4 :Bool;
+  justification @5 :Common.Certificate;
+  # After a view change: the prepare certificate (from an earlier view) of the batch being
+  # re-proposed, which lets a member locked on an older certificate for this seq move on.
 }
 
 struct Vote {

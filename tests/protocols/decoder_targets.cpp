@@ -22,12 +22,13 @@ void take(std::vector<signer_signature>& list, std::set<bytes>& parts) {
 void split(certificate& c, std::set<bytes>& parts) { take(c.votes, parts); }
 void split(prepare_message& m, std::set<bytes>& parts) {
     if (m.last_commit) split(*m.last_commit, parts);
+    if (m.justification) split(*m.justification, parts);
 }
 void split(commit_message& m, std::set<bytes>& parts) { split(m.prepare_certificate, parts); }
 void split(fetch_reply& m, std::set<bytes>& parts) {
     for (auto& b : m.batches) {
         split(b.commit_certificate, parts);
-        parts.insert(encode(prepare_message{proposal{}, b.batch, std::nullopt}));
+        parts.insert(encode(prepare_message{proposal{}, b.batch, std::nullopt, std::nullopt}));
     }
     m.batches.clear();
     // The reply itself is unsigned (its envelope is signed): its database is bound only

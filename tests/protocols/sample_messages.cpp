@@ -154,6 +154,11 @@ prepare_message sample_prepare() {
     m.proposed.leader = leader.public_key();
     m.proposed.sign(leader);
     m.last_commit = sample_certificate(sample_batch(6, 1), vote_phase::commit, 3);
+    m.justification = sample_certificate(m.batch, vote_phase::prepare, 3);
+    m.justification->view = view_number(1);
+    m.justification->votes.clear();
+    for (const auto& key : sorted_members(3))
+        m.justification->votes.push_back(sign_certificate_vote(*m.justification, key));
     return m;
 }
 

@@ -25,7 +25,9 @@ bytes encode(const client_response& m);
 bytes encode(const prepare_message& m);
 bytes encode(const vote& m);
 bytes encode(const commit_message& m);
-bytes encode(const certificate& m);  // a commit certificate sent on its own
+bytes encode(const certificate& m);  // a certificate on its own (sent, or stored)
+bytes encode(const batch& m);        // a batch on its own (stored in a replica's log)
+bytes encode(const tx::evidence& m);
 bytes encode(const execution_message& m);
 bytes encode(const suspect_message& m);
 bytes encode(const new_view_message& m);
@@ -43,6 +45,9 @@ result<prepare_message> decode_prepare(byte_view wire);
 result<vote> decode_vote(byte_view wire);
 result<commit_message> decode_commit(byte_view wire);
 result<certificate> decode_commit_certificate(byte_view wire);
+result<certificate> decode_certificate(byte_view wire, vote_phase phase);
+result<batch> decode_batch(byte_view wire);
+result<tx::evidence> decode_evidence(byte_view wire);
 result<execution_message> decode_execution(byte_view wire);
 result<suspect_message> decode_suspect(byte_view wire);
 result<new_view_message> decode_new_view(byte_view wire);

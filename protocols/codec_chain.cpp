@@ -108,10 +108,21 @@ shard_block_vote read_shard_block_vote(wire::ShardBlockVote::Reader in) {
 
 // ---- main chain transactions ------------------------------------------------------
 
-template <class Group>
-void write_conflict(Group group, const vote& a, const vote& b) {
-    write_vote(group.initFirst(), a);
-    write_vote(group.initSecond(), b);
+void write_evidence(wire::Evidence::Builder g, const tx::evidence& body) {
+    if (const auto* v = std::get_if<tx::conflicting_votes>(&body.proof)) {
+        auto c = g.initConflictingVotes();
+        write_vote(c.initFirst(), v->first);
+        write_vote(c.initSecond(), v->second);
+    } else if (const auto* p = std::get_if<tx::conflicting_proposals>(&body.proof)) {
+        auto c = g.initConflictingProposals();
+        write_proposal(c.initFirst(), p->first);
+        write_proposal(c.initSecond(), p->second);
+    } else {
+        const auto& e = std::get<tx::conflicting_executions>(body.proof);
+        auto c = g.initConflictingExecutions();
+        write_execution(c.initFirst(), e.first);
+        write_execution(c.initSecond(), e.second);
+    }
 }
 
 void write_transaction(wire::Transaction::Builder out, const transaction& t) {
@@ -177,19 +188,7 @@ void write_transaction(wire::Transaction::Builder out, const transaction& t) {
                                   body.signatures);
             } else {
                 static_assert(std::is_same_v<T, tx::evidence>);
-                auto g = out.initEvidence();
-                if (const auto* v = std::get_if<tx::conflicting_votes>(&body.proof)) {
-                    write_conflict(g.initConflictingVotes(), v->first, v->second);
-                } else if (const auto* p = std::get_if<tx::conflicting_proposals>(&body.proof)) {
-                    auto c = g.initConflictingProposals();
-                    write_proposal(c.initFirst(), p->first);
-                    write_proposal(c.initSecond(), p->second);
-                } else {
-                    const auto& e = std::get<tx::conflicting_executions>(body.proof);
-                    auto c = g.initConflictingExecutions();
-                    write_execution(c.initFirst(), e.first);
-                    write_execution(c.initSecond(), e.second);
-                }
+                write_evidence(out.initEvidence(), body);
             }
         },
         t.body);
@@ -201,10 +200,10 @@ std::uint64_t positive(std::uint64_t amount, const char* field) {
     return amount;
 }
 
-tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
+tx::evidence read_evidence(wire::Evidence::Reader in) {
     tx::evidence out;
     switch (in.which()) {
-        case wire::Transaction::Evidence::CONFLICTING_VOTES: {
+        case wire::Evidence::CONFLICTING_VOTES: {
             auto g = in.getConflictingVotes();
             tx::conflicting_votes c{read_vote(g.getFirst()), read_vote(g.getSecond())};
             require(c.first.voter == c.second.voter && c.first.phase == c.second.phase &&
@@ -216,7 +215,7 @@ tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
             out.proof = c;
             return out;
         }
-        case wire::Transaction::Evidence::CONFLICTING_PROPOSALS: {
+        case wire::Evidence::CONFLICTING_PROPOSALS: {
             auto g = in.getConflictingProposals();
             tx::conflicting_proposals c{read_proposal(g.getFirst()), read_proposal(g.getSecond())};
             require(c.first.leader == c.second.leader && c.first.database == c.second.database &&
@@ -228,7 +227,7 @@ tx::evidence read_evidence(wire::Transaction::Evidence::Reader in) {
             out.proof = c;
             return out;
         }
-        case wire::Transaction::Evidence::CONFLICTING_EXECUTIONS: {
+        case wire::Evidence::CONFLICTING_EXECUTIONS: {
             auto g = in.getConflictingExecutions();
             tx::conflicting_executions c{read_execution(g.getFirst()),
                                          read_execution(g.getSecond())};
@@ -441,6 +440,12 @@ bytes encode(const shard_block_vote& m) {
 }
 result<shard_block_vote> decode_shard_block_vote(byte_view wire) {
     return decode_root<wire::ShardBlockVote>(wire, read_shard_block_vote);
+}
+bytes encode(const tx::evidence& m) {
+    return encode_root<wire::Evidence>([&](auto root) { write_evidence(root, m); });
+}
+result<tx::evidence> decode_evidence(byte_view wire) {
+    return decode_root<wire::Evidence>(wire, read_evidence);
 }
 bytes encode(const transaction& m) {
     return encode_root<wire::Transaction>([&](auto root) { write_transaction(root, m); });

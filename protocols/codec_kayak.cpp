@@ -266,6 +266,11 @@ result<prepare_message> decode_prepare(byte_view wire) {
     return decode_root<wire::Prepare>(wire, read_prepare);
 }
 
+bytes encode(const batch& m) {
+    return encode_root<wire::Batch>([&](auto root) { write_batch(root, m); });
+}
+result<batch> decode_batch(byte_view wire) { return decode_root<wire::Batch>(wire, read_batch); }
+
 bytes encode(const vote& m) {
     return encode_root<wire::Vote>([&](auto root) { write_vote(root, m); });
 }
@@ -287,8 +292,11 @@ bytes encode(const certificate& m) {
     return encode_root<wire::Certificate>([&](auto root) { write_certificate(root, m); });
 }
 result<certificate> decode_commit_certificate(byte_view wire) {
-    return decode_root<wire::Certificate>(wire, [](wire::Certificate::Reader in) {
-        return read_certificate(in, vote_phase::commit, "commitCertificate");
+    return decode_certificate(wire, vote_phase::commit);
+}
+result<certificate> decode_certificate(byte_view wire, vote_phase phase) {
+    return decode_root<wire::Certificate>(wire, [phase](wire::Certificate::Reader in) {
+        return read_certificate(in, phase, "certificate");
     });
 }
 

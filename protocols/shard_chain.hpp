@@ -73,8 +73,7 @@ std::optional<std::string> shard_block_signatures_fault(const shard_block& block
 /// All of the above for one block that is to follow `head`: what a replica runs on each
 /// new block before storing it.
 std::optional<chain_fault> verify_next_shard_block(const shard_chain_head& head,
-                                                   const shard_block& block,
-                                                   const group& members);
+                                                   const shard_block& block, const group& members);
 
 /// Verifies `blocks` as the continuation of `head`; reports the first bad block.
 std::optional<chain_fault> verify_shard_chain_from(const shard_chain_head& head,

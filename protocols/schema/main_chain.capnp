@@ -56,15 +56,20 @@ struct Transaction {
       billing @28 :List(BillingLine);
       signatures @29 :List(Common.SignerSignature);   # members over the checkpoint
     }
-    evidence :group {
-      union {
-        conflictingVotes :group { first @30 :Kayak.Vote; second @31 :Kayak.Vote; }
-        conflictingProposals :group { first @32 :Kayak.Proposal; second @33 :Kayak.Proposal; }
-        conflictingExecutions :group { first @34 :Kayak.Execution; second @35 :Kayak.Execution; }
-      }
-    }
+    evidence @30 :Evidence;
   }
-  signature @36 :Data;
+  signature @31 :Data;
+}
+
+# Two messages one member signed for the same slot that cannot both be honest. The pair
+# is ordered (by batch hash, or by results root and state digest), so one offence has one
+# encoding.
+struct Evidence {
+  union {
+    conflictingVotes :group { first @0 :Kayak.Vote; second @1 :Kayak.Vote; }
+    conflictingProposals :group { first @2 :Kayak.Proposal; second @3 :Kayak.Proposal; }
+    conflictingExecutions :group { first @4 :Kayak.Execution; second @5 :Kayak.Execution; }
+  }
 }
 
 struct BlockHeader {

@@ -1,0 +1,167 @@
+// The Kayak replica actor (see replica_actor.hpp).
+#include "actors/miner/replica_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/router/router.hpp"
+#include "protocols/codec.hpp"
+
+namespace covenant::actors {
+namespace {
+
+using protocols::message_kind;
+
+struct replica_actor_state {
+    static inline const char* name = "covenant.kayak.replica";
+    std::unique_ptr<kayak::replica> replica;
+    std::unique_ptr<replica_actor_config> config_storage;  // set when the actor starts
+    replica_actor_config& config() { return *config_storage; }
+    std::map<node_id, public_key> node_members;  // reverse of config.member_nodes
+    std::map<digest, node_id> reply_to;          // request hash -> the client's node
+};
+
+constexpr message_kind subscribed_kinds[] = {
+    message_kind::client_request,  message_kind::kayak_prepare,
+    message_kind::kayak_vote,      message_kind::kayak_commit,
+    message_kind::kayak_commit_certificate, message_kind::kayak_execution,
+    message_kind::kayak_new_view,  message_kind::kayak_fetch,
+    message_kind::kayak_fetch_reply,
+};
+
+using self_pointer = caf::stateful_actor<replica_actor_state>*;
+
+std::int64_t now_ms(self_pointer self) {
+    const auto since_epoch = self->clock().now().time_since_epoch();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() +
+           self->state.config().clock_offset_ms;
+}
+
+void carry_out(self_pointer self, kayak::replica_output&& out) {
+    auto& st = self->state;
+    for (auto& m : out.messages) {
+        for (const auto& member : m.to) {
+            auto node = st.config().member_nodes.find(member);
+            if (node == st.config().member_nodes.end()) continue;
+            self->send(st.config().router, send_atom::value, node->second.view().to_bytes(),
+                       static_cast<std::uint16_t>(m.kind), m.payload);
+        }
+    }
+    for (auto& r : out.replies) {
+        auto client = st.reply_to.find(r.request_hash);
+        if (client == st.reply_to.end()) continue;
+        self->send(st.config().router, send_atom::value, client->second.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_response),
+                   protocols::encode(r.response));
+        st.reply_to.erase(client);
+    }
+    if (st.config().view_authority) {
+        for (auto& s : out.suspicions)
+            self->send(st.config().view_authority, suspect_atom::value, protocols::encode(s));
+        for (auto& e : out.evidence)
+            self->send(st.config().view_authority, evidence_atom::value, protocols::encode(e));
+    }
+}
+
+// Decodes a payload of a known kind and hands it to the replica; undecodable payloads
+// are counted by the replica's refusal counter through a no-op.
+kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
+    auto& st = self->state;
+    auto& r = *st.replica;
+    const std::int64_t now = now_ms(self);
+    const auto sender_node = node_id::from_view(in.sender_node_id);
+    const auto sender_member =
+        sender_node ? st.node_members.find(*sender_node) : st.node_members.end();
+    const bool from_member = sender_member != st.node_members.end();
+    switch (static_cast<message_kind>(in.kind)) {
+        case message_kind::client_request: {
+            auto m = protocols::decode_client_request(in.payload);
+            if (!m) break;
+            if (!from_member && sender_node) st.reply_to[m->hash()] = *sender_node;
+            return r.on_client_request(*m, now, from_member);
+        }
+        case message_kind::kayak_prepare:
+            if (auto m = protocols::decode_prepare(in.payload)) return r.on_prepare(*m, now);
+            break;
+        case message_kind::kayak_vote:
+            if (auto m = protocols::decode_vote(in.payload)) return r.on_vote(*m, now);
+            break;
+        case message_kind::kayak_commit:
+            if (auto m = protocols::decode_commit(in.payload)) return r.on_commit(*m, now);
+            break;
+        case message_kind::kayak_commit_certificate:
+            if (!from_member) break;
+            if (auto m = protocols::decode_commit_certificate(in.payload))
+                return r.on_commit_certificate(*m, sender_member->second, now);
+            break;
+        case message_kind::kayak_execution:
+            if (auto m = protocols::decode_execution(in.payload)) return r.on_execution(*m, now);
+            break;
+        case message_kind::kayak_new_view:
+            if (auto m = protocols::decode_new_view(in.payload)) return r.on_new_view(*m, now);
+            break;
+        case message_kind::kayak_fetch:
+            if (!from_member) break;
+            if (auto m = protocols::decode_fetch_batches(in.payload))
+                return r.on_fetch(*m, sender_member->second);
+            break;
+        case message_kind::kayak_fetch_reply:
+            if (!from_member) break;
+            if (auto m = protocols::decode_fetch_reply(in.payload))
+                return r.on_fetch_reply(*m, sender_member->second, now);
+            break;
+        default: break;
+    }
+    return {};
+}
+
+caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
+    auto& st = self->state;
+    st.config_storage = std::make_unique<replica_actor_config>(std::move(config));
+    for (const auto& [member, node] : st.config().member_nodes) st.node_members[node] = member;
+    st.replica = std::make_unique<kayak::replica>(st.config().replica, st.config().key,
+                                                  *st.config().log, *st.config().executor,
+                                                  *st.config().permissions);
+    for (auto kind : subscribed_kinds)
+        self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
+                   caf::actor_cast<caf::actor>(self));
+    carry_out(self, st.replica->start(now_ms(self)));
+    self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
+    return {
+        [=](deliver_atom, const inbound_envelope& in) { carry_out(self, dispatch(self, in)); },
+        [=](tick_atom) {
+            carry_out(self, self->state.replica->on_tick(now_ms(self)));
+            self->delayed_send(self, std::chrono::milliseconds(self->state.config().tick_ms),
+                               tick_atom::value);
+        },
+        [=](view_change_atom, std::uint64_t view) {
+            carry_out(self, self->state.replica->on_view_change(view_number(view), now_ms(self)));
+        },
+        [=](replica_status_atom) {
+            const auto& r = *self->state.replica;
+            replica_status s;
+            s.view = r.view().value;
+            s.last_committed = r.last_committed().value;
+            s.last_executed = r.last_executed().value;
+            s.state_digest = r.state_digest().view().to_bytes();
+            s.batches_committed = r.stats().batches_committed;
+            s.messages_refused = r.stats().messages_refused;
+            s.batches_refused = r.stats().batches_refused;
+            s.catch_up_batches = r.stats().catch_up_batches;
+            s.divergent_executions = r.stats().divergent_executions;
+            s.last_refusal = r.stats().last_refusal;
+            return s;
+        },
+    };
+}
+
+}  // namespace
+
+void add_replica_message_types(caf::actor_system_config& config) {
+    config.add_message_type<replica_status>("covenant::replica_status");
+}
+
+caf::actor spawn_replica_actor(caf::actor_system& system, replica_actor_config config) {
+    return system.spawn(replica_actor, std::move(config));
+}
+
+}  // namespace covenant::actors

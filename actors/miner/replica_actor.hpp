@@ -1,0 +1,69 @@
+// The actor around one database's Kayak replica on a miner: it takes validated envelopes
+// from the node's router, decodes their payloads, feeds them to the pure replica with the
+// time, and carries out what the replica returns (messages through the router, answers to
+// clients, suspicions and evidence to the view-change authority). Thin on purpose: every
+// decision is the replica's.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <map>
+#include <memory>
+
+#include "protocols/kayak/replica.hpp"
+
+namespace covenant::actors {
+
+/// (view_change_atom, uint64 view): the main chain recorded a new view for the database.
+using view_change_atom = caf::atom_constant<caf::atom("viewchange")>;
+/// (suspect_atom, bytes encoded suspect_message): sent to the view-change authority.
+using suspect_atom = caf::atom_constant<caf::atom("suspect")>;
+/// (evidence_atom, bytes encoded evidence): sent to the view-change authority.
+using evidence_atom = caf::atom_constant<caf::atom("evidence")>;
+/// (replica_status_atom) -> replica_status.
+using replica_status_atom = caf::atom_constant<caf::atom("rstatus")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+struct replica_status {
+    std::uint64_t view = 0;
+    std::uint64_t last_committed = 0;
+    std::uint64_t last_executed = 0;
+    bytes state_digest;
+    std::uint64_t batches_committed = 0;
+    std::uint64_t messages_refused = 0;
+    std::uint64_t batches_refused = 0;
+    std::uint64_t catch_up_batches = 0;
+    std::uint64_t divergent_executions = 0;
+    std::string last_refusal;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
+    return f(caf::meta::type_name("covenant::replica_status"), x.view, x.last_committed,
+             x.last_executed, x.state_digest, x.batches_committed, x.messages_refused,
+             x.batches_refused, x.catch_up_batches, x.divergent_executions, x.last_refusal);
+}
+
+struct replica_actor_config {
+    kayak::replica_config replica;
+    crypto::key_pair key;
+    std::map<public_key, node_id> member_nodes;  // where each member's node is
+    caf::actor router;                           // this node's router
+    caf::actor view_authority;                   // gets suspicions and evidence
+    std::shared_ptr<kayak::log_store> log;
+    std::shared_ptr<kayak::batch_executor> executor;
+    std::shared_ptr<kayak::permission_source> permissions;
+    std::int64_t tick_ms = 50;
+    /// Added to the actor clock to get the wall-clock time batches carry (virtual in tests).
+    std::int64_t clock_offset_ms = 0;
+};
+
+void add_replica_message_types(caf::actor_system_config& config);
+
+caf::actor spawn_replica_actor(caf::actor_system& system, replica_actor_config config);
+
+}  // namespace covenant::actors

@@ -1,0 +1,65 @@
+// A Kayak log kept in memory: for unit tests and the simulator. It outlives the replica
+// that uses it, so a test can "crash" a replica (destroy it) and start a new one on the
+// same log, which then holds exactly what the real store would have fsynced.
+#pragma once
+
+#include <map>
+
+#include "protocols/kayak/ports.hpp"
+
+namespace covenant::kayak {
+
+class memory_log_store final : public log_store {
+public:
+    recovered_log recover() override {
+        recovered_log out;
+        out.view = view_;
+        if (!committed_.empty()) {
+            const auto& last = committed_.rbegin()->second;
+            out.last_committed = last.batch.header.seq;
+            out.last_committed_hash = last.batch.hash();
+            out.last_committed_timestamp_ms = last.batch.header.timestamp_ms;
+        }
+        for (const auto& [seq, slot] : accepted_)
+            if (seq > out.last_committed) out.accepted.emplace(seq, slot);
+        return out;
+    }
+    void save_view(view_number view) override { view_ = view; }
+    void save_accepted(view_number view, const protocols::batch& batch) override {
+        auto& slot = accepted_[batch.header.seq];
+        if (slot.batch.hash() != batch.hash()) slot.prepared.reset();
+        slot.batch = batch;
+        slot.view = view;
+    }
+    void save_prepared(const protocols::certificate& prepare_certificate) override {
+        auto it = accepted_.find(prepare_certificate.seq);
+        if (it != accepted_.end() && it->second.batch.hash() == prepare_certificate.batch_hash)
+            it->second.prepared = prepare_certificate;
+    }
+    void save_committed(const protocols::batch& batch,
+                        const protocols::certificate& commit_certificate) override {
+        committed_[batch.header.seq] = protocols::committed_batch{batch, commit_certificate};
+        accepted_.erase(batch.header.seq);
+    }
+    std::vector<protocols::committed_batch> load_committed(sequence_number from,
+                                                           std::size_t count) override {
+        std::vector<protocols::committed_batch> out;
+        for (auto it = committed_.lower_bound(from); it != committed_.end() && out.size() < count; ++it)
+            out.push_back(it->second);
+        return out;
+    }
+    void save_evidence(const protocols::tx::evidence& evidence) override {
+        evidence_.push_back(evidence);
+    }
+
+    const std::vector<protocols::tx::evidence>& evidence() const { return evidence_; }
+    std::size_t committed_count() const { return committed_.size(); }
+
+private:
+    view_number view_;
+    std::map<sequence_number, accepted_slot> accepted_;
+    std::map<sequence_number, protocols::committed_batch> committed_;
+    std::vector<protocols::tx::evidence> evidence_;
+};
+
+}  // namespace covenant::kayak

@@ -1,0 +1,85 @@
+// What a Kayak replica needs from the world, as interfaces: durable storage of its log,
+// the SQL executor, and the database's permissions. The replica itself reads no clock, no
+// randomness and no socket; production plugs in SQLite-backed ports, tests and the
+// simulator in-memory ones.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/kayak_messages.hpp"
+#include "protocols/main_chain_messages.hpp"
+
+namespace covenant::kayak {
+
+/// A batch this member accepted (voted for) and is not yet known to be committed.
+struct accepted_slot {
+    protocols::batch batch;
+    view_number view;                                // the view it was accepted in
+    std::optional<protocols::certificate> prepared;  // the lock: a prepare certificate
+};
+
+/// What a replica finds in its log when it starts.
+struct recovered_log {
+    view_number view;
+    sequence_number last_committed;
+    digest last_committed_hash;  // zero when nothing is committed
+    std::int64_t last_committed_timestamp_ms = 0;
+    std::map<sequence_number, accepted_slot> accepted;  // above last_committed
+};
+
+/// The replica's durable log. Every call returns only once the data is on disk (fsync):
+/// the replica sends a vote only after the state it vouches for is saved.
+class log_store {
+public:
+    virtual ~log_store() = default;
+    virtual recovered_log recover() = 0;
+    virtual void save_view(view_number view) = 0;
+    /// Before a prepare vote: this member accepted `batch` at (view, seq).
+    virtual void save_accepted(view_number view, const protocols::batch& batch) = 0;
+    /// Before a commit vote: the lock.
+    virtual void save_prepared(const protocols::certificate& prepare_certificate) = 0;
+    /// A committed batch with its proof; removes the seq from the accepted slots.
+    virtual void save_committed(const protocols::batch& batch,
+                                const protocols::certificate& commit_certificate) = 0;
+    /// Committed batches from `from` on (at most `count`), for execution and catch-up.
+    virtual std::vector<protocols::committed_batch> load_committed(sequence_number from,
+                                                                   std::size_t count) = 0;
+    virtual void save_evidence(const protocols::tx::evidence& evidence) = 0;
+};
+
+/// What executing one committed batch produced.
+struct execution_result {
+    std::vector<protocols::request_outcome> outcomes;
+    digest results_root;
+    digest state_digest;
+};
+
+/// The SQL executor of the database (storage::sql_executor in production).
+class batch_executor {
+public:
+    virtual ~batch_executor() = default;
+    virtual sequence_number applied_seq() const = 0;
+    virtual digest state_digest() const = 0;
+    /// Applies batch `seq` (= applied_seq() + 1).
+    virtual execution_result execute(sequence_number seq, std::int64_t timestamp_ms,
+                                     const digest& batch_hash,
+                                     const std::vector<protocols::client_request>& requests) = 0;
+    /// A read against the committed state.
+    virtual protocols::request_outcome read(const protocols::client_request& request,
+                                            std::int64_t timestamp_ms) = 0;
+    /// Why a request breaks the determinism rules, or nullopt if it does not.
+    virtual std::optional<std::string> refusal_reason(
+        const protocols::client_request& request) const = 0;
+};
+
+/// Who may do what on the database (from the main chain, later; from configuration now).
+class permission_source {
+public:
+    virtual ~permission_source() = default;
+    virtual std::optional<protocols::role> role_of(const account_address& user) const = 0;
+};
+
+}  // namespace covenant::kayak

@@ -1,0 +1,979 @@
+// The Kayak replica state machine (see replica.hpp for the protocol).
+#include "protocols/kayak/replica.hpp"
+
+#include <algorithm>
+
+#include "common/assert.hpp"
+#include "crypto/hash.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/limits.hpp"
+#include "protocols/merkle.hpp"
+
+namespace covenant::kayak {
+
+using namespace protocols;
+
+void replica_output::append(replica_output&& other) {
+    for (auto& m : other.messages) messages.push_back(std::move(m));
+    for (auto& r : other.replies) replies.push_back(std::move(r));
+    for (auto& s : other.suspicions) suspicions.push_back(std::move(s));
+    for (auto& e : other.evidence) evidence.push_back(std::move(e));
+}
+
+replica::replica(replica_config config, crypto::key_pair key, log_store& log,
+                 batch_executor& executor, const permission_source& permissions)
+    : config_(std::move(config)),
+      key_(std::move(key)),
+      log_(log),
+      executor_(executor),
+      permissions_(permissions) {
+    COVENANT_ASSERT(config_.members.contains(key_.public_key()), "a replica must be a member");
+    COVENANT_ASSERT(config_.pipeline_depth >= 1 && config_.pipeline_depth <= limits::pipeline_depth_max,
+                    "pipeline depth out of range");
+    COVENANT_ASSERT(config_.batch_requests_max >= 1 &&
+                        config_.batch_requests_max <= limits::requests_per_batch_max,
+                    "batch size out of range");
+}
+
+// ---- start and recovery -------------------------------------------------------------
+
+replica_output replica::start(std::int64_t now_ms) {
+    replica_output out;
+    recovered_log recovered = log_.recover();
+    view_ = recovered.view;
+    last_committed_ = recovered.last_committed;
+    last_committed_hash_ = recovered.last_committed_hash;
+    last_committed_timestamp_ms_ = recovered.last_committed_timestamp_ms;
+    for (auto& [seq, accepted] : recovered.accepted) {
+        slot& s = slots_[seq];
+        s.hash = accepted.batch.hash();
+        s.batch = std::move(accepted.batch);
+        s.accepted = true;
+        s.accepted_view = accepted.view;
+        s.prepared = std::move(accepted.prepared);
+    }
+    COVENANT_ASSERT(executor_.applied_seq() <= last_committed_,
+                    "the database has executed batches its log never committed");
+    // Client sequences: replay the committed history's requests (the log keeps it all).
+    for (sequence_number from(1); from <= last_committed_;) {
+        const auto chunk = log_.load_committed(from, 256);
+        COVENANT_ASSERT(!chunk.empty(), "committed batches missing from the log");
+        for (const auto& c : chunk) {
+            for (const auto& r : c.batch.requests) committed_client_seq_[r.client] = r.sequence.value;
+            if (c.batch.header.seq > executor_.applied_seq())
+                to_execute_.push_back(c);
+        }
+        from = sequence_number(chunk.back().batch.header.seq.value + 1);
+    }
+    next_seq_ = last_committed_.next();
+    tip_hash_ = last_committed_hash_;
+    tip_timestamp_ms_ = last_committed_timestamp_ms_;
+    last_seal_ms_ = now_ms;
+    note_progress(now_ms);
+    execute_committed(now_ms, out);
+    return out;
+}
+
+// ---- clients ------------------------------------------------------------------------
+
+client_response replica::signed_rejection(const client_request& request, rejection_reason reason,
+                                          std::string message) const {
+    client_response r;
+    r.database = config_.database;
+    r.request_hash = request.hash();
+    r.responder = key_.public_key();
+    r.state_seq = executor_.applied_seq();
+    r.state_digest = executor_.state_digest();
+    std::optional<public_key> hint;
+    if (reason == rejection_reason::not_leader) hint = config_.members.leader(view_);
+    r.body = rejection{reason, std::move(message), hint};
+    r.sign(key_);
+    return r;
+}
+
+replica_output replica::on_client_request(const client_request& request, std::int64_t now_ms,
+                                          bool forwarded) {
+    replica_output out;
+    const digest request_hash = request.hash();
+    auto reject = [&](rejection_reason reason, std::string message) {
+        // A member that forwarded a request checked it already: nothing to tell it.
+        if (!forwarded)
+            out.replies.push_back({request_hash, signed_rejection(request, reason, std::move(message))});
+        return std::move(out);
+    };
+    if (request.database != config_.database)
+        return reject(rejection_reason::unknown_database, "this replica serves another database");
+    const auto role = permissions_.role_of(crypto::address_of(request.client));
+    if (!role) return reject(rejection_reason::not_permitted, "no role on this database");
+
+    if (request.kind == query_kind::read) {
+        if (forwarded) return out;
+        client_response r;
+        r.database = config_.database;
+        r.request_hash = request_hash;
+        r.responder = key_.public_key();
+        r.state_seq = executor_.applied_seq();
+        r.state_digest = executor_.state_digest();
+        r.body = executor_.read(request, now_ms);
+        r.sign(key_);
+        out.replies.push_back({request_hash, std::move(r)});
+        return out;
+    }
+
+    if (*role == role::read) return reject(rejection_reason::not_permitted, "read-only role");
+    if (auto reason = executor_.refusal_reason(request))
+        return reject(rejection_reason::nondeterministic, *reason);
+
+    if (!is_leader() || view_change_pending_) {
+        if (forwarded) return out;  // only the leader takes forwarded requests
+        // The leader orders it; we answer our client once it has executed, and suspect the
+        // leader if it does not commit in time.
+        const std::uint64_t last = client_seq_before(request.client, sequence_number(~std::uint64_t{0}));
+        if (request.sequence.value != last + 1)
+            return reject(rejection_reason::stale_sequence,
+                          "expected client sequence " + std::to_string(last + 1));
+        if (awaited_requests_.size() >= config_.pending_requests_max)
+            return reject(rejection_reason::overloaded, "too many requests outstanding");
+        awaited_requests_.emplace(request_hash, now_ms);
+        clients_waiting_.insert(request_hash);
+        send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
+        return out;
+    }
+    if (in_flight_.count(request_hash)) {
+        // Already ordered (the client also asked another member, who forwarded it).
+        if (!forwarded) clients_waiting_.insert(request_hash);
+        return out;
+    }
+    if (pending_.size() >= config_.pending_requests_max)
+        return reject(rejection_reason::overloaded, "the leader's queue is full");
+    const std::uint64_t last = [&] {
+        auto queued = queued_client_seq_.find(request.client);
+        if (queued != queued_client_seq_.end()) return queued->second;
+        return client_seq_before(request.client, sequence_number(~std::uint64_t{0}));
+    }();
+    if (request.sequence.value != last + 1)
+        return reject(rejection_reason::stale_sequence,
+                      "expected client sequence " + std::to_string(last + 1));
+    queued_client_seq_[request.client] = request.sequence.value;
+    if (pending_.empty()) oldest_pending_ms_ = now_ms;
+    pending_.push_back(request);
+    in_flight_.insert(request_hash);
+    if (!forwarded) clients_waiting_.insert(request_hash);
+    propose_ready_batches(now_ms, out);
+    return out;
+}
+
+// ---- leader: proposing -----------------------------------------------------------------
+
+void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
+    if (!is_leader() || view_change_pending_) return;
+    while (!pending_.empty() &&
+           next_seq_.value - last_committed_.value - 1 < config_.pipeline_depth &&
+           (pending_.size() >= config_.batch_requests_max ||
+            now_ms - oldest_pending_ms_ >= config_.batch_delay_ms)) {
+        batch b;
+        b.header.database = config_.database;
+        b.header.seq = next_seq_;
+        b.header.parent = tip_hash_;
+        b.header.timestamp_ms = std::max(now_ms, tip_timestamp_ms_);
+        std::size_t bytes_in_batch = 0;
+        while (!pending_.empty() && b.requests.size() < config_.batch_requests_max) {
+            // Keep a PREPARE within one message (limits::batch_bytes_max).
+            std::size_t request_bytes = 256;
+            for (const auto& st : pending_.front().statements) request_bytes += st.sql.size() + 64 * st.parameters.size();
+            if (!b.requests.empty() && bytes_in_batch + request_bytes > limits::batch_bytes_max) break;
+            bytes_in_batch += request_bytes;
+            b.requests.push_back(std::move(pending_.front()));
+            pending_.pop_front();
+        }
+        oldest_pending_ms_ = now_ms;
+        ++batches_since_seal_;
+        if (batches_since_seal_ >= config_.seal_every_batches ||
+            b.header.timestamp_ms - last_seal_ms_ >= config_.seal_every_ms) {
+            b.header.seals_block = true;
+            batches_since_seal_ = 0;
+            last_seal_ms_ = b.header.timestamp_ms;
+        }
+        b.seal_header();
+        propose(std::move(b), std::nullopt, now_ms, out);
+    }
+}
+
+void replica::propose(batch b, std::optional<certificate> justification, std::int64_t now_ms,
+                      replica_output& out) {
+    const sequence_number seq = b.header.seq;
+    COVENANT_ASSERT(seq == next_seq_, "proposals go in sequence order");
+    prepare_message prepare;
+    prepare.proposed.database = config_.database;
+    prepare.proposed.view = view_;
+    prepare.proposed.seq = seq;
+    prepare.proposed.batch_hash = b.hash();
+    prepare.proposed.leader = key_.public_key();
+    prepare.proposed.sign(key_);
+    prepare.batch = std::move(b);
+    prepare.justification = std::move(justification);
+
+    slot& s = slots_[seq];
+    s.batch = prepare.batch;
+    s.hash = prepare.proposed.batch_hash;
+    s.proposal = prepare.proposed;
+    s.accepted = true;
+    s.accepted_view = view_;
+    s.prepare_votes.clear();
+    s.commit_votes.clear();
+    s.sent_commit_vote = false;
+    log_.save_accepted(view_, prepare.batch);
+
+    tip_hash_ = s.hash;
+    tip_timestamp_ms_ = prepare.batch.header.timestamp_ms;
+    next_seq_ = seq.next();
+    ++stats_.batches_proposed;
+    send(others(), message_kind::kayak_prepare, encode(prepare), out);
+
+    if (config_.mode == consistency_mode::eventual && seq == executor_.applied_seq().next()) {
+        // Answer now; agreement and the followers' execution follow.
+        const auto result =
+            executor_.execute(seq, prepare.batch.header.timestamp_ms, s.hash, prepare.batch.requests);
+        stats_.requests_executed += prepare.batch.requests.size();
+        for (std::size_t i = 0; i < result.outcomes.size(); ++i) {
+            const digest request_hash = prepare.batch.requests[i].hash();
+            if (clients_waiting_.erase(request_hash) == 0) continue;
+            client_response r;
+            r.database = config_.database;
+            r.request_hash = request_hash;
+            r.responder = key_.public_key();
+            r.state_seq = seq;
+            r.state_digest = result.state_digest;
+            r.body = result.outcomes[i];
+            r.sign(key_);
+            out.replies.push_back({request_hash, std::move(r)});
+        }
+        execution_message own;
+        own.database = config_.database;
+        own.view = view_;
+        own.seq = seq;
+        own.batch_hash = s.hash;
+        own.results_root = result.results_root;
+        own.state_digest = result.state_digest;
+        own.signer = key_.public_key();
+        own.sign(key_);
+        auto& done = executed_[seq];
+        done.batch = prepare.batch;
+        done.result = result;
+        done.executions[own.signer] = own;
+        done.answered = true;
+    }
+    // The leader's own prepare vote.
+    const vote own = make_vote(vote_phase::prepare, seq, s.hash);
+    record_prepare_vote(s, own.voter, own.voter_signature, out);
+    (void)now_ms;
+}
+
+// ---- members: PREPARE ----------------------------------------------------------------
+
+std::uint64_t replica::client_seq_before(const public_key& client, sequence_number seq) const {
+    std::uint64_t last = 0;
+    if (auto c = committed_client_seq_.find(client); c != committed_client_seq_.end()) last = c->second;
+    for (auto it = slots_.begin(); it != slots_.end() && it->first < seq; ++it) {
+        if (!it->second.batch) continue;
+        for (const auto& r : it->second.batch->requests)
+            if (r.client == client) last = r.sequence.value;
+    }
+    return last;
+}
+
+std::optional<std::string> replica::request_fault(const client_request& request,
+                                                  std::map<public_key, std::uint64_t>& expected) const {
+    if (request.kind != query_kind::write) return std::string("a read request in a batch");
+    const auto role = permissions_.role_of(crypto::address_of(request.client));
+    if (!role || *role == role::read)
+        return "client " + request.client.hex() + " may not write";
+    if (auto reason = executor_.refusal_reason(request)) return *reason;
+    auto& last = expected[request.client];
+    if (request.sequence.value != last + 1)
+        return "client " + request.client.hex() + " sequence " +
+               std::to_string(request.sequence.value) + " where " + std::to_string(last + 1) +
+               " was due";
+    last = request.sequence.value;
+    return std::nullopt;
+}
+
+bool replica::predecessor_ready(const batch& b) const {
+    const sequence_number seq = b.header.seq;
+    if (seq == last_committed_.next()) return true;
+    auto previous = slots_.find(sequence_number(seq.value - 1));
+    return previous != slots_.end() && previous->second.batch &&
+           (previous->second.prepared || previous->second.committed);
+}
+
+std::optional<std::string> replica::batch_fault(const batch& b, std::int64_t now_ms) const {
+    const sequence_number seq = b.header.seq;
+    digest parent_hash = last_committed_hash_;
+    std::int64_t parent_time = last_committed_timestamp_ms_;
+    if (seq != last_committed_.next()) {
+        const slot& previous = slots_.at(sequence_number(seq.value - 1));
+        parent_hash = previous.hash;
+        parent_time = previous.batch->header.timestamp_ms;
+    }
+    if (b.header.parent != parent_hash) return std::string("parent is not the batch before it");
+    if (b.header.timestamp_ms < parent_time) return std::string("time runs backwards");
+    if (b.header.timestamp_ms > now_ms + config_.clock_skew_max_ms)
+        return std::string("time too far ahead of ours");
+    std::map<public_key, std::uint64_t> expected;
+    for (const auto& r : b.requests)
+        if (!expected.count(r.client)) expected[r.client] = client_seq_before(r.client, seq);
+    for (const auto& r : b.requests)
+        if (auto fault = request_fault(r, expected)) return fault;
+    return std::nullopt;
+}
+
+replica_output replica::on_prepare(const prepare_message& prepare, std::int64_t now_ms) {
+    replica_output out;
+    const auto& p = prepare.proposed;
+    if (p.database != config_.database || p.view != view_) {
+        refuse("prepare for another database or view");
+        return out;
+    }
+    if (p.leader != config_.members.leader(view_) || p.leader == key_.public_key()) {
+        refuse("prepare not from this view's leader");
+        return out;
+    }
+    if (prepare.last_commit)
+        out.append(on_commit_certificate(*prepare.last_commit, p.leader, now_ms));
+    if (p.seq <= last_committed_) return out;  // already decided
+    if (p.seq.value > last_committed_.value + 2 * limits::pipeline_depth_max) {
+        request_catch_up(p.leader, now_ms, out);  // we are behind
+        return out;
+    }
+    accept_prepare(prepare, now_ms, out);
+    retry_buffered_prepares(now_ms, out);
+    return out;
+}
+
+void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms,
+                             replica_output& out) {
+    const auto& p = prepare.proposed;
+    slot& s = slots_[p.seq];
+    if (s.accepted && s.accepted_view == view_) {
+        if (s.hash == p.batch_hash) {
+            // A repeated PREPARE: our vote may have been lost; send it again.
+            send({p.leader}, message_kind::kayak_vote,
+                 encode(make_vote(vote_phase::prepare, p.seq, s.hash)), out);
+        } else if (s.proposal && s.proposal->leader == p.leader) {
+            // The leader signed two batches for one slot: evidence.
+            tx::conflicting_proposals proof{*s.proposal, p};
+            if (proof.second.batch_hash < proof.first.batch_hash) std::swap(proof.first, proof.second);
+            tx::evidence e{proof};
+            log_.save_evidence(e);
+            out.evidence.push_back(std::move(e));
+            leader_misbehaved_ = true;
+            refuse("leader equivocated");
+        }
+        return;
+    }
+    if (s.prepared && s.prepared->batch_hash != p.batch_hash &&
+        !(prepare.justification && prepare.justification->view > s.prepared->view)) {
+        ++stats_.batches_refused;
+        refuse("proposal conflicts with our lock and carries no later certificate");
+        leader_misbehaved_ = true;
+        return;
+    }
+    if (prepare.justification) {
+        if (auto fault = certificate_fault(*prepare.justification, config_.members, false)) {
+            refuse("justification: " + *fault);
+            return;
+        }
+    }
+    if (!predecessor_ready(prepare.batch)) {
+        if (buffered_prepares_.size() < config_.buffered_prepares_max || buffered_prepares_.count(p.seq))
+            buffered_prepares_[p.seq] = prepare;
+        return;
+    }
+    if (auto fault = batch_fault(prepare.batch, now_ms)) {
+        ++stats_.batches_refused;
+        refuse("batch " + std::to_string(p.seq.value) + ": " + *fault);
+        leader_misbehaved_ = true;
+        return;
+    }
+    log_.save_accepted(view_, prepare.batch);  // durable before the vote
+    s.batch = prepare.batch;
+    s.hash = p.batch_hash;
+    s.proposal = p;
+    s.accepted = true;
+    s.accepted_view = view_;
+    if (s.prepared && s.prepared->batch_hash != s.hash) s.prepared.reset();  // superseded lock
+    for (const auto& r : prepare.batch.requests) awaited_requests_.erase(r.hash());
+    send({p.leader}, message_kind::kayak_vote,
+         encode(make_vote(vote_phase::prepare, p.seq, s.hash)), out);
+}
+
+void replica::retry_buffered_prepares(std::int64_t now_ms, replica_output& out) {
+    bool progressed = true;
+    while (progressed) {
+        progressed = false;
+        for (auto it = buffered_prepares_.begin(); it != buffered_prepares_.end();) {
+            const auto& prepare = it->second;
+            if (prepare.proposed.view != view_ || prepare.proposed.seq <= last_committed_) {
+                it = buffered_prepares_.erase(it);
+                continue;
+            }
+            if (!predecessor_ready(prepare.batch)) {
+                ++it;
+                continue;
+            }
+            const auto ready = std::move(it->second);
+            it = buffered_prepares_.erase(it);
+            accept_prepare(ready, now_ms, out);
+            progressed = true;
+        }
+    }
+}
+
+// ---- votes and certificates ----------------------------------------------------------
+
+vote replica::make_vote(vote_phase phase, sequence_number seq, const digest& hash) {
+    vote v;
+    v.phase = phase;
+    v.database = config_.database;
+    v.view = view_;
+    v.seq = seq;
+    v.batch_hash = hash;
+    v.voter = key_.public_key();
+    v.sign(key_);
+    return v;
+}
+
+namespace {
+certificate make_certificate(vote_phase phase, const database_id& database, view_number view,
+                             sequence_number seq, const digest& hash,
+                             const std::map<public_key, signature>& votes) {
+    certificate c;
+    c.phase = phase;
+    c.database = database;
+    c.view = view;
+    c.seq = seq;
+    c.batch_hash = hash;
+    for (const auto& [voter, sig] : votes) c.votes.push_back({voter, sig});  // map: sorted
+    return c;
+}
+}  // namespace
+
+replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
+    replica_output out;
+    (void)now_ms;
+    if (v.database != config_.database || v.view != view_ || !is_leader() ||
+        !config_.members.contains(v.voter)) {
+        refuse("vote not for this leader's view");
+        return out;
+    }
+    auto it = slots_.find(v.seq);
+    if (it == slots_.end() || !it->second.accepted || it->second.hash != v.batch_hash) {
+        refuse("vote for a batch this leader did not propose");
+        return out;
+    }
+    if (v.phase == vote_phase::prepare)
+        record_prepare_vote(it->second, v.voter, v.voter_signature, out);
+    else
+        record_commit_vote(it->second, v.voter, v.voter_signature, out);
+    advance_commits(now_ms, out);
+    propose_ready_batches(now_ms, out);
+    return out;
+}
+
+void replica::record_prepare_vote(slot& s, const public_key& voter, const signature& sig,
+                                  replica_output& out) {
+    s.prepare_votes.emplace(voter, sig);
+    try_certify_prepare(s.batch->header.seq, out);
+}
+
+void replica::try_certify_prepare(sequence_number seq, replica_output& out) {
+    auto it = slots_.find(seq);
+    if (it == slots_.end() || !it->second.accepted || it->second.accepted_view != view_) return;
+    slot& s = it->second;
+    if (s.prepared && s.prepared->view == view_) return;  // already certified
+    if (s.prepare_votes.size() < config_.members.quorum()) return;
+    // Certificates go out in seq order: followers lock seq only after seq-1.
+    if (seq != last_committed_.next()) {
+        auto previous = slots_.find(sequence_number(seq.value - 1));
+        const bool ready = previous != slots_.end() &&
+                           ((previous->second.prepared && previous->second.prepared->view == view_) ||
+                            previous->second.committed);
+        if (!ready) return;
+    }
+    const certificate cert =
+        make_certificate(vote_phase::prepare, config_.database, view_, seq, s.hash, s.prepare_votes);
+    send(others(), message_kind::kayak_commit, encode(commit_message{cert}), out);
+    lock(s, cert, out);
+    try_certify_prepare(seq.next(), out);  // the next batch may have been waiting for this one
+}
+
+void replica::lock(slot& s, const certificate& prepare_certificate, replica_output& out) {
+    log_.save_prepared(prepare_certificate);  // durable before the commit vote
+    s.prepared = prepare_certificate;
+    s.sent_commit_vote = true;
+    const vote own = make_vote(vote_phase::commit, prepare_certificate.seq, s.hash);
+    if (is_leader())
+        record_commit_vote(s, own.voter, own.voter_signature, out);
+    else
+        send({config_.members.leader(view_)}, message_kind::kayak_vote, encode(own), out);
+}
+
+void replica::record_commit_vote(slot& s, const public_key& voter, const signature& sig,
+                                 replica_output& out) {
+    if (!s.prepared || s.prepared->view != view_) return;  // commit votes follow our lock
+    s.commit_votes.emplace(voter, sig);
+    if (s.committed || s.commit_votes.size() < config_.members.quorum()) return;
+    const certificate cert = make_certificate(vote_phase::commit, config_.database, view_,
+                                              s.batch->header.seq, s.hash, s.commit_votes);
+    send(others(), message_kind::kayak_commit_certificate, encode(cert), out);
+    mark_committed(cert.seq, cert, out);
+}
+
+replica_output replica::on_commit(const commit_message& commit, std::int64_t now_ms) {
+    replica_output out;
+    const certificate& cert = commit.prepare_certificate;
+    if (cert.database != config_.database || cert.view != view_ || is_leader()) {
+        refuse("commit not for this view");
+        return out;
+    }
+    if (cert.seq <= last_committed_) return out;
+    if (auto fault = certificate_fault(cert, config_.members, false)) {
+        refuse("commit: " + *fault);
+        return out;
+    }
+    auto it = slots_.find(cert.seq);
+    if (it == slots_.end() || !it->second.batch || it->second.hash != cert.batch_hash) {
+        // We never accepted this batch; the commit certificate will tell us to fetch it.
+        return out;
+    }
+    slot& s = it->second;
+    if (!(s.prepared && s.prepared->view == view_)) lock(s, cert, out);
+    retry_buffered_prepares(now_ms, out);
+    return out;
+}
+
+replica_output replica::on_commit_certificate(const certificate& cert, const public_key& from,
+                                              std::int64_t now_ms) {
+    replica_output out;
+    if (cert.database != config_.database || cert.phase != vote_phase::commit) {
+        refuse("commit certificate for another database");
+        return out;
+    }
+    if (cert.seq <= last_committed_) return out;
+    if (auto fault = certificate_fault(cert, config_.members, false)) {
+        refuse("commit certificate: " + *fault);
+        return out;
+    }
+    auto it = slots_.find(cert.seq);
+    if (it == slots_.end() || !it->second.batch || it->second.hash != cert.batch_hash) {
+        request_catch_up(from, now_ms, out);  // committed elsewhere, unknown here
+        return out;
+    }
+    mark_committed(cert.seq, cert, out);
+    advance_commits(now_ms, out);
+    retry_buffered_prepares(now_ms, out);
+    return out;
+}
+
+void replica::mark_committed(sequence_number seq, const certificate& cert, replica_output& out) {
+    (void)out;
+    auto it = slots_.find(seq);
+    COVENANT_ASSERT(it != slots_.end() && it->second.hash == cert.batch_hash,
+                    "committing a batch this replica does not hold");
+    if (!it->second.committed) it->second.committed = cert;
+}
+
+void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
+    bool advanced = false;
+    for (auto it = slots_.find(last_committed_.next());
+         it != slots_.end() && it->first == last_committed_.next() && it->second.committed;
+         it = slots_.find(last_committed_.next())) {
+        slot& s = it->second;
+        log_.save_committed(*s.batch, *s.committed);
+        for (const auto& r : s.batch->requests) {
+            committed_client_seq_[r.client] = r.sequence.value;
+            const digest h = r.hash();
+            awaited_requests_.erase(h);
+            in_flight_.erase(h);
+        }
+        last_committed_ = it->first;
+        last_committed_hash_ = s.hash;
+        last_committed_timestamp_ms_ = s.batch->header.timestamp_ms;
+        to_execute_.push_back({std::move(*s.batch), std::move(*s.committed)});
+        slots_.erase(it);
+        ++stats_.batches_committed;
+        advanced = true;
+    }
+    if (advanced) {
+        note_progress(now_ms);
+        leader_misbehaved_ = false;
+        execute_committed(now_ms, out);
+    }
+}
+
+// ---- execution and answers -------------------------------------------------------------
+
+void replica::execute_committed(std::int64_t now_ms, replica_output& out) {
+    (void)now_ms;
+    while (!to_execute_.empty()) {
+        auto next = std::move(to_execute_.front());
+        to_execute_.pop_front();
+        const sequence_number seq = next.batch.header.seq;
+        if (seq <= executor_.applied_seq()) {
+            // Eventual-mode leader: executed when proposed; now we have its certificate.
+            auto done = executed_.find(seq);
+            if (done != executed_.end()) done->second.commit_certificate = next.commit_certificate;
+            continue;
+        }
+        COVENANT_ASSERT(seq == executor_.applied_seq().next(), "batches execute in order");
+        execute_one(next.batch, next.commit_certificate, out);
+    }
+}
+
+void replica::execute_one(const batch& b, const certificate& cert, replica_output& out) {
+    const sequence_number seq = b.header.seq;
+    execution_result result = executor_.execute(seq, b.header.timestamp_ms, b.hash(), b.requests);
+    stats_.requests_executed += b.requests.size();
+    execution_message signed_execution;
+    signed_execution.database = config_.database;
+    signed_execution.view = cert.view;
+    signed_execution.seq = seq;
+    signed_execution.batch_hash = b.hash();
+    signed_execution.results_root = result.results_root;
+    signed_execution.state_digest = result.state_digest;
+    signed_execution.signer = key_.public_key();
+    signed_execution.sign(key_);
+
+    auto& done = executed_[seq];
+    done.batch = b;
+    done.commit_certificate = cert;
+    done.result = std::move(result);
+    done.executions[key_.public_key()] = signed_execution;
+    // Every member's execution goes to every other: whoever answers clients (this view's
+    // leader, or the next one after a change) can gather f+1 of them.
+    send(others(), message_kind::kayak_execution, encode(signed_execution), out);
+    answer_clients(done, out);
+    while (executed_.size() > config_.executed_kept) executed_.erase(executed_.begin());
+}
+
+replica_output replica::on_execution(const execution_message& e, std::int64_t now_ms) {
+    replica_output out;
+    (void)now_ms;
+    if (e.database != config_.database || !config_.members.contains(e.signer)) {
+        refuse("execution from a non-member");
+        return out;
+    }
+    auto it = executed_.find(e.seq);
+    if (it == executed_.end()) {
+        if (e.seq > executor_.applied_seq() && e.seq.value <= executor_.applied_seq().value + 2 * config_.pipeline_depth) {
+            // Ahead of us: keep it until we execute that batch.
+            executed_[e.seq].executions[e.signer] = e;
+        }
+        return out;
+    }
+    auto& done = it->second;
+    auto previous = done.executions.find(e.signer);
+    if (previous != done.executions.end() && previous->second.batch_hash == e.batch_hash &&
+        (previous->second.results_root != e.results_root ||
+         previous->second.state_digest != e.state_digest)) {
+        tx::conflicting_executions proof{previous->second, e};
+        if (std::tie(proof.second.results_root, proof.second.state_digest) <
+            std::tie(proof.first.results_root, proof.first.state_digest))
+            std::swap(proof.first, proof.second);
+        tx::evidence evidence{proof};
+        log_.save_evidence(evidence);
+        out.evidence.push_back(std::move(evidence));
+        return out;
+    }
+    done.executions[e.signer] = e;
+    auto own = done.executions.find(key_.public_key());
+    if (done.answered && own != done.executions.end() &&
+        (own->second.results_root != e.results_root || own->second.state_digest != e.state_digest))
+        ++stats_.divergent_executions;  // eventual mode: a follower disagrees with what we answered
+    answer_clients(done, out);
+    return out;
+}
+
+void replica::answer_clients(executed_batch& done, replica_output& out) {
+    if (done.answered || done.batch.requests.empty()) return;
+    auto own = done.executions.find(key_.public_key());
+    if (own == done.executions.end()) return;  // not executed here yet
+    // f+1 members (this one included) must vouch for exactly our results.
+    std::vector<signer_signature> matching;
+    for (const auto& [signer, e] : done.executions) {
+        if (e.batch_hash != own->second.batch_hash) continue;
+        if (e.results_root == own->second.results_root && e.state_digest == own->second.state_digest)
+            matching.push_back({signer, e.signer_signature});
+        else
+            ++stats_.divergent_executions;
+    }
+    if (matching.size() < config_.members.one_honest()) return;
+    done.answered = true;
+    std::vector<digest> leaves;
+    for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
+    const sequence_number seq = done.batch.header.seq;
+    for (std::size_t i = 0; i < done.batch.requests.size(); ++i) {
+        const digest request_hash = done.batch.requests[i].hash();
+        if (clients_waiting_.erase(request_hash) == 0) continue;  // not our client
+        client_response r;
+        r.database = config_.database;
+        r.request_hash = request_hash;
+        r.responder = key_.public_key();
+        r.state_seq = seq;
+        r.state_digest = done.result.state_digest;
+        r.body = done.result.outcomes[i];
+        write_receipt w;
+        w.view = done.commit_certificate.view;
+        w.seq = seq;
+        w.batch_hash = done.batch.hash();
+        w.commit_certificate = done.commit_certificate;
+        w.results_root = done.result.results_root;
+        w.state_digest = done.result.state_digest;
+        w.leaf_index = static_cast<std::uint32_t>(i);
+        w.leaf_count = static_cast<std::uint32_t>(leaves.size());
+        w.path = merkle_path(leaves, i);
+        w.executions = matching;  // from a map: sorted by signer
+        r.receipt = std::move(w);
+        r.sign(key_);
+        out.replies.push_back({request_hash, std::move(r)});
+    }
+}
+
+// ---- view change -------------------------------------------------------------------------
+
+replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms) {
+    replica_output out;
+    if (new_view <= view_) return out;
+    view_ = new_view;
+    log_.save_view(view_);
+    note_progress(now_ms);
+    last_suspect_ms_ = now_ms;
+    leader_misbehaved_ = false;
+    buffered_prepares_.clear();
+    // Requests queued at the old leader go back to their clients: they retry at the new one.
+    for (const auto& r : pending_)
+        out.replies.push_back({r.hash(), signed_rejection(r, rejection_reason::not_leader,
+                                                          "the leader changed")});
+    for (const auto& r : pending_) in_flight_.erase(r.hash());
+    pending_.clear();
+    queued_client_seq_.clear();
+    for (auto& [seq, s] : slots_) {
+        s.prepare_votes.clear();
+        s.commit_votes.clear();
+        s.sent_commit_vote = false;
+    }
+    new_view_message nv;
+    nv.database = config_.database;
+    nv.new_view = view_;
+    nv.last_committed = last_committed_;
+    nv.member = key_.public_key();
+    for (const auto& [seq, s] : slots_)
+        if (s.prepared && s.batch) nv.prepared.push_back({*s.prepared, *s.batch});
+    nv.sign(key_);
+    const public_key leader = config_.members.leader(view_);
+    if (leader == key_.public_key()) {
+        view_change_pending_ = true;
+        out.append(on_new_view(nv, now_ms));
+    } else {
+        view_change_pending_ = false;
+        send({leader}, message_kind::kayak_new_view, encode(nv), out);
+    }
+    return out;
+}
+
+replica_output replica::on_new_view(const new_view_message& message, std::int64_t now_ms) {
+    replica_output out;
+    if (message.database != config_.database || !config_.members.contains(message.member) ||
+        config_.members.leader(message.new_view) != key_.public_key() || message.new_view < view_) {
+        refuse("new view not addressed to this member as leader");
+        return out;
+    }
+    for (const auto& p : message.prepared)
+        if (auto fault = certificate_fault(p.prepare_certificate, config_.members, false)) {
+            refuse("new view: " + *fault);
+            return out;
+        }
+    if (message.new_view > view_) {
+        // We have not learned of this view yet; keep it for when we do.
+        if (new_views_.size() < 4 || new_views_.count(message.new_view))
+            new_views_[message.new_view][message.member] = message;
+        return out;
+    }
+    if (!view_change_pending_) return out;  // the view already started
+    new_views_[view_][message.member] = message;
+    start_new_view_as_leader(now_ms, out);
+    return out;
+}
+
+void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out) {
+    auto& gathered = new_views_[view_];
+    if (gathered.size() < config_.members.quorum()) return;
+    // Catch up first to the furthest commit any of them reports.
+    for (const auto& [member, nv] : gathered) {
+        if (nv.last_committed > last_committed_) {
+            request_catch_up(member, now_ms, out);
+            return;
+        }
+    }
+    // The highest certified chain above our last commit: take the highest seq with a
+    // certificate (the latest view's certificate there), then follow parents down.
+    std::map<sequence_number, std::vector<const prepared_batch*>> by_seq;
+    for (const auto& [member, nv] : gathered)
+        for (const auto& p : nv.prepared)
+            if (p.batch.header.seq > last_committed_) by_seq[p.batch.header.seq].push_back(&p);
+    std::vector<const prepared_batch*> chain;
+    if (!by_seq.empty()) {
+        const prepared_batch* top = nullptr;
+        for (const auto* p : by_seq.rbegin()->second)
+            if (!top || p->prepare_certificate.view > top->prepare_certificate.view) top = p;
+        chain.push_back(top);
+        for (sequence_number seq(top->batch.header.seq.value - 1); seq > last_committed_;
+             seq = sequence_number(seq.value - 1)) {
+            const digest wanted = chain.back()->batch.header.parent;
+            const prepared_batch* found = nullptr;
+            for (const auto* p : by_seq[seq])
+                if (p->batch.hash() == wanted &&
+                    (!found || p->prepare_certificate.view > found->prepare_certificate.view))
+                    found = p;
+            if (!found) {
+                chain.clear();  // a broken chain cannot be re-proposed; start afresh
+                break;
+            }
+            chain.push_back(found);
+        }
+        std::reverse(chain.begin(), chain.end());
+        if (!chain.empty() && chain.front()->batch.header.parent != last_committed_hash_) chain.clear();
+    }
+    view_change_pending_ = false;
+    new_views_.erase(new_views_.begin(), new_views_.upper_bound(view_));
+    // Forget uncertified proposals of earlier views above the chain.
+    next_seq_ = last_committed_.next();
+    tip_hash_ = last_committed_hash_;
+    tip_timestamp_ms_ = last_committed_timestamp_ms_;
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        if (it->first.value > last_committed_.value + chain.size() && !it->second.committed)
+            it = slots_.erase(it);
+        else
+            ++it;
+    }
+    for (const auto* p : chain) propose(p->batch, p->prepare_certificate, now_ms, out);
+    note_progress(now_ms);
+    propose_ready_batches(now_ms, out);
+}
+
+// ---- catch-up ----------------------------------------------------------------------------
+
+void replica::request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out) {
+    if (from == key_.public_key() || !config_.members.contains(from)) return;
+    if (fetching_from_ && now_ms - fetch_sent_ms_ < config_.fetch_retry_ms) return;
+    fetching_from_ = from;
+    fetch_sent_ms_ = now_ms;
+    fetch_batches request{config_.database, last_committed_.next(),
+                          static_cast<std::uint32_t>(limits::fetch_batches_max / 2)};
+    send({from}, message_kind::kayak_fetch, encode(request), out);
+}
+
+replica_output replica::on_fetch(const fetch_batches& request, const public_key& from) {
+    replica_output out;
+    if (request.database != config_.database || !config_.members.contains(from)) {
+        refuse("fetch from a non-member");
+        return out;
+    }
+    fetch_reply reply;
+    reply.database = config_.database;
+    if (request.from_seq <= last_committed_) {
+        std::size_t bytes_in_reply = 0;
+        for (auto& c : log_.load_committed(request.from_seq, request.count)) {
+            const std::size_t size = encode(c.commit_certificate).size() + c.batch.requests.size() * 512;
+            if (!reply.batches.empty() && bytes_in_reply + size > limits::message_bytes_max / 2) break;
+            bytes_in_reply += size;
+            reply.batches.push_back(std::move(c));
+        }
+    }
+    send({from}, message_kind::kayak_fetch_reply, encode(reply), out);
+    return out;
+}
+
+replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_key& from,
+                                       std::int64_t now_ms) {
+    replica_output out;
+    if (reply.database != config_.database || !config_.members.contains(from)) {
+        refuse("fetch reply from a non-member");
+        return out;
+    }
+    if (fetching_from_ == from) fetching_from_.reset();
+    std::size_t applied = 0;
+    for (const auto& c : reply.batches) {
+        const auto& b = c.batch;
+        if (b.header.seq <= last_committed_) continue;
+        if (b.header.seq != last_committed_.next() || b.header.parent != last_committed_hash_) {
+            refuse("fetch reply does not continue our chain");
+            break;
+        }
+        if (auto fault = certificate_fault(c.commit_certificate, config_.members, false)) {
+            refuse("fetch reply: " + *fault);
+            break;
+        }
+        slot& s = slots_[b.header.seq];
+        s.batch = b;
+        s.hash = b.hash();
+        s.committed = c.commit_certificate;
+        advance_commits(now_ms, out);
+        ++stats_.catch_up_batches;
+        ++applied;
+    }
+    if (applied > 0 && reply.batches.size() >= limits::fetch_batches_max / 2)
+        request_catch_up(from, now_ms, out);  // there may be more
+    retry_buffered_prepares(now_ms, out);
+    if (is_leader() && view_change_pending_) start_new_view_as_leader(now_ms, out);
+    return out;
+}
+
+// ---- time --------------------------------------------------------------------------------
+
+replica_output replica::on_tick(std::int64_t now_ms) {
+    replica_output out;
+    propose_ready_batches(now_ms, out);
+    const bool work_outstanding = !slots_.empty() || !pending_.empty() ||
+                                  !awaited_requests_.empty() || view_change_pending_;
+    const bool stalled = work_outstanding && now_ms - last_progress_ms_ >= config_.progress_timeout_ms;
+    if ((stalled || leader_misbehaved_) &&
+        now_ms - last_suspect_ms_ >= config_.progress_timeout_ms) {
+        suspect_message s;
+        s.database = config_.database;
+        s.view = view_;
+        s.last_committed = last_committed_;
+        s.member = key_.public_key();
+        s.sign(key_);
+        out.suspicions.push_back(std::move(s));
+        last_suspect_ms_ = now_ms;
+    }
+    if (fetching_from_ && now_ms - fetch_sent_ms_ >= config_.fetch_retry_ms) {
+        const public_key again = *fetching_from_;
+        fetching_from_.reset();
+        request_catch_up(again, now_ms, out);
+    }
+    return out;
+}
+
+// ---- helpers -----------------------------------------------------------------------------
+
+std::vector<public_key> replica::others() const {
+    std::vector<public_key> to;
+    for (const auto& m : config_.members.members())
+        if (m != key_.public_key()) to.push_back(m);
+    return to;
+}
+
+void replica::send(std::vector<public_key> to, message_kind kind, bytes payload,
+                   replica_output& out) const {
+    if (to.empty()) return;
+    out.messages.push_back({std::move(to), kind, std::move(payload)});
+}
+
+void replica::refuse(const std::string& why) {
+    ++stats_.messages_refused;
+    stats_.last_refusal = why;
+}
+
+}  // namespace covenant::kayak

@@ -1,0 +1,235 @@
+// Kayak: one database's Byzantine-fault-tolerant replication, as a pure state machine
+// (DESIGN.md section 4). A replica takes one input at a time (a client request, a peer's
+// message, a view-change decision from the main chain, a clock tick) and returns what to
+// do: messages to send, client replies, suspicions for the block producers, evidence. It
+// reads no clock and no randomness (time comes with every input) and touches storage only
+// through the ports of ports.hpp, so the simulator runs exactly this code.
+//
+// Strong mode, per batch (seq):
+//   leader: PREPARE(view, seq, batch) -> members check every request (signature,
+//   permission, client sequence, determinism rules), persist, send a prepare vote ->
+//   q votes make a prepare certificate; leader persists it and sends COMMIT(cert) ->
+//   members persist the lock and send a commit vote -> q make the commit certificate,
+//   sent to all. Committed batches execute in seq order everywhere; each member signs
+//   (results root, state digest); the leader answers each client with its outcome, the
+//   commit certificate, the outcome's Merkle path and f+1 matching execution signatures.
+// Members vote for seq only once seq-1 is prepared or committed at them, so the prepared
+// batches a NEW-VIEW carries always form a chain. A member locked on a prepare
+// certificate votes for another batch at that seq only when the proposal carries a prepare
+// certificate of a later view (the justification of a re-proposal).
+// Leader change: a member with work outstanding and no progress for progress_timeout
+// sends SUSPECT to the producers; the view change itself is decided outside (the main
+// chain) and fed in by on_view_change; members then send NEW-VIEW with their prepared
+// batches to the new leader, which re-proposes the highest certified chain first.
+// Eventual mode: the same agreement, but the leader executes a batch and answers its
+// clients as soon as it proposes it; followers execute once it commits and their
+// execution signatures are compared with the leader's.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/signing.hpp"
+#include "protocols/envelope.hpp"
+#include "protocols/group.hpp"
+#include "protocols/kayak/ports.hpp"
+
+namespace covenant::kayak {
+
+struct replica_config {
+    database_id database;
+    protocols::group members;
+    protocols::consistency_mode mode = protocols::consistency_mode::strong;
+    std::size_t batch_requests_max = 256;       // requests per batch
+    std::size_t pipeline_depth = 4;             // batches proposed and not yet committed
+    std::int64_t batch_delay_ms = 2;            // how long a lone request waits for company
+    std::int64_t progress_timeout_ms = 4000;    // no progress this long: suspect the leader
+    std::int64_t fetch_retry_ms = 500;          // catch-up request outstanding this long: ask again
+    std::size_t seal_every_batches = 64;        // a shard block every K batches ...
+    std::int64_t seal_every_ms = 5000;          // ... or T milliseconds
+    std::int64_t clock_skew_max_ms = 60000;     // how far ahead of ours a batch time may be
+    std::size_t pending_requests_max = 65536;   // leader's queue of requests not yet proposed
+    std::size_t buffered_prepares_max = 64;     // out-of-order PREPAREs held for their parent
+    std::size_t executed_kept = 1024;           // executed batches kept to answer clients
+};
+
+/// A message for other members (or the producers), encoded and ready for envelopes.
+struct outbound_message {
+    std::vector<public_key> to;
+    protocols::message_kind kind;
+    bytes payload;
+};
+
+/// An answer for the client that sent request `request_hash` to this replica.
+struct client_reply {
+    digest request_hash;
+    protocols::client_response response;
+};
+
+struct replica_output {
+    std::vector<outbound_message> messages;
+    std::vector<client_reply> replies;
+    std::vector<protocols::suspect_message> suspicions;  // for the block producers
+    std::vector<protocols::tx::evidence> evidence;       // also saved to the log
+    void append(replica_output&& other);
+};
+
+/// Counters for observers (tests, the simulator, operators).
+struct replica_stats {
+    std::uint64_t batches_proposed = 0;
+    std::uint64_t batches_committed = 0;
+    std::uint64_t requests_executed = 0;
+    std::uint64_t messages_refused = 0;   // invalid for this replica's state or role
+    std::uint64_t batches_refused = 0;    // a PREPARE this member would not vote for
+    std::uint64_t divergent_executions = 0;
+    std::uint64_t catch_up_batches = 0;
+    std::string last_refusal;
+};
+
+class replica {
+public:
+    replica(replica_config config, crypto::key_pair key, log_store& log, batch_executor& executor,
+            const permission_source& permissions);
+
+    /// Recovers from the log (view, locks, committed batches not yet executed). Call once.
+    replica_output start(std::int64_t now_ms);
+
+    /// A request from a client, or forwarded by another member (`forwarded`). Writes may
+    /// go to any member: a follower checks them, forwards them to the leader, watches that
+    /// they commit in time (else it suspects the leader), and answers its own clients.
+    replica_output on_client_request(const protocols::client_request& request, std::int64_t now_ms,
+                                     bool forwarded = false);
+    replica_output on_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms);
+    replica_output on_vote(const protocols::vote& vote, std::int64_t now_ms);
+    replica_output on_commit(const protocols::commit_message& commit, std::int64_t now_ms);
+    replica_output on_commit_certificate(const protocols::certificate& cert, const public_key& from,
+                                         std::int64_t now_ms);
+    replica_output on_execution(const protocols::execution_message& execution, std::int64_t now_ms);
+    /// The main chain recorded a view change for this database.
+    replica_output on_view_change(view_number new_view, std::int64_t now_ms);
+    replica_output on_new_view(const protocols::new_view_message& message, std::int64_t now_ms);
+    replica_output on_fetch(const protocols::fetch_batches& request, const public_key& from);
+    replica_output on_fetch_reply(const protocols::fetch_reply& reply, const public_key& from,
+                                  std::int64_t now_ms);
+    replica_output on_tick(std::int64_t now_ms);
+
+    view_number view() const { return view_; }
+    bool is_leader() const { return config_.members.leader(view_) == key_.public_key(); }
+    sequence_number last_committed() const { return last_committed_; }
+    sequence_number last_executed() const { return executor_.applied_seq(); }
+    digest state_digest() const { return executor_.state_digest(); }
+    const replica_stats& stats() const { return stats_; }
+    const replica_config& config() const { return config_; }
+    const public_key& identity() const { return key_.public_key(); }
+
+private:
+    struct slot {
+        std::optional<protocols::batch> batch;
+        digest hash;
+        std::optional<protocols::proposal> proposal;  // the leader's signed proposal we accepted
+        view_number accepted_view;
+        bool accepted = false;
+        std::optional<protocols::certificate> prepared;   // the lock
+        std::optional<protocols::certificate> committed;  // commit certificate
+        std::optional<protocols::certificate> justification;  // leader: for re-proposals
+        // Leader only: votes for (view_, hash).
+        std::map<public_key, signature> prepare_votes;
+        std::map<public_key, signature> commit_votes;
+        bool sent_commit_vote = false;
+    };
+    struct executed_batch {
+        protocols::batch batch;
+        protocols::certificate commit_certificate;
+        execution_result result;
+        std::map<public_key, protocols::execution_message> executions;  // leader collects
+        bool answered = false;
+    };
+
+    // ---- the steps ----------------------------------------------------------------
+    void propose_ready_batches(std::int64_t now_ms, replica_output& out);
+    void propose(protocols::batch batch, std::optional<protocols::certificate> justification,
+                 std::int64_t now_ms, replica_output& out);
+    void accept_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms,
+                        replica_output& out);
+    void record_prepare_vote(slot& s, const public_key& voter, const signature& sig,
+                             replica_output& out);
+    void try_certify_prepare(sequence_number seq, replica_output& out);
+    void record_commit_vote(slot& s, const public_key& voter, const signature& sig,
+                            replica_output& out);
+    void lock(slot& s, const protocols::certificate& prepare_certificate, replica_output& out);
+    void mark_committed(sequence_number seq, const protocols::certificate& cert, replica_output& out);
+    void advance_commits(std::int64_t now_ms, replica_output& out);
+    void execute_committed(std::int64_t now_ms, replica_output& out);
+    void execute_one(const protocols::batch& batch, const protocols::certificate& cert,
+                     replica_output& out);
+    void answer_clients(executed_batch& done, replica_output& out);
+    void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);
+    void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
+    void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
+
+    // ---- checks ---------------------------------------------------------------------
+    /// Why `batch` cannot follow what this replica has at seq-1, or nullopt.
+    std::optional<std::string> batch_fault(const protocols::batch& batch, std::int64_t now_ms) const;
+    /// Why a write request cannot be ordered after `expected` (the client's last seqs).
+    std::optional<std::string> request_fault(const protocols::client_request& request,
+                                             std::map<public_key, std::uint64_t>& expected) const;
+    std::uint64_t client_seq_before(const public_key& client, sequence_number seq) const;
+    bool predecessor_ready(const protocols::batch& batch) const;
+
+    // ---- making messages --------------------------------------------------------------
+    protocols::vote make_vote(protocols::vote_phase phase, sequence_number seq, const digest& hash);
+    void send(std::vector<public_key> to, protocols::message_kind kind, bytes payload,
+              replica_output& out) const;
+    std::vector<public_key> others() const;
+    protocols::client_response signed_rejection(const protocols::client_request& request,
+                                                protocols::rejection_reason reason,
+                                                std::string message) const;
+    void refuse(const std::string& why);
+    void note_progress(std::int64_t now_ms) { last_progress_ms_ = now_ms; }
+
+    replica_config config_;
+    crypto::key_pair key_;
+    log_store& log_;
+    batch_executor& executor_;
+    const permission_source& permissions_;
+    replica_stats stats_;
+
+    view_number view_;
+    bool view_change_pending_ = false;  // leader of a new view still gathering NEW-VIEWs
+    sequence_number last_committed_;
+    digest last_committed_hash_;
+    std::int64_t last_committed_timestamp_ms_ = 0;
+    std::map<sequence_number, slot> slots_;  // seq > last_committed_
+    std::map<sequence_number, protocols::prepare_message> buffered_prepares_;
+    std::deque<protocols::committed_batch> to_execute_;  // committed, not yet executed
+    std::map<sequence_number, executed_batch> executed_;  // recent, for answers
+    std::map<public_key, std::uint64_t> committed_client_seq_;
+
+    // Leader state.
+    std::deque<protocols::client_request> pending_;
+    std::int64_t oldest_pending_ms_ = 0;
+    std::map<public_key, std::uint64_t> queued_client_seq_;  // highest seq queued or proposed
+    std::set<digest> clients_waiting_;                       // requests this replica must answer
+    std::set<digest> in_flight_;                             // leader: queued or proposed
+    sequence_number next_seq_;
+    digest tip_hash_;
+    std::int64_t tip_timestamp_ms_ = 0;
+    std::size_t batches_since_seal_ = 0;
+    std::int64_t last_seal_ms_ = 0;
+    std::map<view_number, std::map<public_key, protocols::new_view_message>> new_views_;
+
+    // Liveness.
+    std::int64_t last_progress_ms_ = 0;
+    std::int64_t last_suspect_ms_ = 0;
+    std::map<digest, std::int64_t> awaited_requests_;  // follower: writes it saw, not yet committed
+    bool leader_misbehaved_ = false;
+    std::optional<public_key> fetching_from_;
+    std::int64_t fetch_sent_ms_ = 0;
+};
+
+}  // namespace covenant::kayak

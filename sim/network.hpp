@@ -1,0 +1,69 @@
+// The simulated network: routers of many nodes in one process talk through it instead of
+// TCP. It delivers envelope bytes between routers after a delay, and can drop, duplicate,
+// reorder (by random delays) and partition them. Every choice comes from one seeded random
+// source, and delays are CAF timeouts, so under CAF's test scheduler a run is exactly
+// reproducible from its seed.
+//
+// Wiring: for each ordered pair of nodes, spawn_link(network, from, to, destination_router)
+// gives the actor that `from`'s router uses as its peer for `to`.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+
+#include "common/ids.hpp"
+
+namespace covenant::sim {
+
+/// (transmit_atom, uint64 from, uint64 to, bytes): a link hands a message to the network.
+using transmit_atom = caf::atom_constant<caf::atom("transmit")>;
+/// (faults_atom, network_faults): change the fault settings.
+using faults_atom = caf::atom_constant<caf::atom("faults")>;
+/// (partition_atom, uint64 from, uint64 to, bool cut): cut or heal one direction.
+using partition_atom = caf::atom_constant<caf::atom("partition")>;
+/// (register_atom, uint64 node, actor router): where node's router is.
+using register_atom = caf::atom_constant<caf::atom("register")>;
+/// (network_stats_atom) -> network_stats.
+using network_stats_atom = caf::atom_constant<caf::atom("net_stats")>;
+
+struct network_faults {
+    std::uint32_t drop_per_million = 0;
+    std::uint32_t duplicate_per_million = 0;
+    std::uint32_t delay_min_ms = 1;
+    std::uint32_t delay_max_ms = 1;  // a spread makes messages overtake each other
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, network_faults& x) {
+    return f(caf::meta::type_name("covenant::sim::network_faults"), x.drop_per_million,
+             x.duplicate_per_million, x.delay_min_ms, x.delay_max_ms);
+}
+
+struct network_stats {
+    std::uint64_t delivered = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t duplicated = 0;
+    std::uint64_t cut = 0;  // dropped by a partition
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, network_stats& x) {
+    return f(caf::meta::type_name("covenant::sim::network_stats"), x.delivered, x.dropped,
+             x.duplicated, x.cut);
+}
+
+void add_network_message_types(caf::actor_system_config& config);
+
+/// Nodes are numbered 0..n-1 by the test or simulator.
+caf::actor spawn_network(caf::actor_system& system, std::uint64_t seed, network_faults faults);
+
+/// The peer actor `from`'s router uses to reach `to`.
+caf::actor spawn_link(caf::actor_system& system, const caf::actor& network, std::uint64_t from,
+                      std::uint64_t to);
+
+}  // namespace covenant::sim

@@ -1,0 +1,195 @@
+// SQLite-backed Kayak log (see kayak_log_store.hpp).
+#include "storage/kayak_log_store.hpp"
+
+#include <sqlite3.h>
+
+#include "common/assert.hpp"
+#include "protocols/codec.hpp"
+
+namespace covenant::storage {
+namespace {
+
+// A failing write to our own log leaves the replica unable to keep its promises: stop.
+void check(sqlite3* db, int rc, const char* what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        std::fprintf(stderr, "covenant: kayak log: %s: %s\n", what, sqlite3_errmsg(db));
+        COVENANT_ASSERT(false, "kayak log write failed");
+    }
+}
+
+class statement {
+public:
+    statement(sqlite3* db, const char* sql) : db_(db) {
+        check(db, sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr), sql);
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    statement& bind(int index, std::int64_t v) {
+        check(db_, sqlite3_bind_int64(stmt_, index, v), "bind");
+        return *this;
+    }
+    statement& bind(int index, const bytes& v) {
+        check(db_, sqlite3_bind_blob64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT), "bind");
+        return *this;
+    }
+    statement& bind_null(int index) {
+        check(db_, sqlite3_bind_null(stmt_, index), "bind");
+        return *this;
+    }
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        check(db_, rc, "step");
+        return rc == SQLITE_ROW;
+    }
+    std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+    bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+    bytes blob(int column) const {
+        const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
+        const int size = sqlite3_column_bytes(stmt_, column);
+        return data ? bytes(data, data + size) : bytes{};
+    }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) { check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql); }
+
+template <class T>
+T must(result<T> r, const char* what) {
+    if (!r.ok()) {
+        std::fprintf(stderr, "covenant: kayak log: %s is damaged: %s\n", what,
+                     r.failure().message().c_str());
+        COVENANT_ASSERT(false, "kayak log record does not decode");
+    }
+    return std::move(r).value();
+}
+
+}  // namespace
+
+result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return error{std::make_error_code(std::errc::io_error), path + ": " + message};
+    }
+    const char* setup =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS accepted(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
+        "  batch BLOB NOT NULL, prepared BLOB);"
+        "CREATE TABLE IF NOT EXISTS committed(seq INTEGER PRIMARY KEY, batch BLOB NOT NULL,"
+        "  certificate BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, record BLOB NOT NULL);";
+    char* message = nullptr;
+    if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK) {
+        std::string text = message ? message : "setup failed";
+        sqlite3_free(message);
+        sqlite3_close(db);
+        return error{std::make_error_code(std::errc::io_error), path + ": " + text};
+    }
+    return std::unique_ptr<kayak_log_store>(new kayak_log_store(db));
+}
+
+kayak_log_store::~kayak_log_store() { sqlite3_close(db_); }
+
+kayak::recovered_log kayak_log_store::recover() {
+    kayak::recovered_log out;
+    {
+        statement s(db_, "SELECT value FROM meta WHERE key = 'view'");
+        if (s.step()) out.view = view_number(static_cast<std::uint64_t>(s.integer(0)));
+    }
+    {
+        statement s(db_, "SELECT batch FROM committed ORDER BY seq DESC LIMIT 1");
+        if (s.step()) {
+            const auto b = must(protocols::decode_batch(s.blob(0)), "the last committed batch");
+            out.last_committed = b.header.seq;
+            out.last_committed_hash = b.hash();
+            out.last_committed_timestamp_ms = b.header.timestamp_ms;
+        }
+    }
+    statement s(db_, "SELECT seq, view, batch, prepared FROM accepted WHERE seq > ? ORDER BY seq");
+    s.bind(1, static_cast<std::int64_t>(out.last_committed.value));
+    while (s.step()) {
+        kayak::accepted_slot slot;
+        slot.view = view_number(static_cast<std::uint64_t>(s.integer(1)));
+        slot.batch = must(protocols::decode_batch(s.blob(2)), "an accepted batch");
+        if (!s.is_null(3))
+            slot.prepared = must(protocols::decode_certificate(s.blob(3), protocols::vote_phase::prepare),
+                                 "a lock");
+        out.accepted.emplace(slot.batch.header.seq, std::move(slot));
+    }
+    return out;
+}
+
+void kayak_log_store::save_view(view_number view) {
+    statement s(db_, "INSERT INTO meta(key, value) VALUES('view', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, static_cast<std::int64_t>(view.value)).step();
+}
+
+void kayak_log_store::save_accepted(view_number view, const protocols::batch& batch) {
+    // A different batch for the seq (a new view's proposal) drops the old lock with it.
+    statement s(db_, "INSERT INTO accepted(seq, view, batch, prepared) VALUES(?, ?, ?, NULL) "
+                     "ON CONFLICT(seq) DO UPDATE SET view = excluded.view, batch = excluded.batch, "
+                     "prepared = CASE WHEN accepted.batch = excluded.batch THEN accepted.prepared "
+                     "ELSE NULL END");
+    s.bind(1, static_cast<std::int64_t>(batch.header.seq.value))
+        .bind(2, static_cast<std::int64_t>(view.value))
+        .bind(3, protocols::encode(batch))
+        .step();
+}
+
+void kayak_log_store::save_prepared(const protocols::certificate& prepare_certificate) {
+    statement s(db_, "UPDATE accepted SET prepared = ? WHERE seq = ?");
+    s.bind(1, protocols::encode(prepare_certificate))
+        .bind(2, static_cast<std::int64_t>(prepare_certificate.seq.value))
+        .step();
+}
+
+void kayak_log_store::save_committed(const protocols::batch& batch,
+                                     const protocols::certificate& commit_certificate) {
+    exec(db_, "BEGIN IMMEDIATE");
+    {
+        statement s(db_, "INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)");
+        s.bind(1, static_cast<std::int64_t>(batch.header.seq.value))
+            .bind(2, protocols::encode(batch))
+            .bind(3, protocols::encode(commit_certificate))
+            .step();
+        statement d(db_, "DELETE FROM accepted WHERE seq <= ?");
+        d.bind(1, static_cast<std::int64_t>(batch.header.seq.value)).step();
+    }
+    exec(db_, "COMMIT");
+}
+
+std::vector<protocols::committed_batch> kayak_log_store::load_committed(sequence_number from,
+                                                                         std::size_t count) {
+    std::vector<protocols::committed_batch> out;
+    statement s(db_, "SELECT batch, certificate FROM committed WHERE seq >= ? ORDER BY seq LIMIT ?");
+    s.bind(1, static_cast<std::int64_t>(from.value)).bind(2, static_cast<std::int64_t>(count));
+    while (s.step())
+        out.push_back({must(protocols::decode_batch(s.blob(0)), "a committed batch"),
+                       must(protocols::decode_commit_certificate(s.blob(1)), "a commit certificate")});
+    return out;
+}
+
+void kayak_log_store::save_evidence(const protocols::tx::evidence& evidence) {
+    statement s(db_, "INSERT INTO evidence(record) VALUES(?)");
+    s.bind(1, protocols::encode(evidence)).step();
+}
+
+std::size_t kayak_log_store::evidence_count() {
+    statement s(db_, "SELECT COUNT(*) FROM evidence");
+    s.step();
+    return static_cast<std::size_t>(s.integer(0));
+}
+
+}  // namespace covenant::storage

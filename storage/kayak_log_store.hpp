@@ -1,0 +1,43 @@
+// The Kayak log of one replica in SQLite (WAL, synchronous=FULL): the view, the batches
+// it accepted and the locks it holds, every committed batch with its commit certificate,
+// and evidence. Each save is one transaction, fsynced before it returns, so a vote is only
+// ever sent for state that survives a crash. Records are stored as their Cap'n Proto
+// encodings and decoded (and so validated again) when read back: a damaged file is found
+// out, not trusted.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "protocols/kayak/ports.hpp"
+
+struct sqlite3;
+
+namespace covenant::storage {
+
+class kayak_log_store final : public kayak::log_store {
+public:
+    static result<std::unique_ptr<kayak_log_store>> open(const std::string& path);
+    ~kayak_log_store() override;
+    kayak_log_store(const kayak_log_store&) = delete;
+    kayak_log_store& operator=(const kayak_log_store&) = delete;
+
+    kayak::recovered_log recover() override;
+    void save_view(view_number view) override;
+    void save_accepted(view_number view, const protocols::batch& batch) override;
+    void save_prepared(const protocols::certificate& prepare_certificate) override;
+    void save_committed(const protocols::batch& batch,
+                        const protocols::certificate& commit_certificate) override;
+    std::vector<protocols::committed_batch> load_committed(sequence_number from,
+                                                           std::size_t count) override;
+    void save_evidence(const protocols::tx::evidence& evidence) override;
+
+    std::size_t evidence_count();
+
+private:
+    explicit kayak_log_store(sqlite3* db) : db_(db) {}
+    sqlite3* db_;
+};
+
+}  // namespace covenant::storage

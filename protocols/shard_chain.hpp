@@ -80,7 +80,9 @@ std::optional<chain_fault> verify_shard_chain_from(const shard_chain_head& head,
                                                    const std::vector<shard_block>& blocks,
                                                    const group& members);
 
-/// Verifies a whole chain from genesis; the chain's database is that of its first block.
+/// Verifies a whole chain from genesis; the chain's database is that of its first block
+/// (a caller that knows which database it expects passes
+/// shard_chain_head::before_first_block(database) to verify_shard_chain_from instead).
 /// An empty chain is valid.
 std::optional<chain_fault> verify_shard_chain(const std::vector<shard_block>& blocks,
                                               const group& members);

@@ -88,7 +88,10 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
         "  batch BLOB NOT NULL, prepared BLOB);"
         "CREATE TABLE IF NOT EXISTS committed(seq INTEGER PRIMARY KEY, batch BLOB NOT NULL,"
         "  certificate BLOB NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, record BLOB NOT NULL);";
+        "CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, record BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
+        "  batch_hash BLOB NOT NULL, results_root BLOB NOT NULL, state_digest BLOB NOT NULL,"
+        "  certificate BLOB NOT NULL, seals INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL);";
     char* message = nullptr;
     if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : "setup failed";
@@ -184,6 +187,49 @@ std::vector<protocols::committed_batch> kayak_log_store::load_committed(sequence
 void kayak_log_store::save_evidence(const protocols::tx::evidence& evidence) {
     statement s(db_, "INSERT INTO evidence(record) VALUES(?)");
     s.bind(1, protocols::encode(evidence)).step();
+}
+
+void kayak_log_store::save_entry(const kayak::pending_entry& e) {
+    statement s(db_, "INSERT OR REPLACE INTO entries(seq, view, batch_hash, results_root, "
+                     "state_digest, certificate, seals, timestamp_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, static_cast<std::int64_t>(e.entry.seq.value))
+        .bind(2, static_cast<std::int64_t>(e.entry.view.value))
+        .bind(3, e.entry.batch_hash.view().to_bytes())
+        .bind(4, e.entry.results_root.view().to_bytes())
+        .bind(5, e.entry.state_digest.view().to_bytes())
+        .bind(6, protocols::encode(e.entry.commit_certificate))
+        .bind(7, std::int64_t{e.seals_block ? 1 : 0})
+        .bind(8, e.timestamp_ms)
+        .step();
+}
+
+std::vector<kayak::pending_entry> kayak_log_store::load_entries(sequence_number from) {
+    std::vector<kayak::pending_entry> out;
+    statement s(db_, "SELECT seq, view, batch_hash, results_root, state_digest, certificate, seals, "
+                     "timestamp_ms FROM entries WHERE seq >= ? ORDER BY seq");
+    s.bind(1, static_cast<std::int64_t>(from.value));
+    auto fixed = [](const bytes& b, const char* what) {
+        auto d = digest::from_view(b);
+        if (!d) {
+            std::fprintf(stderr, "covenant: kayak log: %s of an entry is damaged\n", what);
+            COVENANT_ASSERT(false, "kayak log entry damaged");
+        }
+        return *d;
+    };
+    while (s.step()) {
+        kayak::pending_entry e;
+        e.entry.seq = sequence_number(static_cast<std::uint64_t>(s.integer(0)));
+        e.entry.view = view_number(static_cast<std::uint64_t>(s.integer(1)));
+        e.entry.batch_hash = fixed(s.blob(2), "batch hash");
+        e.entry.results_root = fixed(s.blob(3), "results root");
+        e.entry.state_digest = fixed(s.blob(4), "state digest");
+        e.entry.commit_certificate =
+            must(protocols::decode_commit_certificate(s.blob(5)), "an entry's certificate");
+        e.seals_block = s.integer(6) != 0;
+        e.timestamp_ms = s.integer(7);
+        out.push_back(std::move(e));
+    }
+    return out;
 }
 
 std::size_t kayak_log_store::evidence_count() {

@@ -32,6 +32,8 @@ public:
     std::vector<protocols::committed_batch> load_committed(sequence_number from,
                                                            std::size_t count) override;
     void save_evidence(const protocols::tx::evidence& evidence) override;
+    void save_entry(const kayak::pending_entry& entry) override;
+    std::vector<kayak::pending_entry> load_entries(sequence_number from) override;
 
     std::size_t evidence_count();
 

@@ -18,6 +18,7 @@ struct replica_actor_state {
     replica_actor_config& config() { return *config_storage; }
     std::map<node_id, public_key> node_members;  // reverse of config.member_nodes
     std::map<digest, node_id> reply_to;          // request hash -> the client's node
+    std::uint64_t undecodable_payloads = 0;
 };
 
 constexpr message_kind subscribed_kinds[] = {
@@ -25,7 +26,7 @@ constexpr message_kind subscribed_kinds[] = {
     message_kind::kayak_vote,      message_kind::kayak_commit,
     message_kind::kayak_commit_certificate, message_kind::kayak_execution,
     message_kind::kayak_new_view,  message_kind::kayak_fetch,
-    message_kind::kayak_fetch_reply,
+    message_kind::kayak_fetch_reply, message_kind::shard_block_vote,
 };
 
 using self_pointer = caf::stateful_actor<replica_actor_state>*;
@@ -109,8 +110,13 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
             if (auto m = protocols::decode_fetch_reply(in.payload))
                 return r.on_fetch_reply(*m, sender_member->second, now);
             break;
+        case message_kind::shard_block_vote:
+            if (auto m = protocols::decode_shard_block_vote(in.payload))
+                return r.on_shard_block_vote(*m, now);
+            break;
         default: break;
     }
+    ++st.undecodable_payloads;  // also: a kind only members may send, from a non-member
     return {};
 }
 
@@ -120,7 +126,7 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     for (const auto& [member, node] : st.config().member_nodes) st.node_members[node] = member;
     st.replica = std::make_unique<kayak::replica>(st.config().replica, st.config().key,
                                                   *st.config().log, *st.config().executor,
-                                                  *st.config().permissions);
+                                                  *st.config().blocks, *st.config().permissions);
     for (auto kind : subscribed_kinds)
         self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
                    caf::actor_cast<caf::actor>(self));
@@ -148,6 +154,11 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
             s.batches_refused = r.stats().batches_refused;
             s.catch_up_batches = r.stats().catch_up_batches;
             s.divergent_executions = r.stats().divergent_executions;
+            s.undecodable_payloads = self->state.undecodable_payloads;
+            if (auto head = r.shard_head()) {
+                s.shard_height = head->height.value;
+                s.shard_head_hash = head->hash.view().to_bytes();
+            }
             s.last_refusal = r.stats().last_refusal;
             return s;
         },

@@ -38,6 +38,9 @@ struct replica_status {
     std::uint64_t batches_refused = 0;
     std::uint64_t catch_up_batches = 0;
     std::uint64_t divergent_executions = 0;
+    std::uint64_t undecodable_payloads = 0;  // envelopes whose payload failed to decode
+    std::uint64_t shard_height = 0;           // blocks in the stored shard chain
+    bytes shard_head_hash;
     std::string last_refusal;
 };
 
@@ -45,7 +48,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
     return f(caf::meta::type_name("covenant::replica_status"), x.view, x.last_committed,
              x.last_executed, x.state_digest, x.batches_committed, x.messages_refused,
-             x.batches_refused, x.catch_up_batches, x.divergent_executions, x.last_refusal);
+             x.batches_refused, x.catch_up_batches, x.divergent_executions,
+             x.undecodable_payloads, x.shard_height, x.shard_head_hash, x.last_refusal);
 }
 
 struct replica_actor_config {
@@ -56,6 +60,7 @@ struct replica_actor_config {
     caf::actor view_authority;                   // gets suspicions and evidence
     std::shared_ptr<kayak::log_store> log;
     std::shared_ptr<kayak::batch_executor> executor;
+    std::shared_ptr<kayak::block_store> blocks;
     std::shared_ptr<kayak::permission_source> permissions;
     std::int64_t tick_ms = 50;
     /// Added to the actor clock to get the wall-clock time batches carry (virtual in tests).

@@ -52,6 +52,13 @@ public:
         evidence_.push_back(evidence);
     }
 
+    void save_entry(const pending_entry& entry) override { entries_[entry.entry.seq] = entry; }
+    std::vector<pending_entry> load_entries(sequence_number from) override {
+        std::vector<pending_entry> out;
+        for (auto it = entries_.lower_bound(from); it != entries_.end(); ++it) out.push_back(it->second);
+        return out;
+    }
+
     const std::vector<protocols::tx::evidence>& evidence() const { return evidence_; }
     std::size_t committed_count() const { return committed_.size(); }
 
@@ -60,6 +67,26 @@ private:
     std::map<sequence_number, accepted_slot> accepted_;
     std::map<sequence_number, protocols::committed_batch> committed_;
     std::vector<protocols::tx::evidence> evidence_;
+    std::map<sequence_number, pending_entry> entries_;
+};
+
+/// A shard chain kept in memory, with the same refusal rule as the SQLite store.
+class memory_block_store final : public block_store {
+public:
+    std::optional<protocols::shard_chain_head> head() const override { return head_; }
+    bool append(const protocols::shard_block& block) override {
+        const auto current =
+            head_ ? *head_ : protocols::shard_chain_head::before_first_block(block.header.database);
+        if (protocols::shard_block_link_fault(current, block)) return false;
+        blocks_.push_back(block);
+        head_ = protocols::shard_chain_head::after(block);
+        return true;
+    }
+    const std::vector<protocols::shard_block>& blocks() const { return blocks_; }
+
+private:
+    std::optional<protocols::shard_chain_head> head_;
+    std::vector<protocols::shard_block> blocks_;
 };
 
 }  // namespace covenant::kayak

@@ -11,6 +11,7 @@
 
 #include "protocols/kayak_messages.hpp"
 #include "protocols/main_chain_messages.hpp"
+#include "protocols/shard_chain.hpp"
 
 namespace covenant::kayak {
 
@@ -28,6 +29,13 @@ struct recovered_log {
     digest last_committed_hash;  // zero when nothing is committed
     std::int64_t last_committed_timestamp_ms = 0;
     std::map<sequence_number, accepted_slot> accepted;  // above last_committed
+};
+
+/// An executed batch waiting to be sealed into a shard-chain block.
+struct pending_entry {
+    protocols::shard_entry entry;
+    bool seals_block = false;      // the batch ends a block
+    std::int64_t timestamp_ms = 0;  // the batch's time (a sealing batch's time is the block's)
 };
 
 /// The replica's durable log. Every call returns only once the data is on disk (fsync):
@@ -48,6 +56,20 @@ public:
     virtual std::vector<protocols::committed_batch> load_committed(sequence_number from,
                                                                    std::size_t count) = 0;
     virtual void save_evidence(const protocols::tx::evidence& evidence) = 0;
+    /// An executed batch's shard-chain entry, until its block is stored.
+    virtual void save_entry(const pending_entry& entry) = 0;
+    /// Entries from `from` on, ascending.
+    virtual std::vector<pending_entry> load_entries(sequence_number from) = 0;
+};
+
+/// The database's shard chain on disk (storage::shard_chain_store in production).
+class block_store {
+public:
+    virtual ~block_store() = default;
+    /// The stored chain's head; nullopt when no block is stored yet.
+    virtual std::optional<protocols::shard_chain_head> head() const = 0;
+    /// Appends a block the replica verified; false if the store refused it.
+    virtual bool append(const protocols::shard_block& block) = 0;
 };
 
 /// What executing one committed batch produced.

@@ -8,6 +8,7 @@
 #include "protocols/codec.hpp"
 #include "protocols/limits.hpp"
 #include "protocols/merkle.hpp"
+#include "protocols/shard_chain.hpp"
 
 namespace covenant::kayak {
 
@@ -21,11 +22,13 @@ void replica_output::append(replica_output&& other) {
 }
 
 replica::replica(replica_config config, crypto::key_pair key, log_store& log,
-                 batch_executor& executor, const permission_source& permissions)
+                 batch_executor& executor, block_store& blocks,
+                 const permission_source& permissions)
     : config_(std::move(config)),
       key_(std::move(key)),
       log_(log),
       executor_(executor),
+      blocks_(blocks),
       permissions_(permissions) {
     COVENANT_ASSERT(config_.members.contains(key_.public_key()), "a replica must be a member");
     COVENANT_ASSERT(config_.pipeline_depth >= 1 && config_.pipeline_depth <= limits::pipeline_depth_max,
@@ -70,6 +73,9 @@ replica_output replica::start(std::int64_t now_ms) {
     tip_timestamp_ms_ = last_committed_timestamp_ms_;
     last_seal_ms_ = now_ms;
     note_progress(now_ms);
+    // Executed batches not yet in a stored block: seal again what was sealed before.
+    for (auto& e : log_.load_entries(chain_tip().last_seq.next())) unsealed_.push_back(std::move(e));
+    seal_blocks(now_ms, out);
     execute_committed(now_ms, out);
     return out;
 }
@@ -212,8 +218,11 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     prepare.proposed.sign(key_);
     prepare.batch = std::move(b);
     prepare.justification = std::move(justification);
+    prepare.last_commit = last_commit_certificate_;
 
     slot& s = slots_[seq];
+    s.justification = prepare.justification;
+    s.last_sent_ms = now_ms;
     s.batch = prepare.batch;
     s.hash = prepare.proposed.batch_hash;
     s.proposal = prepare.proposed;
@@ -266,7 +275,36 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     // The leader's own prepare vote.
     const vote own = make_vote(vote_phase::prepare, seq, s.hash);
     record_prepare_vote(s, own.voter, own.voter_signature, out);
-    (void)now_ms;
+}
+
+prepare_message replica::prepare_for(sequence_number seq, const slot& s) const {
+    (void)seq;
+    prepare_message prepare;
+    prepare.proposed = *s.proposal;
+    prepare.batch = *s.batch;
+    prepare.justification = s.justification;
+    if (last_commit_certificate_ && last_commit_certificate_->seq < s.batch->header.seq)
+        prepare.last_commit = last_commit_certificate_;
+    return prepare;
+}
+
+void replica::retransmit(std::int64_t now_ms, replica_output& out) {
+    if (!is_leader() || view_change_pending_) return;
+    for (auto& [seq, s] : slots_) {
+        if (!s.accepted || s.accepted_view != view_ || !s.proposal || s.committed) continue;
+        if (now_ms - s.last_sent_ms < config_.retransmit_ms) continue;
+        s.last_sent_ms = now_ms;
+        if (s.prepared && s.prepared->view == view_)
+            send(others(), message_kind::kayak_commit, encode(commit_message{*s.prepared}), out);
+        else
+            send(others(), message_kind::kayak_prepare, encode(prepare_for(seq, s)), out);
+    }
+    // The last commit certificate, for members that missed it while nothing else is moving.
+    if (last_commit_certificate_ && slots_.empty() && now_ms - last_progress_ms_ >= config_.retransmit_ms &&
+        now_ms - last_commit_broadcast_ms_ >= config_.retransmit_ms * 5) {
+        last_commit_broadcast_ms_ = now_ms;
+        send(others(), message_kind::kayak_commit_certificate, encode(*last_commit_certificate_), out);
+    }
 }
 
 // ---- members: PREPARE ----------------------------------------------------------------
@@ -526,6 +564,8 @@ void replica::record_commit_vote(slot& s, const public_key& voter, const signatu
     const certificate cert = make_certificate(vote_phase::commit, config_.database, view_,
                                               s.batch->header.seq, s.hash, s.commit_votes);
     send(others(), message_kind::kayak_commit_certificate, encode(cert), out);
+    if (!last_commit_certificate_ || last_commit_certificate_->seq < cert.seq)
+        last_commit_certificate_ = cert;
     mark_committed(cert.seq, cert, out);
 }
 
@@ -547,7 +587,11 @@ replica_output replica::on_commit(const commit_message& commit, std::int64_t now
         return out;
     }
     slot& s = it->second;
-    if (!(s.prepared && s.prepared->view == view_)) lock(s, cert, out);
+    if (!(s.prepared && s.prepared->view == view_))
+        lock(s, cert, out);
+    else  // a repeated COMMIT: our commit vote may have been lost
+        send({config_.members.leader(view_)}, message_kind::kayak_vote,
+             encode(make_vote(vote_phase::commit, cert.seq, s.hash)), out);
     retry_buffered_prepares(now_ms, out);
     return out;
 }
@@ -622,7 +666,10 @@ void replica::execute_committed(std::int64_t now_ms, replica_output& out) {
         if (seq <= executor_.applied_seq()) {
             // Eventual-mode leader: executed when proposed; now we have its certificate.
             auto done = executed_.find(seq);
-            if (done != executed_.end()) done->second.commit_certificate = next.commit_certificate;
+            if (done != executed_.end()) {
+                done->second.commit_certificate = next.commit_certificate;
+                record_entry(next.batch, next.commit_certificate, done->second.result, out);
+            }
             continue;
         }
         COVENANT_ASSERT(seq == executor_.applied_seq().next(), "batches execute in order");
@@ -653,6 +700,7 @@ void replica::execute_one(const batch& b, const certificate& cert, replica_outpu
     // leader, or the next one after a change) can gather f+1 of them.
     send(others(), message_kind::kayak_execution, encode(signed_execution), out);
     answer_clients(done, out);
+    record_entry(b, cert, done.result, out);
     while (executed_.size() > config_.executed_kept) executed_.erase(executed_.begin());
 }
 
@@ -737,6 +785,101 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         r.sign(key_);
         out.replies.push_back({request_hash, std::move(r)});
     }
+}
+
+// ---- shard chain -------------------------------------------------------------------------
+
+shard_chain_head replica::chain_tip() const {
+    if (!building_.empty()) return shard_chain_head::after(building_.rbegin()->second);
+    if (auto head = blocks_.head()) return *head;
+    return shard_chain_head::before_first_block(config_.database);
+}
+
+void replica::record_entry(const batch& b, const certificate& cert, const execution_result& result,
+                           replica_output& out) {
+    pending_entry e;
+    e.entry.view = cert.view;
+    e.entry.seq = b.header.seq;
+    e.entry.batch_hash = b.hash();
+    e.entry.results_root = result.results_root;
+    e.entry.state_digest = result.state_digest;
+    e.entry.commit_certificate = cert;
+    e.seals_block = b.header.seals_block;
+    e.timestamp_ms = b.header.timestamp_ms;
+    log_.save_entry(e);
+    unsealed_.push_back(std::move(e));
+    seal_blocks(0, out);
+}
+
+void replica::seal_blocks(std::int64_t now_ms, replica_output& out) {
+    (void)now_ms;
+    // Every member seals at the same batches (the leader chose them, consensus fixed them),
+    // so every honest member builds the very same block and signs the same hash.
+    for (;;) {
+        auto seal = std::find_if(unsealed_.begin(), unsealed_.end(),
+                                 [](const pending_entry& e) { return e.seals_block; });
+        if (seal == unsealed_.end()) return;
+        const shard_chain_head tip = chain_tip();
+        std::vector<shard_entry> entries;
+        for (auto it = unsealed_.begin(); it != std::next(seal); ++it) entries.push_back(it->entry);
+        const std::int64_t timestamp = seal->timestamp_ms;
+        unsealed_.erase(unsealed_.begin(), std::next(seal));
+        if (entries.front().seq != tip.last_seq.next()) continue;  // already stored (recovery)
+        shard_block block = build_shard_block(config_.database, tip.height.next(), tip.hash,
+                                              timestamp, std::move(entries));
+        block.add_signature(key_);
+        shard_block_vote own{config_.database, block.header.height, block.hash(), key_.public_key(), {}};
+        own.sign(key_);
+        send(others(), message_kind::shard_block_vote, encode(own), out);
+        const block_height height = block.header.height;
+        building_.emplace(height, std::move(block));
+        for (const auto& [signer, v] : early_block_votes_[height])
+            if (v.block_hash == building_.at(height).hash())
+                building_.at(height).add_signature(signer_signature{signer, v.signer_signature});
+        early_block_votes_.erase(height);
+        complete_blocks(out);
+    }
+}
+
+void replica::complete_blocks(replica_output& out) {
+    (void)out;
+    while (!building_.empty()) {
+        auto& [height, block] = *building_.begin();
+        if (block.signatures.size() < config_.members.quorum()) return;
+        const auto head = blocks_.head() ? *blocks_.head() : shard_chain_head::before_first_block(config_.database);
+        if (auto fault = verify_next_shard_block(head, block, config_.members)) {
+            refuse("own shard block does not verify: " + fault->reason);
+            return;
+        }
+        const bool stored = blocks_.append(block);
+        COVENANT_ASSERT(stored, "the block store refused a verified block");
+        ++stats_.shard_blocks_stored;
+        building_.erase(building_.begin());
+    }
+}
+
+replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int64_t now_ms) {
+    replica_output out;
+    (void)now_ms;
+    if (v.database != config_.database || !config_.members.contains(v.signer)) {
+        refuse("shard block vote from a non-member");
+        return out;
+    }
+    const auto head = blocks_.head();
+    if (head && v.height <= head->height) return out;  // already stored
+    auto building = building_.find(v.height);
+    if (building == building_.end()) {
+        auto& early = early_block_votes_[v.height];
+        if (early_block_votes_.size() <= 8) early[v.signer] = v;
+        return out;
+    }
+    if (building->second.hash() != v.block_hash) {
+        refuse("a member signed another block at height " + std::to_string(v.height.value));
+        return out;
+    }
+    building->second.add_signature(signer_signature{v.signer, v.signer_signature});
+    complete_blocks(out);
+    return out;
 }
 
 // ---- view change -------------------------------------------------------------------------
@@ -934,6 +1077,7 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
 replica_output replica::on_tick(std::int64_t now_ms) {
     replica_output out;
     propose_ready_batches(now_ms, out);
+    retransmit(now_ms, out);
     const bool work_outstanding = !slots_.empty() || !pending_.empty() ||
                                   !awaited_requests_.empty() || view_change_pending_;
     const bool stalled = work_outstanding && now_ms - last_progress_ms_ >= config_.progress_timeout_ms;
@@ -947,6 +1091,14 @@ replica_output replica::on_tick(std::int64_t now_ms) {
         s.sign(key_);
         out.suspicions.push_back(std::move(s));
         last_suspect_ms_ = now_ms;
+    }
+    if (!building_.empty() && now_ms - last_block_vote_ms_ >= 5 * config_.retransmit_ms) {
+        last_block_vote_ms_ = now_ms;
+        for (const auto& [height, block] : building_) {
+            shard_block_vote own{config_.database, height, block.hash(), key_.public_key(), {}};
+            own.sign(key_);
+            send(others(), message_kind::shard_block_vote, encode(own), out);
+        }
     }
     if (fetching_from_ && now_ms - fetch_sent_ms_ >= config_.fetch_retry_ms) {
         const public_key again = *fetching_from_;

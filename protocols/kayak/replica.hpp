@@ -50,6 +50,7 @@ struct replica_config {
     std::int64_t batch_delay_ms = 2;            // how long a lone request waits for company
     std::int64_t progress_timeout_ms = 4000;    // no progress this long: suspect the leader
     std::int64_t fetch_retry_ms = 500;          // catch-up request outstanding this long: ask again
+    std::int64_t retransmit_ms = 200;           // leader: re-send PREPARE/COMMIT not yet answered
     std::size_t seal_every_batches = 64;        // a shard block every K batches ...
     std::int64_t seal_every_ms = 5000;          // ... or T milliseconds
     std::int64_t clock_skew_max_ms = 60000;     // how far ahead of ours a batch time may be
@@ -88,13 +89,14 @@ struct replica_stats {
     std::uint64_t batches_refused = 0;    // a PREPARE this member would not vote for
     std::uint64_t divergent_executions = 0;
     std::uint64_t catch_up_batches = 0;
+    std::uint64_t shard_blocks_stored = 0;
     std::string last_refusal;
 };
 
 class replica {
 public:
     replica(replica_config config, crypto::key_pair key, log_store& log, batch_executor& executor,
-            const permission_source& permissions);
+            block_store& blocks, const permission_source& permissions);
 
     /// Recovers from the log (view, locks, committed batches not yet executed). Call once.
     replica_output start(std::int64_t now_ms);
@@ -116,6 +118,7 @@ public:
     replica_output on_fetch(const protocols::fetch_batches& request, const public_key& from);
     replica_output on_fetch_reply(const protocols::fetch_reply& reply, const public_key& from,
                                   std::int64_t now_ms);
+    replica_output on_shard_block_vote(const protocols::shard_block_vote& vote, std::int64_t now_ms);
     replica_output on_tick(std::int64_t now_ms);
 
     view_number view() const { return view_; }
@@ -124,6 +127,8 @@ public:
     sequence_number last_executed() const { return executor_.applied_seq(); }
     digest state_digest() const { return executor_.state_digest(); }
     const replica_stats& stats() const { return stats_; }
+    /// The stored shard chain's head (nullopt before the first block).
+    std::optional<protocols::shard_chain_head> shard_head() const { return blocks_.head(); }
     const replica_config& config() const { return config_; }
     const public_key& identity() const { return key_.public_key(); }
 
@@ -141,6 +146,7 @@ private:
         std::map<public_key, signature> prepare_votes;
         std::map<public_key, signature> commit_votes;
         bool sent_commit_vote = false;
+        std::int64_t last_sent_ms = 0;  // leader: when PREPARE or COMMIT last went out
     };
     struct executed_batch {
         protocols::batch batch;
@@ -171,6 +177,14 @@ private:
     void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
     void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
+    void retransmit(std::int64_t now_ms, replica_output& out);
+    // Shard chain: seal executed batches into blocks, gather q signatures, store.
+    void record_entry(const protocols::batch& batch, const protocols::certificate& cert,
+                      const execution_result& result, replica_output& out);
+    void seal_blocks(std::int64_t now_ms, replica_output& out);
+    void complete_blocks(replica_output& out);
+    protocols::shard_chain_head chain_tip() const;
+    protocols::prepare_message prepare_for(sequence_number seq, const slot& s) const;
 
     // ---- checks ---------------------------------------------------------------------
     /// Why `batch` cannot follow what this replica has at seq-1, or nullopt.
@@ -196,6 +210,7 @@ private:
     crypto::key_pair key_;
     log_store& log_;
     batch_executor& executor_;
+    block_store& blocks_;
     const permission_source& permissions_;
     replica_stats stats_;
 
@@ -222,6 +237,14 @@ private:
     std::size_t batches_since_seal_ = 0;
     std::int64_t last_seal_ms_ = 0;
     std::map<view_number, std::map<public_key, protocols::new_view_message>> new_views_;
+    std::optional<protocols::certificate> last_commit_certificate_;  // piggybacked on PREPAREs
+    std::int64_t last_commit_broadcast_ms_ = 0;
+
+    // Shard chain.
+    std::deque<pending_entry> unsealed_;                 // executed, not yet in a block
+    std::map<block_height, protocols::shard_block> building_;  // sealed, gathering signatures
+    std::map<block_height, std::map<public_key, protocols::shard_block_vote>> early_block_votes_;
+    std::int64_t last_block_vote_ms_ = 0;
 
     // Liveness.
     std::int64_t last_progress_ms_ = 0;

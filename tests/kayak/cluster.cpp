@@ -1,0 +1,320 @@
+// The in-process Kayak cluster (see cluster.hpp).
+#include "cluster.hpp"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "actors/router/router.hpp"
+#include "crypto/node_id.hpp"
+#include "protocols/codec.hpp"
+#include "sample_messages.hpp"
+#include "storage/kayak_block_store.hpp"
+
+namespace covenant::test {
+
+using namespace protocols;
+
+namespace {
+
+// Clients 0 and 1 may write; client 2 may only read; client 3 has no role.
+class fixed_permissions final : public kayak::permission_source {
+public:
+    explicit fixed_permissions(std::map<account_address, role> roles) : roles_(std::move(roles)) {}
+    std::optional<role> role_of(const account_address& user) const override {
+        auto it = roles_.find(user);
+        if (it == roles_.end()) return std::nullopt;
+        return it->second;
+    }
+
+private:
+    std::map<account_address, role> roles_;
+};
+
+node_id node_of(const crypto::key_pair& key) { return crypto::compute_node_id(key.public_key(), 0); }
+
+constexpr std::int64_t epoch_ms = 1'790'000'000'000;  // what the virtual clock's zero means
+
+}  // namespace
+
+sql_statement statement(std::string sql, std::vector<sql_value> values) {
+    sql_statement s{std::move(sql), {}};
+    for (auto& v : values) s.parameters.push_back({"", std::move(v)});
+    return s;
+}
+
+cluster::cluster(cluster_options options) : options_(options) {
+    char pattern[] = "/tmp/covenant-cluster-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    COVENANT_ASSERT(made != nullptr, "cannot make a temporary directory");
+    directory_ = made;
+
+    config_.set("scheduler.policy", caf::atom("testing"));
+    actors::add_router_message_types(config_);
+    actors::add_replica_message_types(config_);
+    sim::add_network_message_types(config_);
+    system_ = std::make_unique<caf::actor_system>(config_);
+    scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+
+    database_.data.fill(0xdb);
+    for (std::uint8_t c = 0; c < 4; ++c) clients_.push_back(test_key(static_cast<std::uint8_t>(100 + c)));
+    std::map<account_address, role> roles{
+        {crypto::address_of(clients_[0].public_key()), role::admin},
+        {crypto::address_of(clients_[1].public_key()), role::write},
+        {crypto::address_of(clients_[2].public_key()), role::read}};
+    permissions_ = std::make_shared<fixed_permissions>(roles);
+
+    std::vector<public_key> keys;
+    for (std::size_t i = 0; i < options_.members; ++i) {
+        member m{test_key(static_cast<std::uint8_t>(i + 1)), {}, {}, {}, std::make_shared<kayak::memory_log_store>(),
+                 directory_ + "/member" + std::to_string(i) + ".sqlite"};
+        m.node = node_of(m.key);
+        keys.push_back(m.key.public_key());
+        members_.push_back(std::move(m));
+    }
+    group_ = protocols::group(keys);
+
+    network_ = sim::spawn_network(*system_, options_.seed, options_.faults);
+    responses_ = std::make_shared<std::map<digest, client_response>>();
+    suspicions_ = std::make_shared<std::vector<std::pair<public_key, std::uint64_t>>>();
+    evidence_ = std::make_shared<std::size_t>(0);
+    auto suspicions = suspicions_;
+    auto evidence = evidence_;
+    authority_ = system_->spawn([suspicions, evidence](caf::event_based_actor*) -> caf::behavior {
+        return {
+            [=](actors::suspect_atom, const bytes& wire) {
+                auto s = decode_suspect(wire);
+                if (s) suspicions->push_back({s->member, s->view.value});
+            },
+            [=](actors::evidence_atom, const bytes&) { ++*evidence; },
+        };
+    });
+
+    // Routers: members 0..n-1 are network nodes 0..n-1, the client is node n.
+    const std::uint64_t client_index = options_.members;
+    client_node_ = node_of(clients_[0]);
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+        members_[i].router = actors::spawn_router(*system_, {members_[i].key, 0, 0});
+        caf::anon_send(network_, sim::register_atom::value, std::uint64_t{i}, members_[i].router);
+    }
+    client_router_ = actors::spawn_router(*system_, {clients_[0], 0, 0});
+    caf::anon_send(network_, sim::register_atom::value, client_index, client_router_);
+    auto link_all = [&](const caf::actor& router, std::uint64_t from) {
+        for (std::size_t j = 0; j < members_.size(); ++j)
+            if (j != from)
+                caf::anon_send(router, actors::add_peer_atom::value, members_[j].node.view().to_bytes(),
+                               sim::spawn_link(*system_, network_, from, j));
+        if (from != client_index)
+            caf::anon_send(router, actors::add_peer_atom::value, client_node_.view().to_bytes(),
+                           sim::spawn_link(*system_, network_, from, client_index));
+    };
+    for (std::size_t i = 0; i < members_.size(); ++i) link_all(members_[i].router, i);
+    link_all(client_router_, client_index);
+    auto responses = responses_;
+    auto recorder = system_->spawn([responses](caf::event_based_actor*) -> caf::behavior {
+        return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
+            auto r = decode_client_response(in.payload);
+            if (r) (*responses)[r->request_hash] = *r;
+        }};
+    });
+    caf::anon_send(client_router_, actors::subscribe_atom::value,
+                   static_cast<std::uint16_t>(message_kind::client_response), recorder);
+    for (std::size_t i = 0; i < members_.size(); ++i) start_replica(i);
+    scheduler_->run();
+}
+
+cluster::~cluster() {
+    for (auto& m : members_) {
+        if (m.replica) caf::anon_send_exit(m.replica, caf::exit_reason::user_shutdown);
+        caf::anon_send_exit(m.router, caf::exit_reason::user_shutdown);
+    }
+    caf::anon_send_exit(client_router_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(network_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(authority_, caf::exit_reason::user_shutdown);
+    scheduler_->run();
+    for (auto& m : members_) m.replica = caf::actor{};
+    system_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+}
+
+void cluster::start_replica(std::size_t i) {
+    auto& m = members_[i];
+    auto executor = storage::sql_executor::open(m.database_path);
+    COVENANT_ASSERT(executor.ok(), "cannot open a member's database");
+    auto chain = storage::shard_chain_store::open(m.database_path + ".chain");
+    COVENANT_ASSERT(chain.ok(), "cannot open a member's shard chain");
+    actors::replica_actor_config c{
+        kayak::replica_config{}, m.key, {}, m.router, authority_, m.log,
+        std::make_shared<storage::sql_batch_executor>(std::move(executor).value()),
+        std::make_shared<storage::kayak_block_store>(std::move(chain).value()), permissions_,
+        10, epoch_ms};
+    c.replica.database = database_;
+    c.replica.members = group_;
+    c.replica.mode = options_.mode;
+    c.replica.pipeline_depth = options_.pipeline_depth;
+    c.replica.batch_requests_max = options_.batch_requests_max;
+    c.replica.progress_timeout_ms = options_.progress_timeout_ms;
+    c.replica.seal_every_batches = 8;
+    c.replica.seal_every_ms = 1000;
+    for (const auto& other : members_) c.member_nodes[other.key.public_key()] = other.node;
+    m.replica = actors::spawn_replica_actor(*system_, std::move(c));
+}
+
+void cluster::run_for(std::int64_t ms) {
+    scheduler_->run();
+    for (std::int64_t t = 0; t < ms; ++t) {
+        scheduler_->advance_time(std::chrono::milliseconds(1));
+        scheduler_->run();
+    }
+}
+
+void cluster::send_request(std::size_t to, const client_request& request) {
+    caf::anon_send(client_router_, actors::send_atom::value, members_.at(to).node.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_request), encode(request));
+    scheduler_->run();
+}
+
+namespace {
+client_request make_request(const database_id& database, const crypto::key_pair& key,
+                            std::uint64_t sequence, query_kind kind,
+                            std::vector<sql_statement> statements) {
+    client_request r;
+    r.database = database;
+    r.client = key.public_key();
+    r.sequence = client_sequence(sequence);
+    r.timestamp_ms = epoch_ms;
+    r.kind = kind;
+    r.statements = std::move(statements);
+    r.sign(key);
+    return r;
+}
+}  // namespace
+
+digest cluster::write(std::size_t to, std::vector<sql_statement> statements, std::size_t client) {
+    // Client requests from clients other than 0 travel through the same client node: the
+    // node is the transport, the request's own key and signature say who asks.
+    const auto r = make_request(database_, clients_.at(client), ++client_sequences_[client],
+                                query_kind::write, std::move(statements));
+    send_request(to, r);
+    return r.hash();
+}
+
+digest cluster::read(std::size_t to, std::vector<sql_statement> statements, std::size_t client) {
+    const auto r = make_request(database_, clients_.at(client), 0, query_kind::read,
+                                std::move(statements));
+    send_request(to, r);
+    return r.hash();
+}
+
+std::optional<client_response> cluster::response(const digest& request) const {
+    auto it = responses_->find(request);
+    if (it == responses_->end()) return std::nullopt;
+    return it->second;
+}
+
+template <class T>
+T cluster::ask(const caf::actor& target, caf::message request) {
+    auto out = std::make_shared<std::optional<T>>();
+    system_->spawn([=](caf::event_based_actor* self) {
+        self->request(target, caf::infinite, request).then([=](const T& value) { *out = value; });
+    });
+    scheduler_->run();
+    COVENANT_ASSERT(out->has_value(), "no answer from an actor");
+    return **out;
+}
+
+actors::replica_status cluster::status(std::size_t i) {
+    return ask<actors::replica_status>(members_.at(i).replica,
+                                       caf::make_message(actors::replica_status_atom::value));
+}
+
+std::vector<shard_block> cluster::shard_chain(std::size_t i) {
+    auto chain = storage::shard_chain_store::open(members_.at(i).database_path + ".chain");
+    COVENANT_ASSERT(chain.ok(), "cannot open a member's shard chain");
+    auto blocks = (*chain)->load_all();
+    COVENANT_ASSERT(blocks.ok(), "a member's shard chain does not load");
+    return std::move(blocks).value();
+}
+
+std::vector<std::vector<sql_value>> cluster::rows(std::size_t i, const std::string& sql) {
+    sqlite3* db = nullptr;
+    std::vector<std::vector<sql_value>> out;
+    if (sqlite3_open_v2(members_.at(i).database_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        return out;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            std::vector<sql_value> row;
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+                switch (sqlite3_column_type(stmt, c)) {
+                    case SQLITE_INTEGER: row.push_back(sql_value::integer(sqlite3_column_int64(stmt, c))); break;
+                    case SQLITE_FLOAT: row.push_back(sql_value::real(sqlite3_column_double(stmt, c))); break;
+                    case SQLITE_TEXT:
+                        row.push_back(sql_value::text(std::string(
+                            reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                            static_cast<std::size_t>(sqlite3_column_bytes(stmt, c)))));
+                        break;
+                    case SQLITE_BLOB: {
+                        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, c));
+                        row.push_back(sql_value::blob(bytes(p, p + sqlite3_column_bytes(stmt, c))));
+                        break;
+                    }
+                    default: row.push_back(sql_value::null());
+                }
+            }
+            out.push_back(std::move(row));
+        }
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+}
+
+void cluster::crash(std::size_t i) {
+    auto& m = members_.at(i);
+    caf::anon_send_exit(m.replica, caf::exit_reason::kill);
+    m.replica = caf::actor{};
+    scheduler_->run();
+}
+
+void cluster::restart(std::size_t i) {
+    COVENANT_ASSERT(!members_.at(i).replica, "restart of a running member");
+    start_replica(i);
+    scheduler_->run();
+}
+
+void cluster::change_view(std::uint64_t view) {
+    for (auto& m : members_)
+        if (m.replica) caf::anon_send(m.replica, actors::view_change_atom::value, view);
+    scheduler_->run();
+}
+
+void cluster::cut(std::size_t from, std::size_t to, bool is_cut) {
+    caf::anon_send(network_, sim::partition_atom::value, std::uint64_t{from}, std::uint64_t{to}, is_cut);
+    scheduler_->run();
+}
+
+void cluster::isolate(std::size_t i, bool is_cut) {
+    for (std::size_t j = 0; j <= members_.size(); ++j) {
+        if (j == i) continue;
+        cut(i, j, is_cut);
+        cut(j, i, is_cut);
+    }
+}
+
+void cluster::set_faults(const sim::network_faults& faults) {
+    caf::anon_send(network_, sim::faults_atom::value, faults);
+    scheduler_->run();
+}
+
+void cluster::inject_wire(std::size_t i, const bytes& wire) {
+    caf::anon_send(members_.at(i).router, actors::wire_atom::value, wire);
+    scheduler_->run();
+}
+
+}  // namespace covenant::test

@@ -1,0 +1,133 @@
+// A whole Kayak group in one process for tests: n miners, each with its router, Kayak
+// replica actor, SQLite database (in a temporary directory) and log; a client node; the
+// simulated network between them; all under CAF's deterministic scheduler with virtual
+// time. Tests drive it (writes, faults, crashes, view changes) and read the replicas'
+// real state back (rows, digests, committed sequence numbers).
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/miner/replica_actor.hpp"
+#include "protocols/kayak/memory_log_store.hpp"
+#include "protocols/main_chain_messages.hpp"
+#include "sim/network.hpp"
+#include "storage/sql_batch_executor.hpp"
+
+namespace covenant::test {
+
+struct cluster_options {
+    std::size_t members = 4;
+    protocols::consistency_mode mode = protocols::consistency_mode::strong;
+    std::uint64_t seed = 1;
+    sim::network_faults faults{0, 0, 1, 3};
+    std::size_t pipeline_depth = 4;
+    std::size_t batch_requests_max = 64;
+    std::int64_t progress_timeout_ms = 2000;
+};
+
+class cluster {
+public:
+    explicit cluster(cluster_options options = {});
+    ~cluster();
+
+    // ---- time ----
+    /// Runs the simulation for `ms` milliseconds of virtual time.
+    void run_for(std::int64_t ms);
+    /// Runs until `done()` holds or `limit_ms` passes; true if it held.
+    template <class Done>
+    bool run_until(Done done, std::int64_t limit_ms) {
+        for (std::int64_t t = 0; t < limit_ms; ++t) {
+            if (done()) return true;
+            run_for(1);
+        }
+        return done();
+    }
+
+    // ---- clients ----
+    /// Signs and sends a write (its statements in one request) to member `to`; returns
+    /// its request hash. `client` picks one of several client keys.
+    digest write(std::size_t to, std::vector<protocols::sql_statement> statements,
+                 std::size_t client = 0);
+    digest read(std::size_t to, std::vector<protocols::sql_statement> statements,
+                std::size_t client = 0);
+    /// Sends an already built (maybe forged) request.
+    void send_request(std::size_t to, const protocols::client_request& request);
+    /// Responses received so far, by request hash (the last one for each).
+    const std::map<digest, protocols::client_response>& responses() const { return *responses_; }
+    std::optional<protocols::client_response> response(const digest& request) const;
+    const crypto::key_pair& client_key(std::size_t client) const { return clients_.at(client); }
+    std::uint64_t& client_sequence(std::size_t client) { return client_sequences_[client]; }
+
+    // ---- members ----
+    std::size_t size() const { return members_.size(); }
+    const protocols::group& group() const { return group_; }
+    const crypto::key_pair& member_key(std::size_t i) const { return members_.at(i).key; }
+    actors::replica_status status(std::size_t i);
+    bool alive(std::size_t i) const { return static_cast<bool>(members_.at(i).replica); }
+    /// Rows of a query run directly on member i's SQLite database.
+    std::vector<std::vector<protocols::sql_value>> rows(std::size_t i, const std::string& sql);
+    /// Member i's stored shard chain, read from its file.
+    std::vector<protocols::shard_block> shard_chain(std::size_t i);
+    /// Stops member i's replica (its database file and log survive, as after a crash).
+    void crash(std::size_t i);
+    /// Starts member i again on the same database file and log.
+    void restart(std::size_t i);
+    /// The main chain's decision, delivered to every running replica.
+    void change_view(std::uint64_t view);
+    /// Suspicions the view-change authority received, as (member, view).
+    std::vector<std::pair<public_key, std::uint64_t>> suspicions() const { return *suspicions_; }
+    std::size_t evidence_count() const { return *evidence_; }
+    kayak::memory_log_store& log(std::size_t i) { return *members_.at(i).log; }
+
+    // ---- network ----
+    void cut(std::size_t from, std::size_t to, bool cut = true);
+    void isolate(std::size_t i, bool cut = true);
+    void set_faults(const sim::network_faults& faults);
+    /// Raw bytes injected into member i's router as if from the network.
+    void inject_wire(std::size_t i, const bytes& wire);
+    caf::actor router(std::size_t i) const { return members_.at(i).router; }
+    const node_id& node(std::size_t i) const { return members_.at(i).node; }
+
+private:
+    struct member {
+        crypto::key_pair key;
+        node_id node;
+        caf::actor router;
+        caf::actor replica;
+        std::shared_ptr<kayak::memory_log_store> log;
+        std::string database_path;
+    };
+    void start_replica(std::size_t i);
+    template <class T>
+    T ask(const caf::actor& target, caf::message request);
+
+    cluster_options options_;
+    std::string directory_;
+    caf::actor_system_config config_;
+    std::unique_ptr<caf::actor_system> system_;
+    caf::scheduler::test_coordinator* scheduler_ = nullptr;
+    caf::actor network_;
+    caf::actor authority_;
+    std::vector<member> members_;
+    protocols::group group_;
+    database_id database_;
+    std::vector<crypto::key_pair> clients_;
+    std::map<std::size_t, std::uint64_t> client_sequences_;
+    node_id client_node_;
+    caf::actor client_router_;
+    std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
+    std::shared_ptr<std::vector<std::pair<public_key, std::uint64_t>>> suspicions_;
+    std::shared_ptr<std::size_t> evidence_;
+    std::shared_ptr<kayak::permission_source> permissions_;
+};
+
+/// One statement with positional parameters.
+protocols::sql_statement statement(std::string sql, std::vector<protocols::sql_value> values = {});
+
+}  // namespace covenant::test

@@ -131,18 +131,27 @@ replica_output replica::on_client_request(const client_request& request, std::in
         return reject(rejection_reason::nondeterministic, *reason);
 
     if (!is_leader() || view_change_pending_) {
-        if (forwarded) return out;  // only the leader takes forwarded requests
+        if (forwarded) {
+            // Only the leader takes forwarded requests; one still gathering NEW-VIEWs keeps
+            // them for when its view starts.
+            if (is_leader() && awaited_requests_.size() < config_.pending_requests_max)
+                awaited_requests_.emplace(request_hash, request);
+            return out;
+        }
         // The leader orders it; we answer our client once it has executed, and suspect the
         // leader if it does not commit in time.
+        // Only replays are refused here: requests may arrive out of order, and the leader
+        // orders them (holding early ones until their gap fills).
         const std::uint64_t last = client_seq_before(request.client, sequence_number(~std::uint64_t{0}));
-        if (request.sequence.value != last + 1)
+        if (request.sequence.value <= last)
             return reject(rejection_reason::stale_sequence,
                           "expected client sequence " + std::to_string(last + 1));
         if (awaited_requests_.size() >= config_.pending_requests_max)
             return reject(rejection_reason::overloaded, "too many requests outstanding");
-        awaited_requests_.emplace(request_hash, now_ms);
+        awaited_requests_.emplace(request_hash, request);
         clients_waiting_.insert(request_hash);
-        send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
+        if (!is_leader())
+            send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
         return out;
     }
     if (in_flight_.count(request_hash)) {
@@ -157,16 +166,42 @@ replica_output replica::on_client_request(const client_request& request, std::in
         if (queued != queued_client_seq_.end()) return queued->second;
         return client_seq_before(request.client, sequence_number(~std::uint64_t{0}));
     }();
-    if (request.sequence.value != last + 1)
+    if (request.sequence.value <= last)
         return reject(rejection_reason::stale_sequence,
                       "expected client sequence " + std::to_string(last + 1));
+    if (request.sequence.value > last + 1) {
+        // Early: its predecessors may still be on their way. Hold it for a while.
+        auto& held = held_requests_[request.client];
+        if (held.size() >= config_.held_requests_per_client_max && !held.count(request.sequence.value))
+            return reject(rejection_reason::stale_sequence,
+                          "expected client sequence " + std::to_string(last + 1));
+        held[request.sequence.value] = {request, forwarded, now_ms};
+        return out;
+    }
+    queue_request(request, forwarded, now_ms);
+    release_held_requests(request.client, now_ms);
+    propose_ready_batches(now_ms, out);
+    return out;
+}
+
+void replica::queue_request(const client_request& request, bool forwarded, std::int64_t now_ms) {
+    const digest request_hash = request.hash();
     queued_client_seq_[request.client] = request.sequence.value;
     if (pending_.empty()) oldest_pending_ms_ = now_ms;
     pending_.push_back(request);
     in_flight_.insert(request_hash);
     if (!forwarded) clients_waiting_.insert(request_hash);
-    propose_ready_batches(now_ms, out);
-    return out;
+}
+
+void replica::release_held_requests(const public_key& client, std::int64_t now_ms) {
+    auto held = held_requests_.find(client);
+    if (held == held_requests_.end()) return;
+    for (auto next = held->second.find(queued_client_seq_[client] + 1); next != held->second.end();
+         next = held->second.find(queued_client_seq_[client] + 1)) {
+        queue_request(next->second.request, next->second.forwarded, now_ms);
+        held->second.erase(next);
+    }
+    if (held->second.empty()) held_requests_.erase(held);
 }
 
 // ---- leader: proposing -----------------------------------------------------------------
@@ -275,6 +310,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     // The leader's own prepare vote.
     const vote own = make_vote(vote_phase::prepare, seq, s.hash);
     record_prepare_vote(s, own.voter, own.voter_signature, out);
+    advance_commits(now_ms, out);  // a group of one commits on its own vote
 }
 
 prepare_message replica::prepare_for(sequence_number seq, const slot& s) const {
@@ -440,7 +476,6 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
     s.accepted = true;
     s.accepted_view = view_;
     if (s.prepared && s.prepared->batch_hash != s.hash) s.prepared.reset();  // superseded lock
-    for (const auto& r : prepare.batch.requests) awaited_requests_.erase(r.hash());
     send({p.leader}, message_kind::kayak_vote,
          encode(make_vote(vote_phase::prepare, p.seq, s.hash)), out);
 }
@@ -504,6 +539,7 @@ replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
         refuse("vote not for this leader's view");
         return out;
     }
+    if (v.seq <= last_committed_) return out;  // a late vote for a committed batch
     auto it = slots_.find(v.seq);
     if (it == slots_.end() || !it->second.accepted || it->second.hash != v.batch_hash) {
         refuse("vote for a batch this leader did not propose");
@@ -899,6 +935,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
                                                           "the leader changed")});
     for (const auto& r : pending_) in_flight_.erase(r.hash());
     pending_.clear();
+    held_requests_.clear();
     queued_client_seq_.clear();
     for (auto& [seq, s] : slots_) {
         s.prepare_votes.clear();
@@ -920,8 +957,27 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     } else {
         view_change_pending_ = false;
         send({leader}, message_kind::kayak_new_view, encode(nv), out);
+        hand_awaited_requests_to_leader(now_ms, out);
     }
     return out;
+}
+
+void replica::hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out) {
+    // Requests our clients gave us that the old leader never committed: the new leader
+    // orders them (we still answer our clients once they execute).
+    if (awaited_requests_.empty()) return;
+    if (is_leader()) {
+        std::vector<client_request> mine;
+        for (const auto& [hash, r] : awaited_requests_) mine.push_back(r);
+        std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.client, a.sequence) < std::tie(b.client, b.sequence);
+        });
+        awaited_requests_.clear();
+        for (const auto& r : mine) out.append(on_client_request(r, now_ms, /*forwarded=*/true));
+        return;
+    }
+    for (const auto& [hash, r] : awaited_requests_)
+        send({config_.members.leader(view_)}, message_kind::client_request, encode(r), out);
 }
 
 replica_output replica::on_new_view(const new_view_message& message, std::int64_t now_ms) {
@@ -987,6 +1043,9 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
         std::reverse(chain.begin(), chain.end());
         if (!chain.empty() && chain.front()->batch.header.parent != last_committed_hash_) chain.clear();
     }
+    // Copy the chain out before the NEW-VIEWs it points into are dropped.
+    std::vector<prepared_batch> to_repropose;
+    for (const auto* p : chain) to_repropose.push_back(*p);
     view_change_pending_ = false;
     new_views_.erase(new_views_.begin(), new_views_.upper_bound(view_));
     // Forget uncertified proposals of earlier views above the chain.
@@ -994,13 +1053,14 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
     tip_hash_ = last_committed_hash_;
     tip_timestamp_ms_ = last_committed_timestamp_ms_;
     for (auto it = slots_.begin(); it != slots_.end();) {
-        if (it->first.value > last_committed_.value + chain.size() && !it->second.committed)
+        if (it->first.value > last_committed_.value + to_repropose.size() && !it->second.committed)
             it = slots_.erase(it);
         else
             ++it;
     }
-    for (const auto* p : chain) propose(p->batch, p->prepare_certificate, now_ms, out);
+    for (auto& p : to_repropose) propose(std::move(p.batch), std::move(p.prepare_certificate), now_ms, out);
     note_progress(now_ms);
+    hand_awaited_requests_to_leader(now_ms, out);
     propose_ready_batches(now_ms, out);
 }
 
@@ -1076,6 +1136,20 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
 
 replica_output replica::on_tick(std::int64_t now_ms) {
     replica_output out;
+    for (auto client = held_requests_.begin(); client != held_requests_.end();) {
+        for (auto it = client->second.begin(); it != client->second.end();) {
+            if (now_ms - it->second.since_ms < config_.hold_request_ms) {
+                ++it;
+                continue;
+            }
+            if (!it->second.forwarded)
+                out.replies.push_back({it->second.request.hash(),
+                                       signed_rejection(it->second.request, rejection_reason::stale_sequence,
+                                                        "an earlier request of this client never arrived")});
+            it = client->second.erase(it);
+        }
+        client = client->second.empty() ? held_requests_.erase(client) : std::next(client);
+    }
     propose_ready_batches(now_ms, out);
     retransmit(now_ms, out);
     const bool work_outstanding = !slots_.empty() || !pending_.empty() ||

@@ -56,6 +56,8 @@ struct replica_config {
     std::int64_t clock_skew_max_ms = 60000;     // how far ahead of ours a batch time may be
     std::size_t pending_requests_max = 65536;   // leader's queue of requests not yet proposed
     std::size_t buffered_prepares_max = 64;     // out-of-order PREPAREs held for their parent
+    std::size_t held_requests_per_client_max = 64;  // a client's requests that arrived early
+    std::int64_t hold_request_ms = 1000;        // how long an early request waits for its gap
     std::size_t executed_kept = 1024;           // executed batches kept to answer clients
 };
 
@@ -178,6 +180,9 @@ private:
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
     void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
     void retransmit(std::int64_t now_ms, replica_output& out);
+    void queue_request(const protocols::client_request& request, bool forwarded, std::int64_t now_ms);
+    void release_held_requests(const public_key& client, std::int64_t now_ms);
+    void hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out);
     // Shard chain: seal executed batches into blocks, gather q signatures, store.
     void record_entry(const protocols::batch& batch, const protocols::certificate& cert,
                       const execution_result& result, replica_output& out);
@@ -231,6 +236,14 @@ private:
     std::map<public_key, std::uint64_t> queued_client_seq_;  // highest seq queued or proposed
     std::set<digest> clients_waiting_;                       // requests this replica must answer
     std::set<digest> in_flight_;                             // leader: queued or proposed
+    struct held_request {
+        protocols::client_request request;
+        bool forwarded = false;
+        std::int64_t since_ms = 0;
+    };
+    // Leader: requests whose client sequence is ahead of the next one due (the network
+    // reordered them), held until the gap fills or hold_request_ms passes.
+    std::map<public_key, std::map<std::uint64_t, held_request>> held_requests_;
     sequence_number next_seq_;
     digest tip_hash_;
     std::int64_t tip_timestamp_ms_ = 0;
@@ -249,7 +262,9 @@ private:
     // Liveness.
     std::int64_t last_progress_ms_ = 0;
     std::int64_t last_suspect_ms_ = 0;
-    std::map<digest, std::int64_t> awaited_requests_;  // follower: writes it saw, not yet committed
+    // Follower: writes it took from clients and forwarded, until they commit. After a view
+    // change they go to the new leader.
+    std::map<digest, protocols::client_request> awaited_requests_;
     bool leader_misbehaved_ = false;
     std::optional<public_key> fetching_from_;
     std::int64_t fetch_sent_ms_ = 0;

@@ -21,6 +21,9 @@
 // takes the largest seed's size). Replay a crash with `./decoder_fuzzer crash-<sha1>`:
 // the first byte of the file names the target, in the order all_decoder_targets() lists
 // them (decoder_fuzz_corpus prints that order).
+// Regenerate the corpus (an empty directory) whenever the samples, the schemas or the
+// table change: an old seed is a validly signed message the new table does not list as a
+// sample, and so is reported as a violation; old selector bytes may also name other targets.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -20,9 +20,22 @@ void take(std::vector<signer_signature>& list, std::set<bytes>& parts) {
     list.clear();
 }
 void split(certificate& c, std::set<bytes>& parts) { take(c.votes, parts); }
+// A piggybacked certificate is self-authenticating and outside the leader's signature
+// (proposal::signing_bytes covers database, view, seq and batch hash only): a prepare
+// without it is as valid as one with it. So the whole certificate is a part: its votes,
+// and the rest of it tagged with the field it came from.
+void detach(std::optional<certificate>& c, std::uint8_t field, std::set<bytes>& parts) {
+    if (!c) return;
+    split(*c, parts);
+    bytes rest{field};
+    const bytes unsigned_rest = encode(*c);
+    rest.insert(rest.end(), unsigned_rest.begin(), unsigned_rest.end());
+    parts.insert(std::move(rest));
+    c.reset();
+}
 void split(prepare_message& m, std::set<bytes>& parts) {
-    if (m.last_commit) split(*m.last_commit, parts);
-    if (m.justification) split(*m.justification, parts);
+    detach(m.last_commit, 'L', parts);
+    detach(m.justification, 'J', parts);
 }
 void split(commit_message& m, std::set<bytes>& parts) { split(m.prepare_certificate, parts); }
 void split(fetch_reply& m, std::set<bytes>& parts) {

@@ -5,7 +5,8 @@
 // a skeleton and a set of parts. Most messages are covered whole by one signature: the
 // skeleton is the whole message and there are no parts, so an accepted mutation must be
 // exactly a sample. Some messages legitimately stay valid when shortened: a certificate or
-// block with fewer signatures, a catch-up reply with fewer batches. There the signer
+// block with fewer signatures, a catch-up reply with fewer batches, a PREPARE without its
+// piggybacked certificates (they authenticate themselves, outside the leader's signature). There the signer
 // entries (and catch-up batches) are parts, taken out of the skeleton; an accepted mutation
 // must have a sample's skeleton and only parts that sample has. A mutation can drop
 // signatures, never invent one.

@@ -19,8 +19,17 @@ inline constexpr std::size_t result_row_bytes = 16;
 // Rows: protocols::limits::result_rows_max, counted over the whole request.
 
 /// Virtual-machine steps one request may run (SQLite's own instruction count, checked
-/// every vm_steps_per_check steps through the progress handler). About 0.3-1 s of work
-/// here; a request that needs more fails with SQLITE_INTERRUPT.
+/// every vm_steps_per_check steps through the progress handler): about 1.2 s of work on the
+/// development machine. A request that needs more fails with SQLITE_INTERRUPT.
+///
+/// The count is the same on every replica: steps are counted only while a client statement
+/// steps (not while it is prepared, so a replica that must first load the schema counts
+/// the same), every statement's step counter restarts at 0 with each request (the handler
+/// fires on multiples of vm_steps_per_check), and an expired cached statement is prepared
+/// afresh before it runs. One known gap: virtual-table modules (FTS3/4/5, R*Tree) keep
+/// caches between statements, and a cold cache runs a few more internal steps than a warm
+/// one, so a request using them that lands within a few thousand steps of the budget could
+/// be judged differently by a replica that has just restarted.
 inline constexpr std::uint64_t vm_steps_per_request_max = 100'000'000;
 inline constexpr int vm_steps_per_check = 1'000;
 

@@ -651,6 +651,8 @@ replica_output replica::on_commit_certificate(const certificate& cert, const pub
     }
     mark_committed(cert.seq, cert, out);
     advance_commits(now_ms, out);
+    // Still short of it: an earlier batch's commit certificate never reached us. Ask.
+    if (last_committed_ < cert.seq) request_catch_up(from, now_ms, out);
     retry_buffered_prepares(now_ms, out);
     return out;
 }

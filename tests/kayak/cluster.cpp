@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <tuple>
 
 #include "actors/router/router.hpp"
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
 #include "sample_messages.hpp"
 #include "storage/kayak_block_store.hpp"
+#include "storage/kayak_log_store.hpp"
 
 namespace covenant::test {
 
@@ -146,8 +149,14 @@ void cluster::start_replica(std::size_t i) {
     COVENANT_ASSERT(executor.ok(), "cannot open a member's database");
     auto chain = storage::shard_chain_store::open(m.database_path + ".chain");
     COVENANT_ASSERT(chain.ok(), "cannot open a member's shard chain");
+    std::shared_ptr<kayak::log_store> log = m.log;
+    if (options_.sqlite_logs) {
+        auto opened = storage::kayak_log_store::open(m.database_path + ".log");
+        COVENANT_ASSERT(opened.ok(), "cannot open a member's Kayak log");
+        log = std::shared_ptr<kayak::log_store>(std::move(opened).value());
+    }
     actors::replica_actor_config c{
-        kayak::replica_config{}, m.key, {}, m.router, authority_, m.log,
+        kayak::replica_config{}, m.key, {}, m.router, authority_, log,
         std::make_shared<storage::sql_batch_executor>(std::move(executor).value()),
         std::make_shared<storage::kayak_block_store>(std::move(chain).value()), permissions_,
         10, epoch_ms};
@@ -171,7 +180,26 @@ void cluster::run_for(std::int64_t ms) {
     }
 }
 
+void cluster::resend_unanswered(std::size_t to) {
+    std::vector<client_request> again;
+    for (const auto& [hash, request] : sent_) {
+        auto answer = responses_->find(hash);
+        const bool settled = answer != responses_->end() &&
+                             !(std::holds_alternative<rejection>(answer->second.body) &&
+                               std::get<rejection>(answer->second.body).reason == rejection_reason::stale_sequence);
+        if (!settled && request.kind == query_kind::write) again.push_back(request);
+    }
+    std::sort(again.begin(), again.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.client, a.sequence) < std::tie(b.client, b.sequence);
+    });
+    for (const auto& r : again) {
+        responses_->erase(r.hash());
+        send_request(to, r);
+    }
+}
+
 void cluster::send_request(std::size_t to, const client_request& request) {
+    sent_[request.hash()] = request;
     caf::anon_send(client_router_, actors::send_atom::value, members_.at(to).node.view().to_bytes(),
                    static_cast<std::uint16_t>(message_kind::client_request), encode(request));
     scheduler_->run();

@@ -29,6 +29,9 @@ struct cluster_options {
     std::size_t pipeline_depth = 4;
     std::size_t batch_requests_max = 64;
     std::int64_t progress_timeout_ms = 2000;
+    /// Keep each member's Kayak log in a SQLite file (reopened on restart, as in
+    /// production) instead of in memory.
+    bool sqlite_logs = false;
 };
 
 class cluster {
@@ -58,6 +61,9 @@ public:
                 std::size_t client = 0);
     /// Sends an already built (maybe forged) request.
     void send_request(std::size_t to, const protocols::client_request& request);
+    /// What a client does on a timeout: sends every request that got no answer (or was
+    /// told to wait its turn) again, unchanged, in client-sequence order.
+    void resend_unanswered(std::size_t to);
     /// Responses received so far, by request hash (the last one for each).
     const std::map<digest, protocols::client_response>& responses() const { return *responses_; }
     std::optional<protocols::client_response> response(const digest& request) const;
@@ -83,6 +89,7 @@ public:
     /// Suspicions the view-change authority received, as (member, view).
     std::vector<std::pair<public_key, std::uint64_t>> suspicions() const { return *suspicions_; }
     std::size_t evidence_count() const { return *evidence_; }
+    /// Member i's in-memory log (only without sqlite_logs).
     kayak::memory_log_store& log(std::size_t i) { return *members_.at(i).log; }
 
     // ---- network ----
@@ -122,6 +129,7 @@ private:
     node_id client_node_;
     caf::actor client_router_;
     std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
+    std::map<digest, protocols::client_request> sent_;
     std::shared_ptr<std::vector<std::pair<public_key, std::uint64_t>>> suspicions_;
     std::shared_ptr<std::size_t> evidence_;
     std::shared_ptr<kayak::permission_source> permissions_;

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 
 #include "executor_support.hpp"
@@ -214,10 +215,14 @@ BOOST_AUTO_TEST_CASE(generated_garbage_never_crashes_and_replicas_agree) {
         write("INSERT INTO t VALUES (1, 'one', x'01'), (2, 'two', NULL)")};
     apply_batch(*a, setup);
     apply_batch(*b, setup);
-    std::mt19937_64 rng(20240611);
+    // COVENANT_HOSTILE_SEED and COVENANT_HOSTILE_BATCHES explore further by hand.
+    const char* seed_text = std::getenv("COVENANT_HOSTILE_SEED");
+    const char* batches_text = std::getenv("COVENANT_HOSTILE_BATCHES");
+    std::mt19937_64 rng(seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : 20240611);
+    const int batches = batches_text != nullptr ? std::atoi(batches_text) : 40;
     std::size_t succeeded = 0;
     std::size_t failed = 0;
-    for (int batch = 0; batch < 40; ++batch) {
+    for (int batch = 0; batch < batches; ++batch) {
         std::vector<protocols::client_request> requests;
         for (int i = 0; i < 50; ++i) {
             std::vector<protocols::sql_statement> statements;
@@ -231,6 +236,25 @@ BOOST_AUTO_TEST_CASE(generated_garbage_never_crashes_and_replicas_agree) {
         const auto y = apply_batch(*b, requests, ctx);
         BOOST_REQUIRE_EQUAL(x.outcomes.size(), requests.size());
         BOOST_CHECK_MESSAGE(x.outcomes == y.outcomes, "batch " << batch);
+        for (std::size_t i = 0; i < x.outcomes.size() && std::getenv("COVENANT_HOSTILE_DEBUG"); ++i) {
+            if (x.outcomes[i] == y.outcomes[i]) continue;
+            for (const auto& st : requests[i].statements) {
+                BOOST_TEST_MESSAGE("  sql: " << st.sql);
+                for (auto* e : {a.get(), b.get()}) {
+                    auto plan = e->execute_read(read("EXPLAIN QUERY PLAN " + st.sql), ctx);
+                    if (std::holds_alternative<protocols::sql_failure>(plan.body)) continue;
+                    BOOST_TEST_MESSAGE("  plan " << describe(std::get<0>(plan.body)[0].rows));
+                    auto stat = e->execute_read(read("SELECT * FROM sqlite_stat1"), ctx);
+                    BOOST_TEST_MESSAGE("  stat " << describe(std::get<0>(stat.body)[0].rows));
+                }
+            }
+            for (const auto* o : {&x.outcomes[i], &y.outcomes[i]}) {
+                if (const auto* f = std::get_if<protocols::sql_failure>(&o->body))
+                    BOOST_TEST_MESSAGE("  failure " << f->statement_index << " " << f->code << " " << f->message);
+                else
+                    for (const auto& r : std::get<0>(o->body)) BOOST_TEST_MESSAGE("  rows " << describe(r.rows) << " affected " << r.affected_rows << " last " << r.last_insert_id);
+            }
+        }
         BOOST_TEST(x.state_digest == y.state_digest);
         for (const auto& o : x.outcomes)
             (std::holds_alternative<protocols::sql_failure>(o.body) ? failed : succeeded)++;

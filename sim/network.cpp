@@ -19,6 +19,8 @@ struct network_state {
     network_faults faults;
     std::map<std::uint64_t, caf::actor> routers;
     std::set<std::pair<std::uint64_t, std::uint64_t>> cut_links;
+    // Per link, when its last message is due: FIFO links never deliver before that.
+    std::map<std::pair<std::uint64_t, std::uint64_t>, caf::actor_clock::time_point> link_due;
     network_stats stats;
 
     std::uint32_t per_million() { return static_cast<std::uint32_t>(random() % 1'000'000); }
@@ -60,10 +62,16 @@ caf::behavior network(caf::stateful_actor<network_state>* self, std::uint64_t se
                 ++copies;
                 ++st.stats.duplicated;
             }
+            const auto now = self->clock().now();
             for (int i = 0; i < copies; ++i) {
                 ++st.stats.delivered;
-                self->delayed_send(destination->second, std::chrono::milliseconds(st.delay_ms()),
-                                   actors::wire_atom::value, wire);
+                auto due = now + std::chrono::milliseconds(st.delay_ms());
+                if (!st.faults.reorder) {
+                    auto& last = st.link_due[{from, to}];
+                    if (due < last) due = last;
+                    last = due;
+                }
+                self->delayed_send(destination->second, due - now, actors::wire_atom::value, wire);
             }
         },
         [=](network_stats_atom) { return self->state.stats; },

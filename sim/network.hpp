@@ -35,13 +35,16 @@ struct network_faults {
     std::uint32_t drop_per_million = 0;
     std::uint32_t duplicate_per_million = 0;
     std::uint32_t delay_min_ms = 1;
-    std::uint32_t delay_max_ms = 1;  // a spread makes messages overtake each other
+    std::uint32_t delay_max_ms = 1;
+    /// Let messages on one link overtake each other (with a delay spread). Off, each link
+    /// is first-in first-out, as a TCP connection is.
+    bool reorder = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, network_faults& x) {
     return f(caf::meta::type_name("covenant::sim::network_faults"), x.drop_per_million,
-             x.duplicate_per_million, x.delay_min_ms, x.delay_max_ms);
+             x.duplicate_per_million, x.delay_min_ms, x.delay_max_ms, x.reorder);
 }
 
 struct network_stats {

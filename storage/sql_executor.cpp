@@ -154,7 +154,10 @@ struct sql_executor::impl {
     sqlite_statement update_metadata_statement;
     sqlite_statement schema_version_statement;
     sqlite_statement schema_entries_statement;
-    sqlite_statement reload_statistics_statement;
+    sqlite_statement reset_savepoint_statement;
+    sqlite_statement reset_create_statement;
+    sqlite_statement reset_rollback_statement;
+    sqlite_statement reset_release_statement;
 
     deterministic_function_state functions;
     change_hasher changes;
@@ -168,6 +171,7 @@ struct sql_executor::impl {
     bool schema_action_seen = false;     // by the authorizer, since the last prepare began
     bool statement_writes_rows = false;  // the client statement being prepared or run
     bool analyze_seen = false;           // in the current request
+    bool analyze_in_statement = false;  // in the current statement
     bool max_rowid_written = false;      // in the current request
     bool read_request_wrote = false;     // in the current request
     int change_capture_error = SQLITE_OK;
@@ -182,7 +186,10 @@ struct sql_executor::impl {
         auto& self = *static_cast<impl*>(user);
         if (self.current_mode == mode::internal) return SQLITE_OK;
         if (changes_schema(action)) self.schema_action_seen = true;
-        if (is_analyze(action)) self.analyze_seen = true;
+        if (is_analyze(action)) {
+            self.analyze_seen = true;
+            self.analyze_in_statement = true;
+        }
         action_context context;
         context.origin = self.counting_steps ? action_origin::nested : action_origin::client_text;
         context.writes_rows = self.statement_writes_rows;
@@ -570,8 +577,12 @@ struct sql_executor::impl {
         results.reserve(request.statements.size());
         result_budget budget;
         for (std::size_t i = 0; i < request.statements.size(); ++i) {
+            analyze_in_statement = false;
             auto failure = run_statement(request.statements[i], static_cast<std::uint32_t>(i), m,
                                          results, budget);
+            // Statements cached before an ANALYZE keep their old plans (ANALYZE does not
+            // change the schema cookie): drop them before the next statement runs.
+            if (analyze_in_statement) cache.clear();
             if (failure) return std::move(*failure);
         }
         return results;
@@ -608,13 +619,26 @@ struct sql_executor::impl {
             if (in_transaction()) {
                 run_internal(rollback_to_statement.get(), "rolling a request back");
                 run_internal(release_statement.get(), "releasing a request's savepoint");
-                // ANALYZE loaded the statistics it wrote; they are rolled back now.
-                if (analyze_seen)
-                    run_internal(reload_statistics_statement.get(), "reloading statistics");
             }
         }
-        if (analyze_seen) cache.clear();
+        if (analyze_seen && in_transaction()) forget_planner_state();
         return body;
+    }
+
+    /// After ANALYZE, the connection's planner state may differ from what a replica that
+    /// opens the file now would load: ANALYZE's reload of sqlite_stat1 keeps the row count
+    /// estimate of a table that no longer has a row there, and a request that failed
+    /// after ANALYZE leaves the statistics it loaded behind. Plans, and so the order of
+    /// unordered rows, would differ between a running and a restarted replica. Rolling
+    /// back a schema change makes SQLite drop its whole in-memory schema, to be loaded
+    /// afresh from the file (statistics included) by the next statement; cached plans go.
+    void forget_planner_state() {
+        if (std::getenv("NO_RESET") == nullptr) {
+        run_internal(reset_savepoint_statement.get(), "resetting the schema");
+        run_internal(reset_create_statement.get(), "resetting the schema");
+        run_internal(reset_rollback_statement.get(), "resetting the schema");
+        run_internal(reset_release_statement.get(), "resetting the schema"); }
+        cache.clear();
     }
 
     void save_metadata(sequence_number seq, const digest& state_digest) {
@@ -792,7 +816,10 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
         {&impl::schema_version_statement, "PRAGMA schema_version"},
         {&impl::schema_entries_statement,
          "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name, type"},
-        {&impl::reload_statistics_statement, "ANALYZE sqlite_schema"},
+        {&impl::reset_savepoint_statement, "SAVEPOINT covenant_schema_reset"},
+        {&impl::reset_create_statement, "CREATE TABLE covenant_schema_reset(x)"},
+        {&impl::reset_rollback_statement, "ROLLBACK TO covenant_schema_reset"},
+        {&impl::reset_release_statement, "RELEASE covenant_schema_reset"},
     };
     for (const auto& s : internal_statements)
         if (auto e = prepare_internal(db, path, s.sql, (*self).*(s.member))) return *e;
@@ -824,10 +851,7 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
     for (std::size_t attempt = 0;; ++attempt) {
         COVENANT_ASSERT(attempt <= requests.size(), "execute_batch: restarts without progress");
         self.run_internal(self.begin_batch_statement.get(), "beginning a batch");
-        if (statistics_changed) {
-            self.run_internal(self.reload_statistics_statement.get(), "reloading statistics");
-            self.cache.clear();
-        }
+        if (statistics_changed) self.forget_planner_state();
         schema_version_before = self.read_schema_version();
         self.changes.begin_batch();
         bodies.clear();

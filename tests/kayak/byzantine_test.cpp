@@ -4,16 +4,16 @@
 // equivocation, and go on after a view change with identical state.
 #include <boost/test/unit_test.hpp>
 
-#include "cluster.hpp"
+#include "sim/kayak_cluster.hpp"
 #include "actors/router/router.hpp"
 #include "protocols/codec.hpp"
 #include "protocols/kayak/client_check.hpp"
 
 using namespace covenant;
 using namespace covenant::protocols;
-using covenant::test::cluster;
-using covenant::test::cluster_options;
-using covenant::test::statement;
+using covenant::sim::cluster;
+using covenant::sim::cluster_options;
+using covenant::sim::statement;
 
 namespace {
 

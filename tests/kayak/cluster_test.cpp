@@ -6,15 +6,15 @@
 
 #include <cstdlib>
 
-#include "cluster.hpp"
+#include "sim/kayak_cluster.hpp"
 #include "protocols/kayak/client_check.hpp"
 #include "protocols/shard_chain.hpp"
 
 using namespace covenant;
 using namespace covenant::protocols;
-using covenant::test::cluster;
-using covenant::test::cluster_options;
-using covenant::test::statement;
+using covenant::sim::cluster;
+using covenant::sim::cluster_options;
+using covenant::sim::statement;
 
 namespace {
 
@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_single_member_database_behaves_the_same_for_clients) {
 
 BOOST_AUTO_TEST_CASE(writes_survive_loss_duplication_and_reordering) {
     cluster_options o;
-    o.faults = sim::network_faults{50'000, 50'000, 1, 20};  // 5% lost, 5% doubled, jitter
+    o.faults = sim::network_faults{50'000, 50'000, 1, 20, true};  // 5% lost, 5% doubled, reordered
     o.progress_timeout_ms = 100'000;  // no view change: the leader is fine, only the network is not
     cluster c(o);
     c.write(0, {statement("CREATE TABLE t(v INTEGER)")});
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(seeded_runs_with_a_faulty_network_converge) {
         BOOST_TEST_CONTEXT("seed " << seed) {
             cluster_options o;
             o.seed = seed;
-            o.faults = sim::network_faults{30'000, 30'000, 1, 15};
+            o.faults = sim::network_faults{30'000, 30'000, 1, 15, true};
             o.progress_timeout_ms = 100'000;
             cluster c(o);
             c.write(0, {statement("CREATE TABLE t(v INTEGER)")});

@@ -232,6 +232,10 @@ BOOST_AUTO_TEST_CASE(generated_garbage_never_crashes_and_replicas_agree) {
                                                                   : protocols::query_kind::write));
         }
         const auto ctx = context(1'000'000'000'000 + batch, static_cast<std::uint8_t>(batch));
+        if (const char* pb = std::getenv("COVENANT_HOSTILE_PRINT_BATCH"); pb && std::atoi(pb) == batch)
+            for (std::size_t ri = 0; ri < requests.size(); ++ri)
+                for (const auto& st : requests[ri].statements)
+                    BOOST_TEST_MESSAGE("req " << ri << (requests[ri].kind == protocols::query_kind::read ? " (read)" : "") << ": " << st.sql << " params " << st.parameters.size());
         const auto x = apply_batch(*a, requests, ctx);
         const auto y = apply_batch(*b, requests, ctx);
         BOOST_REQUIRE_EQUAL(x.outcomes.size(), requests.size());
@@ -258,7 +262,15 @@ BOOST_AUTO_TEST_CASE(generated_garbage_never_crashes_and_replicas_agree) {
         BOOST_TEST(x.state_digest == y.state_digest);
         for (const auto& o : x.outcomes)
             (std::holds_alternative<protocols::sql_failure>(o.body) ? failed : succeeded)++;
-        for (const auto& r : requests) (void)a->execute_read(r, ctx);
+        {
+            const char* lo = std::getenv("COVENANT_HOSTILE_READ_FROM");
+            const char* hi = std::getenv("COVENANT_HOSTILE_READ_TO");
+            const char* rlo = std::getenv("COVENANT_HOSTILE_REQ_FROM");
+            const char* rhi = std::getenv("COVENANT_HOSTILE_REQ_TO");
+            if (!std::getenv("COVENANT_HOSTILE_NOREAD") && (!lo || batch >= std::atoi(lo)) && (!hi || batch < std::atoi(hi)))
+                for (std::size_t ri = 0; ri < requests.size(); ++ri)
+                    if ((!rlo || (int)ri >= std::atoi(rlo)) && (!rhi || (int)ri < std::atoi(rhi))) (void)a->execute_read(requests[ri], ctx);
+        }
         for (const auto& r : requests) (void)storage::sql_executor::refusal_reason(r);
     }
     BOOST_TEST_MESSAGE("hostile input: " << succeeded << " requests succeeded, " << failed

@@ -1,5 +1,5 @@
 // The in-process Kayak cluster (see cluster.hpp).
-#include "cluster.hpp"
+#include "sim/kayak_cluster.hpp"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -12,11 +12,17 @@
 #include "actors/router/router.hpp"
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
-#include "sample_messages.hpp"
+#include "crypto/hash.hpp"
 #include "storage/kayak_block_store.hpp"
 #include "storage/kayak_log_store.hpp"
 
-namespace covenant::test {
+namespace covenant::sim {
+
+crypto::key_pair simulated_key(std::uint32_t index) {
+    const std::string label = "covenant/sim/key/" + std::to_string(index);
+    const digest seed = crypto::hash(byte_view(label));
+    return crypto::key_pair::from_seed(crypto::secret_seed(seed.data));
+}
 
 using namespace protocols;
 
@@ -57,21 +63,24 @@ cluster::cluster(cluster_options options) : options_(options) {
     config_.set("scheduler.policy", caf::atom("testing"));
     actors::add_router_message_types(config_);
     actors::add_replica_message_types(config_);
-    sim::add_network_message_types(config_);
+    add_network_message_types(config_);
     system_ = std::make_unique<caf::actor_system>(config_);
     scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
 
     database_.data.fill(0xdb);
-    for (std::uint8_t c = 0; c < 4; ++c) clients_.push_back(test_key(static_cast<std::uint8_t>(100 + c)));
+    for (std::size_t c = 0; c < std::max<std::size_t>(options_.clients, 4); ++c)
+        clients_.push_back(simulated_key(static_cast<std::uint32_t>(1000 + c)));
     std::map<account_address, role> roles{
         {crypto::address_of(clients_[0].public_key()), role::admin},
         {crypto::address_of(clients_[1].public_key()), role::write},
         {crypto::address_of(clients_[2].public_key()), role::read}};
+    for (std::size_t c = 4; c < clients_.size(); ++c)
+        roles[crypto::address_of(clients_[c].public_key())] = role::write;
     permissions_ = std::make_shared<fixed_permissions>(roles);
 
     std::vector<public_key> keys;
     for (std::size_t i = 0; i < options_.members; ++i) {
-        member m{test_key(static_cast<std::uint8_t>(i + 1)), {}, {}, {}, std::make_shared<kayak::memory_log_store>(),
+        member m{simulated_key(static_cast<std::uint32_t>(i)), {}, {}, {}, std::make_shared<kayak::memory_log_store>(),
                  directory_ + "/member" + std::to_string(i) + ".sqlite"};
         m.node = node_of(m.key);
         keys.push_back(m.key.public_key());
@@ -79,7 +88,7 @@ cluster::cluster(cluster_options options) : options_(options) {
     }
     group_ = protocols::group(keys);
 
-    network_ = sim::spawn_network(*system_, options_.seed, options_.faults);
+    network_ = spawn_network(*system_, options_.seed, options_.faults);
     responses_ = std::make_shared<std::map<digest, client_response>>();
     suspicions_ = std::make_shared<std::vector<std::pair<public_key, std::uint64_t>>>();
     evidence_ = std::make_shared<std::size_t>(0);
@@ -100,18 +109,18 @@ cluster::cluster(cluster_options options) : options_(options) {
     client_node_ = node_of(clients_[0]);
     for (std::size_t i = 0; i < members_.size(); ++i) {
         members_[i].router = actors::spawn_router(*system_, {members_[i].key, 0, 0});
-        caf::anon_send(network_, sim::register_atom::value, std::uint64_t{i}, members_[i].router);
+        caf::anon_send(network_, register_atom::value, std::uint64_t{i}, members_[i].router);
     }
     client_router_ = actors::spawn_router(*system_, {clients_[0], 0, 0});
-    caf::anon_send(network_, sim::register_atom::value, client_index, client_router_);
+    caf::anon_send(network_, register_atom::value, client_index, client_router_);
     auto link_all = [&](const caf::actor& router, std::uint64_t from) {
         for (std::size_t j = 0; j < members_.size(); ++j)
             if (j != from)
                 caf::anon_send(router, actors::add_peer_atom::value, members_[j].node.view().to_bytes(),
-                               sim::spawn_link(*system_, network_, from, j));
+                               spawn_link(*system_, network_, from, j));
         if (from != client_index)
             caf::anon_send(router, actors::add_peer_atom::value, client_node_.view().to_bytes(),
-                           sim::spawn_link(*system_, network_, from, client_index));
+                           spawn_link(*system_, network_, from, client_index));
     };
     for (std::size_t i = 0; i < members_.size(); ++i) link_all(members_[i].router, i);
     link_all(client_router_, client_index);
@@ -323,7 +332,7 @@ void cluster::change_view(std::uint64_t view) {
 }
 
 void cluster::cut(std::size_t from, std::size_t to, bool is_cut) {
-    caf::anon_send(network_, sim::partition_atom::value, std::uint64_t{from}, std::uint64_t{to}, is_cut);
+    caf::anon_send(network_, partition_atom::value, std::uint64_t{from}, std::uint64_t{to}, is_cut);
     scheduler_->run();
 }
 
@@ -335,8 +344,8 @@ void cluster::isolate(std::size_t i, bool is_cut) {
     }
 }
 
-void cluster::set_faults(const sim::network_faults& faults) {
-    caf::anon_send(network_, sim::faults_atom::value, faults);
+void cluster::set_faults(const network_faults& faults) {
+    caf::anon_send(network_, faults_atom::value, faults);
     scheduler_->run();
 }
 
@@ -345,4 +354,4 @@ void cluster::inject_wire(std::size_t i, const bytes& wire) {
     scheduler_->run();
 }
 
-}  // namespace covenant::test
+}  // namespace covenant::sim

@@ -1,8 +1,9 @@
-// A whole Kayak group in one process for tests: n miners, each with its router, Kayak
-// replica actor, SQLite database (in a temporary directory) and log; a client node; the
+// A whole Kayak group in one process: n miners, each with its router, Kayak replica actor,
+// SQLite database, shard chain and log (in a temporary directory); a client node; the
 // simulated network between them; all under CAF's deterministic scheduler with virtual
-// time. Tests drive it (writes, faults, crashes, view changes) and read the replicas'
-// real state back (rows, digests, committed sequence numbers).
+// time. Tests and benchmarks drive it (writes, faults, crashes, view changes) and read the
+// replicas' real state back (rows, digests, committed sequence numbers). Keys come from
+// sim::simulated_key, so a run is the same every time.
 #pragma once
 
 #include <caf/all.hpp>
@@ -19,15 +20,19 @@
 #include "sim/network.hpp"
 #include "storage/sql_batch_executor.hpp"
 
-namespace covenant::test {
+namespace covenant::sim {
+
+/// A deterministic key for simulated participant `index`.
+crypto::key_pair simulated_key(std::uint32_t index);
 
 struct cluster_options {
     std::size_t members = 4;
     protocols::consistency_mode mode = protocols::consistency_mode::strong;
     std::uint64_t seed = 1;
-    sim::network_faults faults{0, 0, 1, 3};
+    network_faults faults{0, 0, 1, 3};
     std::size_t pipeline_depth = 4;
     std::size_t batch_requests_max = 64;
+    std::size_t clients = 4;  // client 0 admin, 1 writer, 2 reader, 3 no role; more are writers
     std::int64_t progress_timeout_ms = 2000;
     /// Keep each member's Kayak log in a SQLite file (reopened on restart, as in
     /// production) instead of in memory.
@@ -95,7 +100,7 @@ public:
     // ---- network ----
     void cut(std::size_t from, std::size_t to, bool cut = true);
     void isolate(std::size_t i, bool cut = true);
-    void set_faults(const sim::network_faults& faults);
+    void set_faults(const network_faults& faults);
     /// Raw bytes injected into member i's router as if from the network.
     void inject_wire(std::size_t i, const bytes& wire);
     caf::actor router(std::size_t i) const { return members_.at(i).router; }
@@ -138,4 +143,4 @@ private:
 /// One statement with positional parameters.
 protocols::sql_statement statement(std::string sql, std::vector<protocols::sql_value> values = {});
 
-}  // namespace covenant::test
+}  // namespace covenant::sim

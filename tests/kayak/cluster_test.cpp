@@ -209,6 +209,24 @@ BOOST_AUTO_TEST_CASE(a_lost_leader_is_replaced_and_no_committed_write_is_lost) {
     BOOST_TEST(c.response(fresh)->receipt->view.value == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_partitioned_follower_rejoins_and_catches_up) {
+    cluster c;
+    c.write(0, {statement("CREATE TABLE t(v INTEGER)")});
+    c.run_for(50);
+    c.isolate(2);  // member 2 hears nothing and says nothing
+    std::vector<digest> writes;
+    for (int i = 0; i < 20; ++i) writes.push_back(c.write(0, {statement("INSERT INTO t VALUES(?)", {sql_value::integer(i)})}));
+    c.run_for(300);
+    for (const auto& w : writes) require_verified_write(c, w);  // q = 3 without member 2
+    BOOST_TEST(c.status(2).last_committed == 1u);
+    c.isolate(2, false);  // healed
+    const auto after = c.write(0, {statement("INSERT INTO t VALUES(100)")});
+    BOOST_REQUIRE(c.run_until([&] { return c.status(2).last_executed == c.status(0).last_committed &&
+                                           c.response(after).has_value(); }, 5000));
+    require_same_state(c, c.status(0).last_committed, all(c));
+    BOOST_TEST(integer_at(c.rows(2, "SELECT COUNT(*) FROM t"), 0, 0) == 21);
+}
+
 BOOST_AUTO_TEST_CASE(a_single_member_database_behaves_the_same_for_clients) {
     cluster_options o;
     o.members = 1;

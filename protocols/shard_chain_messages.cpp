@@ -12,9 +12,12 @@
 namespace covenant::protocols {
 
 digest shard_entry::hash() const {
+    // The view and the certificate prove the entry but are not part of what it records:
+    // members may hold different valid certificates for one committed batch (one from the
+    // view that committed it first, one from a later re-proposal), and must still build
+    // the same block.
     canonical_writer out;
-    out.count(view).count(seq).fixed(batch_hash).fixed(results_root).fixed(state_digest);
-    write_canonical(out, commit_certificate);
+    out.count(seq).fixed(batch_hash).fixed(results_root).fixed(state_digest);
     return crypto::hash(out.get());
 }
 bool operator==(const shard_entry& a, const shard_entry& b) {

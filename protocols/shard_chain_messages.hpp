@@ -17,6 +17,8 @@ struct shard_entry {
     digest state_digest;
     certificate commit_certificate;
 
+    /// What the block's entries root covers: seq, batch hash, results root, state digest
+    /// (not the view or the certificate; see the definition).
     digest hash() const;
     friend bool operator==(const shard_entry& a, const shard_entry& b);
 };

@@ -207,6 +207,13 @@ void cluster::resend_unanswered(std::size_t to) {
     }
 }
 
+void cluster::send_again(const digest& request, std::size_t to) {
+    auto it = sent_.find(request);
+    COVENANT_ASSERT(it != sent_.end(), "send_again of a request never sent");
+    const client_request copy = it->second;
+    send_request(to, copy);
+}
+
 void cluster::send_request(std::size_t to, const client_request& request) {
     sent_[request.hash()] = request;
     caf::anon_send(client_router_, actors::send_atom::value, members_.at(to).node.view().to_bytes(),

@@ -69,6 +69,9 @@ public:
     /// What a client does on a timeout: sends every request that got no answer (or was
     /// told to wait its turn) again, unchanged, in client-sequence order.
     void resend_unanswered(std::size_t to);
+    /// Sends an earlier request again, unchanged, to member `to` (a client that gets no
+    /// answer from the leader tells every member).
+    void send_again(const digest& request, std::size_t to);
     /// Responses received so far, by request hash (the last one for each).
     const std::map<digest, protocols::client_response>& responses() const { return *responses_; }
     std::optional<protocols::client_response> response(const digest& request) const;

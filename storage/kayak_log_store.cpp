@@ -109,6 +109,9 @@ kayak::recovered_log kayak_log_store::recover() {
     {
         statement s(db_, "SELECT value FROM meta WHERE key = 'view'");
         if (s.step()) out.view = view_number(static_cast<std::uint64_t>(s.integer(0)));
+        statement started(db_, "SELECT value FROM meta WHERE key = 'started_view'");
+        if (started.step())
+            out.started_view = view_number(static_cast<std::uint64_t>(started.integer(0)));
     }
     {
         statement s(db_, "SELECT batch FROM committed ORDER BY seq DESC LIMIT 1");
@@ -135,6 +138,12 @@ kayak::recovered_log kayak_log_store::recover() {
 
 void kayak_log_store::save_view(view_number view) {
     statement s(db_, "INSERT INTO meta(key, value) VALUES('view', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, static_cast<std::int64_t>(view.value)).step();
+}
+
+void kayak_log_store::save_view_started(view_number view) {
+    statement s(db_, "INSERT INTO meta(key, value) VALUES('started_view', ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind(1, static_cast<std::int64_t>(view.value)).step();
 }

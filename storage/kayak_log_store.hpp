@@ -25,6 +25,7 @@ public:
 
     kayak::recovered_log recover() override;
     void save_view(view_number view) override;
+    void save_view_started(view_number view) override;
     void save_accepted(view_number view, const protocols::batch& batch) override;
     void save_prepared(const protocols::certificate& prepare_certificate) override;
     void save_committed(const protocols::batch& batch,

@@ -167,13 +167,15 @@ struct sql_executor::impl {
     bool counting_steps = false;  // true while a client statement steps, false while it is prepared
     std::uint64_t progress_checks = 0;
     bool budget_exceeded = false;
-    std::string refusal;                 // the authorizer's reason for its first denial
-    bool schema_action_seen = false;     // by the authorizer, since the last prepare began
-    bool statement_writes_rows = false;  // the client statement being prepared or run
-    bool analyze_seen = false;           // in the current request
-    bool analyze_in_statement = false;  // in the current statement
-    bool max_rowid_written = false;      // in the current request
-    bool read_request_wrote = false;     // in the current request
+    std::string refusal;                      // the authorizer's reason for its first denial
+    bool schema_action_seen = false;          // by the authorizer, since the last prepare began
+    bool statement_writes_rows = false;       // the client statement being prepared or run
+    bool schema_action_in_statement = false;  // DDL, ANALYZE or REINDEX in the current statement
+    // A statement with DDL, ANALYZE or REINDEX was prepared since the batch or read began
+    // (see forget_planner_state).
+    bool planner_state_touched = false;
+    bool max_rowid_written = false;   // in the current request
+    bool read_request_wrote = false;  // in the current request
     int change_capture_error = SQLITE_OK;
 
     sequence_number applied;
@@ -185,10 +187,10 @@ struct sql_executor::impl {
                             const char* database, const char* trigger_or_view) {
         auto& self = *static_cast<impl*>(user);
         if (self.current_mode == mode::internal) return SQLITE_OK;
-        if (changes_schema(action)) self.schema_action_seen = true;
-        if (is_analyze(action)) {
-            self.analyze_seen = true;
-            self.analyze_in_statement = true;
+        if (changes_schema(action)) {  // DDL, ANALYZE, REINDEX
+            self.schema_action_seen = true;
+            self.schema_action_in_statement = true;
+            self.planner_state_touched = true;
         }
         action_context context;
         context.origin = self.counting_steps ? action_origin::nested : action_origin::client_text;
@@ -266,7 +268,6 @@ struct sql_executor::impl {
             sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, /*resetFlg=*/1);
         progress_checks = 0;
         budget_exceeded = false;
-        analyze_seen = false;
         max_rowid_written = false;
         read_request_wrote = false;
         change_capture_error = SQLITE_OK;
@@ -281,6 +282,11 @@ struct sql_executor::impl {
         if ((code & 0xff) == SQLITE_AUTH && !refusal.empty())
             return make_failure(index, SQLITE_AUTH, refusal);
         if (is_storage_fault(code, sqlite3_system_errno(raw))) storage_fault(raw, doing);
+        // SQLITE_SCHEMA is SQLite's signal to re-prepare; it reaches the caller only when a
+        // statement fails to compile right after the in-memory schema was reloaded, where
+        // another replica reports the same message as SQLITE_ERROR.
+        if ((code & 0xff) == SQLITE_SCHEMA)
+            return make_failure(index, SQLITE_ERROR, sqlite3_errmsg(raw));
         return make_failure(index, code, sqlite3_errmsg(raw));
     }
 
@@ -516,6 +522,9 @@ struct sql_executor::impl {
         sqlite3_stmt* const s = ready.statement;
         statement_reset_guard reset(s);
 
+        // The authoritative form of the lexical EXPLAIN refusal (1: EXPLAIN, 2: QUERY PLAN).
+        if (sqlite3_stmt_isexplain(s) == 1)
+            return make_failure(index, SQLITE_AUTH, explain_refusal());
         const bool read_only = sqlite3_stmt_readonly(s) != 0;
         if (m == mode::read_request && !read_only)
             return make_failure(index, SQLITE_READONLY,
@@ -577,12 +586,13 @@ struct sql_executor::impl {
         results.reserve(request.statements.size());
         result_budget budget;
         for (std::size_t i = 0; i < request.statements.size(); ++i) {
-            analyze_in_statement = false;
+            schema_action_in_statement = false;
             auto failure = run_statement(request.statements[i], static_cast<std::uint32_t>(i), m,
                                          results, budget);
-            // Statements cached before an ANALYZE keep their old plans (ANALYZE does not
-            // change the schema cookie): drop them before the next statement runs.
-            if (analyze_in_statement) cache.clear();
+            // Preparing DDL can change the planner's estimates (see forget_planner_state)
+            // and ANALYZE changes its statistics, neither with a new schema cookie: plans
+            // cached before would now differ from fresh ones on a replica without them.
+            if (schema_action_in_statement) cache.clear();
             if (failure) return std::move(*failure);
         }
         return results;
@@ -621,24 +631,29 @@ struct sql_executor::impl {
                 run_internal(release_statement.get(), "releasing a request's savepoint");
             }
         }
-        if (analyze_seen && in_transaction()) forget_planner_state();
         return body;
     }
 
-    /// After ANALYZE, the connection's planner state may differ from what a replica that
-    /// opens the file now would load: ANALYZE's reload of sqlite_stat1 keeps the row count
-    /// estimate of a table that no longer has a row there, and a request that failed
+    /// SQLite's planner works from an in-memory copy of the schema and statistics that is
+    /// not always what a replica opening the file now would load: preparing CREATE INDEX
+    /// raises the table's row estimate (sqlite3DefaultRowEst) even if the index is never
+    /// created (a refused or failed statement, EXPLAIN, a read), and a request that fails
     /// after ANALYZE leaves the statistics it loaded behind. Plans, and so the order of
-    /// unordered rows, would differ between a running and a restarted replica. Rolling
-    /// back a schema change makes SQLite drop its whole in-memory schema, to be loaded
-    /// afresh from the file (statistics included) by the next statement; cached plans go.
+    /// unordered rows, would then differ between a running and a restarted replica. So
+    /// after a batch or a read that prepared any DDL, ANALYZE or REINDEX, the executor
+    /// makes SQLite drop its in-memory schema (rolling back a schema change does that), to
+    /// be loaded afresh from the file, statistics included, by the next statement, exactly
+    /// as after a restart; cached plans go too. Within a batch, replicas that started it
+    /// alike prepare the same statements in the same order, and the statement cache is
+    /// emptied after each such statement (run_statements), so that a plan cached earlier
+    /// by one replica is not used where another replica plans afresh.
     void forget_planner_state() {
-        if (std::getenv("NO_RESET") == nullptr) {
         run_internal(reset_savepoint_statement.get(), "resetting the schema");
         run_internal(reset_create_statement.get(), "resetting the schema");
         run_internal(reset_rollback_statement.get(), "resetting the schema");
-        run_internal(reset_release_statement.get(), "resetting the schema"); }
+        run_internal(reset_release_statement.get(), "resetting the schema");
         cache.clear();
+        planner_state_touched = false;
     }
 
     void save_metadata(sequence_number seq, const digest& state_digest) {
@@ -817,7 +832,10 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
         {&impl::schema_entries_statement,
          "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name, type"},
         {&impl::reset_savepoint_statement, "SAVEPOINT covenant_schema_reset"},
-        {&impl::reset_create_statement, "CREATE TABLE covenant_schema_reset(x)"},
+        // A schema change only to be rolled back, on the executor's own table (whose name
+        // clients cannot use, so it cannot clash).
+        {&impl::reset_create_statement,
+         "ALTER TABLE covenant_meta ADD COLUMN schema_reset INTEGER"},
         {&impl::reset_rollback_statement, "ROLLBACK TO covenant_schema_reset"},
         {&impl::reset_release_statement, "RELEASE covenant_schema_reset"},
     };
@@ -846,12 +864,13 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
     // requests before it give the same outcomes again, deterministically.
     std::vector<std::optional<sql_failure>> ended_transaction(requests.size());
     std::vector<request_body> bodies;
-    bool statistics_changed = false;
     std::int64_t schema_version_before = 0;
+    self.planner_state_touched = false;
     for (std::size_t attempt = 0;; ++attempt) {
         COVENANT_ASSERT(attempt <= requests.size(), "execute_batch: restarts without progress");
         self.run_internal(self.begin_batch_statement.get(), "beginning a batch");
-        if (statistics_changed) self.forget_planner_state();
+        // Before a restart: what the abandoned attempt prepared.
+        if (self.planner_state_touched) self.forget_planner_state();
         schema_version_before = self.read_schema_version();
         self.changes.begin_batch();
         bodies.clear();
@@ -863,7 +882,6 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
             }
             request_body body =
                 self.run_batch_request(requests[i], static_cast<std::uint32_t>(i), context.seed);
-            statistics_changed = statistics_changed || self.analyze_seen;
             if (!self.in_transaction()) {
                 COVENANT_ASSERT(!succeeded(body), "a successful request ended the transaction");
                 ended_transaction[i] = std::get<sql_failure>(body);
@@ -881,6 +899,8 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
         if (self.changes.add_schema(s) != SQLITE_DONE)
             storage_fault(self.connection(), "hashing the schema");
     }
+
+    if (self.planner_state_touched) self.forget_planner_state();
 
     batch_execution out;
     out.outcomes.reserve(requests.size());
@@ -912,8 +932,10 @@ request_outcome sql_executor::execute_read(const client_request& request,
     }
     self.vfs->set_time_ms(context.timestamp_ms);
     self.run_internal(self.begin_read_statement.get(), "beginning a read");
+    self.planner_state_touched = false;
     self.begin_request(0, context.seed);
     out.body = self.run_statements(request, impl::mode::read_request);
+    if (self.planner_state_touched && self.in_transaction()) self.forget_planner_state();
     if (self.in_transaction()) self.run_internal(self.rollback_statement.get(), "ending a read");
     return out;
 }

@@ -13,9 +13,13 @@
 // - Deterministic: 'now' is the batch's agreed time (deterministic_vfs.hpp); random() and
 //   randomblob() read SHA-256(batch seed || request index) in counter mode, changes() and
 //   total_changes() count within the request (deterministic_functions.hpp); 'localtime' is
-//   UTC; statements that would reach state outside the database are refused
-//   (sql_policy.hpp). Every bound (result size, rows, execution steps) fails a request the
-//   same way on every replica (execution_limits.hpp).
+//   UTC; statements that would reach state outside the database, or show state of one
+//   replica's connection (EXPLAIN listings), are refused (sql_policy.hpp); SQLITE_SCHEMA
+//   is reported as SQLITE_ERROR. The query planner's in-memory statistics are kept equal
+//   to what a restarted replica would load (after DDL or ANALYZE the in-memory schema is
+//   reloaded and cached plans dropped), so unordered results come back in the same order
+//   everywhere. Every bound (result size, rows, execution steps) fails a request the same
+//   way on every replica (execution_limits.hpp).
 // - State digest: a hash chain over batches and their row and schema changes
 //   (state_digest.hpp).
 //
@@ -91,8 +95,8 @@ class sql_executor {
     /// A static check before a replica votes for a request: nullopt if acceptable, else the
     /// reason ("statement 1: not allowed: ATTACH", ... PRAGMA, transaction control, TEMP
     /// objects, VACUUM, load_extension, the metadata table, ROLLBACK conflict resolution,
-    /// an empty statement, too many statements). Lexical: the authorizer at execution is
-    /// the real guard and refuses more, in the same words.
+    /// EXPLAIN listings, dbstat, an empty statement, too many statements). Lexical: the authorizer
+    /// at execution is the real guard and refuses more, in the same words.
     static std::optional<std::string> refusal_reason(const protocols::client_request& request);
 
   private:

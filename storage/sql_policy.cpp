@@ -101,9 +101,8 @@ std::optional<std::string> leading_refusal(std::string_view sql) {
     if (!lexer.next(t)) return std::nullopt;
     if (t.is_word("explain")) {
         if (!lexer.next(t)) return std::nullopt;
-        if (t.is_word("query")) {
-            if (!lexer.next(t) || !t.is_word("plan") || !lexer.next(t)) return std::nullopt;
-        }
+        if (!t.is_word("query")) return explain_refusal();
+        if (!lexer.next(t) || !t.is_word("plan") || !lexer.next(t)) return std::nullopt;
     }
     if (t.kind != sql_token_kind::word) return std::nullopt;
     const std::string first = t.value;
@@ -159,6 +158,12 @@ std::optional<std::string> leading_refusal(std::string_view sql) {
 }
 
 }  // namespace
+
+std::string explain_refusal() {
+    return not_allowed("EXPLAIN") +
+           " (its listing shows counters of one replica's connection; EXPLAIN QUERY PLAN is "
+           "allowed)";
+}
 
 bool pragma_allowed(std::string_view name) {
     for (auto allowed : allowed_pragmas)

@@ -17,7 +17,8 @@
 // transaction; the dbstat and sqlite_stmt tables (file layout and connection state); and
 // writing sqlite_stat1/sqlite_stat4 directly (a running replica keeps the statistics it
 // loaded, a restarted one reads the table: their query plans would differ; ANALYZE keeps
-// both in step).
+// both in step); and EXPLAIN's program listing (it shows connection counters; EXPLAIN
+// QUERY PLAN is fine).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,10 @@ inline constexpr std::string_view allowed_pragmas[] = {
 
 /// Case-insensitive.
 bool pragma_allowed(std::string_view name);
+
+/// Why EXPLAIN (other than EXPLAIN QUERY PLAN) is refused: its program listing shows the
+/// connection's schema generation, which differs between a running and a restarted replica.
+std::string explain_refusal();
 
 /// The static check of one statement's text: why it is refused, or nullopt.
 std::optional<std::string> lexical_refusal(std::string_view sql);

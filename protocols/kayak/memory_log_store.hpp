@@ -14,6 +14,7 @@ public:
     recovered_log recover() override {
         recovered_log out;
         out.view = view_;
+        out.started_view = started_view_;
         if (!committed_.empty()) {
             const auto& last = committed_.rbegin()->second;
             out.last_committed = last.batch.header.seq;
@@ -25,6 +26,7 @@ public:
         return out;
     }
     void save_view(view_number view) override { view_ = view; }
+    void save_view_started(view_number view) override { started_view_ = view; }
     void save_accepted(view_number view, const protocols::batch& batch) override {
         auto& slot = accepted_[batch.header.seq];
         if (slot.batch.hash() != batch.hash()) slot.prepared.reset();
@@ -64,6 +66,7 @@ public:
 
 private:
     view_number view_;
+    view_number started_view_;
     std::map<sequence_number, accepted_slot> accepted_;
     std::map<sequence_number, protocols::committed_batch> committed_;
     std::vector<protocols::tx::evidence> evidence_;

@@ -25,6 +25,7 @@ struct accepted_slot {
 /// What a replica finds in its log when it starts.
 struct recovered_log {
     view_number view;
+    view_number started_view;  // the last view this member started as its leader
     sequence_number last_committed;
     digest last_committed_hash;  // zero when nothing is committed
     std::int64_t last_committed_timestamp_ms = 0;
@@ -45,6 +46,9 @@ public:
     virtual ~log_store() = default;
     virtual recovered_log recover() = 0;
     virtual void save_view(view_number view) = 0;
+    /// This member, as leader of `view`, has re-proposed what the NEW-VIEWs required and
+    /// now proposes freely: after a restart it must not gather NEW-VIEWs again.
+    virtual void save_view_started(view_number view) = 0;
     /// Before a prepare vote: this member accepted `batch` at (view, seq).
     virtual void save_accepted(view_number view, const protocols::batch& batch) = 0;
     /// Before a commit vote: the lock.

@@ -55,12 +55,16 @@ replica_output replica::start(std::int64_t now_ms) {
         s.accepted_view = accepted.view;
         s.prepared = std::move(accepted.prepared);
     }
-    COVENANT_ASSERT(executor_.applied_seq() <= last_committed_,
+    // Strong mode executes only committed batches. An eventual-mode leader executes as it
+    // proposes, so it may hold batches its log has not committed yet (see docs/kayak.md).
+    COVENANT_ASSERT(config_.mode == consistency_mode::eventual ||
+                        executor_.applied_seq() <= last_committed_,
                     "the database has executed batches its log never committed");
     // Client sequences: replay the committed history's requests (the log keeps it all).
     for (sequence_number from(1); from <= last_committed_;) {
         const auto chunk = log_.load_committed(from, 256);
         COVENANT_ASSERT(!chunk.empty(), "committed batches missing from the log");
+        // (an eventual-mode leader may have executed past its log: see above)
         for (const auto& c : chunk) {
             for (const auto& r : c.batch.requests) committed_client_seq_[r.client] = r.sequence.value;
             if (c.batch.header.seq > executor_.applied_seq())
@@ -71,6 +75,29 @@ replica_output replica::start(std::int64_t now_ms) {
     next_seq_ = last_committed_.next();
     tip_hash_ = last_committed_hash_;
     tip_timestamp_ms_ = last_committed_timestamp_ms_;
+    if (is_leader()) {
+        if (recovered.started_view < view_) {
+            // We were gathering NEW-VIEWs when we stopped: gather them again (members
+            // re-send theirs until the view starts), never propose over what they carry.
+            view_change_pending_ = true;
+            new_views_[view_][key_.public_key()] = make_new_view();
+        } else {
+            // Our own view: what we proposed in it stays proposed. Signing the same
+            // (view, seq, batch) again gives the same signature (Ed25519 is deterministic),
+            // so re-sending it is no equivocation; new batches go after it.
+            for (auto& [seq, s] : slots_) {
+                if (s.accepted_view != view_ || seq != next_seq_) break;
+                proposal p{config_.database, view_, seq, s.hash, key_.public_key(), {}};
+                p.sign(key_);
+                s.proposal = p;
+                s.last_sent_ms = 0;  // re-sent at the first tick
+                for (const auto& r : s.batch->requests) in_flight_.insert(r.hash());
+                next_seq_ = seq.next();
+                tip_hash_ = s.hash;
+                tip_timestamp_ms_ = s.batch->header.timestamp_ms;
+            }
+        }
+    }
     last_seal_ms_ = now_ms;
     note_progress(now_ms);
     // Executed batches not yet in a stored block: seal again what was sealed before.
@@ -135,7 +162,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
             // Only the leader takes forwarded requests; one still gathering NEW-VIEWs keeps
             // them for when its view starts.
             if (is_leader() && awaited_requests_.size() < config_.pending_requests_max)
-                awaited_requests_.emplace(request_hash, request);
+                awaited_requests_.emplace(request_hash, awaited_request{request, now_ms, false});
             return out;
         }
         // The leader orders it; we answer our client once it has executed, and suspect the
@@ -143,12 +170,18 @@ replica_output replica::on_client_request(const client_request& request, std::in
         // Only replays are refused here: requests may arrive out of order, and the leader
         // orders them (holding early ones until their gap fills).
         const std::uint64_t last = client_seq_before(request.client, sequence_number(~std::uint64_t{0}));
-        if (request.sequence.value <= last)
+        if (request.sequence.value <= last || request.sequence.value > last + config_.client_window)
             return reject(rejection_reason::stale_sequence,
                           "expected client sequence " + std::to_string(last + 1));
         if (awaited_requests_.size() >= config_.pending_requests_max)
             return reject(rejection_reason::overloaded, "too many requests outstanding");
-        awaited_requests_.emplace(request_hash, request);
+        // Only the next request due from its client can make the leader suspect: one
+        // with a gap may wait forever through no fault of the leader.
+        bool next_due = request.sequence.value == last + 1;
+        for (const auto& [hash, a] : awaited_requests_)
+            if (a.request.client == request.client && a.request.sequence.value + 1 == request.sequence.value)
+                next_due = true;
+        awaited_requests_.emplace(request_hash, awaited_request{request, now_ms, next_due});
         clients_waiting_.insert(request_hash);
         if (!is_leader())
             send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
@@ -208,6 +241,11 @@ void replica::release_held_requests(const public_key& client, std::int64_t now_m
 
 void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
     if (!is_leader() || view_change_pending_) return;
+    // Our own lock binds us as it binds a follower: never propose a new batch at a seq
+    // where we hold a prepare certificate (or a proposal of this view) for another.
+    if (auto held = slots_.find(next_seq_);
+        held != slots_.end() && (held->second.prepared || held->second.accepted_view == view_))
+        return;
     while (!pending_.empty() &&
            next_seq_.value - last_committed_.value - 1 < config_.pipeline_depth &&
            (pending_.size() >= config_.batch_requests_max ||
@@ -427,7 +465,10 @@ replica_output replica::on_prepare(const prepare_message& prepare, std::int64_t 
 void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms,
                              replica_output& out) {
     const auto& p = prepare.proposed;
-    slot& s = slots_[p.seq];
+    heard_from_leader_ = true;
+    auto existing = slots_.find(p.seq);
+    slot empty_slot;
+    slot& s = existing != slots_.end() ? existing->second : empty_slot;
     if (s.accepted && s.accepted_view == view_) {
         if (s.hash == p.batch_hash) {
             // A repeated PREPARE: our vote may have been lost; send it again.
@@ -470,14 +511,21 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
         return;
     }
     log_.save_accepted(view_, prepare.batch);  // durable before the vote
+    slot& accepted = existing != slots_.end() ? existing->second : slots_[p.seq];
+    if (existing == slots_.end()) accepted = std::move(empty_slot);
+    accept_into(accepted, prepare);
+    send({p.leader}, message_kind::kayak_vote,
+         encode(make_vote(vote_phase::prepare, p.seq, accepted.hash)), out);
+}
+
+void replica::accept_into(slot& s, const prepare_message& prepare) {
+    const auto& p = prepare.proposed;
     s.batch = prepare.batch;
     s.hash = p.batch_hash;
     s.proposal = p;
     s.accepted = true;
     s.accepted_view = view_;
     if (s.prepared && s.prepared->batch_hash != s.hash) s.prepared.reset();  // superseded lock
-    send({p.leader}, message_kind::kayak_vote,
-         encode(make_vote(vote_phase::prepare, p.seq, s.hash)), out);
 }
 
 void replica::retry_buffered_prepares(std::int64_t now_ms, replica_output& out) {
@@ -892,6 +940,7 @@ void replica::complete_blocks(replica_output& out) {
         const bool stored = blocks_.append(block);
         COVENANT_ASSERT(stored, "the block store refused a verified block");
         ++stats_.shard_blocks_stored;
+        early_block_votes_.erase(early_block_votes_.begin(), early_block_votes_.upper_bound(height));
         building_.erase(building_.begin());
     }
 }
@@ -907,8 +956,9 @@ replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int6
     if (head && v.height <= head->height) return out;  // already stored
     auto building = building_.find(v.height);
     if (building == building_.end()) {
-        auto& early = early_block_votes_[v.height];
-        if (early_block_votes_.size() <= 8) early[v.signer] = v;
+        // A vote for a block we have not sealed yet: keep it if it is the next few.
+        const auto tip = chain_tip();
+        if (v.height > tip.height && v.height.value <= tip.height.value + 4) early_block_votes_[v.height][v.signer] = v;
         return out;
     }
     if (building->second.hash() != v.block_hash) {
@@ -935,23 +985,26 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     for (const auto& r : pending_)
         out.replies.push_back({r.hash(), signed_rejection(r, rejection_reason::not_leader,
                                                           "the leader changed")});
-    for (const auto& r : pending_) in_flight_.erase(r.hash());
     pending_.clear();
     held_requests_.clear();
     queued_client_seq_.clear();
-    for (auto& [seq, s] : slots_) {
-        s.prepare_votes.clear();
-        s.commit_votes.clear();
-        s.sent_commit_vote = false;
+    in_flight_.clear();  // whatever the old view proposed must be proposed anew
+    // Batches accepted in an old view without a lock can never commit from there: the new
+    // leader re-proposes only certified ones. Forget them (and what they said of client
+    // sequences); locked ones stay for the NEW-VIEW.
+    for (auto it = slots_.begin(); it != slots_.end();) {
+        if (!it->second.prepared && !it->second.committed) {
+            it = slots_.erase(it);
+            continue;
+        }
+        it->second.prepare_votes.clear();
+        it->second.commit_votes.clear();
+        it->second.sent_commit_vote = false;
+        ++it;
     }
-    new_view_message nv;
-    nv.database = config_.database;
-    nv.new_view = view_;
-    nv.last_committed = last_committed_;
-    nv.member = key_.public_key();
-    for (const auto& [seq, s] : slots_)
-        if (s.prepared && s.batch) nv.prepared.push_back({*s.prepared, *s.batch});
-    nv.sign(key_);
+    heard_from_leader_ = false;
+    last_new_view_sent_ms_ = now_ms;
+    const new_view_message nv = make_new_view();
     const public_key leader = config_.members.leader(view_);
     if (leader == key_.public_key()) {
         view_change_pending_ = true;
@@ -964,13 +1017,26 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     return out;
 }
 
+new_view_message replica::make_new_view() const {
+    new_view_message nv;
+    nv.database = config_.database;
+    nv.new_view = view_;
+    nv.last_committed = last_committed_;
+    nv.member = key_.public_key();
+    for (const auto& [seq, s] : slots_)
+        if (s.prepared && s.batch && s.prepared->batch_hash == s.hash)
+            nv.prepared.push_back({*s.prepared, *s.batch});
+    nv.sign(key_);
+    return nv;
+}
+
 void replica::hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out) {
     // Requests our clients gave us that the old leader never committed: the new leader
     // orders them (we still answer our clients once they execute).
     if (awaited_requests_.empty()) return;
     if (is_leader()) {
         std::vector<client_request> mine;
-        for (const auto& [hash, r] : awaited_requests_) mine.push_back(r);
+        for (const auto& [hash, a] : awaited_requests_) mine.push_back(a.request);
         std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
             return std::tie(a.client, a.sequence) < std::tie(b.client, b.sequence);
         });
@@ -978,12 +1044,17 @@ void replica::hand_awaited_requests_to_leader(std::int64_t now_ms, replica_outpu
         for (const auto& r : mine) out.append(on_client_request(r, now_ms, /*forwarded=*/true));
         return;
     }
-    for (const auto& [hash, r] : awaited_requests_)
-        send({config_.members.leader(view_)}, message_kind::client_request, encode(r), out);
+    for (const auto& [hash, a] : awaited_requests_)
+        send({config_.members.leader(view_)}, message_kind::client_request, encode(a.request), out);
 }
 
 replica_output replica::on_new_view(const new_view_message& message, std::int64_t now_ms) {
     replica_output out;
+    if (message.database == config_.database && message.new_view == view_ &&
+        message.member == config_.members.leader(view_) && message.member != key_.public_key()) {
+        heard_from_leader_ = true;  // the leader's own NEW-VIEW: its view has started
+        return out;
+    }
     if (message.database != config_.database || !config_.members.contains(message.member) ||
         config_.members.leader(message.new_view) != key_.public_key() || message.new_view < view_) {
         refuse("new view not addressed to this member as leader");
@@ -995,8 +1066,8 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
             return out;
         }
     if (message.new_view > view_) {
-        // We have not learned of this view yet; keep it for when we do.
-        if (new_views_.size() < 4 || new_views_.count(message.new_view))
+        // We have not learned of this view yet; keep it for when we do, if it is near.
+        if (message.new_view.value <= view_.value + config_.members.size())
             new_views_[message.new_view][message.member] = message;
         return out;
     }
@@ -1009,7 +1080,8 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
 void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out) {
     auto& gathered = new_views_[view_];
     if (gathered.size() < config_.members.quorum()) return;
-    // Catch up first to the furthest commit any of them reports.
+    // Catch up first to the furthest commit any of them reports. A member whose claim a
+    // fetch does not bear out loses its say (see on_fetch_reply and on_tick).
     for (const auto& [member, nv] : gathered) {
         if (nv.last_committed > last_committed_) {
             request_catch_up(member, now_ms, out);
@@ -1060,7 +1132,14 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
         else
             ++it;
     }
-    for (auto& p : to_repropose) propose(std::move(p.batch), std::move(p.prepare_certificate), now_ms, out);
+    log_.save_view_started(view_);
+    // Tell the members the view has started (they stop re-sending NEW-VIEWs and stop
+    // counting an unstarted view against this leader).
+    send(others(), message_kind::kayak_new_view, encode(make_new_view()), out);
+    for (auto& p : to_repropose) {
+        for (const auto& r : p.batch.requests) in_flight_.insert(r.hash());
+        propose(std::move(p.batch), std::move(p.prepare_certificate), now_ms, out);
+    }
     note_progress(now_ms);
     hand_awaited_requests_to_leader(now_ms, out);
     propose_ready_batches(now_ms, out);
@@ -1130,7 +1209,14 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
     if (applied > 0 && reply.batches.size() >= limits::fetch_batches_max / 2)
         request_catch_up(from, now_ms, out);  // there may be more
     retry_buffered_prepares(now_ms, out);
-    if (is_leader() && view_change_pending_) start_new_view_as_leader(now_ms, out);
+    if (is_leader() && view_change_pending_) {
+        if (applied == 0) {
+            // It claimed commits it cannot show: its NEW-VIEW does not count.
+            auto gathered = new_views_.find(view_);
+            if (gathered != new_views_.end()) gathered->second.erase(from);
+        }
+        start_new_view_as_leader(now_ms, out);
+    }
     return out;
 }
 
@@ -1154,8 +1240,28 @@ replica_output replica::on_tick(std::int64_t now_ms) {
     }
     propose_ready_batches(now_ms, out);
     retransmit(now_ms, out);
-    const bool work_outstanding = !slots_.empty() || !pending_.empty() ||
-                                  !awaited_requests_.empty() || view_change_pending_;
+    // Forget forwarded requests long gone (their clients will have retried elsewhere).
+    for (auto it = awaited_requests_.begin(); it != awaited_requests_.end();)
+        it = now_ms - it->second.since_ms > 3 * config_.progress_timeout_ms ? awaited_requests_.erase(it)
+                                                                            : std::next(it);
+    // A new view whose leader has not started it: our NEW-VIEW may have been lost.
+    if (!is_leader() && !heard_from_leader_ && now_ms - last_new_view_sent_ms_ >= 5 * config_.retransmit_ms &&
+        view_.value > 0) {
+        last_new_view_sent_ms_ = now_ms;
+        send({config_.members.leader(view_)}, message_kind::kayak_new_view, encode(make_new_view()), out);
+    }
+    if (view_change_pending_ && fetching_from_ && now_ms - fetch_sent_ms_ >= config_.fetch_retry_ms) {
+        // A member that claimed further commits does not answer: drop its NEW-VIEW.
+        auto gathered = new_views_.find(view_);
+        if (gathered != new_views_.end()) gathered->second.erase(*fetching_from_);
+        fetching_from_.reset();
+        start_new_view_as_leader(now_ms, out);
+    }
+    const bool work_outstanding = !pending_.empty() || awaiting_suspicious_work() ||
+                                  view_change_pending_ || (!is_leader() && !heard_from_leader_ && view_.value > 0) ||
+                                  std::any_of(slots_.begin(), slots_.end(), [&](const auto& entry) {
+                                      return entry.second.accepted_view == view_ || entry.second.prepared;
+                                  });
     const bool stalled = work_outstanding && now_ms - last_progress_ms_ >= config_.progress_timeout_ms;
     if ((stalled || leader_misbehaved_) &&
         now_ms - last_suspect_ms_ >= config_.progress_timeout_ms) {
@@ -1185,6 +1291,11 @@ replica_output replica::on_tick(std::int64_t now_ms) {
 }
 
 // ---- helpers -----------------------------------------------------------------------------
+
+bool replica::awaiting_suspicious_work() const {
+    return std::any_of(awaited_requests_.begin(), awaited_requests_.end(),
+                       [](const auto& entry) { return entry.second.counts_for_suspicion; });
+}
 
 std::vector<public_key> replica::others() const {
     std::vector<public_key> to;

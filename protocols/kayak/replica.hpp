@@ -57,6 +57,7 @@ struct replica_config {
     std::size_t pending_requests_max = 65536;   // leader's queue of requests not yet proposed
     std::size_t buffered_prepares_max = 64;     // out-of-order PREPAREs held for their parent
     std::size_t held_requests_per_client_max = 64;  // a client's requests that arrived early
+    std::uint64_t client_window = 64;           // how far ahead of its last a client's seq may be
     std::int64_t hold_request_ms = 1000;        // how long an early request waits for its gap
     std::size_t executed_kept = 1024;           // executed batches kept to answer clients
 };
@@ -164,6 +165,7 @@ private:
                  std::int64_t now_ms, replica_output& out);
     void accept_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms,
                         replica_output& out);
+    void accept_into(slot& s, const protocols::prepare_message& prepare);
     void record_prepare_vote(slot& s, const public_key& voter, const signature& sig,
                              replica_output& out);
     void try_certify_prepare(sequence_number seq, replica_output& out);
@@ -183,6 +185,8 @@ private:
     void queue_request(const protocols::client_request& request, bool forwarded, std::int64_t now_ms);
     void release_held_requests(const public_key& client, std::int64_t now_ms);
     void hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out);
+    protocols::new_view_message make_new_view() const;
+    bool awaiting_suspicious_work() const;
     // Shard chain: seal executed batches into blocks, gather q signatures, store.
     void record_entry(const protocols::batch& batch, const protocols::certificate& cert,
                       const execution_result& result, replica_output& out);
@@ -221,6 +225,8 @@ private:
 
     view_number view_;
     bool view_change_pending_ = false;  // leader of a new view still gathering NEW-VIEWs
+    bool heard_from_leader_ = true;     // follower: a PREPARE of this view arrived
+    std::int64_t last_new_view_sent_ms_ = 0;
     sequence_number last_committed_;
     digest last_committed_hash_;
     std::int64_t last_committed_timestamp_ms_ = 0;
@@ -264,7 +270,12 @@ private:
     std::int64_t last_suspect_ms_ = 0;
     // Follower: writes it took from clients and forwarded, until they commit. After a view
     // change they go to the new leader.
-    std::map<digest, protocols::client_request> awaited_requests_;
+    struct awaited_request {
+        protocols::client_request request;
+        std::int64_t since_ms = 0;
+        bool counts_for_suspicion = false;  // the next one due from its client
+    };
+    std::map<digest, awaited_request> awaited_requests_;
     bool leader_misbehaved_ = false;
     std::optional<public_key> fetching_from_;
     std::int64_t fetch_sent_ms_ = 0;

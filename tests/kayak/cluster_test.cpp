@@ -178,11 +178,14 @@ BOOST_AUTO_TEST_CASE(a_lost_leader_is_replaced_and_no_committed_write_is_lost) {
     c.run_for(100);
     for (const auto& w : acknowledged) require_verified_write(c, w);
 
-    // The leader dies with writes in flight; clients send their writes to the others.
+    // The leader dies with writes in flight; the client, hearing nothing, tells every member.
     c.crash(0);
     std::vector<digest> later;
-    for (int i = 10; i < 15; ++i)
-        later.push_back(c.write(1 + static_cast<std::size_t>(i) % 3, {statement("INSERT INTO t VALUES(?)", {sql_value::integer(i)})}));
+    for (int i = 10; i < 15; ++i) {
+        later.push_back(c.write(1, {statement("INSERT INTO t VALUES(?)", {sql_value::integer(i)})}));
+        c.send_again(later.back(), 2);
+        c.send_again(later.back(), 3);
+    }
     c.run_for(1500);
     // The followers suspected view 0; f+1 = 2 distinct members are what the chain needs.
     std::set<public_key> suspecting;

@@ -214,34 +214,43 @@ BOOST_AUTO_TEST_CASE(a_rolled_back_analyze_leaves_no_statistics_behind) {
         BOOST_CHECK_MESSAGE(from_warm[i].outcomes == from_cold[i].outcomes, "batch " << i);
 }
 
-BOOST_AUTO_TEST_CASE(statistics_of_an_emptied_table_match_a_restarted_replica) {
-    // ANALYZE of a table that has become empty deletes its sqlite_stat1 rows, but SQLite's
-    // reload keeps the table's old row estimate in memory; a restarted replica uses the
-    // default. The executor reloads the schema after ANALYZE so both plan alike.
+BOOST_AUTO_TEST_CASE(preparing_ddl_leaves_no_trace_in_later_plans) {
+    // Preparing CREATE INDEX raises the table's row estimate in SQLite's memory even when
+    // the index is never created (here: refused in a read, and refused in a read-kind
+    // request of a batch). A restarted replica would not have that estimate, and the join
+    // below flips its order on it. The executor drops the in-memory schema after such a
+    // read or batch, and its cached plans after such a statement. Checked to fail without.
     temp_dir dir;
     const std::string warm_path = dir.file("warm.db");
     const std::string cold_path = dir.file("cold.db");
-    const std::string rows = "SELECT value, value % 3 FROM json_each(json_array(1,2,3,4,5,6,7,8,9,10,"
-                             "11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30))";
+    const std::string join = "SELECT * FROM big, small WHERE small.a = big.b LIMIT 5";
     const std::vector<std::vector<protocols::client_request>> batches = {
-        {write("CREATE TABLE big(a, b)"), write("CREATE TABLE small(x, y)"),
-         write("INSERT INTO big " + rows), write("INSERT INTO small VALUES (1, 1), (2, 2)"),
+        {write("CREATE TABLE small(a)"), write("CREATE INDEX small_a ON small(a)"),
+         write("CREATE TABLE big(b)"), write("CREATE INDEX big_b ON big(b)"),
+         write("INSERT INTO small VALUES (1), (2), (3)"),
+         write("INSERT INTO big WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+               "LIMIT 100) SELECT n % 4 FROM c"),
          write("ANALYZE")},
-        {write("DELETE FROM big"), write("ANALYZE")},
-        {write("INSERT INTO big " + rows), write("INSERT INTO small " + rows)},
-        {write("EXPLAIN QUERY PLAN SELECT * FROM big JOIN small ON big.b = small.y"),
-         write("SELECT * FROM big JOIN small ON big.b = small.y LIMIT 5"),
-         request({sql("ANALYZE"), sql("SELECT * FROM big JOIN small LIMIT 3")})},
+        {write(join), write("EXPLAIN QUERY PLAN " + join)},
+        {read("CREATE INDEX another ON small(a)"), write(join),
+         write("EXPLAIN QUERY PLAN " + join)},
+        {write(join)},
     };
     auto warm = open_executor(warm_path);
     for (std::size_t i = 0; i < batches.size(); ++i) {
+        if (i == 1) {
+            const auto refused =
+                warm->execute_read(read("CREATE INDEX extra ON small(a)"), context());
+            BOOST_TEST(failure(refused).code == SQLITE_READONLY);
+        }
         const auto from_warm = apply_batch(*warm, batches[i]);
         auto cold = open_executor(cold_path);
         const auto from_cold = apply_batch(*cold, batches[i]);
         BOOST_CHECK_MESSAGE(from_warm.outcomes == from_cold.outcomes, "batch " << i);
-        if (i == 3)
-            BOOST_TEST_MESSAGE("plan: " << describe(results(from_warm.outcomes[0])[0].rows)
-                                        << " / " << describe(results(from_cold.outcomes[0])[0].rows));
+        if (i == 1 || i == 2)
+            BOOST_TEST_MESSAGE("plan: " << describe(results(from_warm.outcomes.back())[0].rows)
+                                        << " / "
+                                        << describe(results(from_cold.outcomes.back())[0].rows));
     }
 }
 

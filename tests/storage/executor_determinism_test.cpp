@@ -39,7 +39,8 @@ std::vector<protocols::client_request> nondeterministic_batch() {
         request({sql("INSERT INTO t(b) VALUES (x'00')"), sql("UPDATE t SET b = randomblob(2)"),
                  sql("SELECT changes(), total_changes(), last_insert_rowid()")}),
         write("SELECT * FROM t ORDER BY random()"),
-        write("EXPLAIN SELECT id, hex(b) FROM t WHERE r > ? ORDER BY at", {positional(integer(0))}),
+        write("EXPLAIN QUERY PLAN SELECT id, hex(b) FROM t WHERE r > ? ORDER BY at",
+              {positional(integer(0))}),
         write("EXPLAIN QUERY PLAN SELECT * FROM t WHERE id IN (SELECT id FROM t WHERE r < 0)"),
         write("SELECT sqlite_version(), sqlite_source_id()"),
         write("SELECT id, r, hex(b), at FROM t ORDER BY id"),
@@ -65,6 +66,16 @@ BOOST_AUTO_TEST_CASE(two_replicas_agree_on_everything) {
         auto second = open_executor(second_path);  // restarted before every batch
         const auto b = second->execute_batch(second->applied_seq().next(), ctx, batch);
         BOOST_CHECK_MESSAGE(a.outcomes == b.outcomes, "round " << round);
+        // On a mismatch, show the first statement's rows of each side.
+        for (std::size_t i = 0; i < a.outcomes.size(); ++i)
+            if (!(a.outcomes[i] == b.outcomes[i]) &&
+                std::holds_alternative<std::vector<protocols::statement_result>>(
+                    a.outcomes[i].body) &&
+                std::holds_alternative<std::vector<protocols::statement_result>>(
+                    b.outcomes[i].body))
+                BOOST_TEST_MESSAGE(
+                    "outcome " << i << ": " << describe(std::get<0>(a.outcomes[i].body)[0].rows)
+                               << "\n vs " << describe(std::get<0>(b.outcomes[i].body)[0].rows));
         BOOST_TEST(a.results_root == b.results_root);
         BOOST_TEST(a.state_digest == b.state_digest);
         // Later rounds create nothing new: only the first request fails (table exists).

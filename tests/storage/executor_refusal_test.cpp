@@ -63,6 +63,8 @@ const std::vector<refused_case>& refused_cases() {
         {"CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT RAISE(ROLLBACK, 'no'); END",
          "not allowed: ROLLBACK conflict resolution", true},
         {"SELECT * FROM dbstat", "not allowed: dbstat", true},
+        {"EXPLAIN SELECT 1", "not allowed: EXPLAIN", true},
+        {"explain /* listing */ CREATE INDEX i ON t(x)", "not allowed: EXPLAIN", true},
         {"SELECT * FROM sqlite_stmt", "not allowed: sqlite_stmt", true},
         {"INSERT INTO sqlite_stat1 VALUES ('t', NULL, '1000')", "not allowed: writing sqlite_stat1",
          false},

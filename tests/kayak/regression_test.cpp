@@ -1,0 +1,439 @@
+// Regression tests from a review of the replica: each drives real replicas (SQLite
+// executors, in-memory logs, messages through the real decoders) through a scenario that
+// once broke one of Kayak's guarantees, and checks the guarantee holds.
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "protocols/codec.hpp"
+#include "protocols/kayak/memory_log_store.hpp"
+#include "protocols/kayak/replica.hpp"
+#include "sample_messages.hpp"
+#include "storage/sql_batch_executor.hpp"
+
+using namespace covenant;
+using namespace covenant::protocols;
+
+namespace {
+
+constexpr std::int64_t t0 = 1'790'000'000'000;
+
+class everyone_writes final : public kayak::permission_source {
+public:
+    std::optional<role> role_of(const account_address&) const override { return role::write; }
+};
+
+struct member_under_test {
+    explicit member_under_test(crypto::key_pair k) : key(std::move(k)) {}
+    crypto::key_pair key;
+    std::shared_ptr<kayak::memory_log_store> log = std::make_shared<kayak::memory_log_store>();
+    kayak::memory_block_store blocks;
+    std::unique_ptr<storage::sql_batch_executor> executor;
+    std::unique_ptr<kayak::replica> replica;
+};
+
+struct review_group {
+    std::string directory;
+    everyone_writes permissions;
+    std::vector<member_under_test> members;
+    group members_group;
+    database_id database;
+    consistency_mode mode;
+    std::size_t seal_every = 64;
+
+    explicit review_group(std::size_t n, consistency_mode m = consistency_mode::strong,
+                          std::size_t seal = 64)
+        : mode(m), seal_every(seal) {
+        char pattern[] = "/tmp/covenant-review-XXXXXX";
+        directory = ::mkdtemp(pattern);
+        database.data.fill(0xdb);
+        std::vector<public_key> keys;
+        for (std::size_t i = 0; i < n; ++i) {
+            members.emplace_back(test::test_key(static_cast<std::uint8_t>(i + 1)));
+            keys.push_back(members.back().key.public_key());
+        }
+        members_group = group(keys);
+        for (std::size_t i = 0; i < n; ++i) start(i);
+    }
+    ~review_group() {
+        members.clear();
+        std::error_code ignored;
+        std::filesystem::remove_all(directory, ignored);
+    }
+    // Crash (destroy) and start again on the same log and database file.
+    void start(std::size_t i) {
+        auto& m = members[i];
+        m.replica.reset();
+        m.executor.reset();
+        auto sql = storage::sql_executor::open(directory + "/m" + std::to_string(i) + ".sqlite");
+        BOOST_REQUIRE(sql.ok());
+        m.executor = std::make_unique<storage::sql_batch_executor>(std::move(sql).value());
+        kayak::replica_config config;
+        config.database = database;
+        config.members = members_group;
+        config.batch_delay_ms = 0;
+        config.mode = mode;
+        config.seal_every_batches = seal_every;
+        m.replica = std::make_unique<kayak::replica>(config, m.key, *m.log, *m.executor, m.blocks,
+                                                     permissions);
+        m.replica->start(t0);
+    }
+    kayak::replica& at(std::size_t i) { return *members[i].replica; }
+    const public_key& pk(std::size_t i) const { return members[i].key.public_key(); }
+
+    client_request request(std::uint8_t client_index, std::uint64_t sequence, std::string sql) const {
+        client_request r;
+        r.database = database;
+        const auto client = test::test_key(client_index);
+        r.client = client.public_key();
+        r.sequence = client_sequence(sequence);
+        r.timestamp_ms = t0;
+        r.kind = query_kind::write;
+        r.statements = {{std::move(sql), {}}};
+        r.sign(client);
+        return r;
+    }
+    // A vote signed by member i (what a Byzantine member may send).
+    vote signed_vote(std::size_t i, vote_phase phase, std::uint64_t view, std::uint64_t seq,
+                     const digest& hash) const {
+        vote v;
+        v.phase = phase;
+        v.database = database;
+        v.view = view_number(view);
+        v.seq = sequence_number(seq);
+        v.batch_hash = hash;
+        v.voter = members[i].key.public_key();
+        v.sign(members[i].key);
+        auto decoded = decode_vote(encode(v));  // what the actor would hand over
+        BOOST_REQUIRE(decoded.ok());
+        return *decoded;
+    }
+};
+
+template <class T, class Decode>
+std::vector<T> messages_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
+    std::vector<T> found;
+    for (const auto& m : out.messages) {
+        if (m.kind != kind) continue;
+        auto decoded = decode(m.payload);
+        BOOST_REQUIRE_MESSAGE(decoded.ok(), "the replica sent a message that does not decode: "
+                                                << (decoded.ok() ? "" : decoded.failure().message()));
+        found.push_back(*decoded);
+    }
+    return found;
+}
+
+template <class T, class Decode>
+T one_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
+    auto all = messages_of<T>(out, kind, decode);
+    BOOST_REQUIRE_EQUAL(all.size(), 1u);
+    return all[0];
+}
+
+digest committed_hash(member_under_test& m, std::uint64_t seq) {
+    auto c = m.log->load_committed(sequence_number(seq), 1);
+    BOOST_REQUIRE(!c.empty());
+    return c[0].batch.hash();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(regressions)
+
+// Agreement. A new leader that restarts while gathering NEW-VIEWs forgets that it must
+// re-propose (view_change_pending_ is not persisted) and proposes a fresh batch at the
+// committed seq, overriding its own lock; with one Byzantine voter (member 3) a different
+// batch commits at seq 1.
+BOOST_AUTO_TEST_CASE(restarted_new_leader_commits_a_different_batch_at_a_committed_seq) {
+    review_group g(4);
+    // View 0, leader 0: batch A at seq 1.
+    const auto prepare_a = one_of<prepare_message>(
+        g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
+        message_kind::kayak_prepare, decode_prepare);
+    const digest hash_a = prepare_a.batch.hash();
+    const auto v1 = one_of<vote>(g.at(1).on_prepare(prepare_a, t0), message_kind::kayak_vote, decode_vote);
+    const auto v2 = one_of<vote>(g.at(2).on_prepare(prepare_a, t0), message_kind::kayak_vote, decode_vote);
+    g.at(0).on_vote(v1, t0);
+    const auto commit_a = one_of<commit_message>(g.at(0).on_vote(v2, t0), message_kind::kayak_commit, decode_commit);
+    // Member 1 locks A; member 2 never gets the COMMIT. Byzantine member 3 votes commit too.
+    const auto cv1 = one_of<vote>(g.at(1).on_commit(commit_a, t0), message_kind::kayak_vote, decode_vote);
+    g.at(0).on_vote(cv1, t0);
+    g.at(0).on_vote(g.signed_vote(3, vote_phase::commit, 0, 1, hash_a), t0);
+    BOOST_REQUIRE_EQUAL(g.at(0).last_committed().value, 1u);  // A committed at member 0
+    // (The commit certificate broadcast is lost; member 0 then goes down.)
+
+    // The main chain moves to view 1 (leader: member 1).
+    g.at(1).on_view_change(view_number(1), t0 + 10);
+    g.at(2).on_view_change(view_number(1), t0 + 10);  // its NEW-VIEW is still on its way
+    // Member 1 crashes and restarts before the NEW-VIEWs arrive.
+    g.start(1);
+    BOOST_REQUIRE_EQUAL(g.at(1).view().value, 1u);
+
+    // A client writes to member 1: it must not propose before the view has started.
+    const auto out = g.at(1).on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0 + 20);
+    BOOST_TEST(messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare).empty(),
+               "a restarted new leader proposed before gathering NEW-VIEWs");
+    // The members re-send their NEW-VIEWs; the locked batch A is what it re-proposes at seq 1.
+    kayak::replica_output lead = g.at(1).on_new_view(
+        one_of<new_view_message>(g.at(2).on_tick(t0 + 2000), message_kind::kayak_new_view, decode_new_view),
+        t0 + 2000);
+    new_view_message from_3;
+    from_3.database = g.database;
+    from_3.new_view = view_number(1);
+    from_3.last_committed = sequence_number(0);
+    from_3.member = g.pk(3);
+    from_3.sign(g.members[3].key);
+    lead.append(g.at(1).on_new_view(*decode_new_view(encode(from_3)), t0 + 2000));
+    const auto reproposed = messages_of<prepare_message>(lead, message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE(!reproposed.empty());
+    BOOST_TEST(reproposed[0].batch.header.seq.value == 1u);
+    BOOST_TEST((reproposed[0].batch.hash() == hash_a), "the new leader proposed over its own lock");
+    BOOST_TEST((committed_hash(g.members[0], 1) == hash_a));
+}
+
+// Byzantine evidence must never implicate an honest member. A leader that restarts in its
+// view proposes a fresh batch at a seq it already proposed in that view: two signed
+// proposals for one (view, seq), and followers record evidence against it.
+BOOST_AUTO_TEST_CASE(a_restarted_leader_equivocates_in_its_own_view) {
+    review_group g(4);
+    const auto prepare_a = one_of<prepare_message>(
+        g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
+        message_kind::kayak_prepare, decode_prepare);
+    g.at(1).on_prepare(prepare_a, t0);
+    g.start(0);  // crash and restart, same log
+    const auto out = g.at(0).on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0 + 5);
+    const auto prepares = messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE_EQUAL(prepares.size(), 1u);
+    // The new batch goes after the one already proposed in this view, never in its place.
+    BOOST_TEST(prepares[0].proposed.seq.value == prepare_a.proposed.seq.value + 1);
+    BOOST_TEST((prepares[0].batch.header.parent == prepare_a.batch.hash()));
+    // The old proposal is re-sent as it was: same signed content.
+    const auto resent = messages_of<prepare_message>(g.at(0).on_tick(t0 + 500), message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE(!resent.empty());
+    BOOST_TEST((resent[0].proposed == prepare_a.proposed));
+    auto follower = g.at(1).on_prepare(resent[0], t0 + 5);
+    follower.append(g.at(1).on_prepare(prepares[0], t0 + 5));
+    BOOST_TEST(follower.evidence.empty(), "an honest, restarted leader was reported as equivocating");
+}
+
+// Liveness. One Byzantine member's NEW-VIEW claiming a far-ahead last commit makes every
+// new leader fetch from it forever instead of starting the view.
+BOOST_AUTO_TEST_CASE(a_byzantine_new_view_with_an_inflated_last_commit_stalls_the_view) {
+    review_group g(4);
+    // Member 0 is Byzantine; view 1 (leader 1).
+    new_view_message lie;
+    lie.database = g.database;
+    lie.new_view = view_number(1);
+    lie.last_committed = sequence_number(1000);
+    lie.member = g.pk(0);
+    lie.sign(g.members[0].key);
+    auto decoded = decode_new_view(encode(lie));
+    BOOST_REQUIRE(decoded.ok());
+
+    g.at(1).on_view_change(view_number(1), t0);
+    const auto nv2 = one_of<new_view_message>(g.at(2).on_view_change(view_number(1), t0),
+                                              message_kind::kayak_new_view, decode_new_view);
+    const auto nv3 = one_of<new_view_message>(g.at(3).on_view_change(view_number(1), t0),
+                                              message_kind::kayak_new_view, decode_new_view);
+    g.at(1).on_new_view(*decoded, t0);
+    g.at(1).on_new_view(nv2, t0);
+    g.at(1).on_new_view(nv3, t0);
+    std::size_t prepares = 0, fetches_to_byzantine = 0, fetches_to_others = 0;
+    auto count = [&](const kayak::replica_output& out) {
+        prepares += messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare).size();
+        for (const auto& m : out.messages)
+            if (m.kind == message_kind::kayak_fetch)
+                (m.to.at(0) == g.pk(0) ? fetches_to_byzantine : fetches_to_others) += 1;
+    };
+    count(g.at(1).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0 + 1));
+    fetch_reply empty;
+    empty.database = g.database;
+    std::size_t suspicions_by_followers = 0;
+    for (std::int64_t t = t0 + 50; t < t0 + 60'000; t += 50) {
+        count(g.at(1).on_fetch_reply(empty, g.pk(0), t));  // the liar answers with nothing
+        count(g.at(1).on_tick(t));
+        suspicions_by_followers += g.at(2).on_tick(t).suspicions.size() + g.at(3).on_tick(t).suspicions.size();
+    }
+    BOOST_TEST_MESSAGE("fetches to the liar: " << fetches_to_byzantine << ", to others: " << fetches_to_others
+                                               << ", follower suspicions: " << suspicions_by_followers);
+    BOOST_TEST(prepares > 0u, "the new leader never started view 1 in 60 s");
+    BOOST_TEST(suspicions_by_followers > 0u, "and no follower ever suspects it");
+}
+
+// Durability / crashes: an eventual-mode leader that crashes after proposing (it executes
+// at once) and before the commit cannot start again.
+BOOST_AUTO_TEST_CASE(an_eventual_leader_that_crashes_before_the_commit_cannot_restart) {
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        ::signal(SIGABRT, SIG_DFL);
+        {
+            review_group g(4, consistency_mode::eventual);
+            g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
+            g.start(0);  // crash + restart
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+               "the restarted eventual-mode leader aborted in start()");
+}
+
+// Liveness / validity: a request proposed in a view that failed stays in the leader's
+// in_flight_ set; when that member leads again, the client's resend is silently dropped.
+BOOST_AUTO_TEST_CASE(a_returning_leader_drops_a_request_it_proposed_in_a_failed_view) {
+    review_group g(4);
+    const auto r = g.request(100, 1, "CREATE TABLE t(v)");
+    g.at(0).on_client_request(r, t0);  // proposed in view 0, never prepared
+    // Views 1..3 fail; view 4 is member 0's again.
+    g.at(0).on_view_change(view_number(4), t0 + 100);
+    for (std::size_t i : {1u, 2u})
+        g.at(0).on_new_view(one_of<new_view_message>(g.at(i).on_view_change(view_number(4), t0 + 100),
+                                                     message_kind::kayak_new_view, decode_new_view),
+                            t0 + 100);
+    BOOST_REQUIRE(g.at(0).is_leader());
+    const auto out = g.at(0).on_client_request(r, t0 + 200);  // the client resends
+    const auto later = g.at(0).on_tick(t0 + 300);
+    const auto prepares = messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare).size() +
+                          messages_of<prepare_message>(later, message_kind::kayak_prepare, decode_prepare).size();
+    BOOST_TEST(prepares == 1u, "the resent request was not proposed");
+}
+
+// Liveness / validity: a follower keeps slots it accepted in an old view that the new view
+// never replaced: it refuses the client's resend as a replay (though it never executed)
+// and suspects a healthy, idle leader forever.
+BOOST_AUTO_TEST_CASE(stale_old_view_slots_refuse_a_resend_and_suspect_an_idle_leader) {
+    review_group g(4);
+    const auto r = g.request(100, 1, "CREATE TABLE t(v)");
+    const auto prepare = one_of<prepare_message>(g.at(0).on_client_request(r, t0),
+                                                 message_kind::kayak_prepare, decode_prepare);
+    g.at(2).on_prepare(prepare, t0);  // accepted, never prepared; leader 0 dies
+    g.at(1).on_view_change(view_number(1), t0 + 10);
+    kayak::replica_output lead;
+    for (std::size_t i : {2u, 3u})
+        lead.append(g.at(1).on_new_view(one_of<new_view_message>(g.at(i).on_view_change(view_number(1), t0 + 10),
+                                                                 message_kind::kayak_new_view, decode_new_view),
+                                        t0 + 10));
+    // The leader announces the started view to the members.
+    for (const auto& nv : messages_of<new_view_message>(lead, message_kind::kayak_new_view, decode_new_view))
+        g.at(2).on_new_view(nv, t0 + 15);
+    // An idle, correct leader: member 2 has nothing outstanding and never suspects it.
+    std::size_t suspicions = 0;
+    for (std::int64_t t = t0 + 100; t < t0 + 30'000; t += 50) suspicions += g.at(2).on_tick(t).suspicions.size();
+    BOOST_TEST(suspicions == 0u);
+    // The client resends r to member 2: it never executed, so it is not a replay.
+    const auto out = g.at(2).on_client_request(r, t0 + 30'000);
+    for (const auto& reply : out.replies)
+        BOOST_TEST(!std::holds_alternative<rejection>(reply.response.body),
+                   "member 2 rejected a never-executed request: "
+                       << std::get<rejection>(reply.response.body).message);
+    const auto forwarded = messages_of<client_request>(out, message_kind::client_request, decode_client_request);
+    BOOST_REQUIRE_EQUAL(forwarded.size(), 1u);
+    BOOST_TEST((out.messages[0].to == std::vector<public_key>{g.pk(1)}));
+}
+
+// Liveness / bad client input: a permitted client sends writes with far-future sequence
+// numbers to the followers. They sit in awaited_requests_ forever (the leader refuses
+// them), so every follower suspects the healthy leader every timeout: f+1 suspicions,
+// view change after view change, caused by a client.
+BOOST_AUTO_TEST_CASE(a_client_with_future_sequences_makes_followers_suspect_forever) {
+    review_group g(4);
+    const auto bogus = g.request(100, 1'000'000, "CREATE TABLE t(v)");
+    for (std::size_t i : {1u, 2u, 3u}) g.at(i).on_client_request(bogus, t0);
+    std::set<std::size_t> suspecting;
+    for (std::int64_t t = t0 + 100; t < t0 + 20'000; t += 50)
+        for (std::size_t i : {1u, 2u, 3u})
+            if (!g.at(i).on_tick(t).suspicions.empty()) suspecting.insert(i);
+    BOOST_TEST(suspecting.size() < g.members_group.one_honest(),
+               suspecting.size() << " members suspect a correct leader because of one client");
+}
+
+// Liveness: a NEW-VIEW lost on the way is never sent again; with idle followers nobody but
+// the new leader suspects, so the group never leaves the stuck view.
+BOOST_AUTO_TEST_CASE(a_lost_new_view_leaves_the_group_stuck) {
+    review_group g(4);  // member 0 (leader of view 0) is down
+    g.at(1).on_view_change(view_number(1), t0);
+    g.at(2).on_view_change(view_number(1), t0);  // its NEW-VIEW is lost
+    g.at(1).on_new_view(one_of<new_view_message>(g.at(3).on_view_change(view_number(1), t0),
+                                                 message_kind::kayak_new_view, decode_new_view),
+                        t0);
+    g.at(1).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0 + 1);
+    std::set<std::size_t> suspecting;
+    std::size_t resent_new_views = 0;
+    for (std::int64_t t = t0 + 50; t < t0 + 60'000; t += 50)
+        for (std::size_t i : {1u, 2u, 3u}) {
+            const auto out = g.at(i).on_tick(t);
+            if (!out.suspicions.empty()) suspecting.insert(i);
+            for (const auto& m : out.messages) resent_new_views += m.kind == message_kind::kayak_new_view;
+        }
+    BOOST_TEST(resent_new_views > 0u, "no NEW-VIEW is ever sent again");
+    BOOST_TEST(suspecting.size() >= g.members_group.one_honest(),
+               "only " << suspecting.size() << " member(s) suspect: the view never changes");
+}
+
+// Shard chain: a batch committed by the old leader with one commit certificate and by the
+// others, after a view change, with another, gives different shard entries; the old
+// leader's block never gathers q signatures and its shard chain stops for good.
+BOOST_AUTO_TEST_CASE(different_commit_certificates_fork_the_shard_chain) {
+    review_group g(4, consistency_mode::strong, /*seal every batch*/ 1);
+    const auto prepare_a = one_of<prepare_message>(
+        g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
+        message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE(prepare_a.batch.header.seals_block);
+    std::vector<vote> votes;
+    for (std::size_t i : {1u, 2u, 3u})
+        votes.push_back(one_of<vote>(g.at(i).on_prepare(prepare_a, t0), message_kind::kayak_vote, decode_vote));
+    g.at(0).on_vote(votes[0], t0);
+    const auto commit_a = one_of<commit_message>(g.at(0).on_vote(votes[1], t0), message_kind::kayak_commit, decode_commit);
+    std::vector<vote> commit_votes;
+    for (std::size_t i : {1u, 2u, 3u})
+        commit_votes.push_back(one_of<vote>(g.at(i).on_commit(commit_a, t0), message_kind::kayak_vote, decode_vote));
+    g.at(0).on_vote(commit_votes[0], t0);
+    g.at(0).on_vote(commit_votes[1], t0);  // committed at member 0 with certificate C0 (lost)
+    BOOST_REQUIRE_EQUAL(g.at(0).last_committed().value, 1u);
+
+    // View 1 without member 0's NEW-VIEW: A is re-proposed and commits with certificate C1.
+    g.at(1).on_view_change(view_number(1), t0 + 10);
+    kayak::replica_output lead;
+    for (std::size_t i : {2u, 3u})
+        lead.append(g.at(1).on_new_view(one_of<new_view_message>(g.at(i).on_view_change(view_number(1), t0 + 10),
+                                                                 message_kind::kayak_new_view, decode_new_view),
+                                        t0 + 10));
+    const auto re = one_of<prepare_message>(lead, message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE(re.batch.hash() == prepare_a.batch.hash());
+    kayak::replica_output all;  // everything the members send each other from here on
+    auto deliver_votes = [&](const kayak::replica_output& out) {
+        for (const auto& v : messages_of<vote>(out, message_kind::kayak_vote, decode_vote)) all.append(g.at(1).on_vote(v, t0 + 10));
+    };
+    deliver_votes(g.at(2).on_prepare(re, t0 + 10));
+    deliver_votes(g.at(3).on_prepare(re, t0 + 10));
+    for (const auto& c : messages_of<commit_message>(all, message_kind::kayak_commit, decode_commit)) {
+        deliver_votes(g.at(2).on_commit(c, t0 + 10));
+        deliver_votes(g.at(3).on_commit(c, t0 + 10));
+    }
+    for (const auto& c : messages_of<certificate>(all, message_kind::kayak_commit_certificate, decode_commit_certificate)) {
+        all.append(g.at(2).on_commit_certificate(c, g.pk(1), t0 + 10));
+        all.append(g.at(3).on_commit_certificate(c, g.pk(1), t0 + 10));
+        all.append(g.at(0).on_commit_certificate(c, g.pk(1), t0 + 10));
+    }
+    // Everyone's shard-block votes reach everyone (also those of member 0).
+    for (int round = 0; round < 3; ++round) {
+        kayak::replica_output next;
+        for (std::size_t i = 0; i < 4; ++i) next.append(g.at(i).on_tick(t0 + 2000 + round * 2000));
+        for (const auto& v : messages_of<shard_block_vote>(next, message_kind::shard_block_vote, decode_shard_block_vote))
+            for (std::size_t i = 0; i < 4; ++i)
+                if (v.signer != g.pk(i)) g.at(i).on_shard_block_vote(v, t0 + 2000 + round * 2000);
+    }
+    for (std::size_t i = 0; i < 4; ++i)
+        BOOST_TEST_MESSAGE("member " << i << " committed " << g.at(i).last_committed().value
+                                     << ", shard blocks stored " << g.at(i).stats().shard_blocks_stored);
+    BOOST_REQUIRE_EQUAL(g.at(1).stats().shard_blocks_stored, 1u);
+    BOOST_TEST(g.at(0).stats().shard_blocks_stored == 1u, "member 0's shard chain is stuck");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 // Codec of the client messages (requests and responses) and the shared field readers.
 #include <cmath>
 
+#include "common/utf8.hpp"
 #include "protocols/codec.hpp"
 #include "protocols/merkle.hpp"
 #include "protocols/wire_codec.hpp"
@@ -13,43 +14,6 @@ decode_budget& current_budget() {
     return budget;
 }
 
-bool valid_utf8(const char* text, std::size_t size) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text);
-    std::size_t i = 0;
-    while (i < size) {
-        const unsigned char c = s[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t extra = 0;
-        std::uint32_t cp = 0;
-        if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + extra >= size) return false;  // sequence runs past the end
-        for (std::size_t k = 1; k <= extra; ++k) {
-            if ((s[i + k] & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        // No overlong forms, no surrogates, nothing past U+10FFFF.
-        static constexpr std::uint32_t min_for_length[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_for_length[extra] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 std::string read_text(capnp::Text::Reader text, std::size_t max_bytes, const char* field,
                       bool allow_nul) {
     if (text.size() > max_bytes)
@@ -60,7 +24,7 @@ std::string read_text(capnp::Text::Reader text, std::size_t max_bytes, const cha
     std::string out(text.cStr(), text.size());
     if (!allow_nul && out.find('\0') != std::string::npos)
         reject(protocol_errc::invalid_value, std::string(field) + ": contains a NUL byte");
-    if (!valid_utf8(out.data(), out.size()))
+    if (!valid_utf8(out))
         reject(protocol_errc::invalid_value, std::string(field) + ": not valid UTF-8");
     return out;
 }

@@ -68,8 +68,6 @@ inline bool verify_counted(const public_key& key, crypto::sign_domain domain, by
     return crypto::verify(key, domain, payload, sig);
 }
 
-bool valid_utf8(const char* text, std::size_t size);
-
 template <class Fixed>
 Fixed read_fixed(capnp::Data::Reader data, const char* field) {
     if (data.size() != Fixed::size())

@@ -25,7 +25,7 @@
 #include "storage/sqlite_handle.hpp"
 #include "storage/state_digest.hpp"
 #include "storage/statement_cache.hpp"
-#include "storage/utf8_text.hpp"
+#include "common/utf8.hpp"
 
 namespace covenant::storage {
 

@@ -3,136 +3,20 @@
 // once broke one of Kayak's guarantees, and checks the guarantee holds.
 #include <boost/test/unit_test.hpp>
 
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
+#include <csignal>
+#include <set>
 
-#include "protocols/codec.hpp"
-#include "protocols/kayak/memory_log_store.hpp"
-#include "protocols/kayak/replica.hpp"
-#include "sample_messages.hpp"
-#include "storage/sql_batch_executor.hpp"
+#include "replica_group.hpp"
 
 using namespace covenant;
 using namespace covenant::protocols;
 
 namespace {
 
-constexpr std::int64_t t0 = 1'790'000'000'000;
-
-class everyone_writes final : public kayak::permission_source {
-public:
-    std::optional<role> role_of(const account_address&) const override { return role::write; }
-};
-
-struct member_under_test {
-    explicit member_under_test(crypto::key_pair k) : key(std::move(k)) {}
-    crypto::key_pair key;
-    std::shared_ptr<kayak::memory_log_store> log = std::make_shared<kayak::memory_log_store>();
-    kayak::memory_block_store blocks;
-    std::unique_ptr<storage::sql_batch_executor> executor;
-    std::unique_ptr<kayak::replica> replica;
-};
-
-struct review_group {
-    std::string directory;
-    everyone_writes permissions;
-    std::vector<member_under_test> members;
-    group members_group;
-    database_id database;
-    consistency_mode mode;
-    std::size_t seal_every = 64;
-
-    explicit review_group(std::size_t n, consistency_mode m = consistency_mode::strong,
-                          std::size_t seal = 64)
-        : mode(m), seal_every(seal) {
-        char pattern[] = "/tmp/covenant-review-XXXXXX";
-        directory = ::mkdtemp(pattern);
-        database.data.fill(0xdb);
-        std::vector<public_key> keys;
-        for (std::size_t i = 0; i < n; ++i) {
-            members.emplace_back(test::test_key(static_cast<std::uint8_t>(i + 1)));
-            keys.push_back(members.back().key.public_key());
-        }
-        members_group = group(keys);
-        for (std::size_t i = 0; i < n; ++i) start(i);
-    }
-    ~review_group() {
-        members.clear();
-        std::error_code ignored;
-        std::filesystem::remove_all(directory, ignored);
-    }
-    // Crash (destroy) and start again on the same log and database file.
-    void start(std::size_t i) {
-        auto& m = members[i];
-        m.replica.reset();
-        m.executor.reset();
-        auto sql = storage::sql_executor::open(directory + "/m" + std::to_string(i) + ".sqlite");
-        BOOST_REQUIRE(sql.ok());
-        m.executor = std::make_unique<storage::sql_batch_executor>(std::move(sql).value());
-        kayak::replica_config config;
-        config.database = database;
-        config.members = members_group;
-        config.batch_delay_ms = 0;
-        config.mode = mode;
-        config.seal_every_batches = seal_every;
-        m.replica = std::make_unique<kayak::replica>(config, m.key, *m.log, *m.executor, m.blocks,
-                                                     permissions);
-        m.replica->start(t0);
-    }
-    kayak::replica& at(std::size_t i) { return *members[i].replica; }
-    const public_key& pk(std::size_t i) const { return members[i].key.public_key(); }
-
-    client_request request(std::uint8_t client_index, std::uint64_t sequence, std::string sql) const {
-        client_request r;
-        r.database = database;
-        const auto client = test::test_key(client_index);
-        r.client = client.public_key();
-        r.sequence = client_sequence(sequence);
-        r.timestamp_ms = t0;
-        r.kind = query_kind::write;
-        r.statements = {{std::move(sql), {}}};
-        r.sign(client);
-        return r;
-    }
-    // A vote signed by member i (what a Byzantine member may send).
-    vote signed_vote(std::size_t i, vote_phase phase, std::uint64_t view, std::uint64_t seq,
-                     const digest& hash) const {
-        vote v;
-        v.phase = phase;
-        v.database = database;
-        v.view = view_number(view);
-        v.seq = sequence_number(seq);
-        v.batch_hash = hash;
-        v.voter = members[i].key.public_key();
-        v.sign(members[i].key);
-        auto decoded = decode_vote(encode(v));  // what the actor would hand over
-        BOOST_REQUIRE(decoded.ok());
-        return *decoded;
-    }
-};
-
-template <class T, class Decode>
-std::vector<T> messages_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
-    std::vector<T> found;
-    for (const auto& m : out.messages) {
-        if (m.kind != kind) continue;
-        auto decoded = decode(m.payload);
-        BOOST_REQUIRE_MESSAGE(decoded.ok(), "the replica sent a message that does not decode: "
-                                                << (decoded.ok() ? "" : decoded.failure().message()));
-        found.push_back(*decoded);
-    }
-    return found;
-}
-
-template <class T, class Decode>
-T one_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
-    auto all = messages_of<T>(out, kind, decode);
-    BOOST_REQUIRE_EQUAL(all.size(), 1u);
-    return all[0];
-}
+using namespace covenant::test;
 
 digest committed_hash(member_under_test& m, std::uint64_t seq) {
     auto c = m.log->load_committed(sequence_number(seq), 1);
@@ -149,7 +33,7 @@ BOOST_AUTO_TEST_SUITE(regressions)
 // committed seq, overriding its own lock; with one Byzantine voter (member 3) a different
 // batch commits at seq 1.
 BOOST_AUTO_TEST_CASE(restarted_new_leader_commits_a_different_batch_at_a_committed_seq) {
-    review_group g(4);
+    replica_group g(4);
     // View 0, leader 0: batch A at seq 1.
     const auto prepare_a = one_of<prepare_message>(
         g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
@@ -199,7 +83,7 @@ BOOST_AUTO_TEST_CASE(restarted_new_leader_commits_a_different_batch_at_a_committ
 // view proposes a fresh batch at a seq it already proposed in that view: two signed
 // proposals for one (view, seq), and followers record evidence against it.
 BOOST_AUTO_TEST_CASE(a_restarted_leader_equivocates_in_its_own_view) {
-    review_group g(4);
+    replica_group g(4);
     const auto prepare_a = one_of<prepare_message>(
         g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
         message_kind::kayak_prepare, decode_prepare);
@@ -223,7 +107,7 @@ BOOST_AUTO_TEST_CASE(a_restarted_leader_equivocates_in_its_own_view) {
 // Liveness. One Byzantine member's NEW-VIEW claiming a far-ahead last commit makes every
 // new leader fetch from it forever instead of starting the view.
 BOOST_AUTO_TEST_CASE(a_byzantine_new_view_with_an_inflated_last_commit_stalls_the_view) {
-    review_group g(4);
+    replica_group g(4);
     // Member 0 is Byzantine; view 1 (leader 1).
     new_view_message lie;
     lie.database = g.database;
@@ -272,7 +156,7 @@ BOOST_AUTO_TEST_CASE(an_eventual_leader_that_crashes_before_the_commit_cannot_re
     if (child == 0) {
         ::signal(SIGABRT, SIG_DFL);
         {
-            review_group g(4, consistency_mode::eventual);
+            replica_group g(4, consistency_mode::eventual);
             g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
             g.start(0);  // crash + restart
         }
@@ -287,7 +171,7 @@ BOOST_AUTO_TEST_CASE(an_eventual_leader_that_crashes_before_the_commit_cannot_re
 // Liveness / validity: a request proposed in a view that failed stays in the leader's
 // in_flight_ set; when that member leads again, the client's resend is silently dropped.
 BOOST_AUTO_TEST_CASE(a_returning_leader_drops_a_request_it_proposed_in_a_failed_view) {
-    review_group g(4);
+    replica_group g(4);
     const auto r = g.request(100, 1, "CREATE TABLE t(v)");
     g.at(0).on_client_request(r, t0);  // proposed in view 0, never prepared
     // Views 1..3 fail; view 4 is member 0's again.
@@ -308,7 +192,7 @@ BOOST_AUTO_TEST_CASE(a_returning_leader_drops_a_request_it_proposed_in_a_failed_
 // never replaced: it refuses the client's resend as a replay (though it never executed)
 // and suspects a healthy, idle leader forever.
 BOOST_AUTO_TEST_CASE(stale_old_view_slots_refuse_a_resend_and_suspect_an_idle_leader) {
-    review_group g(4);
+    replica_group g(4);
     const auto r = g.request(100, 1, "CREATE TABLE t(v)");
     const auto prepare = one_of<prepare_message>(g.at(0).on_client_request(r, t0),
                                                  message_kind::kayak_prepare, decode_prepare);
@@ -342,7 +226,7 @@ BOOST_AUTO_TEST_CASE(stale_old_view_slots_refuse_a_resend_and_suspect_an_idle_le
 // them), so every follower suspects the healthy leader every timeout: f+1 suspicions,
 // view change after view change, caused by a client.
 BOOST_AUTO_TEST_CASE(a_client_with_future_sequences_makes_followers_suspect_forever) {
-    review_group g(4);
+    replica_group g(4);
     const auto bogus = g.request(100, 1'000'000, "CREATE TABLE t(v)");
     for (std::size_t i : {1u, 2u, 3u}) g.at(i).on_client_request(bogus, t0);
     std::set<std::size_t> suspecting;
@@ -356,7 +240,7 @@ BOOST_AUTO_TEST_CASE(a_client_with_future_sequences_makes_followers_suspect_fore
 // Liveness: a NEW-VIEW lost on the way is never sent again; with idle followers nobody but
 // the new leader suspects, so the group never leaves the stuck view.
 BOOST_AUTO_TEST_CASE(a_lost_new_view_leaves_the_group_stuck) {
-    review_group g(4);  // member 0 (leader of view 0) is down
+    replica_group g(4);  // member 0 (leader of view 0) is down
     g.at(1).on_view_change(view_number(1), t0);
     g.at(2).on_view_change(view_number(1), t0);  // its NEW-VIEW is lost
     g.at(1).on_new_view(one_of<new_view_message>(g.at(3).on_view_change(view_number(1), t0),
@@ -380,7 +264,7 @@ BOOST_AUTO_TEST_CASE(a_lost_new_view_leaves_the_group_stuck) {
 // others, after a view change, with another, gives different shard entries; the old
 // leader's block never gathers q signatures and its shard chain stops for good.
 BOOST_AUTO_TEST_CASE(different_commit_certificates_fork_the_shard_chain) {
-    review_group g(4, consistency_mode::strong, /*seal every batch*/ 1);
+    replica_group g(4, consistency_mode::strong, /*seal every batch*/ 1);
     const auto prepare_a = one_of<prepare_message>(
         g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
         message_kind::kayak_prepare, decode_prepare);

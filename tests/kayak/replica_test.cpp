@@ -3,105 +3,15 @@
 // databases in a temporary directory, in-memory logs and shard chains.
 #include <boost/test/unit_test.hpp>
 
-#include <unistd.h>
-
-#include <filesystem>
-
-#include "protocols/codec.hpp"
-#include "protocols/kayak/memory_log_store.hpp"
-#include "protocols/kayak/replica.hpp"
-#include "sample_messages.hpp"
-#include "storage/sql_batch_executor.hpp"
+#include "replica_group.hpp"
 
 using namespace covenant;
 using namespace covenant::protocols;
 
 namespace {
 
-constexpr std::int64_t t0 = 1'790'000'000'000;
-
-class everyone_writes final : public kayak::permission_source {
-public:
-    std::optional<role> role_of(const account_address&) const override { return role::write; }
-};
-
-struct member_under_test {
-    explicit member_under_test(crypto::key_pair k) : key(std::move(k)) {}
-    crypto::key_pair key;
-    std::shared_ptr<kayak::memory_log_store> log = std::make_shared<kayak::memory_log_store>();
-    kayak::memory_block_store blocks;
-    std::unique_ptr<storage::sql_batch_executor> executor;
-    std::unique_ptr<kayak::replica> replica;
-};
-
-struct group_under_test {
-    std::string directory;
-    everyone_writes permissions;
-    std::vector<member_under_test> members;
-    group members_group;
-    database_id database;
-
-    explicit group_under_test(std::size_t n) {
-        char pattern[] = "/tmp/covenant-replica-XXXXXX";
-        directory = ::mkdtemp(pattern);
-        database.data.fill(0xdb);
-        std::vector<public_key> keys;
-        for (std::size_t i = 0; i < n; ++i) {
-            members.emplace_back(test::test_key(static_cast<std::uint8_t>(i + 1)));
-            keys.push_back(members.back().key.public_key());
-        }
-        members_group = group(keys);
-        for (std::size_t i = 0; i < n; ++i) start(i);
-    }
-    ~group_under_test() {
-        members.clear();
-        std::error_code ignored;
-        std::filesystem::remove_all(directory, ignored);
-    }
-    void start(std::size_t i) {
-        auto& m = members[i];
-        m.replica.reset();
-        m.executor.reset();
-        auto sql = storage::sql_executor::open(directory + "/m" + std::to_string(i) + ".sqlite");
-        BOOST_REQUIRE(sql.ok());
-        m.executor = std::make_unique<storage::sql_batch_executor>(std::move(sql).value());
-        kayak::replica_config config;
-        config.database = database;
-        config.members = members_group;
-        config.batch_delay_ms = 0;
-        m.replica = std::make_unique<kayak::replica>(config, m.key, *m.log, *m.executor, m.blocks,
-                                                     permissions);
-        m.replica->start(t0);
-    }
-    kayak::replica& at(std::size_t i) { return *members[i].replica; }
-
-    client_request request(std::uint64_t sequence, std::string sql) const {
-        client_request r;
-        r.database = database;
-        const auto client = test::test_key(100);
-        r.client = client.public_key();
-        r.sequence = client_sequence(sequence);
-        r.timestamp_ms = t0;
-        r.kind = query_kind::write;
-        r.statements = {{std::move(sql), {}}};
-        r.sign(client);
-        return r;
-    }
-};
-
-// The messages of one kind in an output, decoded.
-template <class T, class Decode>
-std::vector<T> messages_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
-    std::vector<T> found;
-    for (const auto& m : out.messages) {
-        if (m.kind != kind) continue;
-        auto decoded = decode(m.payload);
-        BOOST_REQUIRE_MESSAGE(decoded.ok(), "the replica sent a message that does not decode: "
-                                                << (decoded.ok() ? "" : decoded.failure().message()));
-        found.push_back(*decoded);
-    }
-    return found;
-}
+using namespace covenant::test;
+using group_under_test = replica_group;
 
 }  // namespace
 
@@ -109,7 +19,7 @@ BOOST_AUTO_TEST_SUITE(replica_steps)
 
 BOOST_AUTO_TEST_CASE(the_leader_proposes_a_request_to_every_follower) {
     group_under_test g(4);
-    const auto out = g.at(0).on_client_request(g.request(1, "CREATE TABLE t(v)"), t0);
+    const auto out = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
     const auto prepares = messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
     BOOST_REQUIRE_EQUAL(prepares.size(), 1u);
     BOOST_TEST(prepares[0].batch.header.seq.value == 1u);
@@ -121,7 +31,7 @@ BOOST_AUTO_TEST_CASE(the_leader_proposes_a_request_to_every_follower) {
 
 BOOST_AUTO_TEST_CASE(a_follower_persists_before_it_votes_and_votes_once_per_slot) {
     group_under_test g(4);
-    const auto proposed = g.at(0).on_client_request(g.request(1, "CREATE TABLE t(v)"), t0);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
     const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
     const auto out = g.at(1).on_prepare(prepare, t0);
     const auto votes = messages_of<vote>(out, message_kind::kayak_vote, decode_vote);
@@ -137,7 +47,7 @@ BOOST_AUTO_TEST_CASE(a_follower_persists_before_it_votes_and_votes_once_per_slot
 
 BOOST_AUTO_TEST_CASE(q_prepare_votes_make_a_lock_then_q_commit_votes_commit_and_execute) {
     group_under_test g(4);
-    const auto proposed = g.at(0).on_client_request(g.request(1, "CREATE TABLE t(v)"), t0);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
     const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
     std::vector<vote> prepare_votes;
     for (std::size_t i = 1; i < 4; ++i)
@@ -170,7 +80,7 @@ BOOST_AUTO_TEST_CASE(q_prepare_votes_make_a_lock_then_q_commit_votes_commit_and_
 
 BOOST_AUTO_TEST_CASE(a_lock_survives_a_restart_and_refuses_a_conflicting_batch) {
     group_under_test g(4);
-    const auto proposed = g.at(0).on_client_request(g.request(1, "CREATE TABLE t(v)"), t0);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
     const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
     std::vector<vote> votes;
     for (std::size_t i = 1; i < 3; ++i)
@@ -188,7 +98,7 @@ BOOST_AUTO_TEST_CASE(a_lock_survives_a_restart_and_refuses_a_conflicting_batch) 
     other.header.database = g.database;
     other.header.seq = sequence_number(1);
     other.header.timestamp_ms = t0;
-    other.requests = {g.request(1, "CREATE TABLE other(v)")};
+    other.requests = {g.request(100, 1, "CREATE TABLE other(v)")};
     other.seal_header();
     prepare_message conflicting;
     conflicting.batch = other;
@@ -210,7 +120,7 @@ BOOST_AUTO_TEST_CASE(a_lock_survives_a_restart_and_refuses_a_conflicting_batch) 
 
 BOOST_AUTO_TEST_CASE(a_new_leader_reproposes_the_highest_prepared_batch_first) {
     group_under_test g(4);
-    const auto proposed = g.at(0).on_client_request(g.request(1, "CREATE TABLE kept(v)"), t0);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE kept(v)"), t0);
     const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
     std::vector<vote> votes;
     for (std::size_t i = 1; i < 4; ++i)
@@ -239,7 +149,7 @@ BOOST_AUTO_TEST_CASE(a_new_leader_reproposes_the_highest_prepared_batch_first) {
 
 BOOST_AUTO_TEST_CASE(a_follower_suspects_a_leader_that_makes_no_progress) {
     group_under_test g(4);
-    const auto proposed = g.at(0).on_client_request(g.request(1, "CREATE TABLE t(v)"), t0);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
     const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
     g.at(1).on_prepare(prepare, t0);  // accepted; the leader then goes silent
     BOOST_TEST(g.at(1).on_tick(t0 + 1000).suspicions.empty());

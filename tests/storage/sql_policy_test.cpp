@@ -11,7 +11,7 @@
 #include "storage/request_prng.hpp"
 #include "storage/sql_lexer.hpp"
 #include "storage/sql_policy.hpp"
-#include "storage/utf8_text.hpp"
+#include "common/utf8.hpp"
 
 using namespace covenant;
 using namespace covenant::storage;

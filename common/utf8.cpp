@@ -1,9 +1,9 @@
-// UTF-8 validation and clean-up (see utf8_text.hpp).
-#include "storage/utf8_text.hpp"
+// UTF-8 validation and clean-up (see utf8.hpp).
+#include "common/utf8.hpp"
 
 #include <cstdint>
 
-namespace covenant::storage {
+namespace covenant {
 namespace {
 
 /// Length of the well-formed sequence starting at `i`, or 0 if it is not well formed.
@@ -69,4 +69,4 @@ std::string printable_utf8(std::string_view text, std::size_t max_bytes) {
     return out;
 }
 
-}  // namespace covenant::storage
+}  // namespace covenant

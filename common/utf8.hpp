@@ -1,13 +1,13 @@
-// UTF-8 checks for text leaving the SQL executor. The wire codec refuses text that is not
-// valid UTF-8 (and NUL outside SQL values), so result text is checked before it is
-// returned, and names and messages shown to clients are cleaned up deterministically.
+// UTF-8, by one set of rules for the whole project: the wire codec refuses text that is not
+// valid by them, and the SQL executor checks result text against them and cleans up names
+// and messages it shows clients, deterministically.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace covenant::storage {
+namespace covenant {
 
 /// Well-formed UTF-8 by the codec's rules: no overlong forms, no surrogates, nothing past
 /// U+10FFFF. NUL bytes are valid here.
@@ -17,4 +17,4 @@ bool valid_utf8(std::string_view text);
 /// boundary to at most `max_bytes` bytes. The same input gives the same output everywhere.
 std::string printable_utf8(std::string_view text, std::size_t max_bytes);
 
-}  // namespace covenant::storage
+}  // namespace covenant

@@ -590,6 +590,22 @@ replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
     if (v.seq <= last_committed_) return out;  // a late vote for a committed batch
     auto it = slots_.find(v.seq);
     if (it == slots_.end() || !it->second.accepted || it->second.hash != v.batch_hash) {
+        // A member that voted for our batch at this (view, seq) and now for another has
+        // signed two conflicting votes: evidence.
+        if (it != slots_.end() && it->second.accepted && it->second.accepted_view == view_) {
+            const auto& earlier = v.phase == vote_phase::prepare ? it->second.prepare_votes
+                                                                 : it->second.commit_votes;
+            if (auto mine = earlier.find(v.voter); mine != earlier.end()) {
+                vote first = v;
+                first.batch_hash = it->second.hash;
+                first.voter_signature = mine->second;
+                tx::conflicting_votes proof{first, v};
+                if (proof.second.batch_hash < proof.first.batch_hash) std::swap(proof.first, proof.second);
+                tx::evidence e{proof};
+                log_.save_evidence(e);
+                out.evidence.push_back(std::move(e));
+            }
+        }
         refuse("vote for a batch this leader did not propose");
         return out;
     }

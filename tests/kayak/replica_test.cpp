@@ -147,6 +147,25 @@ BOOST_AUTO_TEST_CASE(a_new_leader_reproposes_the_highest_prepared_batch_first) {
     BOOST_TEST(reproposed[0].justification->view.value == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_member_voting_for_two_batches_in_one_slot_is_evidence) {
+    group_under_test g(4);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
+    const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
+    g.at(0).on_vote(g.signed_vote(3, vote_phase::prepare, 0, 1, prepare.batch.hash()), t0);
+    digest other;
+    other.data.fill(0x77);
+    const auto out = g.at(0).on_vote(g.signed_vote(3, vote_phase::prepare, 0, 1, other), t0);
+    BOOST_REQUIRE_EQUAL(out.evidence.size(), 1u);
+    const auto& proof = std::get<tx::conflicting_votes>(out.evidence[0].proof);
+    BOOST_TEST(proof.first.voter == g.pk(3));
+    BOOST_TEST(proof.first.signature_valid());
+    BOOST_TEST(proof.second.signature_valid());
+    BOOST_TEST(proof.first.batch_hash != proof.second.batch_hash);
+    // It is a valid evidence transaction body: it survives the codec's checks.
+    BOOST_TEST(decode_evidence(encode(out.evidence[0])).ok());
+    BOOST_TEST(g.members[0].log->evidence().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_follower_suspects_a_leader_that_makes_no_progress) {
     group_under_test g(4);
     const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);

@@ -48,6 +48,8 @@ replica_output replica::start(std::int64_t now_ms) {
     last_committed_hash_ = recovered.last_committed_hash;
     last_committed_timestamp_ms_ = recovered.last_committed_timestamp_ms;
     for (auto& [seq, accepted] : recovered.accepted) {
+        // As at a view change: what an old view accepted without a lock cannot commit.
+        if (accepted.view < recovered.view && !accepted.prepared) continue;
         slot& s = slots_[seq];
         s.hash = accepted.batch.hash();
         s.batch = std::move(accepted.batch);
@@ -75,8 +77,11 @@ replica_output replica::start(std::int64_t now_ms) {
     next_seq_ = last_committed_.next();
     tip_hash_ = last_committed_hash_;
     tip_timestamp_ms_ = last_committed_timestamp_ms_;
+    const bool proposed_in_this_view =
+        std::any_of(slots_.begin(), slots_.end(), [&](const auto& e) { return e.second.accepted_view == view_; });
+    if (!is_leader() && view_.value > 0) heard_from_leader_ = false;  // until it shows up again
     if (is_leader()) {
-        if (recovered.started_view < view_) {
+        if (recovered.started_view < view_ && !proposed_in_this_view) {
             // We were gathering NEW-VIEWs when we stopped: gather them again (members
             // re-send theirs until the view starts), never propose over what they carry.
             view_change_pending_ = true;
@@ -85,17 +90,26 @@ replica_output replica::start(std::int64_t now_ms) {
             // Our own view: what we proposed in it stays proposed. Signing the same
             // (view, seq, batch) again gives the same signature (Ed25519 is deterministic),
             // so re-sending it is no equivocation; new batches go after it.
+            // A lock from an earlier view right after them is re-proposed with its own
+            // certificate as justification (we crashed while re-proposing the chain).
             for (auto& [seq, s] : slots_) {
-                if (s.accepted_view != view_ || seq != next_seq_) break;
+                if (seq != next_seq_ || !s.batch || s.batch->header.parent != tip_hash_) break;
+                if (s.accepted_view != view_ && !s.prepared) break;
+                if (s.accepted_view != view_) s.justification = s.prepared;
                 proposal p{config_.database, view_, seq, s.hash, key_.public_key(), {}};
                 p.sign(key_);
                 s.proposal = p;
+                s.accepted = true;
+                s.accepted_view = view_;
                 s.last_sent_ms = 0;  // re-sent at the first tick
+                s.prepare_votes[key_.public_key()] =
+                    make_vote(vote_phase::prepare, seq, s.hash).voter_signature;  // our own
                 for (const auto& r : s.batch->requests) in_flight_.insert(r.hash());
                 next_seq_ = seq.next();
                 tip_hash_ = s.hash;
                 tip_timestamp_ms_ = s.batch->header.timestamp_ms;
             }
+            if (recovered.started_view < view_) log_.save_view_started(view_);
         }
     }
     last_seal_ms_ = now_ms;
@@ -162,7 +176,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
             // Only the leader takes forwarded requests; one still gathering NEW-VIEWs keeps
             // them for when its view starts.
             if (is_leader() && awaited_requests_.size() < config_.pending_requests_max)
-                awaited_requests_.emplace(request_hash, awaited_request{request, now_ms, false});
+                awaited_requests_.emplace(request_hash, awaited_request{request, now_ms});
             return out;
         }
         // The leader orders it; we answer our client once it has executed, and suspect the
@@ -175,13 +189,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
                           "expected client sequence " + std::to_string(last + 1));
         if (awaited_requests_.size() >= config_.pending_requests_max)
             return reject(rejection_reason::overloaded, "too many requests outstanding");
-        // Only the next request due from its client can make the leader suspect: one
-        // with a gap may wait forever through no fault of the leader.
-        bool next_due = request.sequence.value == last + 1;
-        for (const auto& [hash, a] : awaited_requests_)
-            if (a.request.client == request.client && a.request.sequence.value + 1 == request.sequence.value)
-                next_due = true;
-        awaited_requests_.emplace(request_hash, awaited_request{request, now_ms, next_due});
+        awaited_requests_.emplace(request_hash, awaited_request{request, now_ms});
         clients_waiting_.insert(request_hash);
         if (!is_leader())
             send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
@@ -687,6 +695,7 @@ replica_output replica::on_commit(const commit_message& commit, std::int64_t now
         return out;
     }
     slot& s = it->second;
+    heard_from_leader_ = true;  // a COMMIT of this view: its leader is at work
     if (!(s.prepared && s.prepared->view == view_))
         lock(s, cert, out);
     else  // a repeated COMMIT: our commit vote may have been lost
@@ -738,9 +747,16 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
         log_.save_committed(*s.batch, *s.committed);
         for (const auto& r : s.batch->requests) {
             committed_client_seq_[r.client] = r.sequence.value;
-            const digest h = r.hash();
-            awaited_requests_.erase(h);
-            in_flight_.erase(h);
+            in_flight_.erase(r.hash());
+        }
+        // Awaited requests now committed, or overtaken by their client's committed sequence
+        // (a client that signed two requests with one sequence), are settled.
+        for (auto a = awaited_requests_.begin(); a != awaited_requests_.end();) {
+            const auto& r = a->second.request;
+            auto committed = committed_client_seq_.find(r.client);
+            a = committed != committed_client_seq_.end() && r.sequence.value <= committed->second
+                    ? awaited_requests_.erase(a)
+                    : std::next(a);
         }
         last_committed_ = it->first;
         last_committed_hash_ = s.hash;
@@ -993,6 +1009,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     if (new_view <= view_) return out;
     view_ = new_view;
     log_.save_view(view_);
+    new_views_.erase(new_views_.begin(), new_views_.lower_bound(view_));
     note_progress(now_ms);
     last_suspect_ms_ = now_ms;
     leader_misbehaved_ = false;
@@ -1087,7 +1104,17 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
             new_views_[message.new_view][message.member] = message;
         return out;
     }
-    if (!view_change_pending_) return out;  // the view already started
+    if (!view_change_pending_) {
+        // The view already started and this member missed the announcement: repeat it.
+        if (message.member != key_.public_key()) {
+            auto& last = last_announced_ms_[message.member];
+            if (now_ms - last >= config_.retransmit_ms) {
+                last = now_ms;
+                send({message.member}, message_kind::kayak_new_view, encode(make_new_view()), out);
+            }
+        }
+        return out;
+    }
     new_views_[view_][message.member] = message;
     start_new_view_as_leader(now_ms, out);
     return out;
@@ -1148,14 +1175,16 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
         else
             ++it;
     }
-    log_.save_view_started(view_);
-    // Tell the members the view has started (they stop re-sending NEW-VIEWs and stop
-    // counting an unstarted view against this leader).
-    send(others(), message_kind::kayak_new_view, encode(make_new_view()), out);
     for (auto& p : to_repropose) {
         for (const auto& r : p.batch.requests) in_flight_.insert(r.hash());
         propose(std::move(p.batch), std::move(p.prepare_certificate), now_ms, out);
     }
+    // After the re-proposals are logged: a crash in between restarts as "proposed in this
+    // view" (see start), never as a view to gather again.
+    log_.save_view_started(view_);
+    // Tell the members the view has started (they stop re-sending NEW-VIEWs and stop
+    // counting an unstarted view against this leader).
+    send(others(), message_kind::kayak_new_view, encode(make_new_view()), out);
     note_progress(now_ms);
     hand_awaited_requests_to_leader(now_ms, out);
     propose_ready_batches(now_ms, out);
@@ -1201,7 +1230,8 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
         refuse("fetch reply from a non-member");
         return out;
     }
-    if (fetching_from_ == from) fetching_from_.reset();
+    const bool was_fetching_from_it = fetching_from_ == from;
+    if (was_fetching_from_it) fetching_from_.reset();
     std::size_t applied = 0;
     for (const auto& c : reply.batches) {
         const auto& b = c.batch;
@@ -1226,10 +1256,12 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
         request_catch_up(from, now_ms, out);  // there may be more
     retry_buffered_prepares(now_ms, out);
     if (is_leader() && view_change_pending_) {
-        if (applied == 0) {
+        auto gathered = new_views_.find(view_);
+        if (applied == 0 && was_fetching_from_it && gathered != new_views_.end()) {
             // It claimed commits it cannot show: its NEW-VIEW does not count.
-            auto gathered = new_views_.find(view_);
-            if (gathered != new_views_.end()) gathered->second.erase(from);
+            auto claim = gathered->second.find(from);
+            if (claim != gathered->second.end() && claim->second.last_committed > last_committed_)
+                gathered->second.erase(claim);
         }
         start_new_view_as_leader(now_ms, out);
     }
@@ -1309,8 +1341,14 @@ replica_output replica::on_tick(std::int64_t now_ms) {
 // ---- helpers -----------------------------------------------------------------------------
 
 bool replica::awaiting_suspicious_work() const {
-    return std::any_of(awaited_requests_.begin(), awaited_requests_.end(),
-                       [](const auto& entry) { return entry.second.counts_for_suspicion; });
+    // Only the next request due from its client counts against the leader: one with a gap
+    // (or one of two a client signed with the same sequence) may wait forever through no
+    // fault of the leader.
+    const sequence_number everything(~std::uint64_t{0});
+    return std::any_of(awaited_requests_.begin(), awaited_requests_.end(), [&](const auto& entry) {
+        const auto& r = entry.second.request;
+        return r.sequence.value == client_seq_before(r.client, everything) + 1;
+    });
 }
 
 std::vector<public_key> replica::others() const {

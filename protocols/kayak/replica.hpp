@@ -227,6 +227,7 @@ private:
     bool view_change_pending_ = false;  // leader of a new view still gathering NEW-VIEWs
     bool heard_from_leader_ = true;     // follower: a PREPARE of this view arrived
     std::int64_t last_new_view_sent_ms_ = 0;
+    std::map<public_key, std::int64_t> last_announced_ms_;  // leader: view start re-sent to
     sequence_number last_committed_;
     digest last_committed_hash_;
     std::int64_t last_committed_timestamp_ms_ = 0;
@@ -273,7 +274,6 @@ private:
     struct awaited_request {
         protocols::client_request request;
         std::int64_t since_ms = 0;
-        bool counts_for_suspicion = false;  // the next one due from its client
     };
     std::map<digest, awaited_request> awaited_requests_;
     bool leader_misbehaved_ = false;

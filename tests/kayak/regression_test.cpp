@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <deque>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "replica_group.hpp"
@@ -17,6 +20,59 @@ using namespace covenant::protocols;
 namespace {
 
 using namespace covenant::test;
+
+// Delivers what replicas send to each other (through the real decoders) until quiet.
+struct pump {
+    replica_group& g;
+    std::vector<bool> alive;
+    std::function<bool(std::size_t, std::size_t, message_kind)> drop;
+    std::map<std::size_t, std::size_t> suspicions;
+    explicit pump(replica_group& group) : g(group), alive(group.members.size(), true) {}
+
+    std::size_t index_of(const public_key& k) const {
+        for (std::size_t i = 0; i < g.members.size(); ++i)
+            if (g.pk(i) == k) return i;
+        return g.members.size();
+    }
+    kayak::replica_output handle(std::size_t from, std::size_t to, const kayak::outbound_message& m,
+                                 std::int64_t now) {
+        auto& r = g.at(to);
+        switch (m.kind) {
+        case message_kind::client_request: return r.on_client_request(*decode_client_request(m.payload), now, true);
+        case message_kind::kayak_prepare: return r.on_prepare(*decode_prepare(m.payload), now);
+        case message_kind::kayak_vote: return r.on_vote(*decode_vote(m.payload), now);
+        case message_kind::kayak_commit: return r.on_commit(*decode_commit(m.payload), now);
+        case message_kind::kayak_commit_certificate:
+            return r.on_commit_certificate(*decode_commit_certificate(m.payload), g.pk(from), now);
+        case message_kind::kayak_execution: return r.on_execution(*decode_execution(m.payload), now);
+        case message_kind::kayak_new_view: return r.on_new_view(*decode_new_view(m.payload), now);
+        case message_kind::kayak_fetch: return r.on_fetch(*decode_fetch_batches(m.payload), g.pk(from));
+        case message_kind::kayak_fetch_reply: return r.on_fetch_reply(*decode_fetch_reply(m.payload), g.pk(from), now);
+        case message_kind::shard_block_vote: return r.on_shard_block_vote(*decode_shard_block_vote(m.payload), now);
+        default: return {};
+        }
+    }
+    void deliver(std::size_t from, kayak::replica_output out, std::int64_t now) {
+        suspicions[from] += out.suspicions.size();
+        std::deque<std::pair<std::size_t, kayak::outbound_message>> queue;
+        for (auto& m : out.messages) queue.push_back({from, std::move(m)});
+        while (!queue.empty()) {
+            auto [f, m] = std::move(queue.front());
+            queue.pop_front();
+            for (const auto& k : m.to) {
+                const std::size_t to = index_of(k);
+                if (to >= g.members.size() || !alive[to] || (drop && drop(f, to, m.kind))) continue;
+                auto next = handle(f, to, m, now);
+                suspicions[to] += next.suspicions.size();
+                for (auto& n : next.messages) queue.push_back({to, std::move(n)});
+            }
+        }
+    }
+    void tick_all(std::int64_t now) {
+        for (std::size_t i = 0; i < g.members.size(); ++i)
+            if (alive[i]) deliver(i, g.at(i).on_tick(now), now);
+    }
+};
 
 digest committed_hash(member_under_test& m, std::uint64_t seq) {
     auto c = m.log->load_committed(sequence_number(seq), 1);
@@ -318,6 +374,113 @@ BOOST_AUTO_TEST_CASE(different_commit_certificates_fork_the_shard_chain) {
                                      << ", shard blocks stored " << g.at(i).stats().shard_blocks_stored);
     BOOST_REQUIRE_EQUAL(g.at(1).stats().shard_blocks_stored, 1u);
     BOOST_TEST(g.at(0).stats().shard_blocks_stored == 1u, "member 0's shard chain is stuck");
+}
+
+// Liveness: the leader announces its started view once. A member that misses the
+// announcement (lost, or it learned of the view late) re-sends NEW-VIEW, which the started
+// leader ignores; in an idle group that member suspects a correct leader forever. With one
+// Byzantine member suspecting too, that is f+1 suspicions, view after view.
+BOOST_AUTO_TEST_CASE(a_missed_view_announcement_is_never_repeated) {
+    replica_group g(4);
+    pump n(g);
+    n.alive[0] = false;  // the old leader is down
+    n.drop = [&](std::size_t from, std::size_t to, message_kind k) {
+        return from == 1 && to == 3 && k == message_kind::kayak_new_view;  // announcement lost
+    };
+    for (std::size_t i : {1u, 2u, 3u}) n.deliver(i, g.at(i).on_view_change(view_number(1), t0), t0);
+    n.drop = nullptr;  // messages flow again
+    for (std::int64_t t = t0 + 50; t < t0 + 60'000; t += 50) n.tick_all(t);
+    BOOST_TEST(n.suspicions[3] == 0u, "member 3 suspected the idle, correct leader "
+                                          << n.suspicions[3] << " times in 60 s");
+}
+
+// Liveness / client input: a request counts against the leader if any awaited request of
+// its client has the sequence just before it, due or not. A client that skips seq 1 and
+// sends 2 and 3 to every follower makes them all suspect a correct, idle leader.
+BOOST_AUTO_TEST_CASE(a_client_gap_pair_makes_followers_suspect) {
+    replica_group g(4);
+    pump n(g);
+    for (std::size_t i : {1u, 2u, 3u}) {
+        n.deliver(i, g.at(i).on_client_request(g.request(100, 2, "CREATE TABLE a(v)"), t0), t0);
+        n.deliver(i, g.at(i).on_client_request(g.request(100, 3, "CREATE TABLE b(v)"), t0), t0);
+    }
+    for (std::int64_t t = t0 + 50; t < t0 + 20'000; t += 50) n.tick_all(t);
+    std::size_t suspecting = 0;
+    for (std::size_t i : {1u, 2u, 3u}) suspecting += n.suspicions[i] > 0;
+    BOOST_TEST(suspecting < g.members_group.one_honest(),
+               suspecting << " followers suspect a correct leader because of one client");
+}
+
+// Liveness / client input: a client sends two different writes with one sequence, one to
+// the leader and one to the followers. The leader commits the first; the followers keep
+// the second as "next due" (nothing removes it when its sequence is used up) and suspect.
+BOOST_AUTO_TEST_CASE(a_client_equivocating_on_a_sequence_makes_followers_suspect) {
+    replica_group g(4);
+    pump n(g);
+    const auto r_a = g.request(100, 1, "CREATE TABLE a(v)");
+    const auto r_b = g.request(100, 1, "CREATE TABLE b(v)");
+    auto o2 = g.at(2).on_client_request(r_b, t0);
+    auto o3 = g.at(3).on_client_request(r_b, t0);
+    n.deliver(0, g.at(0).on_client_request(r_a, t0), t0);
+    BOOST_REQUIRE_EQUAL(g.at(2).last_committed().value, 1u);
+    n.deliver(2, std::move(o2), t0);  // the forwards reach the leader late: stale there
+    n.deliver(3, std::move(o3), t0);
+    for (std::int64_t t = t0 + 50; t < t0 + 20'000; t += 50) n.tick_all(t);
+    std::size_t suspecting = 0;
+    for (std::size_t i : {1u, 2u, 3u}) suspecting += n.suspicions[i] > 0;
+    BOOST_TEST(suspecting < g.members_group.one_honest(),
+               suspecting << " followers suspect a correct leader because of one client");
+}
+
+// Validity after restart: a follower drops old-view unlocked slots at a view change only in
+// memory; a restart brings them back from the log, and it refuses the client's resend of a
+// never-executed write as a replay.
+BOOST_AUTO_TEST_CASE(a_restart_brings_back_stale_old_view_slots) {
+    replica_group g(4);
+    pump n(g);
+    const auto r = g.request(100, 1, "CREATE TABLE t(v)");
+    const auto prepare = one_of<prepare_message>(g.at(0).on_client_request(r, t0),
+                                                 message_kind::kayak_prepare, decode_prepare);
+    g.at(2).on_prepare(prepare, t0);  // accepted, never prepared; leader 0 dies
+    n.alive[0] = false;
+    for (std::size_t i : {1u, 2u, 3u}) n.deliver(i, g.at(i).on_view_change(view_number(1), t0 + 10), t0 + 10);
+    g.start(2);  // member 2 restarts in view 1
+    const auto out = g.at(2).on_client_request(r, t0 + 1000);
+    for (const auto& reply : out.replies)
+        BOOST_TEST(!std::holds_alternative<rejection>(reply.response.body),
+                   "member 2 rejected a never-executed request: "
+                       << std::get<rejection>(reply.response.body).message);
+}
+
+// Liveness / crash window: the new leader logs "view started" before it logs its
+// re-proposals. A crash in between leaves it, after restart, in a started view with its
+// old-view lock at next_seq_: propose_ready_batches refuses to propose over it and nothing
+// re-proposes it, so the leader never proposes again in its view.
+BOOST_AUTO_TEST_CASE(a_leader_crashing_between_view_start_and_reproposal_never_proposes) {
+    replica_group g(4);
+    pump n(g);
+    const auto prepare_a = one_of<prepare_message>(
+        g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0),
+        message_kind::kayak_prepare, decode_prepare);
+    const auto v1 = one_of<vote>(g.at(1).on_prepare(prepare_a, t0), message_kind::kayak_vote, decode_vote);
+    const auto v2 = one_of<vote>(g.at(2).on_prepare(prepare_a, t0), message_kind::kayak_vote, decode_vote);
+    g.at(0).on_vote(v1, t0);
+    const auto commit_a = one_of<commit_message>(g.at(0).on_vote(v2, t0), message_kind::kayak_commit, decode_commit);
+    g.at(1).on_commit(commit_a, t0);  // member 1 locks A (commit votes lost); leader 0 dies
+    g.at(2).on_commit(commit_a, t0);
+    n.alive[0] = false;
+    // View 1: member 1 starts it, logs "started", and crashes before its re-proposal of A
+    // is logged or sent.
+    n.drop = [](std::size_t from, std::size_t, message_kind k) {
+        return from == 1 && (k == message_kind::kayak_prepare || k == message_kind::kayak_new_view);
+    };
+    for (std::size_t i : {1u, 2u, 3u}) n.deliver(i, g.at(i).on_view_change(view_number(1), t0 + 10), t0 + 10);
+    g.members[1].log->save_accepted(view_number(0), prepare_a.batch);  // undo the re-proposal's record
+    g.start(1);
+    n.drop = nullptr;
+    n.deliver(1, g.at(1).on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0 + 20), t0 + 20);
+    for (std::int64_t t = t0 + 50; t < t0 + 30'000; t += 50) n.tick_all(t);
+    BOOST_TEST(g.at(1).last_committed().value >= 1u, "the restarted leader of view 1 never proposed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

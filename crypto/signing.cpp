@@ -31,6 +31,7 @@ std::string_view domain_tag(sign_domain domain) {
         case sign_domain::main_block_proposal: return "main/block-proposal";
         case sign_domain::main_block_vote: return "main/block-vote";
         case sign_domain::shard_checkpoint: return "shard/checkpoint";
+        case sign_domain::main_round_change: return "main/round-change";
     }
     COVENANT_ASSERT(false, "sign_domain out of range");
     return {};

@@ -30,8 +30,9 @@ enum class sign_domain : std::uint8_t {
     main_block_proposal,   // a producer's proposal of a main-chain block
     main_block_vote,       // a producer's finality vote on a main-chain block
     shard_checkpoint,      // a member's signature over a shard-chain checkpoint with billing
+    main_round_change,     // a producer's vote to move a height to a later round
 };
-inline constexpr std::size_t sign_domain_count = 14;
+inline constexpr std::size_t sign_domain_count = 15;
 
 /// The tag string of a domain, e.g. "kayak/commit-vote".
 std::string_view domain_tag(sign_domain domain);

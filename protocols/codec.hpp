@@ -14,6 +14,7 @@
 #include "protocols/envelope.hpp"
 #include "protocols/errors.hpp"
 #include "protocols/kayak_messages.hpp"
+#include "protocols/main_chain/producer_messages.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "protocols/shard_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
@@ -37,6 +38,9 @@ bytes encode(const shard_block& m);
 bytes encode(const shard_block_vote& m);
 bytes encode(const transaction& m);
 bytes encode(const main_block& m);
+bytes encode(const main_chain::block_vote& m);
+bytes encode(const main_chain::round_change_vote& m);
+bytes encode(const main_chain::producer_evidence& m);
 bytes encode(const envelope& m);
 
 result<client_request> decode_client_request(byte_view wire);
@@ -57,6 +61,15 @@ result<shard_block> decode_shard_block(byte_view wire);
 result<shard_block_vote> decode_shard_block_vote(byte_view wire);
 result<transaction> decode_transaction(byte_view wire);
 result<main_block> decode_main_block(byte_view wire);
+/// A producer's finality vote: sizes, height >= 1 and the signature over the block hash.
+/// Height and round are not signed (the signature is the block's finality signature).
+result<main_chain::block_vote> decode_block_vote(byte_view wire);
+/// A round-change vote: height >= 1, round >= 1 and the signature over both.
+result<main_chain::round_change_vote> decode_round_change_vote(byte_view wire);
+/// Evidence of a producer's equivocation: kind, canonical order (first < second by header
+/// hash), a real conflict (same height and round, different headers; for a proposal both
+/// headers name the offender as proposer) and both signatures.
+result<main_chain::producer_evidence> decode_producer_evidence(byte_view wire);
 
 /// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits)
 /// and signature. The payload is left for the decoder of its kind.

@@ -362,17 +362,35 @@ transaction read_transaction(wire::Transaction::Reader in) {
 
 // ---- main chain blocks ------------------------------------------------------------
 
+void write_main_header(wire::BlockHeader::Builder h, const main_block_header& header) {
+    h.setHeight(header.height.value);
+    h.setParent(as_data(header.parent));
+    h.setEpoch(header.epoch.value);
+    h.setRound(header.round.value);
+    h.setProposer(as_data(header.proposer));
+    h.setTimestampMs(header.timestamp_ms);
+    h.setTransactionsRoot(as_data(header.transactions_root));
+    h.setTransactionCount(header.transaction_count);
+    h.setStateRoot(as_data(header.state_root));
+}
+
+main_block_header read_main_header(wire::BlockHeader::Reader h) {
+    main_block_header header;
+    header.height = block_height(h.getHeight());
+    header.parent = read_fixed<digest>(h.getParent(), "block.parent");
+    header.epoch = epoch_number(h.getEpoch());
+    header.round = view_number(h.getRound());
+    header.proposer = read_fixed<public_key>(h.getProposer(), "block.proposer");
+    header.timestamp_ms = h.getTimestampMs();
+    require(header.timestamp_ms >= 0, protocol_errc::invalid_value, "block.timestampMs negative");
+    header.transactions_root = read_fixed<digest>(h.getTransactionsRoot(), "block.transactionsRoot");
+    header.transaction_count = h.getTransactionCount();
+    header.state_root = read_fixed<digest>(h.getStateRoot(), "block.stateRoot");
+    return header;
+}
+
 void write_main_block(wire::Block::Builder out, const main_block& b) {
-    auto h = out.initHeader();
-    h.setHeight(b.header.height.value);
-    h.setParent(as_data(b.header.parent));
-    h.setEpoch(b.header.epoch.value);
-    h.setRound(b.header.round.value);
-    h.setProposer(as_data(b.header.proposer));
-    h.setTimestampMs(b.header.timestamp_ms);
-    h.setTransactionsRoot(as_data(b.header.transactions_root));
-    h.setTransactionCount(b.header.transaction_count);
-    h.setStateRoot(as_data(b.header.state_root));
+    write_main_header(out.initHeader(), b.header);
     out.setProposerSignature(as_data(b.proposer_signature));
     auto list = out.initTransactions(static_cast<unsigned>(b.transactions.size()));
     for (unsigned i = 0; i < b.transactions.size(); ++i) write_transaction(list[i], b.transactions[i]);
@@ -381,17 +399,7 @@ void write_main_block(wire::Block::Builder out, const main_block& b) {
 
 main_block read_main_block(wire::Block::Reader in) {
     main_block b;
-    auto h = in.getHeader();
-    b.header.height = block_height(h.getHeight());
-    b.header.parent = read_fixed<digest>(h.getParent(), "block.parent");
-    b.header.epoch = epoch_number(h.getEpoch());
-    b.header.round = view_number(h.getRound());
-    b.header.proposer = read_fixed<public_key>(h.getProposer(), "block.proposer");
-    b.header.timestamp_ms = h.getTimestampMs();
-    require(b.header.timestamp_ms >= 0, protocol_errc::invalid_value, "block.timestampMs negative");
-    b.header.transactions_root = read_fixed<digest>(h.getTransactionsRoot(), "block.transactionsRoot");
-    b.header.transaction_count = h.getTransactionCount();
-    b.header.state_root = read_fixed<digest>(h.getStateRoot(), "block.stateRoot");
+    b.header = read_main_header(in.getHeader());
     const digest block_hash = b.header.hash();
     b.proposer_signature = read_fixed<signature>(in.getProposerSignature(), "block.proposerSignature");
     if (!verify_counted(b.header.proposer, crypto::sign_domain::main_block_proposal,
@@ -416,6 +424,72 @@ main_block read_main_block(wire::Block::Reader in) {
     b.finality = read_signer_list(in.getFinality(), 0, "block.finality",
                                   crypto::sign_domain::main_block_vote, block_hash.view());
     return b;
+}
+
+// ---- block producers' messages ----------------------------------------------------
+
+main_chain::block_vote read_block_vote(wire::BlockVote::Reader in) {
+    main_chain::block_vote v;
+    v.height = block_height(in.getHeight());
+    require(v.height.value >= 1, protocol_errc::invalid_value, "blockVote.height must be >= 1");
+    v.round = view_number(in.getRound());
+    v.block_hash = read_fixed<digest>(in.getBlockHash(), "blockVote.blockHash");
+    v.signer = read_fixed<public_key>(in.getSigner(), "blockVote.signer");
+    v.sig = read_fixed<signature>(in.getSignature(), "blockVote.signature");
+    charge_signature_check("blockVote: signer");
+    if (!v.signature_valid()) reject(protocol_errc::bad_signature, "blockVote: signer");
+    return v;
+}
+
+main_chain::round_change_vote read_round_change_vote(wire::RoundChangeVote::Reader in) {
+    main_chain::round_change_vote v;
+    v.height = block_height(in.getHeight());
+    require(v.height.value >= 1, protocol_errc::invalid_value,
+            "roundChangeVote.height must be >= 1");
+    v.round = view_number(in.getRound());
+    require(v.round.value >= 1, protocol_errc::invalid_value,
+            "roundChangeVote.round must be >= 1 (a change away from round 0 or later)");
+    v.signer = read_fixed<public_key>(in.getSigner(), "roundChangeVote.signer");
+    v.sig = read_fixed<signature>(in.getSignature(), "roundChangeVote.signature");
+    charge_signature_check("roundChangeVote: signer");
+    if (!v.signature_valid()) reject(protocol_errc::bad_signature, "roundChangeVote: signer");
+    return v;
+}
+
+void write_producer_evidence(wire::ProducerEvidence::Builder out,
+                             const main_chain::producer_evidence& e) {
+    out.setKind(static_cast<wire::ProducerEvidence::Kind>(e.what));
+    out.setOffender(as_data(e.offender));
+    write_main_header(out.initFirst(), e.first);
+    out.setFirstSignature(as_data(e.first_signature));
+    write_main_header(out.initSecond(), e.second);
+    out.setSecondSignature(as_data(e.second_signature));
+}
+
+main_chain::producer_evidence read_producer_evidence(wire::ProducerEvidence::Reader in) {
+    using E = main_chain::producer_evidence;
+    E e;
+    e.what = static_cast<E::kind>(check_enum(in.getKind(), 2, "producerEvidence.kind"));
+    e.offender = read_fixed<public_key>(in.getOffender(), "producerEvidence.offender");
+    e.first = read_main_header(in.getFirst());
+    e.first_signature = read_fixed<signature>(in.getFirstSignature(), "producerEvidence.firstSignature");
+    e.second = read_main_header(in.getSecond());
+    e.second_signature =
+        read_fixed<signature>(in.getSecondSignature(), "producerEvidence.secondSignature");
+    const digest first_hash = e.first.hash(), second_hash = e.second.hash();
+    require(e.first.height == e.second.height && e.first.round == e.second.round &&
+                first_hash != second_hash,
+            protocol_errc::inconsistent, "producerEvidence: headers do not conflict");
+    if (e.what == E::kind::proposal)
+        require(e.first.proposer == e.offender && e.second.proposer == e.offender,
+                protocol_errc::inconsistent,
+                "producerEvidence: the offender did not propose both headers");
+    require(first_hash < second_hash, protocol_errc::not_canonical,
+            "producerEvidence: headers not ordered by hash");
+    charge_signature_check("producerEvidence: first signature");
+    charge_signature_check("producerEvidence: second signature");
+    if (!e.valid()) reject(protocol_errc::bad_signature, "producerEvidence: signatures");
+    return e;
 }
 
 }  // namespace
@@ -458,6 +532,36 @@ bytes encode(const main_block& m) {
 }
 result<main_block> decode_main_block(byte_view wire) {
     return decode_root<wire::Block>(wire, read_main_block);
+}
+
+bytes encode(const main_chain::block_vote& m) {
+    return encode_root<wire::BlockVote>([&](wire::BlockVote::Builder root) {
+        root.setHeight(m.height.value);
+        root.setRound(m.round.value);
+        root.setBlockHash(as_data(m.block_hash));
+        root.setSigner(as_data(m.signer));
+        root.setSignature(as_data(m.sig));
+    });
+}
+result<main_chain::block_vote> decode_block_vote(byte_view wire) {
+    return decode_root<wire::BlockVote>(wire, read_block_vote);
+}
+bytes encode(const main_chain::round_change_vote& m) {
+    return encode_root<wire::RoundChangeVote>([&](wire::RoundChangeVote::Builder root) {
+        root.setHeight(m.height.value);
+        root.setRound(m.round.value);
+        root.setSigner(as_data(m.signer));
+        root.setSignature(as_data(m.sig));
+    });
+}
+result<main_chain::round_change_vote> decode_round_change_vote(byte_view wire) {
+    return decode_root<wire::RoundChangeVote>(wire, read_round_change_vote);
+}
+bytes encode(const main_chain::producer_evidence& m) {
+    return encode_root<wire::ProducerEvidence>([&](auto root) { write_producer_evidence(root, m); });
+}
+result<main_chain::producer_evidence> decode_producer_evidence(byte_view wire) {
+    return decode_root<wire::ProducerEvidence>(wire, read_producer_evidence);
 }
 
 }  // namespace covenant::protocols

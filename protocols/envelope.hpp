@@ -30,8 +30,11 @@ enum class message_kind : std::uint16_t {
     main_transaction,
     main_block,
     shard_block_vote,
+    main_block_vote,
+    main_round_change,
+    main_producer_evidence,
 };
-inline constexpr std::uint16_t message_kind_count = 15;
+inline constexpr std::uint16_t message_kind_count = 18;
 
 struct envelope {
     public_key sender;

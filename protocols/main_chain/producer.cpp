@@ -49,6 +49,13 @@ bool producer_evidence::valid() const {
            crypto::verify(offender, domain, second.hash().view(), second_signature);
 }
 
+void producer_evidence::canonicalize() {
+    if (second.hash() < first.hash()) {
+        std::swap(first, second);
+        std::swap(first_signature, second_signature);
+    }
+}
+
 void producer_output::append(producer_output&& other) {
     for (auto& m : other.messages) messages.push_back(std::move(m));
     for (auto& b : other.finalized) finalized.push_back(std::move(b));
@@ -288,6 +295,7 @@ producer_output producer::on_block(const main_block& block, std::int64_t now_ms)
         reported_.insert(std::make_pair(h.proposer, h.round.value * 2)).second) {
         out.evidence.push_back({producer_evidence::kind::proposal, h.proposer, slot->second.first,
                                 h, slot->second.second, block.proposer_signature});
+        out.evidence.back().canonicalize();
     }
 
     if (known(hash) == nullptr) {
@@ -362,6 +370,7 @@ void producer::check_vote_conflicts(producer_output& out) {
             const auto& first = candidates_.at(at->second.first).block.header;
             out.evidence.push_back({producer_evidence::kind::vote, voter, first,
                                     c->block.header, at->second.second, sig});
+            out.evidence.back().canonicalize();
         }
     }
 }

@@ -42,9 +42,9 @@
 // votes, that height stops making progress (safety holds). A second voting phase (lock only
 // on q first-phase votes, Tendermint-style) would remove it; not done yet.
 //
-// Round-change votes have no signing domain of their own yet (crypto/signing.hpp has none):
-// they are signed with main_block_vote over round_change_signing_bytes(h, r), which starts
-// with a tag and is 37 bytes long, so it can never be mistaken for a 32-byte block hash.
+// Round-change votes are signed in their own domain, main_round_change, over
+// round_change_signing_bytes(h, r). The messages themselves (block_vote, round_change_vote,
+// producer_evidence) are declared in producer_messages.hpp, with their wire form.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +59,7 @@
 #include "crypto/signing.hpp"
 #include "protocols/group.hpp"
 #include "protocols/main_chain/ledger.hpp"
+#include "protocols/main_chain/producer_messages.hpp"
 #include "protocols/main_chain_messages.hpp"
 
 namespace covenant::main_chain {
@@ -69,41 +70,6 @@ struct producer_config {
     std::int64_t round_timeout_ms = 4000;
     std::size_t transactions_per_block_max = 1024;
     std::size_t mempool_max = 65536;  // transactions held waiting for a block
-};
-
-/// A producer's finality vote: `sig` is the signer's main_block_vote signature over
-/// block_hash (the same signature that goes into main_block.finality). Height and round
-/// are those of the block's header, carried so a receiver without the block can file it.
-struct block_vote {
-    block_height height;
-    view_number round;
-    digest block_hash;
-    public_key signer;
-    signature sig;
-    bool signature_valid() const;
-};
-
-/// A producer's wish to leave round `round - 1` of `height` for `round`.
-struct round_change_vote {
-    block_height height;
-    view_number round;
-    public_key signer;
-    signature sig;  // main_block_vote over round_change_signing_bytes(height, round)
-    bool signature_valid() const;
-};
-bytes round_change_signing_bytes(block_height height, view_number round);
-
-/// Proof that `offender` signed two different headers for one (height, round): as the
-/// proposer of that slot (proposal), or as a voter (vote). Checkable by anyone.
-struct producer_evidence {
-    enum class kind : std::uint8_t { proposal, vote };
-    kind what = kind::proposal;
-    public_key offender;
-    protocols::main_block_header first, second;
-    signature first_signature, second_signature;
-    /// Same (height, round), different headers, both signatures valid in the domain of
-    /// `what` (and for a proposal, the headers name the offender as proposer).
-    bool valid() const;
 };
 
 /// A message for all the other producers. A main_block is a proposal when it carries no

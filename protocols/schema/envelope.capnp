@@ -20,6 +20,9 @@ enum MessageKind {
   mainTransaction @12;
   mainBlock @13;
   shardBlockVote @14;
+  mainBlockVote @15;
+  mainRoundChange @16;
+  mainProducerEvidence @17;
 }
 
 struct Envelope {

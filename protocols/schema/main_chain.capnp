@@ -90,3 +90,40 @@ struct Block {
   transactions @2 :List(Transaction);
   finality @3 :List(Common.SignerSignature);   # producers' votes over the header hash
 }
+
+# A producer's finality vote: its main/block-vote signature over blockHash, the same
+# signature a final Block carries in its finality list. Height and round are the block's,
+# carried so a receiver without the block can file the vote; the signature does not cover
+# them.
+struct BlockVote {
+  height @0 :UInt64;
+  round @1 :UInt64;
+  blockHash @2 :Data;
+  signer @3 :Data;        # public key
+  signature @4 :Data;
+}
+
+# A producer's wish to move `height` to `round` (>= 1), signed in the main/round-change
+# domain over (height, round).
+struct RoundChangeVote {
+  height @0 :UInt64;
+  round @1 :UInt64;
+  signer @2 :Data;        # public key
+  signature @3 :Data;
+}
+
+# Two different headers for one (height, round) that `offender` signed: as their proposer
+# (proposal, main/block-proposal signatures) or as a voter (vote, main/block-vote). The
+# pair is ordered by header hash, first < second, so one offence has one encoding.
+struct ProducerEvidence {
+  enum Kind {
+    proposal @0;
+    vote @1;
+  }
+  kind @0 :Kind;
+  offender @1 :Data;      # public key
+  first @2 :BlockHeader;
+  firstSignature @3 :Data;
+  second @4 :BlockHeader;
+  secondSignature @5 :Data;
+}

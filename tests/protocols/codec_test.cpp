@@ -66,6 +66,23 @@ BOOST_AUTO_TEST_CASE(chain_messages) {
     check_round_trip(test::sample_main_block(), decode_main_block);
 }
 
+BOOST_AUTO_TEST_CASE(producer_messages) {
+    using E = main_chain::producer_evidence;
+    check_round_trip(test::sample_block_vote(), decode_block_vote);
+    // A finality vote carries exactly the signature the final block carries for its signer.
+    const auto vote = test::sample_block_vote();
+    const auto block = test::sample_main_block();
+    BOOST_TEST(std::count(block.finality.begin(), block.finality.end(),
+                          signer_signature{vote.signer, vote.sig}) == 1);
+    check_round_trip(test::sample_round_change_vote(), decode_round_change_vote);
+    for (auto what : {E::kind::proposal, E::kind::vote}) {
+        const auto e = test::sample_producer_evidence(what);
+        BOOST_TEST(e.valid());
+        BOOST_TEST((e.first.hash() < e.second.hash()));
+        check_round_trip(e, decode_producer_evidence);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(envelopes) {
     const auto e = test::sample_envelope(8);
     const bytes wire = encode(e);
@@ -438,6 +455,106 @@ BOOST_AUTO_TEST_CASE(main_blocks) {
     auto unsigned_finality = test::sample_main_block();
     unsigned_finality.finality.clear();  // allowed: a proposal before its votes
     BOOST_TEST(decode_main_block(encode(unsigned_finality)).ok());
+}
+
+BOOST_AUTO_TEST_CASE(producer_votes) {
+    auto other_block = test::sample_block_vote();
+    other_block.block_hash.data[0] ^= 1;  // not re-signed
+    expect_error(decode_block_vote(encode(other_block)), protocol_errc::bad_signature);
+
+    auto other_signer = test::sample_block_vote();
+    other_signer.signer = test::test_key(77).public_key();
+    expect_error(decode_block_vote(encode(other_signer)), protocol_errc::bad_signature);
+
+    auto genesis = test::sample_block_vote();
+    genesis.height = block_height{0};
+    expect_error(decode_block_vote(encode(genesis)), protocol_errc::invalid_value);
+
+    // Height and round are unsigned hints: changing them keeps the vote valid.
+    auto refiled = test::sample_block_vote();
+    refiled.round = view_number(9);
+    BOOST_TEST(decode_block_vote(encode(refiled)).ok());
+
+    auto later_round = test::sample_round_change_vote();
+    later_round.round = later_round.round.next();  // not re-signed: the round is signed
+    expect_error(decode_round_change_vote(encode(later_round)), protocol_errc::bad_signature);
+
+    auto other_height = test::sample_round_change_vote();
+    other_height.height = block_height(11);
+    expect_error(decode_round_change_vote(encode(other_height)), protocol_errc::bad_signature);
+
+    const auto key = test::sorted_members(4)[3];
+    auto round_zero = test::sample_round_change_vote();
+    round_zero.round = view_number{0};
+    round_zero.sig = key.sign(crypto::sign_domain::main_round_change,
+                              main_chain::round_change_signing_bytes(round_zero.height,
+                                                                     round_zero.round));
+    BOOST_TEST(round_zero.signature_valid());
+    expect_error(decode_round_change_vote(encode(round_zero)), protocol_errc::invalid_value);
+
+    // A finality vote's signature is no round-change vote (domains differ).
+    auto cross = test::sample_round_change_vote();
+    cross.sig = key.sign(crypto::sign_domain::main_block_vote,
+                         main_chain::round_change_signing_bytes(cross.height, cross.round));
+    expect_error(decode_round_change_vote(encode(cross)), protocol_errc::bad_signature);
+}
+
+BOOST_AUTO_TEST_CASE(producer_equivocation_evidence) {
+    using E = main_chain::producer_evidence;
+    const auto proposer = test::sorted_members(4)[1];
+    const auto resign = [&](E e) {
+        const auto domain = e.what == E::kind::proposal ? crypto::sign_domain::main_block_proposal
+                                                        : crypto::sign_domain::main_block_vote;
+        const auto key = e.what == E::kind::proposal ? proposer : test::sorted_members(4)[3];
+        e.first_signature = key.sign(domain, e.first.hash().view());
+        e.second_signature = key.sign(domain, e.second.hash().view());
+        return e;
+    };
+
+    auto swapped = test::sample_producer_evidence(E::kind::vote);
+    std::swap(swapped.first, swapped.second);
+    std::swap(swapped.first_signature, swapped.second_signature);
+    BOOST_TEST(swapped.valid());  // one offence, two encodings: only the ordered one is taken
+    expect_error(decode_producer_evidence(encode(swapped)), protocol_errc::not_canonical);
+
+    auto same = test::sample_producer_evidence(E::kind::proposal);
+    same.second = same.first;
+    same.second_signature = same.first_signature;
+    expect_error(decode_producer_evidence(encode(same)), protocol_errc::inconsistent);
+
+    auto other_height = test::sample_producer_evidence(E::kind::vote);
+    other_height.second.height = other_height.second.height.next();
+    other_height = resign(other_height);
+    other_height.canonicalize();
+    expect_error(decode_producer_evidence(encode(other_height)), protocol_errc::inconsistent);
+
+    auto other_round = test::sample_producer_evidence(E::kind::proposal);
+    other_round.second.round = other_round.second.round.next();
+    other_round = resign(other_round);
+    other_round.canonicalize();
+    expect_error(decode_producer_evidence(encode(other_round)), protocol_errc::inconsistent);
+
+    // A proposal offence needs the offender as proposer of both headers.
+    auto not_proposer = test::sample_producer_evidence(E::kind::vote);
+    not_proposer.what = E::kind::proposal;
+    expect_error(decode_producer_evidence(encode(not_proposer)), protocol_errc::inconsistent);
+
+    // Proposal signatures are not vote signatures: the kind is bound by the domain.
+    auto relabelled = test::sample_producer_evidence(E::kind::proposal);
+    relabelled.what = E::kind::vote;
+    expect_error(decode_producer_evidence(encode(relabelled)), protocol_errc::bad_signature);
+
+    auto framed = test::sample_producer_evidence(E::kind::vote);
+    framed.offender = test::test_key(77).public_key();
+    expect_error(decode_producer_evidence(encode(framed)), protocol_errc::bad_signature);
+
+    auto forged = test::sample_producer_evidence(E::kind::proposal);
+    forged.second_signature.data[0] ^= 1;
+    expect_error(decode_producer_evidence(encode(forged)), protocol_errc::bad_signature);
+
+    auto unknown = test::sample_producer_evidence(E::kind::vote);
+    unknown.what = static_cast<E::kind>(2);
+    expect_error(decode_producer_evidence(encode(unknown)), protocol_errc::unknown_enum);
 }
 
 BOOST_AUTO_TEST_CASE(envelopes) {

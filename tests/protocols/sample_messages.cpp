@@ -349,6 +349,40 @@ main_block sample_main_block() {
     return b;
 }
 
+main_chain::block_vote sample_block_vote() {
+    const auto block = sample_main_block();
+    const auto voter = sorted_members(4)[2];
+    return {block.header.height, block.header.round, block.hash(), voter.public_key(),
+            voter.sign(crypto::sign_domain::main_block_vote, block.hash().view())};
+}
+
+main_chain::round_change_vote sample_round_change_vote() {
+    const auto voter = sorted_members(4)[3];
+    main_chain::round_change_vote v{block_height(10), view_number(2), voter.public_key(), {}};
+    v.sig = voter.sign(crypto::sign_domain::main_round_change,
+                       main_chain::round_change_signing_bytes(v.height, v.round));
+    return v;
+}
+
+main_chain::producer_evidence sample_producer_evidence(main_chain::producer_evidence::kind what) {
+    using E = main_chain::producer_evidence;
+    const auto producers = sorted_members(4);
+    const auto& offender = what == E::kind::proposal ? producers[1] : producers[3];
+    const auto domain = what == E::kind::proposal ? crypto::sign_domain::main_block_proposal
+                                                  : crypto::sign_domain::main_block_vote;
+    E e;
+    e.what = what;
+    e.offender = offender.public_key();
+    e.first = sample_main_block().header;  // proposed by producers[1]
+    e.second = e.first;
+    e.second.timestamp_ms += 1;
+    e.second.state_root = filled(0xce);
+    e.first_signature = offender.sign(domain, e.first.hash().view());
+    e.second_signature = offender.sign(domain, e.second.hash().view());
+    e.canonicalize();
+    return e;
+}
+
 envelope sample_envelope(unsigned difficulty) {
     const auto sender = test_key(9);
     const auto mined = crypto::mine_node_id(sender.public_key(), difficulty, 0, 1u << 20);

@@ -34,6 +34,12 @@ protocols::shard_block sample_shard_block();
 protocols::shard_block_vote sample_shard_block_vote();
 std::vector<protocols::transaction> sample_transactions();  // one of every kind
 protocols::main_block sample_main_block();
+/// A finality vote on sample_main_block() (the same signature as its finality entry).
+main_chain::block_vote sample_block_vote();
+main_chain::round_change_vote sample_round_change_vote();
+/// Two conflicting headers at sample_main_block()'s height and round, in canonical order:
+/// both proposed by its proposer (proposal), or both voted for by another producer (vote).
+main_chain::producer_evidence sample_producer_evidence(main_chain::producer_evidence::kind what);
 protocols::envelope sample_envelope(unsigned difficulty = 4);
 
 }  // namespace covenant::test

@@ -1,0 +1,373 @@
+// SQLite persistence of the main chain's final blocks, and replay (see main_chain_store.hpp).
+#include "storage/main_chain_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+
+#include "common/assert.hpp"
+#include "crypto/signing.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/group.hpp"
+#include "protocols/merkle.hpp"
+
+namespace covenant::storage {
+namespace {
+
+class category final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "main chain store"; }
+    std::string message(int value) const override {
+        switch (static_cast<main_store_errc>(value)) {
+            case main_store_errc::sqlite_failed:
+                return "SQLite failed";
+            case main_store_errc::not_wal:
+                return "cannot use WAL mode";
+            case main_store_errc::bad_producer_set:
+                return "invalid producer set";
+            case main_store_errc::refused_block:
+                return "block refused: it is not the next final block of the stored chain";
+            case main_store_errc::corrupt_block:
+                return "stored block is corrupt";
+            case main_store_errc::corrupt_chain:
+                return "stored chain is corrupt";
+            case main_store_errc::replay_failed:
+                return "replay failed";
+        }
+        return "unknown main chain store error";
+    }
+};
+
+struct statement_finalizer {
+    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using statement = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+
+// Heights are stored as SQLite's signed 64-bit integers; a chain never gets near 2^63.
+constexpr std::uint64_t stored_height_max =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+error sqlite_failure(sqlite3* db, const std::string& doing) {
+    return error{main_store_errc::sqlite_failed, doing + ": " + sqlite3_errmsg(db)};
+}
+
+error corrupt_block(std::uint64_t height, const std::string& what) {
+    return error{main_store_errc::corrupt_block,
+                 "block at height " + std::to_string(height) + ": " + what};
+}
+
+error replay_failure(std::uint64_t height, const std::string& what) {
+    return error{main_store_errc::replay_failed,
+                 "block at height " + std::to_string(height) + ": " + what};
+}
+
+result<statement> prepare(sqlite3* db, const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK)
+        return sqlite_failure(db, std::string("preparing \"") + sql + "\"");
+    return statement(raw);
+}
+
+result<nothing> execute(sqlite3* db, const char* sql) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return sqlite_failure(db, std::string("running \"") + sql + "\"");
+    return nothing{};
+}
+
+byte_view column_bytes(sqlite3_stmt* row, int column) {
+    // Blob, then size: the order SQLite documents as safe (no conversion in between).
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(row, column));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(row, column));
+    return byte_view(data, data == nullptr ? 0 : size);
+}
+
+result<nothing> configure(sqlite3* db) {
+    // journal_mode answers with the mode it got: anything but "wal" (an in-memory or
+    // read-only file) would silently lose the durability the chain relies on.
+    auto mode = prepare(db, "PRAGMA journal_mode=WAL");
+    if (!mode) return mode.failure();
+    if (sqlite3_step(mode->get()) != SQLITE_ROW) return sqlite_failure(db, "setting WAL mode");
+    const auto* got = reinterpret_cast<const char*>(sqlite3_column_text(mode->get(), 0));
+    if (got == nullptr || std::string(got) != "wal")
+        return error{main_store_errc::not_wal,
+                     std::string("journal mode is ") + (got == nullptr ? "unknown" : got)};
+    if (auto r = execute(db, "PRAGMA synchronous=FULL"); !r) return r;
+    return execute(db,
+                   "CREATE TABLE IF NOT EXISTS main_block ("
+                   " height INTEGER PRIMARY KEY, hash BLOB NOT NULL, encoded BLOB NOT NULL"
+                   ") STRICT");
+}
+
+// Decodes one row (height, hash, encoded) and checks it is exactly the block the row
+// says: the decoder re-checks the block's own consistency and every signature, and the
+// re-encoding must give the stored bytes back, so no altered byte goes unnoticed -- not
+// even one in padding that the decoder ignores.
+result<protocols::main_block> read_block_row(sqlite3_stmt* row) {
+    const auto height = static_cast<std::uint64_t>(sqlite3_column_int64(row, 0));
+    const byte_view stored_hash = column_bytes(row, 1);
+    const byte_view encoded = column_bytes(row, 2);
+    auto decoded = protocols::decode_main_block(encoded);
+    if (!decoded) return corrupt_block(height, "does not decode: " + decoded.failure().message());
+    if (decoded->header.height.value != height)
+        return corrupt_block(
+            height, "holds the block of height " + std::to_string(decoded->header.height.value));
+    if (stored_hash != decoded->hash().view())
+        return corrupt_block(height, "stored hash differs from the block's hash");
+    if (protocols::encode(*decoded) != encoded)
+        return corrupt_block(height, "stored bytes are not the block's canonical encoding");
+    if (decoded->finality.empty())
+        return corrupt_block(height, "has no finality signatures: it is not a final block");
+    return std::move(decoded).value();
+}
+
+main_chain_head head_after(const protocols::main_block& block) {
+    return main_chain_head{block.header.height, block.hash(), block.header.timestamp_ms};
+}
+
+// Null if `producers` can be a group (non-empty, each key once), else why not.
+std::optional<std::string> producer_set_fault(const std::vector<public_key>& producers) {
+    if (producers.empty()) return "the producer set is empty";
+    auto sorted = producers;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        return "the producer set lists a key twice";
+    return std::nullopt;
+}
+
+// The transactions root and count of the header match the transactions (the decoder checks
+// this for blocks read from the wire or the file; replay also takes blocks from memory).
+std::optional<std::string> transactions_fault(const protocols::main_block& block) {
+    if (block.transactions.size() != block.header.transaction_count)
+        return "transaction count differs from the header";
+    std::vector<digest> hashes;
+    hashes.reserve(block.transactions.size());
+    for (const auto& tx : block.transactions) hashes.push_back(tx.hash());
+    if (protocols::merkle_root(hashes) != block.header.transactions_root)
+        return "transactions root differs from the header";
+    return std::nullopt;
+}
+
+}  // namespace
+
+const std::error_category& main_store_category() {
+    static const category instance;
+    return instance;
+}
+
+std::optional<std::string> main_block_link_fault(const std::optional<main_chain_head>& below,
+                                                 const protocols::main_block& block) {
+    const auto& h = block.header;
+    const std::uint64_t below_height = below ? below->height.value : 0;
+    if (below_height == std::numeric_limits<std::uint64_t>::max() ||
+        h.height.value != below_height + 1)
+        return "height " + std::to_string(h.height.value) + " does not follow height " +
+               std::to_string(below_height);
+    const digest expected_parent = below ? below->hash : digest{};
+    if (h.parent != expected_parent)
+        return "parent of height " + std::to_string(h.height.value) +
+               (below ? " is not the hash of the block below" : " is not the zero hash");
+    if (below && h.timestamp_ms < below->timestamp_ms)
+        return "timestamp of height " + std::to_string(h.height.value) +
+               " is before its parent's";
+    return std::nullopt;
+}
+
+std::optional<std::string> main_block_finality_fault(const protocols::main_block& block,
+                                                     const std::vector<public_key>& producers) {
+    if (auto fault = producer_set_fault(producers)) return fault;
+    const protocols::group set(producers);
+    const digest hash = block.hash();
+    auto fault = protocols::signer_set_fault(block.finality, set, set.quorum(),
+                                             crypto::sign_domain::main_block_vote, hash.view());
+    if (fault) return "finality signatures of height " +
+                      std::to_string(block.header.height.value) + ": " + *fault;
+    return std::nullopt;
+}
+
+void main_chain_store::sqlite_closer::operator()(sqlite3* db) const {
+    sqlite3_close_v2(db);
+}
+
+main_chain_store::main_chain_store(std::unique_ptr<sqlite3, sqlite_closer> db)
+    : db_(std::move(db)) {}
+main_chain_store::~main_chain_store() = default;
+
+result<std::unique_ptr<main_chain_store>> main_chain_store::open(const std::string& path) {
+    sqlite3* raw = nullptr;
+    const int opened =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    std::unique_ptr<sqlite3, sqlite_closer> db(raw);  // closed on every path, even a failed open
+    if (opened != SQLITE_OK)
+        return error{main_store_errc::sqlite_failed,
+                     "opening " + path + ": " +
+                         (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened))};
+    sqlite3_extended_result_codes(raw, 1);
+    if (auto configured = configure(raw); !configured) return configured.failure();
+
+    std::unique_ptr<main_chain_store> store(new main_chain_store(std::move(db)));
+    if (auto head = store->read_head(); !head) return head.failure();
+    return result<std::unique_ptr<main_chain_store>>(std::move(store));
+}
+
+// The rows must be exactly heights 1..n (a deleted or inserted row is corruption); the
+// head block is decoded and checked, so appends continue from a block known to be good.
+result<nothing> main_chain_store::read_head() {
+    auto shape = prepare(db_.get(), "SELECT COUNT(*), MIN(height), MAX(height) FROM main_block");
+    if (!shape) return shape.failure();
+    if (sqlite3_step(shape->get()) != SQLITE_ROW)
+        return sqlite_failure(db_.get(), "reading the chain's heights");
+    const auto count = sqlite3_column_int64(shape->get(), 0);
+    const auto lowest = sqlite3_column_int64(shape->get(), 1);
+    const auto highest = sqlite3_column_int64(shape->get(), 2);
+    head_.reset();
+    if (count == 0) return nothing{};
+    if (lowest != 1 || highest != count)
+        return error{main_store_errc::corrupt_chain,
+                     std::to_string(count) + " blocks stored with heights " +
+                         std::to_string(lowest) + ".." + std::to_string(highest)};
+
+    auto blocks =
+        load_range(static_cast<std::uint64_t>(highest), static_cast<std::uint64_t>(highest));
+    if (!blocks) return blocks.failure();
+    head_ = head_after(blocks->front());
+    return nothing{};
+}
+
+result<nothing> main_chain_store::append(const protocols::main_block& block,
+                                         const std::vector<public_key>& producers) {
+    if (auto fault = producer_set_fault(producers))
+        return error{main_store_errc::bad_producer_set, *fault};
+    auto fault = main_block_link_fault(head_, block);
+    if (!fault) fault = main_block_finality_fault(block, producers);
+    if (fault) return error{main_store_errc::refused_block, *fault};
+    if (block.header.height.value > stored_height_max)
+        return error{main_store_errc::refused_block, "height beyond what SQLite can store"};
+
+    // The decoder re-checks the proposer signature, the transactions root and count, and
+    // every finality signature; and what decodes must be the very block given.
+    const bytes encoded = protocols::encode(block);
+    auto readable = protocols::decode_main_block(encoded);
+    if (!readable)
+        return error{main_store_errc::refused_block,
+                     "block would not decode when read back: " + readable.failure().message()};
+    if (!(readable.value() == block))
+        return error{main_store_errc::refused_block,
+                     "block would not read back unchanged (finality signatures not sorted?)"};
+
+    auto insert =
+        prepare(db_.get(), "INSERT INTO main_block (height, hash, encoded) VALUES (?1, ?2, ?3)");
+    if (!insert) return insert.failure();
+    const digest hash = block.hash();
+    sqlite3_bind_int64(insert->get(), 1, static_cast<sqlite3_int64>(block.header.height.value));
+    sqlite3_bind_blob(insert->get(), 2, hash.begin(), static_cast<int>(hash.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_blob64(insert->get(), 3, encoded.data(), encoded.size(), SQLITE_TRANSIENT);
+    if (sqlite3_step(insert->get()) != SQLITE_DONE)
+        return sqlite_failure(db_.get(),
+                              "storing block " + std::to_string(block.header.height.value));
+    head_ = head_after(block);
+    return nothing{};
+}
+
+result<std::optional<protocols::main_block>> main_chain_store::head_block() const {
+    if (!head_) return std::optional<protocols::main_block>{};
+    auto blocks = load_range(head_->height.value, head_->height.value);
+    if (!blocks) return blocks.failure();
+    return std::optional<protocols::main_block>(std::move(blocks->front()));
+}
+
+result<std::vector<protocols::main_block>> main_chain_store::load(block_height from_height,
+                                                                  std::uint64_t count) const {
+    COVENANT_ASSERT(from_height.value >= 1, "main chain heights start at 1");
+    COVENANT_ASSERT(count <= load_blocks_max, "load() asked for more than load_blocks_max blocks");
+    const std::uint64_t stored = block_count();
+    if (count == 0 || from_height.value > stored) return std::vector<protocols::main_block>{};
+    // No overflow: from_height <= stored < 2^63 and count <= load_blocks_max.
+    const std::uint64_t last = std::min(stored, from_height.value + (count - 1));
+    return load_range(from_height.value, last);
+}
+
+result<std::vector<protocols::main_block>> main_chain_store::load_all() const {
+    if (block_count() == 0) return std::vector<protocols::main_block>{};
+    return load_range(1, block_count());
+}
+
+// Blocks first..last, all of which must be stored (1 <= first <= last <= block_count()).
+result<std::vector<protocols::main_block>> main_chain_store::load_range(std::uint64_t first,
+                                                                        std::uint64_t last) const {
+    COVENANT_ASSERT(1 <= first && first <= last && last <= stored_height_max,
+                    "load_range over heights that cannot be stored");
+    auto select = prepare(db_.get(),
+                          "SELECT height, hash, encoded FROM main_block"
+                          " WHERE height BETWEEN ?1 AND ?2 ORDER BY height");
+    if (!select) return select.failure();
+    sqlite3_bind_int64(select->get(), 1, static_cast<sqlite3_int64>(first));
+    sqlite3_bind_int64(select->get(), 2, static_cast<sqlite3_int64>(last));
+
+    std::vector<protocols::main_block> blocks;
+    std::uint64_t expected = first;
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(select->get())) == SQLITE_ROW) {
+        // A row missing behind the store's back shows up as a height skipped here.
+        if (static_cast<std::uint64_t>(sqlite3_column_int64(select->get(), 0)) != expected)
+            return error{main_store_errc::corrupt_chain,
+                         "block " + std::to_string(expected) + " is missing"};
+        auto block = read_block_row(select->get());
+        if (!block) return block.failure();
+        // Each block decoded on its own; a valid block swapped in from another fork still
+        // has to link to the one below it.
+        if (!blocks.empty()) {
+            if (auto fault = main_block_link_fault(head_after(blocks.back()), *block))
+                return corrupt_block(expected, *fault);
+        } else if (first == 1) {
+            if (auto fault = main_block_link_fault(std::nullopt, *block))
+                return corrupt_block(expected, *fault);
+        }
+        blocks.push_back(std::move(block).value());
+        ++expected;
+    }
+    if (step != SQLITE_DONE) return sqlite_failure(db_.get(), "reading blocks");
+    if (expected != last + 1)
+        return error{main_store_errc::corrupt_chain,
+                     "block " + std::to_string(expected) + " is missing"};
+    return result<std::vector<protocols::main_block>>(std::move(blocks));
+}
+
+result<main_chain::ledger> replay(const main_chain::genesis& genesis,
+                                  const std::vector<protocols::main_block>& blocks,
+                                  const std::vector<public_key>& producers) {
+    if (auto fault = producer_set_fault(producers))
+        return error{main_store_errc::bad_producer_set, *fault};
+    auto built = main_chain::ledger::from_genesis(genesis);
+    if (!built) return error{main_store_errc::replay_failed,
+                             "genesis: " + built.failure().message()};
+    main_chain::ledger ledger = std::move(built).value();
+
+    std::optional<main_chain_head> below;
+    for (const auto& block : blocks) {
+        const std::uint64_t height = block.header.height.value;
+        auto fault = main_block_link_fault(below, block);
+        if (!fault) fault = main_block_finality_fault(block, producers);
+        if (!fault) fault = transactions_fault(block);
+        if (fault) return replay_failure(height, *fault);
+
+        ledger.release_matured(block.header.height);
+        for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+            auto applied = ledger.apply(block.transactions[i], block.header.height);
+            if (!applied)
+                return replay_failure(height, "transaction " + std::to_string(i) + " (" +
+                                                  block.transactions[i].hash().hex() +
+                                                  ") refused: " + applied.failure().message());
+        }
+        if (ledger.state_root() != block.header.state_root)
+            return replay_failure(height,
+                                  "state root after the block differs from the header's");
+        below = head_after(block);
+    }
+    return result<main_chain::ledger>(std::move(ledger));
+}
+
+}  // namespace covenant::storage

@@ -91,7 +91,9 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
         "CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, record BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
         "  batch_hash BLOB NOT NULL, results_root BLOB NOT NULL, state_digest BLOB NOT NULL,"
-        "  certificate BLOB NOT NULL, seals INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL);";
+        "  certificate BLOB NOT NULL, seals INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS speculative(seq INTEGER PRIMARY KEY, batch_hash BLOB NOT NULL,"
+        "  results_root BLOB NOT NULL, state_digest BLOB NOT NULL);";
     char* message = nullptr;
     if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK) {
         std::string text = message ? message : "setup failed";
@@ -120,6 +122,22 @@ kayak::recovered_log kayak_log_store::recover() {
             out.last_committed = b.header.seq;
             out.last_committed_hash = b.hash();
             out.last_committed_timestamp_ms = b.header.timestamp_ms;
+        }
+    }
+    {
+        statement spec(db_, "SELECT seq, batch_hash, results_root, state_digest FROM speculative "
+                            "WHERE seq > ? ORDER BY seq");
+        spec.bind(1, static_cast<std::int64_t>(out.last_committed.value));
+        while (spec.step()) {
+            auto batch_hash = digest::from_view(spec.blob(1));
+            auto results_root = digest::from_view(spec.blob(2));
+            auto state_digest = digest::from_view(spec.blob(3));
+            if (!batch_hash || !results_root || !state_digest) {
+                std::fprintf(stderr, "covenant: kayak log: a speculative execution is damaged\n");
+                COVENANT_ASSERT(false, "kayak log record damaged");
+            }
+            out.speculative[sequence_number(static_cast<std::uint64_t>(spec.integer(0)))] =
+                kayak::speculative_execution{*batch_hash, *results_root, *state_digest};
         }
     }
     statement s(db_, "SELECT seq, view, batch, prepared FROM accepted WHERE seq > ? ORDER BY seq");
@@ -209,6 +227,16 @@ void kayak_log_store::save_entry(const kayak::pending_entry& e) {
         .bind(6, protocols::encode(e.entry.commit_certificate))
         .bind(7, std::int64_t{e.seals_block ? 1 : 0})
         .bind(8, e.timestamp_ms)
+        .step();
+}
+
+void kayak_log_store::save_speculative(sequence_number seq, const kayak::speculative_execution& e) {
+    statement s(db_, "INSERT OR REPLACE INTO speculative(seq, batch_hash, results_root, state_digest) "
+                     "VALUES(?, ?, ?, ?)");
+    s.bind(1, static_cast<std::int64_t>(seq.value))
+        .bind(2, e.batch_hash.view().to_bytes())
+        .bind(3, e.results_root.view().to_bytes())
+        .bind(4, e.state_digest.view().to_bytes())
         .step();
 }
 

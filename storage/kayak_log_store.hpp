@@ -34,6 +34,7 @@ public:
                                                            std::size_t count) override;
     void save_evidence(const protocols::tx::evidence& evidence) override;
     void save_entry(const kayak::pending_entry& entry) override;
+    void save_speculative(sequence_number seq, const kayak::speculative_execution& execution) override;
     std::vector<kayak::pending_entry> load_entries(sequence_number from) override;
 
     std::size_t evidence_count();

@@ -23,6 +23,7 @@ public:
         }
         for (const auto& [seq, slot] : accepted_)
             if (seq > out.last_committed) out.accepted.emplace(seq, slot);
+        out.speculative = speculative_;
         return out;
     }
     void save_view(view_number view) override { view_ = view; }
@@ -55,6 +56,9 @@ public:
     }
 
     void save_entry(const pending_entry& entry) override { entries_[entry.entry.seq] = entry; }
+    void save_speculative(sequence_number seq, const speculative_execution& execution) override {
+        speculative_[seq] = execution;
+    }
     std::vector<pending_entry> load_entries(sequence_number from) override {
         std::vector<pending_entry> out;
         for (auto it = entries_.lower_bound(from); it != entries_.end(); ++it) out.push_back(it->second);
@@ -71,6 +75,7 @@ private:
     std::map<sequence_number, protocols::committed_batch> committed_;
     std::vector<protocols::tx::evidence> evidence_;
     std::map<sequence_number, pending_entry> entries_;
+    std::map<sequence_number, speculative_execution> speculative_;
 };
 
 /// A shard chain kept in memory, with the same refusal rule as the SQLite store.

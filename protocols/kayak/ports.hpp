@@ -22,6 +22,14 @@ struct accepted_slot {
     std::optional<protocols::certificate> prepared;  // the lock: a prepare certificate
 };
 
+/// What an eventual-mode leader's executor produced for a batch it proposed, before the
+/// batch committed.
+struct speculative_execution {
+    digest batch_hash;
+    digest results_root;
+    digest state_digest;
+};
+
 /// What a replica finds in its log when it starts.
 struct recovered_log {
     view_number view;
@@ -30,6 +38,7 @@ struct recovered_log {
     digest last_committed_hash;  // zero when nothing is committed
     std::int64_t last_committed_timestamp_ms = 0;
     std::map<sequence_number, accepted_slot> accepted;  // above last_committed
+    std::map<sequence_number, speculative_execution> speculative;  // eventual-mode leader
 };
 
 /// An executed batch waiting to be sealed into a shard-chain block.
@@ -60,6 +69,9 @@ public:
     virtual std::vector<protocols::committed_batch> load_committed(sequence_number from,
                                                                    std::size_t count) = 0;
     virtual void save_evidence(const protocols::tx::evidence& evidence) = 0;
+    /// Eventual mode: the leader executed batch `seq` before it committed. Kept so that a
+    /// restarted leader can still sign its execution and seal its shard block.
+    virtual void save_speculative(sequence_number seq, const speculative_execution& execution) = 0;
     /// An executed batch's shard-chain entry, until its block is stored.
     virtual void save_entry(const pending_entry& entry) = 0;
     /// Entries from `from` on, ascending.

@@ -112,6 +112,27 @@ replica_output replica::start(std::int64_t now_ms) {
             if (recovered.started_view < view_) log_.save_view_started(view_);
         }
     }
+    // Eventual mode: batches this leader executed before they committed. Their results
+    // stand ready for the commit (to sign and to seal into the shard chain).
+    for (const auto& [seq, spec] : recovered.speculative) {
+        if (seq <= last_committed_ || seq > executor_.applied_seq()) continue;
+        auto& done = executed_[seq];
+        if (auto held = slots_.find(seq); held != slots_.end() && held->second.batch && held->second.hash == spec.batch_hash)
+            done.batch = *held->second.batch;
+        done.result.results_root = spec.results_root;
+        done.result.state_digest = spec.state_digest;
+        done.answered = true;  // its clients were answered before the restart
+        execution_message own;
+        own.database = config_.database;
+        own.view = view_;
+        own.seq = seq;
+        own.batch_hash = spec.batch_hash;
+        own.results_root = spec.results_root;
+        own.state_digest = spec.state_digest;
+        own.signer = key_.public_key();
+        own.sign(key_);
+        done.executions[own.signer] = own;
+    }
     last_seal_ms_ = now_ms;
     note_progress(now_ms);
     // Executed batches not yet in a stored block: seal again what was sealed before.
@@ -347,6 +368,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
         own.state_digest = result.state_digest;
         own.signer = key_.public_key();
         own.sign(key_);
+        log_.save_speculative(seq, {s.hash, result.results_root, result.state_digest});
         auto& done = executed_[seq];
         done.batch = prepare.batch;
         done.result = result;
@@ -785,6 +807,9 @@ void replica::execute_committed(std::int64_t now_ms, replica_output& out) {
             // Eventual-mode leader: executed when proposed; now we have its certificate.
             auto done = executed_.find(seq);
             if (done != executed_.end()) {
+                auto own = done->second.executions.find(key_.public_key());
+                if (own != done->second.executions.end() && own->second.batch_hash != next.batch.hash())
+                    ++stats_.divergent_executions;  // we executed another batch at this seq
                 done->second.commit_certificate = next.commit_certificate;
                 record_entry(next.batch, next.commit_certificate, done->second.result, out);
             }

@@ -483,4 +483,22 @@ BOOST_AUTO_TEST_CASE(a_leader_crashing_between_view_start_and_reproposal_never_p
     BOOST_TEST(g.at(1).last_committed().value >= 1u, "the restarted leader of view 1 never proposed");
 }
 
+// Shard chain / restart: an eventual-mode leader that restarts after executing a proposed
+// batch must still seal that batch into its shard chain once it commits (its speculative
+// execution is in its log).
+BOOST_AUTO_TEST_CASE(a_restarted_eventual_leader_never_stores_another_shard_block) {
+    replica_group g(4, consistency_mode::eventual, /*seal every batch*/ 1);
+    pump n(g);
+    g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);  // executed; PREPARE lost
+    g.start(0);
+    for (std::int64_t t = t0 + 50; t < t0 + 10'000; t += 50) n.tick_all(t);
+    n.deliver(0, g.at(0).on_client_request(g.request(100, 2, "INSERT INTO t VALUES (1)"), t0 + 10'000), t0 + 10'000);
+    for (std::int64_t t = t0 + 10'050; t < t0 + 20'000; t += 50) n.tick_all(t);
+    for (std::size_t i = 0; i < 4; ++i)
+        BOOST_TEST_MESSAGE("member " << i << " committed " << g.at(i).last_committed().value << ", blocks "
+                                     << g.at(i).stats().shard_blocks_stored);
+    BOOST_REQUIRE_EQUAL(g.at(1).stats().shard_blocks_stored, 2u);
+    BOOST_TEST(g.at(0).stats().shard_blocks_stored == 2u, "the restarted leader's shard chain is stuck");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include "common/assert.hpp"
 #include "crypto/signing.hpp"
 #include "protocols/codec.hpp"
+#include "storage/block_table.hpp"
 #include "protocols/group.hpp"
 #include "protocols/merkle.hpp"
 
@@ -41,86 +42,21 @@ class category final : public std::error_category {
     }
 };
 
-struct statement_finalizer {
-    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
-};
-using statement = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
-
-// Heights are stored as SQLite's signed 64-bit integers; a chain never gets near 2^63.
-constexpr std::uint64_t stored_height_max =
-    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-
-error sqlite_failure(sqlite3* db, const std::string& doing) {
-    return error{main_store_errc::sqlite_failed, doing + ": " + sqlite3_errmsg(db)};
-}
-
-error corrupt_block(std::uint64_t height, const std::string& what) {
-    return error{main_store_errc::corrupt_block,
-                 "block at height " + std::to_string(height) + ": " + what};
-}
+using table = block_table<main_store_errc>;
 
 error replay_failure(std::uint64_t height, const std::string& what) {
     return error{main_store_errc::replay_failed,
                  "block at height " + std::to_string(height) + ": " + what};
 }
 
-result<statement> prepare(sqlite3* db, const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK)
-        return sqlite_failure(db, std::string("preparing \"") + sql + "\"");
-    return statement(raw);
-}
-
-result<nothing> execute(sqlite3* db, const char* sql) {
-    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
-        return sqlite_failure(db, std::string("running \"") + sql + "\"");
-    return nothing{};
-}
-
-byte_view column_bytes(sqlite3_stmt* row, int column) {
-    // Blob, then size: the order SQLite documents as safe (no conversion in between).
-    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(row, column));
-    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(row, column));
-    return byte_view(data, data == nullptr ? 0 : size);
-}
-
-result<nothing> configure(sqlite3* db) {
-    // journal_mode answers with the mode it got: anything but "wal" (an in-memory or
-    // read-only file) would silently lose the durability the chain relies on.
-    auto mode = prepare(db, "PRAGMA journal_mode=WAL");
-    if (!mode) return mode.failure();
-    if (sqlite3_step(mode->get()) != SQLITE_ROW) return sqlite_failure(db, "setting WAL mode");
-    const auto* got = reinterpret_cast<const char*>(sqlite3_column_text(mode->get(), 0));
-    if (got == nullptr || std::string(got) != "wal")
-        return error{main_store_errc::not_wal,
-                     std::string("journal mode is ") + (got == nullptr ? "unknown" : got)};
-    if (auto r = execute(db, "PRAGMA synchronous=FULL"); !r) return r;
-    return execute(db,
-                   "CREATE TABLE IF NOT EXISTS main_block ("
-                   " height INTEGER PRIMARY KEY, hash BLOB NOT NULL, encoded BLOB NOT NULL"
-                   ") STRICT");
-}
-
-// Decodes one row (height, hash, encoded) and checks it is exactly the block the row
-// says: the decoder re-checks the block's own consistency and every signature, and the
-// re-encoding must give the stored bytes back, so no altered byte goes unnoticed -- not
-// even one in padding that the decoder ignores.
+// A stored main block must also be final: it carries finality signatures.
 result<protocols::main_block> read_block_row(sqlite3_stmt* row) {
-    const auto height = static_cast<std::uint64_t>(sqlite3_column_int64(row, 0));
-    const byte_view stored_hash = column_bytes(row, 1);
-    const byte_view encoded = column_bytes(row, 2);
-    auto decoded = protocols::decode_main_block(encoded);
-    if (!decoded) return corrupt_block(height, "does not decode: " + decoded.failure().message());
-    if (decoded->header.height.value != height)
-        return corrupt_block(
-            height, "holds the block of height " + std::to_string(decoded->header.height.value));
-    if (stored_hash != decoded->hash().view())
-        return corrupt_block(height, "stored hash differs from the block's hash");
-    if (protocols::encode(*decoded) != encoded)
-        return corrupt_block(height, "stored bytes are not the block's canonical encoding");
-    if (decoded->finality.empty())
-        return corrupt_block(height, "has no finality signatures: it is not a final block");
-    return std::move(decoded).value();
+    auto block = storage::read_block_row<main_store_errc, protocols::main_block>(
+        row, [](byte_view wire) { return protocols::decode_main_block(wire); });
+    if (block && block->finality.empty())
+        return table::corrupt_block(block->header.height.value,
+                                    "has no finality signatures: it is not a final block");
+    return block;
 }
 
 main_chain_head head_after(const protocols::main_block& block) {
@@ -205,7 +141,7 @@ result<std::unique_ptr<main_chain_store>> main_chain_store::open(const std::stri
                      "opening " + path + ": " +
                          (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened))};
     sqlite3_extended_result_codes(raw, 1);
-    if (auto configured = configure(raw); !configured) return configured.failure();
+    if (auto configured = table::configure(raw, "main_block"); !configured) return configured.failure();
 
     std::unique_ptr<main_chain_store> store(new main_chain_store(std::move(db)));
     if (auto head = store->read_head(); !head) return head.failure();
@@ -215,10 +151,10 @@ result<std::unique_ptr<main_chain_store>> main_chain_store::open(const std::stri
 // The rows must be exactly heights 1..n (a deleted or inserted row is corruption); the
 // head block is decoded and checked, so appends continue from a block known to be good.
 result<nothing> main_chain_store::read_head() {
-    auto shape = prepare(db_.get(), "SELECT COUNT(*), MIN(height), MAX(height) FROM main_block");
+    auto shape = table::prepare(db_.get(), "SELECT COUNT(*), MIN(height), MAX(height) FROM main_block");
     if (!shape) return shape.failure();
     if (sqlite3_step(shape->get()) != SQLITE_ROW)
-        return sqlite_failure(db_.get(), "reading the chain's heights");
+        return table::sqlite_failure(db_.get(), "reading the chain's heights");
     const auto count = sqlite3_column_int64(shape->get(), 0);
     const auto lowest = sqlite3_column_int64(shape->get(), 1);
     const auto highest = sqlite3_column_int64(shape->get(), 2);
@@ -258,7 +194,7 @@ result<nothing> main_chain_store::append(const protocols::main_block& block,
                      "block would not read back unchanged (finality signatures not sorted?)"};
 
     auto insert =
-        prepare(db_.get(), "INSERT INTO main_block (height, hash, encoded) VALUES (?1, ?2, ?3)");
+        table::prepare(db_.get(), "INSERT INTO main_block (height, hash, encoded) VALUES (?1, ?2, ?3)");
     if (!insert) return insert.failure();
     const digest hash = block.hash();
     sqlite3_bind_int64(insert->get(), 1, static_cast<sqlite3_int64>(block.header.height.value));
@@ -266,7 +202,7 @@ result<nothing> main_chain_store::append(const protocols::main_block& block,
                       SQLITE_TRANSIENT);
     sqlite3_bind_blob64(insert->get(), 3, encoded.data(), encoded.size(), SQLITE_TRANSIENT);
     if (sqlite3_step(insert->get()) != SQLITE_DONE)
-        return sqlite_failure(db_.get(),
+        return table::sqlite_failure(db_.get(),
                               "storing block " + std::to_string(block.header.height.value));
     head_ = head_after(block);
     return nothing{};
@@ -300,7 +236,7 @@ result<std::vector<protocols::main_block>> main_chain_store::load_range(std::uin
                                                                         std::uint64_t last) const {
     COVENANT_ASSERT(1 <= first && first <= last && last <= stored_height_max,
                     "load_range over heights that cannot be stored");
-    auto select = prepare(db_.get(),
+    auto select = table::prepare(db_.get(),
                           "SELECT height, hash, encoded FROM main_block"
                           " WHERE height BETWEEN ?1 AND ?2 ORDER BY height");
     if (!select) return select.failure();
@@ -321,15 +257,15 @@ result<std::vector<protocols::main_block>> main_chain_store::load_range(std::uin
         // has to link to the one below it.
         if (!blocks.empty()) {
             if (auto fault = main_block_link_fault(head_after(blocks.back()), *block))
-                return corrupt_block(expected, *fault);
+                return table::corrupt_block(expected, *fault);
         } else if (first == 1) {
             if (auto fault = main_block_link_fault(std::nullopt, *block))
-                return corrupt_block(expected, *fault);
+                return table::corrupt_block(expected, *fault);
         }
         blocks.push_back(std::move(block).value());
         ++expected;
     }
-    if (step != SQLITE_DONE) return sqlite_failure(db_.get(), "reading blocks");
+    if (step != SQLITE_DONE) return table::sqlite_failure(db_.get(), "reading blocks");
     if (expected != last + 1)
         return error{main_store_errc::corrupt_chain,
                      "block " + std::to_string(expected) + " is missing"};

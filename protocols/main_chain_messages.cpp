@@ -2,6 +2,7 @@
 #include "protocols/main_chain_messages.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/assert.hpp"
 #include "crypto/hash.hpp"
@@ -21,6 +22,19 @@ bytes tx::shard_checkpoint::checkpoint_signing_bytes() const {
     return out.take();
 }
 namespace tx {
+void evidence::canonicalize() {
+    if (auto* v = std::get_if<conflicting_votes>(&proof)) {
+        if (v->second.batch_hash < v->first.batch_hash) std::swap(v->first, v->second);
+    } else if (auto* p = std::get_if<conflicting_proposals>(&proof)) {
+        if (p->second.batch_hash < p->first.batch_hash) std::swap(p->first, p->second);
+    } else {
+        auto& e = std::get<conflicting_executions>(proof);
+        if (std::tie(e.second.results_root, e.second.state_digest) <
+            std::tie(e.first.results_root, e.first.state_digest))
+            std::swap(e.first, e.second);
+    }
+}
+
 bool operator==(const shard_checkpoint& a, const shard_checkpoint& b) {
     return a.database == b.database && a.height == b.height && a.head_hash == b.head_hash &&
            a.state_digest == b.state_digest && a.billing == b.billing &&

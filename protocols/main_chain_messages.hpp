@@ -124,6 +124,9 @@ struct conflicting_executions {
 };
 struct evidence {
     std::variant<conflicting_votes, conflicting_proposals, conflicting_executions> proof;
+    /// Puts the pair in the order the codec requires (by batch hash; executions by results
+    /// root and state digest), so one offence has one encoding.
+    void canonicalize();
     friend bool operator==(const evidence& a, const evidence& b) { return a.proof == b.proof; }
 };
 }  // namespace tx

@@ -506,11 +506,7 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
                  encode(make_vote(vote_phase::prepare, p.seq, s.hash)), out);
         } else if (s.proposal && s.proposal->leader == p.leader) {
             // The leader signed two batches for one slot: evidence.
-            tx::conflicting_proposals proof{*s.proposal, p};
-            if (proof.second.batch_hash < proof.first.batch_hash) std::swap(proof.first, proof.second);
-            tx::evidence e{proof};
-            log_.save_evidence(e);
-            out.evidence.push_back(std::move(e));
+            keep_evidence(tx::evidence{tx::conflicting_proposals{*s.proposal, p}}, out);
             leader_misbehaved_ = true;
             refuse("leader equivocated");
         }
@@ -629,11 +625,7 @@ replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
                 vote first = v;
                 first.batch_hash = it->second.hash;
                 first.voter_signature = mine->second;
-                tx::conflicting_votes proof{first, v};
-                if (proof.second.batch_hash < proof.first.batch_hash) std::swap(proof.first, proof.second);
-                tx::evidence e{proof};
-                log_.save_evidence(e);
-                out.evidence.push_back(std::move(e));
+                keep_evidence(tx::evidence{tx::conflicting_votes{first, v}}, out);
             }
         }
         refuse("vote for a batch this leader did not propose");
@@ -867,13 +859,7 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
     if (previous != done.executions.end() && previous->second.batch_hash == e.batch_hash &&
         (previous->second.results_root != e.results_root ||
          previous->second.state_digest != e.state_digest)) {
-        tx::conflicting_executions proof{previous->second, e};
-        if (std::tie(proof.second.results_root, proof.second.state_digest) <
-            std::tie(proof.first.results_root, proof.first.state_digest))
-            std::swap(proof.first, proof.second);
-        tx::evidence evidence{proof};
-        log_.save_evidence(evidence);
-        out.evidence.push_back(std::move(evidence));
+        keep_evidence(tx::evidence{tx::conflicting_executions{previous->second, e}}, out);
         return out;
     }
     done.executions[e.signer] = e;
@@ -1364,6 +1350,12 @@ replica_output replica::on_tick(std::int64_t now_ms) {
 }
 
 // ---- helpers -----------------------------------------------------------------------------
+
+void replica::keep_evidence(tx::evidence evidence, replica_output& out) {
+    evidence.canonicalize();
+    log_.save_evidence(evidence);
+    out.evidence.push_back(std::move(evidence));
+}
 
 bool replica::awaiting_suspicious_work() const {
     // Only the next request due from its client counts against the leader: one with a gap

@@ -187,6 +187,8 @@ private:
     void hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out);
     protocols::new_view_message make_new_view() const;
     bool awaiting_suspicious_work() const;
+    /// Logs evidence (in its canonical order) and hands it out for the main chain.
+    void keep_evidence(protocols::tx::evidence evidence, replica_output& out);
     // Shard chain: seal executed batches into blocks, gather q signatures, store.
     void record_entry(const protocols::batch& batch, const protocols::certificate& cert,
                       const execution_result& result, replica_output& out);

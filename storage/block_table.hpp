@@ -75,6 +75,43 @@ struct block_table {
                                    " encoded BLOB NOT NULL) STRICT";
         return execute(db, create.c_str());
     }
+
+    /// Opens (creating if needed) the file at `path` and configures it for `table`. The
+    /// connection is closed on every path, even a failed open.
+    template <class Closer>
+    static result<std::unique_ptr<sqlite3, Closer>> open(const std::string& path,
+                                                         const std::string& table) {
+        sqlite3* raw = nullptr;
+        const int opened = sqlite3_open_v2(path.c_str(), &raw,
+                                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+        std::unique_ptr<sqlite3, Closer> db(raw);
+        if (opened != SQLITE_OK)
+            return error{Errc::sqlite_failed,
+                         "opening " + path + ": " +
+                             (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened))};
+        sqlite3_extended_result_codes(raw, 1);
+        if (auto configured = configure(raw, table); !configured) return configured.failure();
+        return db;
+    }
+
+    /// The highest stored height (0 for an empty chain); corrupt_chain unless the stored
+    /// heights are exactly 1..n (a deleted or inserted row is corruption).
+    static result<std::uint64_t> stored_height(sqlite3* db, const std::string& table) {
+        const std::string sql = "SELECT COUNT(*), MIN(height), MAX(height) FROM " + table;
+        auto shape = prepare(db, sql.c_str());
+        if (!shape) return shape.failure();
+        if (sqlite3_step(shape->get()) != SQLITE_ROW)
+            return sqlite_failure(db, "reading the chain's heights");
+        const auto count = sqlite3_column_int64(shape->get(), 0);
+        const auto lowest = sqlite3_column_int64(shape->get(), 1);
+        const auto highest = sqlite3_column_int64(shape->get(), 2);
+        if (count == 0) return std::uint64_t{0};
+        if (lowest != 1 || highest != count)
+            return error{Errc::corrupt_chain, std::to_string(count) + " blocks stored with heights " +
+                                                  std::to_string(lowest) + ".." +
+                                                  std::to_string(highest)};
+        return static_cast<std::uint64_t>(highest);
+    }
 };
 
 /// Decodes one row (height, hash, encoded) and checks it is exactly the block the row says:

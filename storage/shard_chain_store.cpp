@@ -58,18 +58,9 @@ shard_chain_store::shard_chain_store(std::unique_ptr<sqlite3, sqlite_closer> db)
 shard_chain_store::~shard_chain_store() = default;
 
 result<std::unique_ptr<shard_chain_store>> shard_chain_store::open(const std::string& path) {
-    sqlite3* raw = nullptr;
-    const int opened =
-        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-    std::unique_ptr<sqlite3, sqlite_closer> db(raw);  // closed on every path, even a failed open
-    if (opened != SQLITE_OK)
-        return error{shard_store_errc::sqlite_failed,
-                     "opening " + path + ": " +
-                         (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened))};
-    sqlite3_extended_result_codes(raw, 1);
-    if (auto configured = table::configure(raw, "shard_block"); !configured) return configured.failure();
-
-    std::unique_ptr<shard_chain_store> store(new shard_chain_store(std::move(db)));
+    auto db = table::open<sqlite_closer>(path, "shard_block");
+    if (!db) return db.failure();
+    std::unique_ptr<shard_chain_store> store(new shard_chain_store(std::move(db).value()));
     if (auto head = store->read_head(); !head) return head.failure();
     return result<std::unique_ptr<shard_chain_store>>(std::move(store));
 }
@@ -77,22 +68,12 @@ result<std::unique_ptr<shard_chain_store>> shard_chain_store::open(const std::st
 // The rows must be exactly heights 1..n (a deleted or inserted row is corruption); the
 // head block is decoded and checked, so appends continue from a block known to be good.
 result<nothing> shard_chain_store::read_head() {
-    auto shape = table::prepare(db_.get(), "SELECT COUNT(*), MIN(height), MAX(height) FROM shard_block");
-    if (!shape) return shape.failure();
-    if (sqlite3_step(shape->get()) != SQLITE_ROW)
-        return table::sqlite_failure(db_.get(), "reading the chain's heights");
-    const auto count = sqlite3_column_int64(shape->get(), 0);
-    const auto lowest = sqlite3_column_int64(shape->get(), 1);
-    const auto highest = sqlite3_column_int64(shape->get(), 2);
+    auto highest = table::stored_height(db_.get(), "shard_block");
+    if (!highest) return highest.failure();
     head_.reset();
-    if (count == 0) return nothing{};
-    if (lowest != 1 || highest != count)
-        return error{shard_store_errc::corrupt_chain,
-                     std::to_string(count) + " blocks stored with heights " +
-                         std::to_string(lowest) + ".." + std::to_string(highest)};
+    if (*highest == 0) return nothing{};
 
-    auto blocks =
-        load_range(static_cast<std::uint64_t>(highest), static_cast<std::uint64_t>(highest));
+    auto blocks = load_range(*highest, *highest);
     if (!blocks) return blocks.failure();
     head_ = protocols::shard_chain_head::after(blocks->front());
     return nothing{};

@@ -4,6 +4,7 @@
 // ledger_databases.cpp and ledger_evidence.cpp; the state root in ledger_root.cpp.
 #include "protocols/main_chain/ledger.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -26,6 +27,7 @@ result<ledger> ledger::from_genesis(const genesis& g) {
     }
     out.parameters_ = g.parameters;
     out.initial_producers_ = g.initial_producers;
+    out.producers_ = g.initial_producers;
     return out;
 }
 
@@ -69,6 +71,7 @@ result<apply_outcome> ledger::apply(const protocols::transaction& tx, block_heig
     account.balance -= tx.fee;
     fee_pool_ += tx.fee;
     account.next_nonce = account.next_nonce.next();
+    if (!account.key) account.key = tx.sender;
     return out;
 }
 
@@ -91,6 +94,44 @@ void ledger::release_matured(block_height height) {
         account_for_update(crypto::address_of(key)).balance += at->second.deposit;
         miners_.erase(at);
     }
+}
+
+epoch_number ledger::epoch_of(block_height height) const {
+    if (height.value == 0 || parameters_.epoch_length == 0) return epoch_number{0};
+    return epoch_number{(height.value - 1) / parameters_.epoch_length};
+}
+
+void ledger::begin_block(block_height height) {
+    release_matured(height);
+    const epoch_number e = epoch_of(height);
+    if (e == epoch_) return;
+    COVENANT_ASSERT(epoch_ < e, "blocks are begun in height order");
+    epoch_ = e;
+    auto elected = elect_producers();
+    if (!elected.empty()) producers_ = std::move(elected);
+}
+
+std::vector<public_key> ledger::elect_producers() const {
+    struct ranked {
+        std::uint64_t weight;
+        account_address address;
+        public_key key;
+    };
+    std::vector<ranked> candidates;
+    for (const auto& [address, weight] : producer_candidates()) {
+        const auto* record = account(address);
+        if (weight == 0 || !record || !record->key) continue;
+        candidates.push_back({weight, address, *record->key});
+    }
+    std::sort(candidates.begin(), candidates.end(), [](const ranked& a, const ranked& b) {
+        if (a.weight != b.weight) return a.weight > b.weight;
+        return a.address < b.address;
+    });
+    if (candidates.size() > parameters_.producers_max) candidates.resize(parameters_.producers_max);
+    if (candidates.size() < parameters_.producers_min || candidates.empty()) return {};
+    std::vector<public_key> set;
+    for (const auto& c : candidates) set.push_back(c.key);
+    return set;
 }
 
 // ---- queries ------------------------------------------------------------------------

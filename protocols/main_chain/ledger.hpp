@@ -5,8 +5,14 @@
 // the genesis allocation through every transaction (fees go to a fee pool, slashed
 // deposits are burned and counted as burned).
 //
-// Block application is: release_matured(height), then apply(tx, height) for each
-// transaction in order, then state_root() into the header.
+// Block application is: begin_block(height) (matured releases, and at the first height of
+// an epoch the election of its producer set), then apply(tx, height) for each transaction
+// in order, then state_root() into the header.
+//
+// DPoS: an account that has staked is a producer candidate; its weight is the stake of the
+// accounts voting for it. At the first height of epoch e > 0 the set becomes the top
+// producers_max candidates of weight > 0, by weight then address (that order is also the
+// proposer rotation), unless fewer than producers_min qualify: then the set carries over.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +52,16 @@ class ledger {
     /// the deposits of exited miners whose delay has passed (the miner record goes away).
     void release_matured(block_height height);
 
+    /// What happens at the start of block `height`, before its transactions:
+    /// release_matured(height) and, at the first height of an epoch, the election.
+    void begin_block(block_height height);
+
+    /// The epoch that block `height` belongs to (height 0, genesis, is in epoch 0).
+    epoch_number epoch_of(block_height height) const;
+    /// The current epoch (of the last block begun) and its producer set, in proposer order.
+    epoch_number epoch() const { return epoch_; }
+    const std::vector<public_key>& producers() const { return producers_; }
+
     // ---- queries (for producers, miners and tests) ----------------------------------
     const chain_parameters& parameters() const { return parameters_; }
     const std::vector<public_key>& initial_producers() const { return initial_producers_; }
@@ -63,6 +79,8 @@ class ledger {
     std::optional<std::uint64_t> funding(const database_id& id) const;
     /// Accounts that have staked, with the stake delegated to them by votes.
     std::map<account_address, std::uint64_t> producer_candidates() const;
+    /// The set an election would pick now (empty if fewer than producers_min qualify).
+    std::vector<public_key> elect_producers() const;
     const std::map<account_address, account_record>& accounts() const { return accounts_; }
     const std::map<public_key, miner_record>& miners() const { return miners_; }
     const std::map<database_id, database_record>& databases() const { return databases_; }
@@ -123,6 +141,8 @@ class ledger {
     std::map<public_key, miner_record> miners_;
     std::map<database_id, database_record> databases_;
     std::set<offence> applied_offences_;
+    std::vector<public_key> producers_;  // the current epoch's producer set
+    epoch_number epoch_;
     std::uint64_t fee_pool_ = 0;
     std::uint64_t burned_ = 0;
 };

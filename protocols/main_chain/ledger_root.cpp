@@ -21,8 +21,11 @@ digest ledger::state_root() const {
     out.u64(parameters_.minimum_fee).u64(parameters_.unstake_delay);
     out.u64(parameters_.miner_exit_delay).u64(parameters_.minimum_miner_deposit);
     out.u32(parameters_.node_id_difficulty);
+    out.u64(parameters_.epoch_length).u32(parameters_.producers_max).u32(parameters_.producers_min);
     out.u32(static_cast<std::uint32_t>(initial_producers_.size()));
     for (const auto& p : initial_producers_) out.fixed(p);
+    out.count(epoch_).u32(static_cast<std::uint32_t>(producers_.size()));
+    for (const auto& p : producers_) out.fixed(p);
 
     out.u64(accounts_.size());
     for (const auto& [address, a] : accounts_) {
@@ -31,6 +34,8 @@ digest ledger::state_root() const {
         for (const auto& [release, amount] : a.unstaking) out.u64(release).u64(amount);
         out.u32(static_cast<std::uint32_t>(a.votes.size()));
         for (const auto& v : a.votes) out.fixed(v);
+        out.boolean(a.key.has_value());
+        if (a.key) out.fixed(*a.key);
     }
 
     out.u64(miners_.size());

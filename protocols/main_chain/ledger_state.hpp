@@ -23,6 +23,14 @@ struct chain_parameters {
     std::uint64_t miner_exit_delay = 100;  // blocks from exit request until the deposit returns
     std::uint64_t minimum_miner_deposit = 1'000;
     unsigned node_id_difficulty = 8;  // leading zero bits of hash(miner key || pow nonce)
+    /// DPoS: blocks per epoch. Epoch e covers heights e*epoch_length+1 .. (e+1)*epoch_length;
+    /// the producer set is elected at the start of each epoch after the first.
+    std::uint64_t epoch_length = 100;
+    /// How many of the top candidates by delegated stake form an epoch's producer set.
+    std::uint32_t producers_max = 21;
+    /// An election that yields fewer producers than this keeps the previous set: a chain
+    /// never shrinks below the fault tolerance it started with because few have staked.
+    std::uint32_t producers_min = 4;
 };
 
 /// The chain's first state: who owns the tokens, who produces the first blocks.
@@ -40,6 +48,9 @@ struct account_record {
     std::map<std::uint64_t, std::uint64_t> unstaking;
     /// Producer candidates this account's stake backs (sorted, distinct).
     std::vector<account_address> votes;
+    /// The account's public key, known once it has sent a transaction (an address is a
+    /// hash of the key): an elected producer is named by its key.
+    std::optional<public_key> key;
 
     std::uint64_t unstaking_total() const {
         std::uint64_t sum = 0;

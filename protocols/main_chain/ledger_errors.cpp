@@ -44,6 +44,8 @@ class category final : public std::error_category {
                 return "not enough eligible miners";
             case ledger_errc::overflow:
                 return "amount overflow";
+            case ledger_errc::block_mismatch:
+                return "block header does not match its transactions";
         }
         return "unknown ledger error";
     }

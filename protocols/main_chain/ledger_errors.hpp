@@ -25,6 +25,7 @@ enum class ledger_errc {
     insufficient_work,   // a node id without the required proof of work
     no_miners,           // not enough eligible miners for a new database
     overflow,            // an amount that would overflow 64 bits
+    block_mismatch,      // a block's header (epoch, state root) is not what applying it gives
 };
 
 const std::error_category& ledger_category();

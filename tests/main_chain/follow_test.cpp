@@ -1,0 +1,152 @@
+// What a miner follows on the main chain: its assignments (databases, members, view, roles,
+// funding) and how they change from block to block; and applying a whole final block, the
+// rule every follower shares (epoch, every transaction, state root), all or nothing.
+#include <algorithm>
+
+#include "ledger_fixture.hpp"
+#include "protocols/main_chain/block_application.hpp"
+#include "protocols/main_chain/miner_assignments.hpp"
+
+namespace covenant::test {
+namespace {
+
+using namespace protocols;
+using main_chain::assignments_of;
+using main_chain::compare_assignments;
+
+BOOST_FIXTURE_TEST_SUITE(follow, ledger_fixture)
+
+BOOST_AUTO_TEST_CASE(assignments_follow_creation_views_roles_funding_and_drop) {
+    register_miners(5);
+    const auto before_any = assignments_of(chain, miner_keys[0].public_key());
+    BOOST_TEST(before_any.empty());
+
+    const auto db = create_database(4, 1'000);
+    const auto members = *chain.members(db);
+    const auto& member = key_of(members[1]);
+    const auto outsider = [&] {
+        for (const auto& k : miner_keys)
+            if (std::find(members.begin(), members.end(), k.public_key()) == members.end())
+                return k.public_key();
+        return members[0];
+    }();
+    BOOST_TEST(assignments_of(chain, outsider).empty());
+
+    auto mine = assignments_of(chain, member.public_key());
+    BOOST_TEST_REQUIRE(mine.size() == 1u);
+    const auto& a = mine.at(db);
+    BOOST_TEST((a.members == members));
+    BOOST_TEST(a.view.value == 0u);
+    BOOST_TEST((a.owner == address(alice)));
+    BOOST_TEST((main_chain::effective_role(a, address(alice)) == role::admin));
+    BOOST_TEST(!main_chain::effective_role(a, address(bob)).has_value());
+    auto changes = compare_assignments(before_any, mine);
+    BOOST_TEST_REQUIRE(changes.started.size() == 1u);
+    BOOST_TEST((changes.started[0] == a));
+    BOOST_TEST(compare_assignments(mine, mine).empty());
+
+    // A view change through suspicions reaches the running replica as a view change.
+    accept(bob, suspicion(db, view_number{0}, key_of(members[0])));
+    accept(bob, suspicion(db, view_number{0}, key_of(members[2])));
+    auto after_view = assignments_of(chain, member.public_key());
+    changes = compare_assignments(mine, after_view);
+    BOOST_TEST_REQUIRE(changes.view_changes.size() == 1u);
+    BOOST_TEST(changes.view_changes[0].second.value == 1u);
+    BOOST_TEST(changes.started.empty());
+    BOOST_TEST(changes.restarted.empty());
+    BOOST_TEST(changes.permissions_changed.empty());
+
+    // A grant changes permissions only.
+    accept(alice, tx::grant_role{db, address(bob), role::write});
+    auto after_grant = assignments_of(chain, member.public_key());
+    changes = compare_assignments(after_view, after_grant);
+    BOOST_TEST_REQUIRE(changes.permissions_changed.size() == 1u);
+    BOOST_TEST(changes.view_changes.empty());
+    BOOST_TEST((main_chain::effective_role(changes.permissions_changed[0], address(bob)) ==
+                role::write));
+
+    // Out of funds: writers keep reading only.
+    accept(bob, checkpoint(db, 1, {5'000}, members));
+    auto broke = assignments_of(chain, member.public_key());
+    BOOST_TEST(broke.at(db).out_of_funds);
+    changes = compare_assignments(after_grant, broke);
+    BOOST_TEST(changes.permissions_changed.size() == 1u);
+    BOOST_TEST((main_chain::effective_role(broke.at(db), address(bob)) == role::read));
+    BOOST_TEST((main_chain::effective_role(broke.at(db), address(alice)) == role::read));
+
+    accept(alice, tx::drop_database{db});
+    changes = compare_assignments(broke, assignments_of(chain, member.public_key()));
+    BOOST_TEST_REQUIRE(changes.stopped.size() == 1u);
+    BOOST_TEST((changes.stopped[0] == db));
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_member_set_restarts_the_replica) {
+    register_miners(3);
+    main_chain::assignments before;
+    main_chain::database_assignment a;
+    a.id = database_id{};
+    a.members = {miner_keys[0].public_key(), miner_keys[1].public_key()};
+    before.emplace(a.id, a);
+    auto after = before;
+    after.at(a.id).members[1] = miner_keys[2].public_key();
+    after.at(a.id).view = view_number{3};
+    const auto changes = compare_assignments(before, after);
+    BOOST_TEST(changes.restarted.size() == 1u);
+    BOOST_TEST(changes.view_changes.empty());  // the restart carries the view
+}
+
+struct block_fixture : ledger_fixture {
+    /// A block at `height` with `txs`, its header made from a copy of the chain.
+    main_block block_of(std::vector<transaction> txs, std::uint64_t h) {
+        main_block b;
+        b.header.height = block_height{h};
+        b.transactions = std::move(txs);
+        b.seal_header();
+        auto scratch = chain;
+        scratch.begin_block(b.header.height);
+        b.header.epoch = scratch.epoch();
+        for (const auto& tx : b.transactions) BOOST_TEST_REQUIRE(scratch.apply(tx, b.header.height).ok());
+        b.header.state_root = scratch.state_root();
+        return b;
+    }
+    transaction pay(const crypto::key_pair& from, std::uint64_t nonce, std::uint64_t amount) {
+        return make_tx(from, account_nonce{nonce}, 1, tx::transfer{address(bob), amount});
+    }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_whole_block_applies_or_nothing_does, block_fixture) {
+    auto good = block_of({pay(alice, 1, 10), pay(alice, 2, 20)}, 1);
+    const digest root_before = chain.state_root();
+
+    auto wrong_root = good;
+    wrong_root.header.state_root = root_before;
+    auto refused = main_chain::apply_block(chain, wrong_root);
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST((refused.failure().code == main_chain::ledger_errc::block_mismatch));
+    BOOST_TEST(chain.state_root() == root_before);
+
+    auto wrong_epoch = good;
+    wrong_epoch.header.epoch = epoch_number{1};
+    BOOST_TEST(!main_chain::apply_block(chain, wrong_epoch).ok());
+    BOOST_TEST(chain.state_root() == root_before);
+
+    // The second transaction is refused (replayed nonce): nothing of the block applies.
+    auto replayed = good;
+    replayed.transactions[1] = pay(alice, 1, 20);
+    refused = main_chain::apply_block(chain, replayed);
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST((refused.failure().code == main_chain::ledger_errc::bad_nonce));
+    BOOST_TEST(chain.state_root() == root_before);
+    BOOST_TEST(balance(bob) == 50'000u);
+
+    auto applied = main_chain::apply_block(chain, good);
+    BOOST_TEST_REQUIRE(applied.ok());
+    BOOST_TEST(applied.value().size() == 2u);
+    BOOST_TEST(balance(bob) == 50'030u);
+    BOOST_TEST(chain.state_root() == good.header.state_root);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace covenant::test

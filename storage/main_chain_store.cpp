@@ -59,68 +59,11 @@ result<protocols::main_block> read_block_row(sqlite3_stmt* row) {
     return block;
 }
 
-main_chain_head head_after(const protocols::main_block& block) {
-    return main_chain_head{block.header.height, block.hash(), block.header.timestamp_ms};
-}
-
-// Null if `producers` can be a group (non-empty, each key once), else why not.
-std::optional<std::string> producer_set_fault(const std::vector<public_key>& producers) {
-    if (producers.empty()) return "the producer set is empty";
-    auto sorted = producers;
-    std::sort(sorted.begin(), sorted.end());
-    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-        return "the producer set lists a key twice";
-    return std::nullopt;
-}
-
-// The transactions root and count of the header match the transactions (the decoder checks
-// this for blocks read from the wire or the file; replay also takes blocks from memory).
-std::optional<std::string> transactions_fault(const protocols::main_block& block) {
-    if (block.transactions.size() != block.header.transaction_count)
-        return "transaction count differs from the header";
-    std::vector<digest> hashes;
-    hashes.reserve(block.transactions.size());
-    for (const auto& tx : block.transactions) hashes.push_back(tx.hash());
-    if (protocols::merkle_root(hashes) != block.header.transactions_root)
-        return "transactions root differs from the header";
-    return std::nullopt;
-}
-
 }  // namespace
 
 const std::error_category& main_store_category() {
     static const category instance;
     return instance;
-}
-
-std::optional<std::string> main_block_link_fault(const std::optional<main_chain_head>& below,
-                                                 const protocols::main_block& block) {
-    const auto& h = block.header;
-    const std::uint64_t below_height = below ? below->height.value : 0;
-    if (below_height == std::numeric_limits<std::uint64_t>::max() ||
-        h.height.value != below_height + 1)
-        return "height " + std::to_string(h.height.value) + " does not follow height " +
-               std::to_string(below_height);
-    const digest expected_parent = below ? below->hash : digest{};
-    if (h.parent != expected_parent)
-        return "parent of height " + std::to_string(h.height.value) +
-               (below ? " is not the hash of the block below" : " is not the zero hash");
-    if (below && h.timestamp_ms < below->timestamp_ms)
-        return "timestamp of height " + std::to_string(h.height.value) +
-               " is before its parent's";
-    return std::nullopt;
-}
-
-std::optional<std::string> main_block_finality_fault(const protocols::main_block& block,
-                                                     const std::vector<public_key>& producers) {
-    if (auto fault = producer_set_fault(producers)) return fault;
-    const protocols::group set(producers);
-    const digest hash = block.hash();
-    auto fault = protocols::signer_set_fault(block.finality, set, set.quorum(),
-                                             crypto::sign_domain::main_block_vote, hash.view());
-    if (fault) return "finality signatures of height " +
-                      std::to_string(block.header.height.value) + ": " + *fault;
-    return std::nullopt;
 }
 
 void main_chain_store::sqlite_closer::operator()(sqlite3* db) const {
@@ -149,16 +92,16 @@ result<nothing> main_chain_store::read_head() {
 
     auto blocks = load_range(*highest, *highest);
     if (!blocks) return blocks.failure();
-    head_ = head_after(blocks->front());
+    head_ = main_chain::head_after(blocks->front());
     return nothing{};
 }
 
 result<nothing> main_chain_store::append(const protocols::main_block& block,
                                          const std::vector<public_key>& producers) {
-    if (auto fault = producer_set_fault(producers))
+    if (auto fault = main_chain::producer_set_fault(producers))
         return error{main_store_errc::bad_producer_set, *fault};
-    auto fault = main_block_link_fault(head_, block);
-    if (!fault) fault = main_block_finality_fault(block, producers);
+    auto fault = main_chain::link_fault(head_, block);
+    if (!fault) fault = main_chain::finality_fault(block, producers);
     if (fault) return error{main_store_errc::refused_block, *fault};
     if (block.header.height.value > stored_height_max)
         return error{main_store_errc::refused_block, "height beyond what SQLite can store"};
@@ -185,7 +128,7 @@ result<nothing> main_chain_store::append(const protocols::main_block& block,
     if (sqlite3_step(insert->get()) != SQLITE_DONE)
         return table::sqlite_failure(db_.get(),
                               "storing block " + std::to_string(block.header.height.value));
-    head_ = head_after(block);
+    head_ = main_chain::head_after(block);
     return nothing{};
 }
 
@@ -237,10 +180,10 @@ result<std::vector<protocols::main_block>> main_chain_store::load_range(std::uin
         // Each block decoded on its own; a valid block swapped in from another fork still
         // has to link to the one below it.
         if (!blocks.empty()) {
-            if (auto fault = main_block_link_fault(head_after(blocks.back()), *block))
+            if (auto fault = main_chain::link_fault(main_chain::head_after(blocks.back()), *block))
                 return table::corrupt_block(expected, *fault);
         } else if (first == 1) {
-            if (auto fault = main_block_link_fault(std::nullopt, *block))
+            if (auto fault = main_chain::link_fault(std::nullopt, *block))
                 return table::corrupt_block(expected, *fault);
         }
         blocks.push_back(std::move(block).value());
@@ -254,9 +197,8 @@ result<std::vector<protocols::main_block>> main_chain_store::load_range(std::uin
 }
 
 result<main_chain::ledger> replay(const main_chain::genesis& genesis,
-                                  const std::vector<protocols::main_block>& blocks,
-                                  const std::vector<public_key>& producers) {
-    if (auto fault = producer_set_fault(producers))
+                                  const std::vector<protocols::main_block>& blocks) {
+    if (auto fault = main_chain::producer_set_fault(genesis.initial_producers))
         return error{main_store_errc::bad_producer_set, *fault};
     auto built = main_chain::ledger::from_genesis(genesis);
     if (!built) return error{main_store_errc::replay_failed,
@@ -266,23 +208,14 @@ result<main_chain::ledger> replay(const main_chain::genesis& genesis,
     std::optional<main_chain_head> below;
     for (const auto& block : blocks) {
         const std::uint64_t height = block.header.height.value;
-        auto fault = main_block_link_fault(below, block);
-        if (!fault) fault = main_block_finality_fault(block, producers);
-        if (!fault) fault = transactions_fault(block);
+        auto fault = main_chain::link_fault(below, block);
+        if (!fault)
+            fault = main_chain::finality_fault(block, ledger.producers_for(block.header.height));
+        if (!fault) fault = main_chain::transactions_fault(block);
         if (fault) return replay_failure(height, *fault);
-
-        ledger.release_matured(block.header.height);
-        for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-            auto applied = ledger.apply(block.transactions[i], block.header.height);
-            if (!applied)
-                return replay_failure(height, "transaction " + std::to_string(i) + " (" +
-                                                  block.transactions[i].hash().hex() +
-                                                  ") refused: " + applied.failure().message());
-        }
-        if (ledger.state_root() != block.header.state_root)
-            return replay_failure(height,
-                                  "state root after the block differs from the header's");
-        below = head_after(block);
+        auto applied = main_chain::apply_block(ledger, block);
+        if (!applied) return replay_failure(height, applied.failure().detail);
+        below = main_chain::head_after(block);
     }
     return result<main_chain::ledger>(std::move(ledger));
 }

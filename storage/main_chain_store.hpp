@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "protocols/main_chain/block_application.hpp"
 #include "protocols/main_chain/ledger.hpp"
 #include "protocols/main_chain_messages.hpp"
 
@@ -52,21 +53,7 @@ inline std::error_code make_error_code(main_store_errc e) {
 }
 
 /// The last stored block's position: what the next block must continue.
-struct main_chain_head {
-    block_height height;
-    digest hash;
-    std::int64_t timestamp_ms = 0;
-};
-
-/// Why `block` does not continue the chain whose last block is `below` (nullopt: an empty
-/// chain) -- height, parent, timestamp -- or nullopt if it does.
-std::optional<std::string> main_block_link_fault(const std::optional<main_chain_head>& below,
-                                                 const protocols::main_block& block);
-/// Why `block`'s finality signatures are not valid signatures (domain main_block_vote over
-/// the header hash) from at least a quorum of distinct members of `producers`, or nullopt
-/// if they are. An empty or duplicated `producers` is a fault too, never an assertion.
-std::optional<std::string> main_block_finality_fault(const protocols::main_block& block,
-                                                     const std::vector<public_key>& producers);
+using main_chain_head = main_chain::chain_head;
 
 class main_chain_store {
   public:
@@ -119,14 +106,13 @@ class main_chain_store {
 };
 
 /// Rebuilds the ledger from `genesis` by applying `blocks` (heights 1..n, in order): each
-/// must link to the one before and carry finality signatures from a quorum of `producers`;
-/// then release_matured(height) and every transaction in order -- any refusal is an error,
-/// since a final block never holds a refused transaction -- and the ledger's state_root()
-/// must then equal the header's. The first failure is a replay_failed error naming the
-/// height (bad_producer_set for an invalid `producers`); nothing is partially returned.
+/// must link to the one before and carry finality signatures from a quorum of the producer
+/// set of its epoch (genesis names the first; later ones are elected on the chain, see
+/// ledger::producers_for), and apply whole (main_chain::apply_block: every transaction, the
+/// epoch and the state root). The first failure is a replay_failed error naming the height
+/// (bad_producer_set for a genesis without a valid set); nothing is partially returned.
 result<main_chain::ledger> replay(const main_chain::genesis& genesis,
-                                  const std::vector<protocols::main_block>& blocks,
-                                  const std::vector<public_key>& producers);
+                                  const std::vector<protocols::main_block>& blocks);
 
 }  // namespace covenant::storage
 

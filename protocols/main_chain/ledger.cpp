@@ -102,13 +102,18 @@ epoch_number ledger::epoch_of(block_height height) const {
 }
 
 void ledger::begin_block(block_height height) {
-    release_matured(height);
+    release_matured(height);  // touches no stake or vote: the election is the same after it
     const epoch_number e = epoch_of(height);
     if (e == epoch_) return;
     COVENANT_ASSERT(epoch_ < e, "blocks are begun in height order");
+    producers_ = producers_for(height);
     epoch_ = e;
+}
+
+std::vector<public_key> ledger::producers_for(block_height height) const {
+    if (epoch_of(height) == epoch_) return producers_;
     auto elected = elect_producers();
-    if (!elected.empty()) producers_ = std::move(elected);
+    return elected.empty() ? producers_ : elected;
 }
 
 std::vector<public_key> ledger::elect_producers() const {

@@ -61,6 +61,9 @@ class ledger {
     /// The current epoch (of the last block begun) and its producer set, in proposer order.
     epoch_number epoch() const { return epoch_; }
     const std::vector<public_key>& producers() const { return producers_; }
+    /// The set that proposes and signs block `height`, the block after the last one begun:
+    /// this epoch's, or at an epoch's first height the one begin_block(height) will elect.
+    std::vector<public_key> producers_for(block_height height) const;
 
     // ---- queries (for producers, miners and tests) ----------------------------------
     const chain_parameters& parameters() const { return parameters_; }

@@ -189,12 +189,12 @@ void producer::maybe_propose(std::int64_t now_ms, producer_output& out) {
         return;
     }
     ledger scratch = ledger_;
-    scratch.release_matured(height_);
+    scratch.begin_block(height_);
     main_block block;
     block.transactions = pick_transactions(scratch);
     block.header.height = height_;
     block.header.parent = final_hash_;
-    block.header.epoch = epoch_number{0};
+    block.header.epoch = scratch.epoch();
     block.header.round = round_;
     block.header.proposer = key_.public_key();
     block.header.timestamp_ms = std::max(now_ms, final_time_ms_);
@@ -241,7 +241,6 @@ producer::candidate* producer::known(const digest& hash) {
 
 std::optional<std::string> producer::validate(const main_block& block, ledger& after) const {
     const auto& h = block.header;
-    if (h.epoch != epoch_number{0}) return "block: epoch is not 0";
     if (h.parent != final_hash_) return "block: parent is not the last final block";
     if (h.timestamp_ms < final_time_ms_) return "block: timestamp before its parent's";
     if (block.transactions.size() > protocols::limits::transactions_per_block_max)
@@ -253,7 +252,8 @@ std::optional<std::string> producer::validate(const main_block& block, ledger& a
         sealed.header.transaction_count != h.transaction_count)
         return "block: transactions root or count differs from header";
     after = ledger_;
-    after.release_matured(h.height);
+    after.begin_block(h.height);
+    if (h.epoch != after.epoch()) return "block: not the epoch of its height";
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
         auto applied = after.apply(block.transactions[i], h.height);
         if (!applied)

@@ -5,6 +5,7 @@
 
 #include "ledger_fixture.hpp"
 #include "protocols/main_chain/block_application.hpp"
+#include "protocols/main_chain/chain_follower.hpp"
 #include "protocols/main_chain/miner_assignments.hpp"
 
 namespace covenant::test {
@@ -144,6 +145,74 @@ BOOST_FIXTURE_TEST_CASE(a_whole_block_applies_or_nothing_does, block_fixture) {
     BOOST_TEST(applied.value().size() == 2u);
     BOOST_TEST(balance(bob) == 50'030u);
     BOOST_TEST(chain.state_root() == good.header.state_root);
+}
+
+/// A one-producer chain (genesis names test_key(1)) built block by block on `chain`.
+struct chain_fixture : block_fixture {
+    main_chain::ledger genesis_state = chain;
+    std::optional<main_chain::chain_head> head;
+
+    main_block next_block(std::vector<transaction> txs) {
+        auto b = block_of(std::move(txs), head ? head->height.value + 1 : 1);
+        b.header.parent = head ? head->hash : digest{};
+        b.header.timestamp_ms = static_cast<std::int64_t>(b.header.height.value) * 1000;
+        b.header.proposer = alice.public_key();
+        b.sign_proposal(alice);
+        b.add_finality_vote(alice);
+        BOOST_TEST_REQUIRE(main_chain::apply_block(chain, b).ok());
+        head = main_chain::head_after(b);
+        return b;
+    }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_follower_applies_final_blocks_and_refuses_the_rest, chain_fixture) {
+    register_miners(4);  // on `chain` directly: rebuild the genesis the follower starts from
+    genesis_state = chain;
+    main_chain::chain_follower follower(genesis_state, std::nullopt, miner_keys[0].public_key());
+    BOOST_TEST(follower.current_assignments().empty());
+
+    const auto b1 = next_block({pay(alice, 1, 10)});
+    const auto db = main_chain::ledger::database_id_for(address(alice), account_nonce{2});
+    const auto b2 = next_block({make_tx(alice, account_nonce{2}, 1,
+                                        tx::create_database{4, consistency_mode::strong, 1'000})});
+    const auto b3 = next_block({pay(alice, 3, 30)});
+
+    auto out = follower.on_final_blocks({b1, b2});
+    BOOST_TEST(!out.refusal.has_value());
+    BOOST_TEST(out.applied.size() == 2u);
+    BOOST_TEST(follower.height().value == 2u);
+    BOOST_TEST_REQUIRE(out.changes.started.size() == 1u);  // all four miners serve it
+    BOOST_TEST((out.changes.started[0].id == db));
+    BOOST_TEST(follower.current_assignments().count(db) == 1u);
+
+    // Overlap is skipped; a gap, a foreign signer, a wrong root are refused, state unmoved.
+    out = follower.on_final_blocks({b1, b2});
+    BOOST_TEST(out.applied.empty());
+    BOOST_TEST(!out.refusal.has_value());
+    auto gap = b3;
+    gap.header.height = block_height{4};
+    out = follower.on_final_blocks({gap});
+    BOOST_TEST_REQUIRE(out.refusal.has_value());
+    BOOST_TEST(out.refusal->find("does not follow") != std::string::npos);
+    auto foreign = b3;
+    foreign.finality.clear();
+    foreign.add_finality_vote(bob);
+    out = follower.on_final_blocks({foreign});
+    BOOST_TEST_REQUIRE(out.refusal.has_value());
+    BOOST_TEST(out.refusal->find("finality") != std::string::npos);
+    auto wrong_root = b3;
+    wrong_root.header.state_root = b2.header.state_root;
+    wrong_root.finality.clear();
+    wrong_root.add_finality_vote(alice);
+    out = follower.on_final_blocks({wrong_root});
+    BOOST_TEST_REQUIRE(out.refusal.has_value());
+    BOOST_TEST(out.refusal->find("state root") != std::string::npos);
+    BOOST_TEST(follower.height().value == 2u);
+
+    out = follower.on_final_blocks({b3});
+    BOOST_TEST(!out.refusal.has_value());
+    BOOST_TEST(out.changes.empty());
+    BOOST_TEST(follower.state().state_root() == chain.state_root());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,6 @@
 // The in-process Kayak cluster (see cluster.hpp).
 #include "sim/kayak_cluster.hpp"
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
 #include "crypto/hash.hpp"
+#include "sim/sqlite_rows.hpp"
 #include "storage/kayak_block_store.hpp"
 #include "storage/kayak_log_store.hpp"
 
@@ -284,39 +284,7 @@ std::vector<shard_block> cluster::shard_chain(std::size_t i) {
 }
 
 std::vector<std::vector<sql_value>> cluster::rows(std::size_t i, const std::string& sql) {
-    sqlite3* db = nullptr;
-    std::vector<std::vector<sql_value>> out;
-    if (sqlite3_open_v2(members_.at(i).database_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        sqlite3_close(db);
-        return out;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-        while (sqlite3_step(stmt) == SQLITE_ROW) {
-            std::vector<sql_value> row;
-            for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-                switch (sqlite3_column_type(stmt, c)) {
-                    case SQLITE_INTEGER: row.push_back(sql_value::integer(sqlite3_column_int64(stmt, c))); break;
-                    case SQLITE_FLOAT: row.push_back(sql_value::real(sqlite3_column_double(stmt, c))); break;
-                    case SQLITE_TEXT:
-                        row.push_back(sql_value::text(std::string(
-                            reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                            static_cast<std::size_t>(sqlite3_column_bytes(stmt, c)))));
-                        break;
-                    case SQLITE_BLOB: {
-                        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, c));
-                        row.push_back(sql_value::blob(bytes(p, p + sqlite3_column_bytes(stmt, c))));
-                        break;
-                    }
-                    default: row.push_back(sql_value::null());
-                }
-            }
-            out.push_back(std::move(row));
-        }
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return out;
+    return sqlite_rows(members_.at(i).database_path, sql);
 }
 
 void cluster::crash(std::size_t i) {

@@ -9,8 +9,8 @@
 //
 // The store keeps only final blocks, in a chain: heights 1..n, each block's parent the hash
 // of the one below (zero for height 1), timestamps not decreasing, and each with finality
-// signatures (domain main_block_vote over the header hash) from a quorum of the producer
-// set the caller gives. Any append that breaks this is refused, writing nothing. The store
+// signatures from a quorum of the producer set the caller gives: precommits (domain
+// main_precommit) for the block in one round, the block's finality_round, which they sign. Any append that breaks this is refused, writing nothing. The store
 // does not run the transactions: replay() does, from genesis, checking every state root.
 //
 // Everything read back from the file is decoded (which re-checks the proposer and every
@@ -62,9 +62,11 @@ struct main_chain_head {
 /// chain) -- height, parent, timestamp -- or nullopt if it does.
 std::optional<std::string> main_block_link_fault(const std::optional<main_chain_head>& below,
                                                  const protocols::main_block& block);
-/// Why `block`'s finality signatures are not valid signatures (domain main_block_vote over
-/// the header hash) from at least a quorum of distinct members of `producers`, or nullopt
-/// if they are. An empty or duplicated `producers` is a fault too, never an assertion.
+/// Why `block`'s finality signatures are not valid precommits (domain main_precommit over
+/// main_block::finality_signing_bytes(): height, finality_round, header hash) from at least
+/// a quorum of distinct members of `producers`, all in the block's finality_round, or
+/// nullopt if they are. A finality round before the header's round is a fault; so is an
+/// empty or duplicated `producers`, never an assertion.
 std::optional<std::string> main_block_finality_fault(const protocols::main_block& block,
                                                      const std::vector<public_key>& producers);
 

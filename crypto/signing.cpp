@@ -29,9 +29,10 @@ std::string_view domain_tag(sign_domain domain) {
         case sign_domain::shard_block: return "shard/block";
         case sign_domain::main_transaction: return "main/transaction";
         case sign_domain::main_block_proposal: return "main/block-proposal";
-        case sign_domain::main_block_vote: return "main/block-vote";
         case sign_domain::shard_checkpoint: return "shard/checkpoint";
-        case sign_domain::main_round_change: return "main/round-change";
+        case sign_domain::main_prevote: return "main/prevote";
+        case sign_domain::main_precommit: return "main/precommit";
+        case sign_domain::main_round_proposal: return "main/round-proposal";
     }
     COVENANT_ASSERT(false, "sign_domain out of range");
     return {};

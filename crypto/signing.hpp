@@ -14,7 +14,9 @@
 
 namespace covenant::crypto {
 
-/// The purpose of a signature. Append new purposes at the end; never reuse a tag.
+/// The purpose of a signature. Append new purposes at the end; never reuse a tag. Retired
+/// tags, never to be used again: "main/block-vote" and "main/round-change" (the block
+/// producers' earlier one-phase finality votes and round-change votes).
 enum class sign_domain : std::uint8_t {
     envelope,              // a node's signature over an envelope it sends
     client_request,        // a client's signature over a SQL request
@@ -28,11 +30,12 @@ enum class sign_domain : std::uint8_t {
     shard_block,           // a member's signature over a shard-chain block hash
     main_transaction,      // an account's main-chain transaction
     main_block_proposal,   // a producer's proposal of a main-chain block
-    main_block_vote,       // a producer's finality vote on a main-chain block
     shard_checkpoint,      // a member's signature over a shard-chain checkpoint with billing
-    main_round_change,     // a producer's vote to move a height to a later round
+    main_prevote,          // a producer's prevote (height, round, block hash or nil)
+    main_precommit,        // a producer's precommit, also a final block's finality signature
+    main_round_proposal,   // a proposer's proposal of a block for one round of a height
 };
-inline constexpr std::size_t sign_domain_count = 15;
+inline constexpr std::size_t sign_domain_count = 16;
 
 /// The tag string of a domain, e.g. "kayak/commit-vote".
 std::string_view domain_tag(sign_domain domain);

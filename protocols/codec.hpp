@@ -15,6 +15,7 @@
 #include "protocols/errors.hpp"
 #include "protocols/kayak_messages.hpp"
 #include "protocols/main_chain/producer_messages.hpp"
+#include "protocols/main_chain/sync_messages.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "protocols/shard_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
@@ -38,9 +39,11 @@ bytes encode(const shard_block& m);
 bytes encode(const shard_block_vote& m);
 bytes encode(const transaction& m);
 bytes encode(const main_block& m);
+bytes encode(const main_chain::block_proposal& m);
 bytes encode(const main_chain::block_vote& m);
-bytes encode(const main_chain::round_change_vote& m);
 bytes encode(const main_chain::producer_evidence& m);
+bytes encode(const main_chain::block_fetch& m);
+bytes encode(const main_chain::block_fetch_reply& m);
 bytes encode(const envelope& m);
 
 result<client_request> decode_client_request(byte_view wire);
@@ -60,16 +63,27 @@ result<fetch_reply> decode_fetch_reply(byte_view wire);
 result<shard_block> decode_shard_block(byte_view wire);
 result<shard_block_vote> decode_shard_block_vote(byte_view wire);
 result<transaction> decode_transaction(byte_view wire);
+/// A block, proposed (no finality signatures, finalityRound 0) or final: besides the
+/// parts, finalityRound not below the header's round and every finality signature a
+/// precommit for the block in finalityRound. (Whether they are a quorum of the producer
+/// set is for the caller: main_chain::finality_fault, the producer.)
 result<main_block> decode_main_block(byte_view wire);
-/// A producer's finality vote: sizes, height >= 1 and the signature over the block hash.
-/// Height and round are not signed (the signature is the block's finality signature).
+/// A round proposal: the block (decode_main_block's checks, without finality signatures),
+/// height >= 1, rounds that fit (block_proposal::shape_fault) and the proposer's signature.
+/// Whether the proposer is proposer(height, round) is for the producer.
+result<main_chain::block_proposal> decode_block_proposal(byte_view wire);
+/// A prevote or precommit: height >= 1, kind, a 32-byte hash or nil, the signature.
 result<main_chain::block_vote> decode_block_vote(byte_view wire);
-/// A round-change vote: height >= 1, round >= 1 and the signature over both.
-result<main_chain::round_change_vote> decode_round_change_vote(byte_view wire);
-/// Evidence of a producer's equivocation: kind, canonical order (first < second by header
-/// hash), a real conflict (same height and round, different headers; for a proposal both
-/// headers name the offender as proposer) and both signatures.
+/// Evidence of a producer's equivocation: a real conflict (producer_evidence::shape_fault),
+/// canonical order and both signatures.
 result<main_chain::producer_evidence> decode_producer_evidence(byte_view wire);
+
+/// A catch-up request: fromHeight >= 1, count 1..limits::main_blocks_per_fetch_max.
+result<main_chain::block_fetch> decode_block_fetch(byte_view wire);
+/// A catch-up reply: at most limits::main_blocks_per_fetch_max blocks, each a valid block
+/// (decode_main_block's checks) with at least one finality signature, at consecutive
+/// heights, each one's parent the hash of the one before, none above headHeight.
+result<main_chain::block_fetch_reply> decode_block_fetch_reply(byte_view wire);
 
 /// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits)
 /// and signature. The payload is left for the decoder of its kind.

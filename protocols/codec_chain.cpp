@@ -4,6 +4,7 @@
 
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
+#include "protocols/codec_main_chain.hpp"
 #include "protocols/merkle.hpp"
 #include "protocols/wire_codec.hpp"
 #include "schema/main_chain.capnp.h"
@@ -389,12 +390,16 @@ main_block_header read_main_header(wire::BlockHeader::Reader h) {
     return header;
 }
 
+}  // namespace
+
+// Not file-local: the catch-up messages carry blocks too (codec_main_chain.hpp).
 void write_main_block(wire::Block::Builder out, const main_block& b) {
     write_main_header(out.initHeader(), b.header);
     out.setProposerSignature(as_data(b.proposer_signature));
     auto list = out.initTransactions(static_cast<unsigned>(b.transactions.size()));
     for (unsigned i = 0; i < b.transactions.size(); ++i) write_transaction(list[i], b.transactions[i]);
     write_signer_list(out.initFinality(static_cast<unsigned>(b.finality.size())), b.finality);
+    out.setFinalityRound(b.finality_round.value);
 }
 
 main_block read_main_block(wire::Block::Reader in) {
@@ -420,72 +425,139 @@ main_block read_main_block(wire::Block::Reader in) {
     std::sort(hashes.begin(), hashes.end());
     require(std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end(),
             protocol_errc::inconsistent, "block: a transaction appears twice");
-    // A block travels before it is final too, so finality votes may be absent.
+    // A block travels before it is final too (in a proposal), so finality signatures may
+    // be absent; then the finality round is 0, so that one block has one encoding.
+    b.finality_round = view_number(in.getFinalityRound());
+    if (in.getFinality().size() == 0)
+        require(b.finality_round.value == 0, protocol_errc::not_canonical,
+                "block: finalityRound without finality signatures");
+    else
+        require(b.finality_round >= b.header.round, protocol_errc::inconsistent,
+                "block: finalityRound before the block's own round");
     b.finality = read_signer_list(in.getFinality(), 0, "block.finality",
-                                  crypto::sign_domain::main_block_vote, block_hash.view());
+                                  crypto::sign_domain::main_precommit, b.finality_signing_bytes());
     return b;
 }
 
+namespace {
+
 // ---- block producers' messages ----------------------------------------------------
 
-main_chain::block_vote read_block_vote(wire::BlockVote::Reader in) {
-    main_chain::block_vote v;
+void write_block_vote(wire::BlockVote::Builder out, const main_chain::block_vote& v) {
+    out.setHeight(v.height.value);
+    out.setRound(v.round.value);
+    out.setKind(static_cast<wire::BlockVote::Kind>(v.what));
+    if (v.block_hash) out.getTarget().setBlock(as_data(*v.block_hash));
+    else out.getTarget().setNil();
+    out.setSigner(as_data(v.signer));
+    out.setSignature(as_data(v.sig));
+}
+
+// The vote's fields; the signature is left to the caller (evidence charges and checks two).
+main_chain::block_vote read_block_vote_fields(wire::BlockVote::Reader in) {
+    using V = main_chain::block_vote;
+    V v;
     v.height = block_height(in.getHeight());
     require(v.height.value >= 1, protocol_errc::invalid_value, "blockVote.height must be >= 1");
     v.round = view_number(in.getRound());
-    v.block_hash = read_fixed<digest>(in.getBlockHash(), "blockVote.blockHash");
+    v.what = static_cast<V::kind>(check_enum(in.getKind(), 2, "blockVote.kind"));
+    auto target = in.getTarget();
+    switch (target.which()) {
+        case wire::BlockVote::Target::NIL: break;
+        case wire::BlockVote::Target::BLOCK:
+            v.block_hash = read_fixed<digest>(target.getBlock(), "blockVote.target.block");
+            break;
+        default: reject(protocol_errc::unknown_enum, "blockVote.target: unknown kind");
+    }
     v.signer = read_fixed<public_key>(in.getSigner(), "blockVote.signer");
     v.sig = read_fixed<signature>(in.getSignature(), "blockVote.signature");
+    return v;
+}
+
+main_chain::block_vote read_block_vote(wire::BlockVote::Reader in) {
+    auto v = read_block_vote_fields(in);
     charge_signature_check("blockVote: signer");
     if (!v.signature_valid()) reject(protocol_errc::bad_signature, "blockVote: signer");
     return v;
 }
 
-main_chain::round_change_vote read_round_change_vote(wire::RoundChangeVote::Reader in) {
-    main_chain::round_change_vote v;
-    v.height = block_height(in.getHeight());
-    require(v.height.value >= 1, protocol_errc::invalid_value,
-            "roundChangeVote.height must be >= 1");
-    v.round = view_number(in.getRound());
-    require(v.round.value >= 1, protocol_errc::invalid_value,
-            "roundChangeVote.round must be >= 1 (a change away from round 0 or later)");
-    v.signer = read_fixed<public_key>(in.getSigner(), "roundChangeVote.signer");
-    v.sig = read_fixed<signature>(in.getSignature(), "roundChangeVote.signature");
-    charge_signature_check("roundChangeVote: signer");
-    if (!v.signature_valid()) reject(protocol_errc::bad_signature, "roundChangeVote: signer");
-    return v;
+void write_block_proposal(wire::BlockProposal::Builder out, const main_chain::block_proposal& p) {
+    out.setRound(p.round.value);
+    if (p.valid_round) out.getValidRound().setRound(p.valid_round->value);
+    else out.getValidRound().setNone();
+    write_main_block(out.initBlock(), p.block);
+    out.setProposer(as_data(p.proposer));
+    out.setSignature(as_data(p.sig));
+}
+
+main_chain::block_proposal read_block_proposal(wire::BlockProposal::Reader in) {
+    main_chain::block_proposal p;
+    p.round = view_number(in.getRound());
+    auto valid_round = in.getValidRound();
+    switch (valid_round.which()) {
+        case wire::BlockProposal::ValidRound::NONE: break;
+        case wire::BlockProposal::ValidRound::ROUND:
+            p.valid_round = view_number(valid_round.getRound());
+            break;
+        default: reject(protocol_errc::unknown_enum, "blockProposal.validRound: unknown kind");
+    }
+    p.block = read_main_block(in.getBlock());
+    require(p.block.header.height.value >= 1, protocol_errc::invalid_value,
+            "blockProposal: block height must be >= 1");
+    p.proposer = read_fixed<public_key>(in.getProposer(), "blockProposal.proposer");
+    p.sig = read_fixed<signature>(in.getSignature(), "blockProposal.signature");
+    if (auto fault = p.shape_fault())
+        reject(protocol_errc::inconsistent, "blockProposal: " + *fault);
+    charge_signature_check("blockProposal: proposer");
+    if (!p.signature_valid()) reject(protocol_errc::bad_signature, "blockProposal: proposer");
+    return p;
 }
 
 void write_producer_evidence(wire::ProducerEvidence::Builder out,
                              const main_chain::producer_evidence& e) {
-    out.setKind(static_cast<wire::ProducerEvidence::Kind>(e.what));
-    out.setOffender(as_data(e.offender));
-    write_main_header(out.initFirst(), e.first);
-    out.setFirstSignature(as_data(e.first_signature));
-    write_main_header(out.initSecond(), e.second);
-    out.setSecondSignature(as_data(e.second_signature));
+    using E = main_chain::producer_evidence;
+    if (const auto* p = std::get_if<E::proposals>(&e.proof)) {
+        auto g = out.initProposals();
+        write_main_header(g.initFirst(), p->first);
+        g.setFirstSignature(as_data(p->first_signature));
+        write_main_header(g.initSecond(), p->second);
+        g.setSecondSignature(as_data(p->second_signature));
+    } else {
+        const auto& v = std::get<E::votes>(e.proof);
+        auto g = out.initVotes();
+        write_block_vote(g.initFirst(), v.first);
+        write_block_vote(g.initSecond(), v.second);
+    }
 }
 
 main_chain::producer_evidence read_producer_evidence(wire::ProducerEvidence::Reader in) {
     using E = main_chain::producer_evidence;
     E e;
-    e.what = static_cast<E::kind>(check_enum(in.getKind(), 2, "producerEvidence.kind"));
-    e.offender = read_fixed<public_key>(in.getOffender(), "producerEvidence.offender");
-    e.first = read_main_header(in.getFirst());
-    e.first_signature = read_fixed<signature>(in.getFirstSignature(), "producerEvidence.firstSignature");
-    e.second = read_main_header(in.getSecond());
-    e.second_signature =
-        read_fixed<signature>(in.getSecondSignature(), "producerEvidence.secondSignature");
-    const digest first_hash = e.first.hash(), second_hash = e.second.hash();
-    require(e.first.height == e.second.height && e.first.round == e.second.round &&
-                first_hash != second_hash,
-            protocol_errc::inconsistent, "producerEvidence: headers do not conflict");
-    if (e.what == E::kind::proposal)
-        require(e.first.proposer == e.offender && e.second.proposer == e.offender,
-                protocol_errc::inconsistent,
-                "producerEvidence: the offender did not propose both headers");
-    require(first_hash < second_hash, protocol_errc::not_canonical,
-            "producerEvidence: headers not ordered by hash");
+    switch (in.which()) {
+        case wire::ProducerEvidence::PROPOSALS: {
+            auto g = in.getProposals();
+            E::proposals p;
+            p.first = read_main_header(g.getFirst());
+            p.first_signature =
+                read_fixed<signature>(g.getFirstSignature(), "producerEvidence.firstSignature");
+            p.second = read_main_header(g.getSecond());
+            p.second_signature =
+                read_fixed<signature>(g.getSecondSignature(), "producerEvidence.secondSignature");
+            e.proof = std::move(p);
+            break;
+        }
+        case wire::ProducerEvidence::VOTES: {
+            auto g = in.getVotes();
+            e.proof = E::votes{read_block_vote_fields(g.getFirst()),
+                               read_block_vote_fields(g.getSecond())};
+            break;
+        }
+        default: reject(protocol_errc::unknown_enum, "producerEvidence: unknown kind");
+    }
+    if (auto fault = e.shape_fault())
+        reject(protocol_errc::inconsistent, "producerEvidence: " + *fault);
+    require(e.canonical(), protocol_errc::not_canonical,
+            "producerEvidence: the pair is not in canonical order");
     charge_signature_check("producerEvidence: first signature");
     charge_signature_check("producerEvidence: second signature");
     if (!e.valid()) reject(protocol_errc::bad_signature, "producerEvidence: signatures");
@@ -534,28 +606,17 @@ result<main_block> decode_main_block(byte_view wire) {
     return decode_root<wire::Block>(wire, read_main_block);
 }
 
+bytes encode(const main_chain::block_proposal& m) {
+    return encode_root<wire::BlockProposal>([&](auto root) { write_block_proposal(root, m); });
+}
+result<main_chain::block_proposal> decode_block_proposal(byte_view wire) {
+    return decode_root<wire::BlockProposal>(wire, read_block_proposal);
+}
 bytes encode(const main_chain::block_vote& m) {
-    return encode_root<wire::BlockVote>([&](wire::BlockVote::Builder root) {
-        root.setHeight(m.height.value);
-        root.setRound(m.round.value);
-        root.setBlockHash(as_data(m.block_hash));
-        root.setSigner(as_data(m.signer));
-        root.setSignature(as_data(m.sig));
-    });
+    return encode_root<wire::BlockVote>([&](auto root) { write_block_vote(root, m); });
 }
 result<main_chain::block_vote> decode_block_vote(byte_view wire) {
     return decode_root<wire::BlockVote>(wire, read_block_vote);
-}
-bytes encode(const main_chain::round_change_vote& m) {
-    return encode_root<wire::RoundChangeVote>([&](wire::RoundChangeVote::Builder root) {
-        root.setHeight(m.height.value);
-        root.setRound(m.round.value);
-        root.setSigner(as_data(m.signer));
-        root.setSignature(as_data(m.sig));
-    });
-}
-result<main_chain::round_change_vote> decode_round_change_vote(byte_view wire) {
-    return decode_root<wire::RoundChangeVote>(wire, read_round_change_vote);
 }
 bytes encode(const main_chain::producer_evidence& m) {
     return encode_root<wire::ProducerEvidence>([&](auto root) { write_producer_evidence(root, m); });

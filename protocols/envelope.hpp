@@ -31,10 +31,12 @@ enum class message_kind : std::uint16_t {
     main_block,
     shard_block_vote,
     main_block_vote,
-    main_round_change,
+    main_block_proposal,
     main_producer_evidence,
+    main_block_fetch,
+    main_block_fetch_reply,
 };
-inline constexpr std::uint16_t message_kind_count = 18;
+inline constexpr std::uint16_t message_kind_count = 20;
 
 struct envelope {
     public_key sender;

@@ -42,8 +42,17 @@ inline constexpr std::size_t fetch_batches_max = 64;
 inline constexpr std::size_t shard_entries_per_block_max = 4'096;
 inline constexpr std::size_t transactions_per_block_max = 8'192;
 inline constexpr std::size_t producer_candidates_max = 32;
+// Main-chain catch-up: final blocks one fetch may ask for, and one reply may carry. A server
+// stops adding blocks to a reply once they pass main_fetch_reply_bytes_soft_max (the first
+// block always goes), so that a reply, whose signatures take 64 bytes each on the wire,
+// needs fewer than signature_checks_per_message_max checks to decode.
+inline constexpr std::size_t main_blocks_per_fetch_max = 64;
+inline constexpr std::size_t main_fetch_reply_bytes_soft_max = 1u << 20;
 inline constexpr std::size_t billing_lines_max = 4'096;
 inline constexpr std::size_t endpoint_bytes_max = 256;
 inline constexpr std::uint32_t database_miners_max = 64;
+
+static_assert(main_fetch_reply_bytes_soft_max / 64 < signature_checks_per_message_max,
+              "a catch-up reply of the soft size must decode within the signature budget");
 
 }  // namespace covenant::protocols::limits

@@ -150,9 +150,20 @@ void main_block::sign_proposal(const crypto::key_pair& proposer_key) {
     COVENANT_ASSERT(proposer_key.public_key() == header.proposer, "block signed by a non-proposer");
     proposer_signature = proposer_key.sign(sign_domain::main_block_proposal, hash().view());
 }
+bytes producer_vote_signing_bytes(block_height height, view_number round,
+                                  const std::optional<digest>& block_hash) {
+    canonical_writer out;
+    out.count(height).count(round).boolean(block_hash.has_value());
+    if (block_hash) out.fixed(*block_hash);
+    return out.take();
+}
+
+bytes main_block::finality_signing_bytes() const {
+    return producer_vote_signing_bytes(header.height, finality_round, hash());
+}
 void main_block::add_finality_vote(const crypto::key_pair& producer_key) {
     signer_signature entry{producer_key.public_key(),
-                           producer_key.sign(sign_domain::main_block_vote, hash().view())};
+                           producer_key.sign(sign_domain::main_precommit, finality_signing_bytes())};
     auto at = std::lower_bound(finality.begin(), finality.end(), entry,
                                [](const auto& a, const auto& b) { return a.signer < b.signer; });
     COVENANT_ASSERT(at == finality.end() || at->signer != entry.signer,

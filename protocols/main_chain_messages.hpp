@@ -1,6 +1,7 @@
 // Main-chain transactions and blocks. Wire form in protocols/schema/main_chain.capnp.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -163,20 +164,35 @@ struct main_block_header {
     friend bool operator==(const main_block_header& a, const main_block_header& b);
 };
 
+/// What a block producer's prevote or precommit signs (domain main/prevote or
+/// main/precommit): the height, the round and the block hash, or nil (no block).
+bytes producer_vote_signing_bytes(block_height height, view_number round,
+                                  const std::optional<digest>& block_hash);
+
 struct main_block {
     main_block_header header;
     signature proposer_signature;  // over header.hash(), domain main/block-proposal
     std::vector<transaction> transactions;
-    std::vector<signer_signature> finality;  // producers over header.hash(), main/block-vote
+    /// The finality certificate: precommits (domain main/precommit) for this block in ONE
+    /// round, finality_round, sorted by signer. Empty, with finality_round 0, while the
+    /// block is only proposed. Precommits of different rounds never combine: the round is
+    /// signed (finality_signing_bytes()).
+    view_number finality_round;
+    std::vector<signer_signature> finality;
 
     /// Sets transactions_root and transaction_count from the transactions.
     void seal_header();
     void sign_proposal(const crypto::key_pair& proposer_key);
+    /// producer_vote_signing_bytes(height, finality_round, hash()): what each finality
+    /// signature signs.
+    bytes finality_signing_bytes() const;
+    /// Adds `producer_key`'s precommit for this block in finality_round.
     void add_finality_vote(const crypto::key_pair& producer_key);
     digest hash() const { return header.hash(); }
     friend bool operator==(const main_block& a, const main_block& b) {
         return a.header == b.header && a.proposer_signature == b.proposer_signature &&
-               a.transactions == b.transactions && a.finality == b.finality;
+               a.transactions == b.transactions && a.finality_round == b.finality_round &&
+               a.finality == b.finality;
     }
 };
 

@@ -9,8 +9,8 @@
 //
 // The store keeps only final blocks, in a chain: heights 1..n, each block's parent the hash
 // of the one below (zero for height 1), timestamps not decreasing, and each with finality
-// signatures (domain main_block_vote over the header hash) from a quorum of the producer
-// set the caller gives. Any append that breaks this is refused, writing nothing. The store
+// signatures from a quorum of the producer set the caller gives: precommits (domain
+// main_precommit) for the block in one round, the block's finality_round, which they sign. Any append that breaks this is refused, writing nothing. The store
 // does not run the transactions: replay() does, from genesis, checking every state root.
 //
 // Everything read back from the file is decoded (which re-checks the proposer and every

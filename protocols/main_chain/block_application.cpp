@@ -57,11 +57,16 @@ std::optional<std::string> finality_fault(const protocols::main_block& block,
                                           const std::vector<public_key>& producers) {
     if (auto fault = producer_set_fault(producers)) return fault;
     const protocols::group set(producers);
-    const digest hash = block.hash();
+    const std::string where = "finality signatures of height " +
+                              std::to_string(block.header.height.value) + ": ";
+    // Precommits of one round, signed with it: precommits of different rounds never add up.
+    if (block.finality_round < block.header.round)
+        return where + "finality round " + std::to_string(block.finality_round.value) +
+               " is before the block's round " + std::to_string(block.header.round.value);
     auto fault = protocols::signer_set_fault(block.finality, set, set.quorum(),
-                                             crypto::sign_domain::main_block_vote, hash.view());
-    if (fault) return "finality signatures of height " +
-                      std::to_string(block.header.height.value) + ": " + *fault;
+                                             crypto::sign_domain::main_precommit,
+                                             block.finality_signing_bytes());
+    if (fault) return where + *fault;
     return std::nullopt;
 }
 

@@ -28,9 +28,11 @@ chain_head head_after(const protocols::main_block& block);
 /// chain) -- height, parent, timestamp -- or nullopt if it does.
 std::optional<std::string> link_fault(const std::optional<chain_head>& below,
                                       const protocols::main_block& block);
-/// Why `block`'s finality signatures are not valid signatures (domain main_block_vote over
-/// the header hash) from at least a quorum of distinct members of `producers`, or nullopt
-/// if they are. An empty or duplicated `producers` is a fault too, never an assertion.
+/// Why `block`'s finality signatures are not valid precommits (domain main_precommit over
+/// main_block::finality_signing_bytes(): height, finality_round, header hash) from at least
+/// a quorum of distinct members of `producers`, all in the block's finality_round, or
+/// nullopt if they are. A finality round before the header's round is a fault; so is an
+/// empty or duplicated `producers`, never an assertion.
 std::optional<std::string> finality_fault(const protocols::main_block& block,
                                           const std::vector<public_key>& producers);
 /// Why the header's transactions root and count do not match the transactions (the decoder

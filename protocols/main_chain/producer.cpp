@@ -1,4 +1,5 @@
-// The block producers' consensus state machine (see producer.hpp for the protocol).
+// The block producers' consensus state machine (see producer.hpp for the protocol) and
+// the canonical bytes and checks of its messages (producer_messages.hpp).
 #include "protocols/main_chain/producer.hpp"
 
 #include <algorithm>
@@ -18,70 +19,185 @@ using crypto::sign_domain;
 namespace {
 constexpr std::uint64_t future_heights_max = 8;     // how far ahead messages are kept
 constexpr std::size_t future_messages_max = 4096;   // and how many
-constexpr std::size_t hashes_per_voter_max = 16;    // distinct blocks a voter may vote for at h
+constexpr std::uint64_t rounds_ahead_max = 64;      // rounds above the current one kept
+constexpr std::size_t blocks_per_round_max = 2;     // new blocks validated per proposal round
+constexpr std::size_t recent_finals_max = 8;        // final blocks kept for laggards
+constexpr std::uint64_t timeout_rounds_max = 1u << 20;  // timeouts stop growing there
+constexpr std::size_t unknown_targets_max = 2;  // votes of one producer and slot for unknown blocks
 
 void broadcast(producer_output& out, producer_message m) { out.messages.push_back(std::move(m)); }
+
+std::int64_t grown(std::int64_t base, std::int64_t step, view_number round) {
+    return base + static_cast<std::int64_t>(std::min(round.value, timeout_rounds_max)) * step;
+}
 }  // namespace
 
-bool block_vote::signature_valid() const {
-    return crypto::verify(signer, sign_domain::main_block_vote, block_hash.view(), sig);
-}
+// ---- messages ---------------------------------------------------------------------
 
-bytes round_change_signing_bytes(block_height height, view_number round) {
+bytes block_proposal::signing_bytes() const {
     protocols::canonical_writer w;
-    w.text("main/round-change").count(height).count(round);
+    w.count(height()).count(round).fixed(block.hash()).boolean(valid_round.has_value());
+    if (valid_round) w.count(*valid_round);
     return w.take();
 }
 
-bool round_change_vote::signature_valid() const {
-    return crypto::verify(signer, sign_domain::main_round_change,
-                          round_change_signing_bytes(height, round), sig);
+void block_proposal::sign(const crypto::key_pair& proposer_key) {
+    proposer = proposer_key.public_key();
+    sig = proposer_key.sign(sign_domain::main_round_proposal, signing_bytes());
+}
+
+bool block_proposal::signature_valid() const {
+    return crypto::verify(proposer, sign_domain::main_round_proposal, signing_bytes(), sig);
+}
+
+std::optional<std::string> block_proposal::shape_fault() const {
+    if (!block.finality.empty() || block.finality_round.value != 0)
+        return "a proposed block carries finality signatures";
+    const auto& h = block.header;
+    if (!valid_round) {
+        if (h.round != round) return "a new block proposed in another round than its header's";
+        if (h.proposer != proposer)
+            return "a new block proposed by another producer than its header's";
+    } else {
+        if (!(*valid_round < round)) return "valid round not below the round";
+        if (h.round > *valid_round) return "valid round below the block's own round";
+    }
+    return std::nullopt;
+}
+
+bytes block_vote::signing_bytes() const {
+    return protocols::producer_vote_signing_bytes(height, round, block_hash);
+}
+
+void block_vote::sign(const crypto::key_pair& signer_key) {
+    signer = signer_key.public_key();
+    sig = signer_key.sign(domain_of(what), signing_bytes());
+}
+
+bool block_vote::signature_valid() const {
+    return crypto::verify(signer, domain_of(what), signing_bytes(), sig);
+}
+
+const public_key& producer_evidence::offender() const {
+    if (const auto* p = std::get_if<proposals>(&proof)) return p->first.proposer;
+    return std::get<votes>(proof).first.signer;
+}
+
+std::optional<std::string> producer_evidence::shape_fault() const {
+    if (const auto* p = std::get_if<proposals>(&proof)) {
+        if (p->first.height != p->second.height || p->first.round != p->second.round)
+            return "headers for different heights or rounds";
+        if (p->first.proposer != p->second.proposer) return "headers of different proposers";
+        if (p->first == p->second) return "the same header twice";
+        return std::nullopt;
+    }
+    const auto& v = std::get<votes>(proof);
+    if (v.first.signer != v.second.signer) return "votes of different producers";
+    if (v.first.height != v.second.height || v.first.round != v.second.round ||
+        v.first.what != v.second.what)
+        return "votes for different heights, rounds or kinds";
+    if (v.first.block_hash == v.second.block_hash) return "votes for the same target";
+    return std::nullopt;
 }
 
 bool producer_evidence::valid() const {
-    if (first.height != second.height || first.round != second.round || first == second)
-        return false;
-    const auto domain =
-        what == kind::proposal ? sign_domain::main_block_proposal : sign_domain::main_block_vote;
-    if (what == kind::proposal && (first.proposer != offender || second.proposer != offender))
-        return false;
-    return crypto::verify(offender, domain, first.hash().view(), first_signature) &&
-           crypto::verify(offender, domain, second.hash().view(), second_signature);
+    if (shape_fault()) return false;
+    if (const auto* p = std::get_if<proposals>(&proof))
+        return crypto::verify(p->first.proposer, sign_domain::main_block_proposal,
+                              p->first.hash().view(), p->first_signature) &&
+               crypto::verify(p->second.proposer, sign_domain::main_block_proposal,
+                              p->second.hash().view(), p->second_signature);
+    const auto& v = std::get<votes>(proof);
+    return v.first.signature_valid() && v.second.signature_valid();
+}
+
+bool producer_evidence::canonical() const {
+    if (const auto* p = std::get_if<proposals>(&proof)) return p->first.hash() < p->second.hash();
+    const auto& v = std::get<votes>(proof);
+    return v.first.block_hash < v.second.block_hash;  // nil (nullopt) first
 }
 
 void producer_evidence::canonicalize() {
-    if (second.hash() < first.hash()) {
-        std::swap(first, second);
-        std::swap(first_signature, second_signature);
+    if (canonical()) return;
+    if (auto* p = std::get_if<proposals>(&proof)) {
+        std::swap(p->first, p->second);
+        std::swap(p->first_signature, p->second_signature);
+    } else {
+        auto& v = std::get<votes>(proof);
+        std::swap(v.first, v.second);
     }
 }
 
 void producer_output::append(producer_output&& other) {
     for (auto& m : other.messages) messages.push_back(std::move(m));
     for (auto& b : other.finalized) finalized.push_back(std::move(b));
+    for (auto& set : other.finalized_by) finalized_by.push_back(std::move(set));
     for (auto& e : other.evidence) evidence.push_back(std::move(e));
+}
+
+std::int64_t producer_config::propose_timeout(view_number round) const {
+    return grown(propose_timeout_ms, timeout_step_ms, round);
+}
+std::int64_t producer_config::prevote_timeout(view_number round) const {
+    return grown(prevote_timeout_ms, timeout_step_ms, round);
+}
+std::int64_t producer_config::precommit_timeout(view_number round) const {
+    return grown(precommit_timeout_ms, timeout_step_ms, round);
+}
+
+// ---- the producer -----------------------------------------------------------------
+
+std::size_t producer::vote_book::for_target(const std::optional<digest>& target) const {
+    std::size_t n = 0;
+    for (const auto& [signer, votes] : by_signer)
+        for (const auto& v : votes) n += v.block_hash == target ? 1 : 0;
+    return n;  // a producer's targets are distinct: at most one of them counts
+}
+
+const block_vote* producer::vote_book::find(const public_key& signer,
+                                            const std::optional<digest>& target) const {
+    auto it = by_signer.find(signer);
+    if (it == by_signer.end()) return nullptr;
+    for (const auto& v : it->second)
+        if (v.block_hash == target) return &v;
+    return nullptr;
+}
+
+std::vector<std::optional<digest>> producer::vote_book::targets() const {
+    std::set<std::optional<digest>> all;
+    for (const auto& [signer, votes] : by_signer)
+        for (const auto& v : votes) all.insert(v.block_hash);
+    return {all.begin(), all.end()};
 }
 
 producer::producer(crypto::key_pair key, producer_config config, ledger final_state,
                    block_height final_height, digest final_hash, std::int64_t final_time_ms)
     : key_(std::move(key)),
       config_(std::move(config)),
-      group_(config_.producers),
       ledger_(std::move(final_state)),
       final_height_(final_height),
       final_hash_(final_hash),
       final_time_ms_(final_time_ms),
       height_(final_height.next()) {
-    COVENANT_ASSERT(group_.contains(key_.public_key()), "a producer is in the producer set");
+    group_ = protocols::group(ledger_.producers_for(height_));
     COVENANT_ASSERT(config_.transactions_per_block_max >= 1 &&
                         config_.transactions_per_block_max <= protocols::limits::transactions_per_block_max,
                     "transactions_per_block_max within the wire limit");
+    COVENANT_ASSERT(config_.block_interval_ms >= 0 && config_.propose_timeout_ms > 0 &&
+                        config_.prevote_timeout_ms > 0 && config_.precommit_timeout_ms > 0 &&
+                        config_.timeout_step_ms >= 0 && config_.resend_interval_ms > 0,
+                    "producer timeouts are positive");
 }
 
 const public_key& producer::proposer_of(block_height h, view_number r) const {
     const std::size_t n = group_.size();
-    const auto slot = static_cast<std::size_t>((h.value % n + r.value % n) % n);
-    return group_.members()[slot];
+    const auto index = static_cast<std::size_t>((h.value % n + r.value % n) % n);
+    return group_.members()[index];
+}
+
+std::optional<view_number> producer::locked_round() const {
+    if (!locked_) return std::nullopt;
+    return locked_->round;
 }
 
 std::size_t producer::mempool_size() const { return mempool_count_; }
@@ -93,8 +209,8 @@ void producer::refuse(const std::string& why) {
 
 producer_output producer::start(std::int64_t now_ms) {
     producer_output out;
-    round_started_ms_ = now_ms;
-    maybe_propose(now_ms, out);
+    enter_round(view_number{0}, now_ms);
+    advance(now_ms, out);
     return out;
 }
 
@@ -102,10 +218,9 @@ producer_output producer::on_message(const producer_message& message, std::int64
     return std::visit(
         [&](const auto& body) -> producer_output {
             using T = std::decay_t<decltype(body)>;
-            if constexpr (std::is_same_v<T, main_block>) return on_block(body, now_ms);
+            if constexpr (std::is_same_v<T, block_proposal>) return on_proposal(body, now_ms);
+            else if constexpr (std::is_same_v<T, main_block>) return on_block(body, now_ms);
             else if constexpr (std::is_same_v<T, block_vote>) return on_vote(body, now_ms);
-            else if constexpr (std::is_same_v<T, round_change_vote>)
-                return on_round_change_vote(body, now_ms);
             else return on_transaction(body, now_ms, true);
         },
         message.body);
@@ -176,68 +291,7 @@ void producer::prune_mempool() {
     }
 }
 
-// ---- proposing --------------------------------------------------------------------
-
-void producer::maybe_propose(std::int64_t now_ms, producer_output& out) {
-    if (proposed_this_round_ || proposer_of(height_, round_) != key_.public_key()) return;
-    if (round_.value == 0 && now_ms < round_started_ms_ + config_.block_interval_ms) return;
-    proposed_this_round_ = true;
-    if (locked_) {
-        // Re-propose the locked block unchanged (it stays signed by its own proposer).
-        auto* c = known(*locked_);
-        if (c != nullptr) broadcast(out, {c->block});
-        return;
-    }
-    ledger scratch = ledger_;
-    scratch.begin_block(height_);
-    main_block block;
-    block.transactions = pick_transactions(scratch);
-    block.header.height = height_;
-    block.header.parent = final_hash_;
-    block.header.epoch = scratch.epoch();
-    block.header.round = round_;
-    block.header.proposer = key_.public_key();
-    block.header.timestamp_ms = std::max(now_ms, final_time_ms_);
-    block.seal_header();
-    block.header.state_root = scratch.state_root();
-    block.sign_proposal(key_);
-    ++stats_.blocks_proposed;
-    const digest hash = block.hash();
-    proposals_by_round_.emplace(round_.value, std::make_pair(block.header, block.proposer_signature));
-    candidates_.emplace(hash, candidate{block, std::move(scratch)});
-    broadcast(out, {block});
-    vote_for(hash, out);
-    try_finalize(now_ms, out);
-}
-
-// ---- receiving blocks and votes ---------------------------------------------------
-
-bool producer::defer_if_future(block_height h, producer_message m) {
-    if (h <= height_) return false;
-    if (h.value - height_.value > future_heights_max || future_count_ >= future_messages_max)
-        return true;  // too far ahead: dropped (the final blocks will come again)
-    future_[h.value].push_back(std::move(m));
-    ++future_count_;
-    return true;
-}
-
-void producer::replay_future(std::int64_t now_ms, producer_output& out) {
-    while (!future_.empty() && future_.begin()->first <= height_.value) {
-        auto node = future_.extract(future_.begin());
-        future_count_ -= node.mapped().size();
-        if (node.key() != height_.value) continue;  // stale
-        const auto at = height_;
-        for (const auto& m : node.mapped()) {
-            out.append(on_message(m, now_ms));
-            if (height_ != at) break;  // moved on; later messages are stale or re-deferred
-        }
-    }
-}
-
-producer::candidate* producer::known(const digest& hash) {
-    auto it = candidates_.find(hash);
-    return it == candidates_.end() ? nullptr : &it->second;
-}
+// ---- blocks -----------------------------------------------------------------------
 
 std::optional<std::string> producer::validate(const main_block& block, ledger& after) const {
     const auto& h = block.header;
@@ -264,202 +318,524 @@ std::optional<std::string> producer::validate(const main_block& block, ledger& a
     return std::nullopt;
 }
 
-producer_output producer::on_block(const main_block& block, std::int64_t now_ms) {
-    producer_output out;
-    const auto& h = block.header;
-    if (h.height < height_) return out;  // already decided
-    if (defer_if_future(h.height, {block})) return out;
-    if (h.proposer != proposer_of(h.height, h.round)) {
-        refuse("block: not the proposer of its round");
-        return out;
-    }
-    const digest hash = block.hash();
-    if (!crypto::verify(h.proposer, sign_domain::main_block_proposal, hash.view(),
-                        block.proposer_signature)) {
-        refuse("block: bad proposer signature");
-        return out;
-    }
-    const bool is_final = !block.finality.empty();
-    if (is_final) {
-        if (auto fault = protocols::signer_set_fault(block.finality, group_, group_.quorum(),
-                                                     sign_domain::main_block_vote, hash.view())) {
-            refuse("final block: " + *fault);
-            return out;
-        }
-    }
-
-    // Two signed headers from one proposer for one (h, r) are evidence, valid or not.
-    auto [slot, fresh] =
-        proposals_by_round_.emplace(h.round.value, std::make_pair(h, block.proposer_signature));
-    if (!fresh && !(slot->second.first == h) &&
-        reported_.insert(std::make_pair(h.proposer, h.round.value * 2)).second) {
-        out.evidence.push_back({producer_evidence::kind::proposal, h.proposer, slot->second.first,
-                                h, slot->second.second, block.proposer_signature});
-        out.evidence.back().canonicalize();
-    }
-
-    if (known(hash) == nullptr) {
-        ledger after = ledger_;
-        if (auto fault = validate(block, after)) {
-            refuse(*fault);
-            return out;
-        }
-        main_block kept = block;
-        kept.finality.clear();
-        candidates_.emplace(hash, candidate{std::move(kept), std::move(after)});
-    }
-    check_vote_conflicts(out);
-
-    if (is_final) {
-        auto& v = votes_[hash];
-        for (const auto& s : block.finality) v[s.signer] = s.sig;
-    } else if (!locked_) {
-        vote_for(hash, out);
-    }
-    try_finalize(now_ms, out);
-    return out;
+const producer::candidate* producer::known(const digest& hash) const {
+    auto it = candidates_.find(hash);
+    return it == candidates_.end() ? nullptr : &it->second;
 }
 
-void producer::vote_for(const digest& hash, producer_output& out) {
-    if (locked_) return;  // one block per height, ever
-    auto* c = known(hash);
-    if (c == nullptr) return;
-    locked_ = hash;
-    const signature sig = key_.sign(sign_domain::main_block_vote, hash.view());
-    votes_[hash][key_.public_key()] = sig;
-    broadcast(out, {block_vote{height_, c->block.header.round, hash, key_.public_key(), sig}});
+// A block of height_ not seen before: its proposer and header signature, then its
+// validation against the final ledger. Valid blocks become candidates, invalid ones are
+// remembered as such. Returns why the block is refused, if it is.
+std::optional<std::string> producer::check_new_block(const main_block& block,
+                                                     producer_output& out) {
+    const auto& h = block.header;
+    if (h.proposer != proposer_of(h.height, h.round)) return "block: not the proposer of its round";
+    const digest hash = block.hash();
+    if (!crypto::verify(h.proposer, sign_domain::main_block_proposal, hash.view(),
+                        block.proposer_signature))
+        return "block: bad proposer signature";
+    note_header(block, out);
+    ledger after = ledger_;
+    if (auto fault = validate(block, after)) {
+        invalid_.insert(hash);
+        return fault;
+    }
+    main_block kept = block;
+    kept.finality.clear();
+    kept.finality_round = view_number{0};
+    candidates_.emplace(hash, candidate{std::move(kept), std::move(after)});
+    return std::nullopt;
+}
+
+// Two signed headers from one proposer for one (h, header round) are evidence.
+void producer::note_header(const main_block& block, producer_output& out) {
+    const auto& h = block.header;
+    auto [at, fresh] =
+        headers_.emplace(h.round.value, std::make_pair(h, block.proposer_signature));
+    if (fresh || at->second.first == h) return;
+    if (!reported_.insert({h.proposer, h.round.value, 0}).second) return;
+    producer_evidence e{producer_evidence::proposals{at->second.first, h, at->second.second,
+                                                     block.proposer_signature}};
+    e.canonicalize();
+    out.evidence.push_back(std::move(e));
+}
+
+void producer::report_votes(const block_vote& first, const block_vote& second,
+                            producer_output& out) {
+    const int what = first.what == block_vote::kind::prevote ? 1 : 2;
+    if (!reported_.insert({first.signer, first.round.value, what}).second) return;
+    producer_evidence e{producer_evidence::votes{first, second}};
+    e.canonicalize();
+    out.evidence.push_back(std::move(e));
+}
+
+bool producer::round_in_reach(view_number r) const {
+    return r.value <= round_.value || r.value - round_.value <= rounds_ahead_max;
+}
+
+// ---- receiving --------------------------------------------------------------------
+
+bool producer::defer_if_future(block_height h, producer_message m) {
+    if (h <= height_) return false;
+    if (h.value - height_.value > future_heights_max || future_count_ >= future_messages_max)
+        return true;  // too far ahead: dropped (the final blocks will come again)
+    future_[h.value].push_back(std::move(m));
+    ++future_count_;
+    return true;
+}
+
+void producer::replay_future(std::int64_t now_ms, producer_output& out) {
+    while (!future_.empty() && future_.begin()->first <= height_.value) {
+        auto node = future_.extract(future_.begin());
+        future_count_ -= node.mapped().size();
+        if (node.key() != height_.value) continue;  // stale
+        const auto at = height_;
+        for (const auto& m : node.mapped()) {
+            out.append(on_message(m, now_ms));
+            if (height_ != at) break;  // moved on; later messages are stale or re-deferred
+        }
+    }
+}
+
+// A proposal or vote for a height this producer has finalized: its sender may have lost
+// the final block. Answered with it, once the messages in flight at the decision have had
+// time to arrive, and then at most once per resend interval.
+void producer::answer_laggard(block_height h, std::int64_t now_ms, producer_output& out) {
+    for (auto& f : recent_finals_) {
+        if (f.block.header.height != h) continue;
+        if (now_ms - f.decided_ms < config_.resend_interval_ms ||
+            now_ms - f.resent_ms < config_.resend_interval_ms)
+            return;
+        f.resent_ms = now_ms;
+        ++stats_.messages_resent;
+        broadcast(out, {f.block});
+        return;
+    }
+}
+
+// A proposal or vote of an earlier round of this height: its sender may be stuck in that
+// round, missing messages the links lost (its own are re-sent, but those of producers that
+// moved on are not). Answered, at most once per resend interval, with what justifies this
+// producer's round: the precommits it holds of the round before (q of them if it left that
+// round on its timeout) and the votes it holds of its round (f+1 producers' if it caught up
+// to it): enough for the sender to time out of its round or to catch up.
+void producer::answer_round_laggard(view_number r, std::int64_t now_ms, producer_output& out) {
+    if (r >= round_ || now_ms - last_round_answer_ms_ < config_.resend_interval_ms) return;
+    last_round_answer_ms_ = now_ms;
+    const auto send_all = [&](const vote_book& book) {
+        for (const auto& [signer, votes] : book.by_signer)
+            for (const auto& v : votes) broadcast(out, {v});
+    };
+    if (auto before = rounds_.find(round_.value - 1); before != rounds_.end())
+        send_all(before->second.precommits);
+    if (auto current = rounds_.find(round_.value); current != rounds_.end()) {
+        send_all(current->second.prevotes);
+        send_all(current->second.precommits);
+    }
+    ++stats_.messages_resent;
+}
+
+producer_output producer::on_proposal(const block_proposal& p, std::int64_t now_ms) {
+    producer_output out;
+    const block_height h = p.height();
+    if (h < height_) {
+        answer_laggard(h, now_ms, out);
+        return out;
+    }
+    if (defer_if_future(h, {p})) return out;
+    if (!round_in_reach(p.round)) {
+        refuse("proposal: round too far ahead");
+        return out;
+    }
+    if (p.proposer != proposer_of(h, p.round)) {
+        refuse("proposal: not the proposer of its round");
+        return out;
+    }
+    if (p.proposer == key_.public_key()) return out;  // its own (see on_vote)
+    answer_round_laggard(p.round, now_ms, out);
+    auto& rs = rounds_[p.round.value];
+    if (rs.proposal && *rs.proposal == p) return out;  // a copy
+    if (auto fault = p.shape_fault()) {
+        refuse("proposal: " + *fault);
+        return out;
+    }
+    if (!p.signature_valid()) {
+        refuse("proposal: bad signature");
+        return out;
+    }
+    const digest hash = p.block.hash();
+    if (known(hash) == nullptr && invalid_.count(hash) == 0) {
+        if (rs.blocks_checked >= blocks_per_round_max) {
+            refuse("proposal: too many blocks proposed for one round");
+            return out;
+        }
+        ++rs.blocks_checked;
+        if (auto fault = check_new_block(p.block, out)) {
+            refuse(*fault);
+            if (invalid_.count(hash) == 0) return out;  // not even a signed block
+        }
+    }
+    if (!rs.proposal) rs.proposal = p;  // only the first one counts
+    advance(now_ms, out);
+    return out;
 }
 
 producer_output producer::on_vote(const block_vote& vote, std::int64_t now_ms) {
     producer_output out;
-    if (vote.height < height_) return out;
+    if (vote.height < height_) {
+        answer_laggard(vote.height, now_ms, out);
+        return out;
+    }
     if (defer_if_future(vote.height, {vote})) return out;
     if (!group_.contains(vote.signer)) {
         refuse("vote: signer is not a producer");
         return out;
     }
-    auto existing = votes_.find(vote.block_hash);
-    if (existing != votes_.end() && existing->second.count(vote.signer) != 0) return out;
+    // This producer knows its own votes: a copy adds nothing, and any other vote under its
+    // key is not its own doing.
+    if (vote.signer == key_.public_key()) return out;
+    if (!round_in_reach(vote.round)) {
+        refuse("vote: round too far ahead");
+        return out;
+    }
+    answer_round_laggard(vote.round, now_ms, out);
+    auto& rs = rounds_[vote.round.value];
+    auto& book = vote.what == block_vote::kind::prevote ? rs.prevotes : rs.precommits;
+    if (book.find(vote.signer, vote.block_hash) != nullptr) return out;  // a copy, or as good
     if (!vote.signature_valid()) {
         refuse("vote: bad signature");
         return out;
     }
-    std::size_t hashes = 0;
-    for (const auto& [hash, voters] : votes_) hashes += voters.count(vote.signer);
-    if (hashes >= hashes_per_voter_max) {
-        refuse("vote: too many blocks voted by one producer");
-        return out;
+    auto& mine = book.by_signer[vote.signer];
+    if (!mine.empty()) {
+        // Another target in the same slot: equivocation. Kept all the same (see vote_book),
+        // but only a few votes for blocks this producer has not seen.
+        report_votes(mine.front(), vote, out);
+        if (vote.block_hash && known(*vote.block_hash) == nullptr &&
+            invalid_.count(*vote.block_hash) == 0) {
+            std::size_t unknown = 0;
+            for (const auto& v : mine)
+                unknown += v.block_hash && known(*v.block_hash) == nullptr &&
+                           invalid_.count(*v.block_hash) == 0;
+            if (unknown >= unknown_targets_max) {
+                refuse("vote: too many targets in one slot");
+                return out;
+            }
+        }
     }
-    votes_[vote.block_hash][vote.signer] = vote.sig;
-    check_vote_conflicts(out);
-    try_finalize(now_ms, out);
+    mine.push_back(vote);
+    // A vote for another block than the proposal held for that round: the proposer may have
+    // equivocated, so the others learn this producer's proposal (once per round).
+    if (vote.block_hash && rs.proposal && rs.proposal->block.hash() != *vote.block_hash &&
+        !rs.relayed) {
+        rs.relayed = true;
+        broadcast(out, {*rs.proposal});
+    }
+    advance(now_ms, out);
     return out;
 }
 
-void producer::check_vote_conflicts(producer_output& out) {
-    // voter -> round -> (hash, signature) of the first known header it voted for.
-    std::map<public_key, std::map<std::uint64_t, std::pair<digest, signature>>> seen;
-    for (const auto& [hash, voters] : votes_) {
-        const auto* c = known(hash);
-        if (c == nullptr) continue;
-        const auto round = c->block.header.round.value;
-        for (const auto& [voter, sig] : voters) {
-            auto [at, fresh] = seen[voter].emplace(round, std::make_pair(hash, sig));
-            if (fresh) continue;
-            if (!reported_.insert({voter, round * 2 + 1}).second) continue;
-            const auto& first = candidates_.at(at->second.first).block.header;
-            out.evidence.push_back({producer_evidence::kind::vote, voter, first,
-                                    c->block.header, at->second.second, sig});
-            out.evidence.back().canonicalize();
+producer_output producer::on_block(const main_block& block, std::int64_t now_ms) {
+    producer_output out;
+    const auto& h = block.header;
+    if (h.height < height_) return out;  // already final here
+    if (defer_if_future(h.height, {block})) return out;
+    if (block.finality.empty()) {
+        refuse("block: no finality signatures (a proposal travels as a block_proposal)");
+        return out;
+    }
+    if (block.finality_round < h.round) {
+        refuse("final block: finality round before the block's round");
+        return out;
+    }
+    if (auto fault = protocols::signer_set_fault(block.finality, group_, group_.quorum(),
+                                                 sign_domain::main_precommit,
+                                                 block.finality_signing_bytes())) {
+        refuse("final block: " + *fault);
+        return out;
+    }
+    const digest hash = block.hash();
+    if (known(hash) == nullptr) {
+        if (invalid_.count(hash) != 0) {
+            refuse("final block: does not validate");
+            return out;
+        }
+        if (auto fault = check_new_block(block, out)) {
+            refuse("final block: " + *fault);
+            return out;
         }
     }
+    // A precommit in the certificate that contradicts one this producer holds is evidence.
+    if (auto r = rounds_.find(block.finality_round.value); r != rounds_.end()) {
+        for (const auto& s : block.finality) {
+            auto held = r->second.precommits.by_signer.find(s.signer);
+            if (held == r->second.precommits.by_signer.end() ||
+                held->second.front().block_hash == hash)
+                continue;
+            report_votes(held->second.front(),
+                         block_vote{h.height, block.finality_round, block_vote::kind::precommit,
+                                    hash, s.signer, s.sig},
+                         out);
+        }
+    }
+    finalize(hash, block.finality_round, block.finality, false, now_ms, out);
+    advance(now_ms, out);
+    return out;
 }
 
-void producer::try_finalize(std::int64_t now_ms, producer_output& out) {
-    for (auto& [hash, voters] : votes_) {
-        if (voters.size() < group_.quorum()) continue;
-        auto* c = known(hash);
-        if (c == nullptr || !c->after) continue;  // waiting for the block itself
-        std::vector<signer_signature> finality;
-        for (const auto& [signer, sig] : voters) finality.push_back({signer, sig});
-        finalize(*c, std::move(finality), now_ms, out);
-        return;  // the per-height state is gone
+// ---- the rules --------------------------------------------------------------------
+
+// Applies every rule that holds until none does (each input may enable several).
+void producer::advance(std::int64_t now_ms, producer_output& out) {
+    for (;;) {
+        if (decide(now_ms, out)) continue;
+        if (skip_round(now_ms)) continue;
+        if (!round_rules(now_ms, out)) return;
     }
 }
 
-void producer::finalize(candidate& c, std::vector<signer_signature> finality,
+// q precommits for one valid block in one round, any round of this height: final.
+bool producer::decide(std::int64_t now_ms, producer_output& out) {
+    for (const auto& [r, rs] : rounds_) {
+        if (rs.precommits.signers() < group_.quorum()) continue;
+        std::map<digest, std::vector<signer_signature>> by_block;  // signers in order
+        for (const auto& [signer, votes] : rs.precommits.by_signer)
+            for (const auto& v : votes)
+                if (v.block_hash) by_block[*v.block_hash].push_back({signer, v.sig});
+        for (auto& [hash, signatures] : by_block) {
+            if (signatures.size() < group_.quorum() || known(hash) == nullptr) continue;
+            const digest decided = hash;
+            auto finality = std::move(signatures);
+            finalize(decided, view_number{r}, std::move(finality), true, now_ms, out);
+            return true;  // rounds_ is gone
+        }
+    }
+    return false;
+}
+
+// Messages of f+1 distinct producers for a round above this producer's: go there.
+bool producer::skip_round(std::int64_t now_ms) {
+    for (auto it = rounds_.rbegin(); it != rounds_.rend() && it->first > round_.value; ++it) {
+        const auto& rs = it->second;
+        std::set<public_key> senders;
+        if (rs.proposal) senders.insert(rs.proposal->proposer);
+        for (const auto& [signer, v] : rs.prevotes.by_signer) senders.insert(signer);
+        for (const auto& [signer, v] : rs.precommits.by_signer) senders.insert(signer);
+        if (senders.size() >= group_.one_honest()) {
+            enter_round(view_number{it->first}, now_ms);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool producer::polka(view_number r, const digest& hash) const {
+    auto it = rounds_.find(r.value);
+    return it != rounds_.end() && it->second.prevotes.for_target(hash) >= group_.quorum();
+}
+
+void producer::send_polka(view_number r, const digest& hash, producer_output& out) const {
+    auto it = rounds_.find(r.value);
+    if (it == rounds_.end()) return;
+    for (const auto& [signer, votes] : it->second.prevotes.by_signer)
+        for (const auto& v : votes)
+            if (v.block_hash == hash) broadcast(out, {v});
+}
+
+void producer::cast(block_vote::kind what, std::optional<digest> target, producer_output& out) {
+    if (!group_.contains(key_.public_key())) return;  // a follower outside the set
+    block_vote v{height_, round_, what, target, {}, {}};
+    v.sign(key_);
+    auto& rs = rounds_[round_.value];
+    auto& mine = (what == block_vote::kind::prevote ? rs.prevotes : rs.precommits).by_signer[v.signer];
+    COVENANT_ASSERT(mine.empty(), "a producer votes once per height, round and kind");
+    mine.push_back(v);
+    broadcast(out, {v});
+}
+
+// The rules of the current round, in step order. True if any fired.
+bool producer::round_rules(std::int64_t now_ms, producer_output& out) {
+    bool fired = maybe_propose(now_ms, out);
+    auto& rs = rounds_[round_.value];
+    const std::size_t q = group_.quorum();
+
+    if (step_ == step::propose && rs.proposal) {
+        const auto& p = *rs.proposal;
+        const digest hash = p.block.hash();
+        const bool valid = known(hash) != nullptr;
+        if (!p.valid_round) {
+            const bool yes = valid && (!locked_ || locked_->hash == hash);
+            cast(block_vote::kind::prevote, yes ? std::optional<digest>(hash) : std::nullopt, out);
+            step_ = step::prevote;
+            fired = true;
+        } else if (polka(*p.valid_round, hash)) {
+            const bool yes =
+                valid && (!locked_ || locked_->round <= *p.valid_round || locked_->hash == hash);
+            cast(block_vote::kind::prevote, yes ? std::optional<digest>(hash) : std::nullopt, out);
+            step_ = step::prevote;
+            fired = true;
+        }
+    }
+
+    if (step_ != step::propose) {
+        if (step_ == step::prevote && !prevote_deadline_ms_ && rs.prevotes.signers() >= q)
+            prevote_deadline_ms_ = now_ms + config_.prevote_timeout(round_);
+        if (!polka_taken_this_round_) {
+            for (const auto& target : rs.prevotes.targets()) {
+                if (!target || known(*target) == nullptr || rs.prevotes.for_target(target) < q)
+                    continue;
+                const digest hash = *target;
+                polka_taken_this_round_ = true;
+                if (step_ == step::prevote) {
+                    locked_ = slot{hash, round_};
+                    cast(block_vote::kind::precommit, hash, out);
+                    step_ = step::precommit;
+                }
+                valid_ = slot{hash, round_};
+                fired = true;
+                break;
+            }
+        }
+        if (step_ == step::prevote) {
+            if (rs.prevotes.for_target(std::nullopt) >= q) {
+                cast(block_vote::kind::precommit, std::nullopt, out);
+                step_ = step::precommit;
+                fired = true;
+            }
+        }
+    }
+    if (!precommit_deadline_ms_ && rs.precommits.signers() >= q)
+        precommit_deadline_ms_ = now_ms + config_.precommit_timeout(round_);
+    return fired;
+}
+
+bool producer::maybe_propose(std::int64_t now_ms, producer_output& out) {
+    if (proposed_this_round_ || proposer_of(height_, round_) != key_.public_key()) return false;
+    if (round_.value == 0 && now_ms < round_started_ms_ + config_.block_interval_ms) return false;
+    proposed_this_round_ = true;
+    block_proposal p;
+    p.round = round_;
+    if (valid_) {
+        // The block with the latest polka this producer knows, unchanged.
+        p.block = known(valid_->hash)->block;
+        p.valid_round = valid_->round;
+        ++stats_.blocks_reproposed;
+    } else {
+        ledger scratch = ledger_;
+        scratch.begin_block(height_);
+        main_block& block = p.block;
+        block.transactions = pick_transactions(scratch);
+        block.header.height = height_;
+        block.header.parent = final_hash_;
+        block.header.epoch = scratch.epoch();
+        block.header.round = round_;
+        block.header.proposer = key_.public_key();
+        block.header.timestamp_ms = std::max(now_ms, final_time_ms_);
+        block.seal_header();
+        block.header.state_root = scratch.state_root();
+        block.sign_proposal(key_);
+        ++stats_.blocks_proposed;
+        headers_.emplace(round_.value, std::make_pair(block.header, block.proposer_signature));
+        candidates_.emplace(block.hash(), candidate{block, std::move(scratch)});
+    }
+    p.sign(key_);
+    auto& rs = rounds_[round_.value];
+    if (!rs.proposal) rs.proposal = p;
+    broadcast(out, {p});
+    if (p.valid_round) send_polka(*p.valid_round, p.block.hash(), out);
+    return true;
+}
+
+void producer::finalize(const digest& hash, view_number round,
+                        std::vector<signer_signature> finality, bool announce,
                         std::int64_t now_ms, producer_output& out) {
-    main_block block = std::move(c.block);
-    block.finality = std::move(finality);  // sorted by signer: votes_ is an ordered map
-    ledger_ = std::move(*c.after);
+    auto node = candidates_.extract(hash);
+    COVENANT_ASSERT(!node.empty(), "a final block is a validated candidate");
+    main_block block = std::move(node.mapped().block);
+    block.finality_round = round;
+    block.finality = std::move(finality);  // sorted by signer
+    ledger_ = std::move(node.mapped().after);
     final_height_ = block.header.height;
-    final_hash_ = block.hash();
+    final_hash_ = hash;
     final_time_ms_ = block.header.timestamp_ms;
     ++stats_.blocks_finalized;
-    broadcast(out, {block});  // for producers locked elsewhere or behind
+    // Decided here from precommits: sent to all, for producers that are behind. (A final
+    // block received was sent to all by whoever decided it.)
+    if (announce) broadcast(out, {block});
+    recent_finals_.push_back({block, now_ms, now_ms});
+    if (recent_finals_.size() > recent_finals_max) recent_finals_.pop_front();
     out.finalized.push_back(std::move(block));
+    out.finalized_by.push_back(group_.members());
 
-    candidates_.clear();
     locked_.reset();
-    votes_.clear();
-    proposals_by_round_.clear();
-    round_change_wanted_.clear();
+    valid_.reset();
+    rounds_.clear();
+    candidates_.clear();
+    invalid_.clear();
+    headers_.clear();
     reported_.clear();
     height_ = final_height_.next();
+    group_ = protocols::group(ledger_.producers_for(height_));  // a new epoch may begin
     prune_mempool();
-    enter_round(view_number{0}, now_ms, out);
+    enter_round(view_number{0}, now_ms);
     replay_future(now_ms, out);
 }
 
-// ---- rounds -----------------------------------------------------------------------
+// ---- rounds and time --------------------------------------------------------------
 
-void producer::enter_round(view_number r, std::int64_t now_ms, producer_output& out) {
+void producer::enter_round(view_number r, std::int64_t now_ms) {
     if (r.value != 0) ++stats_.round_changes;
     round_ = r;
+    step_ = step::propose;
     round_started_ms_ = now_ms;
-    round_change_sent_ = false;
+    propose_deadline_ms_ = now_ms + config_.propose_timeout(r) +
+                           (r.value == 0 ? config_.block_interval_ms : 0);
+    prevote_deadline_ms_.reset();
+    precommit_deadline_ms_.reset();
     proposed_this_round_ = false;
-    maybe_propose(now_ms, out);
+    polka_taken_this_round_ = false;
+    last_resend_ms_ = now_ms;
+    last_round_answer_ms_ = now_ms;
 }
 
-producer_output producer::on_round_change_vote(const round_change_vote& vote, std::int64_t now_ms) {
-    producer_output out;
-    if (vote.height < height_) return out;
-    if (defer_if_future(vote.height, {vote})) return out;
-    if (!group_.contains(vote.signer)) {
-        refuse("round change: signer is not a producer");
-        return out;
+// This producer's own messages of the current round, again (links may have lost them).
+void producer::resend_round(producer_output& out) {
+    auto it = rounds_.find(round_.value);
+    if (it == rounds_.end()) return;
+    const auto& rs = it->second;
+    const auto& me = key_.public_key();
+    if (rs.proposal && rs.proposal->proposer == me) {
+        broadcast(out, {*rs.proposal});
+        if (rs.proposal->valid_round)
+            send_polka(*rs.proposal->valid_round, rs.proposal->block.hash(), out);
+        ++stats_.messages_resent;
     }
-    auto& wanted = round_change_wanted_[vote.signer];
-    if (vote.round.value <= wanted) return out;
-    if (!vote.signature_valid()) {
-        refuse("round change: bad signature");
-        return out;
+    for (const auto* book : {&rs.prevotes, &rs.precommits}) {
+        auto mine = book->by_signer.find(me);
+        if (mine == book->by_signer.end()) continue;
+        broadcast(out, {mine->second.front()});
+        ++stats_.messages_resent;
     }
-    wanted = vote.round.value;
-    // The highest round that q producers want (a vote for r' counts for every round <= r').
-    std::vector<std::uint64_t> rounds;
-    for (const auto& [signer, r] : round_change_wanted_) rounds.push_back(r);
-    std::sort(rounds.begin(), rounds.end(), std::greater<>());
-    if (rounds.size() >= group_.quorum()) {
-        const std::uint64_t target = rounds[group_.quorum() - 1];
-        if (target > round_.value) enter_round(view_number{target}, now_ms, out);
-    }
-    return out;
 }
 
 producer_output producer::on_tick(std::int64_t now_ms) {
     producer_output out;
-    maybe_propose(now_ms, out);
-    if (now_ms - round_started_ms_ < config_.round_timeout_ms) return out;
-    if (round_change_sent_ && now_ms - last_round_change_sent_ms_ < config_.round_timeout_ms)
-        return out;
-    round_change_sent_ = true;
-    last_round_change_sent_ms_ = now_ms;
-    round_change_vote v{height_, round_.next(), key_.public_key(), {}};
-    v.sig = key_.sign(sign_domain::main_round_change, round_change_signing_bytes(v.height, v.round));
-    broadcast(out, {v});
-    out.append(on_round_change_vote(v, now_ms));
+    advance(now_ms, out);  // a proposal that is due
+    if (step_ == step::propose && now_ms >= propose_deadline_ms_) {
+        cast(block_vote::kind::prevote, std::nullopt, out);
+        step_ = step::prevote;
+    }
+    if (step_ == step::prevote && prevote_deadline_ms_ && now_ms >= *prevote_deadline_ms_) {
+        cast(block_vote::kind::precommit, std::nullopt, out);
+        step_ = step::precommit;
+    }
+    if (precommit_deadline_ms_ && now_ms >= *precommit_deadline_ms_)
+        enter_round(round_.next(), now_ms);
+    if (now_ms - last_resend_ms_ >= config_.resend_interval_ms) {
+        last_resend_ms_ = now_ms;
+        resend_round(out);
+    }
+    advance(now_ms, out);
     return out;
 }
 

@@ -21,8 +21,10 @@ enum MessageKind {
   mainBlock @13;
   shardBlockVote @14;
   mainBlockVote @15;
-  mainRoundChange @16;
+  mainBlockProposal @16;
   mainProducerEvidence @17;
+  mainBlockFetch @18;
+  mainBlockFetchReply @19;
 }
 
 struct Envelope {

@@ -88,42 +88,64 @@ struct Block {
   header @0 :BlockHeader;
   proposerSignature @1 :Data;
   transactions @2 :List(Transaction);
-  finality @3 :List(Common.SignerSignature);   # producers' votes over the header hash
+  # The finality certificate: producers' precommits (main/precommit over height,
+  # finalityRound and the header hash) for this block, all of one round, sorted by signer.
+  # Empty, with finalityRound 0, while the block is only proposed.
+  finality @3 :List(Common.SignerSignature);
+  finalityRound @4 :UInt64;
 }
 
-# A producer's finality vote: its main/block-vote signature over blockHash, the same
-# signature a final Block carries in its finality list. Height and round are the block's,
-# carried so a receiver without the block can file the vote; the signature does not cover
-# them.
-struct BlockVote {
-  height @0 :UInt64;
-  round @1 :UInt64;
-  blockHash @2 :Data;
-  signer @3 :Data;        # public key
-  signature @4 :Data;
-}
-
-# A producer's wish to move `height` to `round` (>= 1), signed in the main/round-change
-# domain over (height, round).
-struct RoundChangeVote {
-  height @0 :UInt64;
-  round @1 :UInt64;
-  signer @2 :Data;        # public key
-  signature @3 :Data;
-}
-
-# Two different headers for one (height, round) that `offender` signed: as their proposer
-# (proposal, main/block-proposal signatures) or as a voter (vote, main/block-vote). The
-# pair is ordered by header hash, first < second, so one offence has one encoding.
-struct ProducerEvidence {
-  enum Kind {
-    proposal @0;
-    vote @1;
+# proposer(height, round)'s proposal of a block for one round of its height (height is the
+# block's): a block built for this round (validRound none, block.header.round = round), or a
+# block that had q prevotes in validRound, proposed again unchanged (header round <=
+# validRound < round). Signed by `proposer` (main/round-proposal) over height, round, block
+# hash and validRound. The block carries no finality signatures.
+struct BlockProposal {
+  round @0 :UInt64;
+  validRound :union {
+    none @1 :Void;
+    round @2 :UInt64;
   }
-  kind @0 :Kind;
-  offender @1 :Data;      # public key
-  first @2 :BlockHeader;
-  firstSignature @3 :Data;
-  second @4 :BlockHeader;
-  secondSignature @5 :Data;
+  block @3 :Block;
+  proposer @4 :Data;      # public key
+  signature @5 :Data;
+}
+
+# A producer's prevote or precommit at (height, round) for a block hash or for nil, signed
+# whole (main/prevote or main/precommit over height, round and the target). A precommit for
+# a block is exactly a finality signature of that block in that round.
+struct BlockVote {
+  enum Kind {
+    prevote @0;
+    precommit @1;
+  }
+  height @0 :UInt64;
+  round @1 :UInt64;
+  kind @2 :Kind;
+  target :union {
+    nil @3 :Void;
+    block @4 :Data;       # the block hash
+  }
+  signer @5 :Data;        # public key
+  signature @6 :Data;
+}
+
+# A producer's equivocation, in canonical order so one offence has one encoding:
+#  proposals: two different headers for one (height, header round), both with their
+#    proposer's main/block-proposal signature, ordered by header hash;
+#  votes: two votes of one producer for one (height, round, kind) with different targets,
+#    ordered by target (nil first, then by hash).
+struct ProducerEvidence {
+  union {
+    proposals :group {
+      first @0 :BlockHeader;
+      firstSignature @1 :Data;
+      second @2 :BlockHeader;
+      secondSignature @3 :Data;
+    }
+    votes :group {
+      first @4 :BlockVote;
+      second @5 :BlockVote;
+    }
+  }
 }

@@ -76,10 +76,9 @@ struct chain_fixture {
             keys.push_back(test_key(i));
             set.push_back(keys.back().public_key());
         }
-        cfg.producers = set;
         g.initial_producers = set;
         cfg.block_interval_ms = 100;
-        cfg.round_timeout_ms = 1000;
+        cfg.propose_timeout_ms = 1000;
         cfg.transactions_per_block_max = 4;
         auto l = ledger::from_genesis(g);
         BOOST_REQUIRE(l.ok());
@@ -333,6 +332,31 @@ BOOST_AUTO_TEST_CASE(refused_appends_write_nothing) {
         auto b = chain[1];
         b.finality.front().sig = b.finality.back().sig;
         check_error(store->append(b, net.set), main_store_errc::refused_block, "bad signature");
+    }
+    // Finality signatures are precommits of the block's finality round, which they sign:
+    // another round under the same signatures, precommits of two rounds mixed, or a round
+    // before the block's own, are no certificate.
+    {
+        auto b = chain[1];
+        b.finality_round = b.finality_round.next();
+        check_error(store->append(b, net.set), main_store_errc::refused_block, "bad signature");
+    }
+    {
+        auto b = chain[1];
+        auto next_round = net.resigned(chain[1], net.quorum());
+        next_round.finality.clear();
+        next_round.finality_round = b.finality_round.next();
+        next_round.add_finality_vote(net.key_of(b.finality.back().signer));
+        b.finality.back() = next_round.finality.front();
+        check_error(store->append(b, net.set), main_store_errc::refused_block, "bad signature");
+        next_round = net.resigned(next_round, net.quorum());  // one round throughout: fine
+        BOOST_TEST(!main_chain::finality_fault(next_round, net.set).has_value());
+    }
+    {
+        auto b = chain[1];
+        b.header.round = b.finality_round.next();  // built after the round it was final in
+        check_error(store->append(net.resigned(b, net.quorum()), net.set),
+                    main_store_errc::refused_block, "before the block's round");
     }
     // Finality signatures out of order would not read back unchanged.
     {

@@ -68,17 +68,23 @@ BOOST_AUTO_TEST_CASE(chain_messages) {
 
 BOOST_AUTO_TEST_CASE(producer_messages) {
     using E = main_chain::producer_evidence;
-    check_round_trip(test::sample_block_vote(), decode_block_vote);
-    // A finality vote carries exactly the signature the final block carries for its signer.
-    const auto vote = test::sample_block_vote();
+    using V = main_chain::block_vote;
+    check_round_trip(test::sample_block_vote(V::kind::prevote), decode_block_vote);
+    check_round_trip(test::sample_block_vote(V::kind::precommit), decode_block_vote);
+    check_round_trip(test::sample_nil_vote(), decode_block_vote);
+    // A precommit carries exactly the signature the final block carries for its signer.
+    const auto vote = test::sample_block_vote(V::kind::precommit);
     const auto block = test::sample_main_block();
+    BOOST_TEST((vote.round == block.finality_round));
     BOOST_TEST(std::count(block.finality.begin(), block.finality.end(),
                           signer_signature{vote.signer, vote.sig}) == 1);
-    check_round_trip(test::sample_round_change_vote(), decode_round_change_vote);
+    check_round_trip(test::sample_block_proposal(false), decode_block_proposal);
+    check_round_trip(test::sample_block_proposal(true), decode_block_proposal);
     for (auto what : {E::kind::proposal, E::kind::vote}) {
         const auto e = test::sample_producer_evidence(what);
         BOOST_TEST(e.valid());
-        BOOST_TEST((e.first.hash() < e.second.hash()));
+        BOOST_TEST(e.canonical());
+        BOOST_TEST((e.what() == what));
         check_round_trip(e, decode_producer_evidence);
     }
 }
@@ -450,111 +456,237 @@ BOOST_AUTO_TEST_CASE(main_blocks) {
     repeated.seal_header();
     repeated.sign_proposal(test::sorted_members(4)[1]);
     repeated.finality.clear();
+    repeated.finality_round = view_number{0};
     expect_error(decode_main_block(encode(repeated)), protocol_errc::inconsistent);
 
     auto unsigned_finality = test::sample_main_block();
-    unsigned_finality.finality.clear();  // allowed: a proposal before its votes
+    unsigned_finality.finality.clear();  // allowed: a proposed block, before its precommits
+    unsigned_finality.finality_round = view_number{0};
     BOOST_TEST(decode_main_block(encode(unsigned_finality)).ok());
+    // ... but only with finality round 0, so that one block has one encoding.
+    unsigned_finality.finality_round = view_number{2};
+    expect_error(decode_main_block(encode(unsigned_finality)), protocol_errc::not_canonical);
+}
+
+// The finality round is signed by every finality signature: precommits of one round do not
+// make a certificate of another, and precommits of different rounds never combine.
+BOOST_AUTO_TEST_CASE(main_block_finality_round) {
+    const auto producers = test::sorted_members(4);
+    auto relabelled = test::sample_main_block();
+    relabelled.finality_round = view_number{3};  // not re-signed
+    expect_error(decode_main_block(encode(relabelled)), protocol_errc::bad_signature);
+
+    auto mixed = test::sample_main_block();  // two precommits of round 2, one of round 3
+    main_block round3 = mixed;
+    round3.finality.clear();
+    round3.finality_round = view_number{3};
+    round3.add_finality_vote(producers[3]);
+    mixed.finality.push_back(round3.finality.front());
+    expect_error(decode_main_block(encode(mixed)), protocol_errc::bad_signature);
+    // ... while all three of round 3 are a certificate of round 3.
+    round3.add_finality_vote(producers[0]);
+    round3.add_finality_vote(producers[1]);
+    check_round_trip(round3, decode_main_block);
+
+    // A block is not precommitted before the round it was built in.
+    auto early = test::sample_main_block();  // built in round 1
+    early.finality.clear();
+    early.finality_round = view_number{0};
+    for (std::size_t i = 0; i < 3; ++i) early.add_finality_vote(producers[i]);
+    expect_error(decode_main_block(encode(early)), protocol_errc::inconsistent);
+
+    // The old one-phase finality vote (a signature over the bare header hash) is no
+    // precommit.
+    auto bare = test::sample_main_block();
+    BOOST_REQUIRE((bare.finality.front().signer == producers[0].public_key()));
+    bare.finality.front().sig = producers[0].sign(crypto::sign_domain::main_precommit,
+                                                  bare.hash().view());
+    expect_error(decode_main_block(encode(bare)), protocol_errc::bad_signature);
 }
 
 BOOST_AUTO_TEST_CASE(producer_votes) {
-    auto other_block = test::sample_block_vote();
-    other_block.block_hash.data[0] ^= 1;  // not re-signed
+    using V = main_chain::block_vote;
+    // Everything in a vote is signed: height, round, kind and target.
+    auto other_block = test::sample_block_vote(V::kind::prevote);
+    other_block.block_hash->data[0] ^= 1;
     expect_error(decode_block_vote(encode(other_block)), protocol_errc::bad_signature);
 
-    auto other_signer = test::sample_block_vote();
+    auto to_nil = test::sample_block_vote(V::kind::precommit);
+    to_nil.block_hash.reset();
+    expect_error(decode_block_vote(encode(to_nil)), protocol_errc::bad_signature);
+
+    auto from_nil = test::sample_nil_vote();
+    from_nil.block_hash = test::sample_main_block().hash();
+    expect_error(decode_block_vote(encode(from_nil)), protocol_errc::bad_signature);
+
+    auto other_round = test::sample_block_vote(V::kind::precommit);
+    other_round.round = other_round.round.next();
+    expect_error(decode_block_vote(encode(other_round)), protocol_errc::bad_signature);
+
+    auto other_height = test::sample_nil_vote();
+    other_height.height = block_height(11);
+    expect_error(decode_block_vote(encode(other_height)), protocol_errc::bad_signature);
+
+    // A prevote is not a precommit (the domains differ), nor the other way round.
+    auto promoted = test::sample_block_vote(V::kind::prevote);
+    promoted.what = V::kind::precommit;
+    expect_error(decode_block_vote(encode(promoted)), protocol_errc::bad_signature);
+    auto demoted = test::sample_block_vote(V::kind::precommit);
+    demoted.what = V::kind::prevote;
+    expect_error(decode_block_vote(encode(demoted)), protocol_errc::bad_signature);
+
+    auto other_signer = test::sample_block_vote(V::kind::precommit);
     other_signer.signer = test::test_key(77).public_key();
     expect_error(decode_block_vote(encode(other_signer)), protocol_errc::bad_signature);
 
-    auto genesis = test::sample_block_vote();
+    const auto key = test::sorted_members(4)[3];
+    auto genesis = test::sample_nil_vote();
     genesis.height = block_height{0};
+    genesis.sign(key);
     expect_error(decode_block_vote(encode(genesis)), protocol_errc::invalid_value);
 
-    // Height and round are unsigned hints: changing them keeps the vote valid.
-    auto refiled = test::sample_block_vote();
-    refiled.round = view_number(9);
-    BOOST_TEST(decode_block_vote(encode(refiled)).ok());
+    auto unknown = test::sample_nil_vote();
+    unknown.what = static_cast<V::kind>(2);
+    expect_error(decode_block_vote(encode(unknown)), protocol_errc::unknown_enum);
+}
 
-    auto later_round = test::sample_round_change_vote();
-    later_round.round = later_round.round.next();  // not re-signed: the round is signed
-    expect_error(decode_round_change_vote(encode(later_round)), protocol_errc::bad_signature);
+BOOST_AUTO_TEST_CASE(producer_proposals) {
+    const auto producers = test::sorted_members(4);
+    const auto resigned = [&](main_chain::block_proposal p, const crypto::key_pair& key) {
+        p.sign(key);
+        return p;
+    };
+    // Round, valid round, block and proposer are signed.
+    auto later = test::sample_block_proposal(true);
+    later.round = later.round.next();
+    expect_error(decode_block_proposal(encode(later)), protocol_errc::bad_signature);
+    auto other_valid_round = test::sample_block_proposal(true);
+    other_valid_round.valid_round = view_number{3};
+    expect_error(decode_block_proposal(encode(other_valid_round)), protocol_errc::bad_signature);
+    auto impostor = test::sample_block_proposal(true);
+    impostor.proposer = producers[3].public_key();
+    expect_error(decode_block_proposal(encode(impostor)), protocol_errc::bad_signature);
 
-    auto other_height = test::sample_round_change_vote();
-    other_height.height = block_height(11);
-    expect_error(decode_round_change_vote(encode(other_height)), protocol_errc::bad_signature);
+    // The block's own header signature is checked too.
+    auto altered = test::sample_block_proposal(false);
+    altered.block.header.timestamp_ms += 1;  // the block's header signature no longer holds
+    expect_error(decode_block_proposal(encode(resigned(altered, producers[1]))),
+                 protocol_errc::bad_signature);
 
-    const auto key = test::sorted_members(4)[3];
-    auto round_zero = test::sample_round_change_vote();
-    round_zero.round = view_number{0};
-    round_zero.sig = key.sign(crypto::sign_domain::main_round_change,
-                              main_chain::round_change_signing_bytes(round_zero.height,
-                                                                     round_zero.round));
-    BOOST_TEST(round_zero.signature_valid());
-    expect_error(decode_round_change_vote(encode(round_zero)), protocol_errc::invalid_value);
-
-    // A finality vote's signature is no round-change vote (domains differ).
-    auto cross = test::sample_round_change_vote();
-    cross.sig = key.sign(crypto::sign_domain::main_block_vote,
-                         main_chain::round_change_signing_bytes(cross.height, cross.round));
-    expect_error(decode_round_change_vote(encode(cross)), protocol_errc::bad_signature);
+    // A new block is proposed in its own round, by its own proposer.
+    auto wrong_round = test::sample_block_proposal(false);
+    wrong_round.round = view_number{2};
+    expect_error(decode_block_proposal(encode(resigned(wrong_round, producers[1]))),
+                 protocol_errc::inconsistent);
+    auto not_its_proposer = test::sample_block_proposal(false);
+    expect_error(decode_block_proposal(encode(resigned(not_its_proposer, producers[2]))),
+                 protocol_errc::inconsistent);
+    // An old block again needs valid round < round, and not below the block's round.
+    auto valid_round_too_high = test::sample_block_proposal(true);
+    valid_round_too_high.valid_round = valid_round_too_high.round;
+    expect_error(decode_block_proposal(encode(resigned(valid_round_too_high, producers[2]))),
+                 protocol_errc::inconsistent);
+    auto valid_round_too_low = test::sample_block_proposal(true);
+    valid_round_too_low.valid_round = view_number{0};  // the block is of round 1
+    expect_error(decode_block_proposal(encode(resigned(valid_round_too_low, producers[2]))),
+                 protocol_errc::inconsistent);
+    // A proposal carries no finality certificate.
+    auto with_finality = test::sample_block_proposal(false);
+    with_finality.block = test::sample_main_block();
+    expect_error(decode_block_proposal(encode(resigned(with_finality, producers[1]))),
+                 protocol_errc::inconsistent);
 }
 
 BOOST_AUTO_TEST_CASE(producer_equivocation_evidence) {
     using E = main_chain::producer_evidence;
-    const auto proposer = test::sorted_members(4)[1];
-    const auto resign = [&](E e) {
-        const auto domain = e.what == E::kind::proposal ? crypto::sign_domain::main_block_proposal
-                                                        : crypto::sign_domain::main_block_vote;
-        const auto key = e.what == E::kind::proposal ? proposer : test::sorted_members(4)[3];
-        e.first_signature = key.sign(domain, e.first.hash().view());
-        e.second_signature = key.sign(domain, e.second.hash().view());
+    using V = main_chain::block_vote;
+    const auto producers = test::sorted_members(4);
+    const auto proposer = producers[1], voter = producers[3];
+    const auto resign_headers = [&](E::proposals p) {
+        p.first_signature = proposer.sign(crypto::sign_domain::main_block_proposal, p.first.hash().view());
+        p.second_signature = proposer.sign(crypto::sign_domain::main_block_proposal, p.second.hash().view());
+        E e{p};
+        e.canonicalize();
         return e;
     };
+    const auto proposals = [](const E& e) { return std::get<E::proposals>(e.proof); };
+    const auto votes = [](const E& e) { return std::get<E::votes>(e.proof); };
 
-    auto swapped = test::sample_producer_evidence(E::kind::vote);
-    std::swap(swapped.first, swapped.second);
-    std::swap(swapped.first_signature, swapped.second_signature);
-    BOOST_TEST(swapped.valid());  // one offence, two encodings: only the ordered one is taken
-    expect_error(decode_producer_evidence(encode(swapped)), protocol_errc::not_canonical);
+    for (auto what : {E::kind::proposal, E::kind::vote}) {
+        auto swapped = test::sample_producer_evidence(what);
+        if (what == E::kind::proposal) {
+            auto p = proposals(swapped);
+            std::swap(p.first, p.second);
+            std::swap(p.first_signature, p.second_signature);
+            swapped.proof = p;
+        } else {
+            auto v = votes(swapped);
+            std::swap(v.first, v.second);
+            swapped.proof = v;
+        }
+        BOOST_TEST(swapped.valid());  // one offence, two encodings: only the ordered one is taken
+        BOOST_TEST(!swapped.canonical());
+        expect_error(decode_producer_evidence(encode(swapped)), protocol_errc::not_canonical);
+    }
 
-    auto same = test::sample_producer_evidence(E::kind::proposal);
+    // Proposals: the same header twice, another height or round, another proposer.
+    auto same = proposals(test::sample_producer_evidence(E::kind::proposal));
     same.second = same.first;
     same.second_signature = same.first_signature;
-    expect_error(decode_producer_evidence(encode(same)), protocol_errc::inconsistent);
+    expect_error(decode_producer_evidence(encode(E{same})), protocol_errc::inconsistent);
 
-    auto other_height = test::sample_producer_evidence(E::kind::vote);
+    auto other_height = proposals(test::sample_producer_evidence(E::kind::proposal));
     other_height.second.height = other_height.second.height.next();
-    other_height = resign(other_height);
-    other_height.canonicalize();
-    expect_error(decode_producer_evidence(encode(other_height)), protocol_errc::inconsistent);
+    expect_error(decode_producer_evidence(encode(resign_headers(other_height))),
+                 protocol_errc::inconsistent);
 
-    auto other_round = test::sample_producer_evidence(E::kind::proposal);
+    auto other_round = proposals(test::sample_producer_evidence(E::kind::proposal));
     other_round.second.round = other_round.second.round.next();
-    other_round = resign(other_round);
-    other_round.canonicalize();
-    expect_error(decode_producer_evidence(encode(other_round)), protocol_errc::inconsistent);
+    expect_error(decode_producer_evidence(encode(resign_headers(other_round))),
+                 protocol_errc::inconsistent);
 
-    // A proposal offence needs the offender as proposer of both headers.
-    auto not_proposer = test::sample_producer_evidence(E::kind::vote);
-    not_proposer.what = E::kind::proposal;
-    expect_error(decode_producer_evidence(encode(not_proposer)), protocol_errc::inconsistent);
-
-    // Proposal signatures are not vote signatures: the kind is bound by the domain.
-    auto relabelled = test::sample_producer_evidence(E::kind::proposal);
-    relabelled.what = E::kind::vote;
-    expect_error(decode_producer_evidence(encode(relabelled)), protocol_errc::bad_signature);
-
-    auto framed = test::sample_producer_evidence(E::kind::vote);
-    framed.offender = test::test_key(77).public_key();
-    expect_error(decode_producer_evidence(encode(framed)), protocol_errc::bad_signature);
+    auto framed = proposals(test::sample_producer_evidence(E::kind::proposal));
+    framed.second.proposer = voter.public_key();  // the proposer's signature on both still
+    expect_error(decode_producer_evidence(encode(resign_headers(framed))),
+                 protocol_errc::inconsistent);
 
     auto forged = test::sample_producer_evidence(E::kind::proposal);
-    forged.second_signature.data[0] ^= 1;
+    std::get<E::proposals>(forged.proof).second_signature.data[0] ^= 1;
     expect_error(decode_producer_evidence(encode(forged)), protocol_errc::bad_signature);
 
-    auto unknown = test::sample_producer_evidence(E::kind::vote);
-    unknown.what = static_cast<E::kind>(2);
-    expect_error(decode_producer_evidence(encode(unknown)), protocol_errc::unknown_enum);
+    // Votes: same target, another slot, another signer, a forged signature.
+    const auto sample_votes = votes(test::sample_producer_evidence(E::kind::vote));
+    const auto resign_votes = [&](V first, V second) {
+        first.sign(voter);
+        second.sign(voter);
+        E e{E::votes{first, second}};
+        e.canonicalize();
+        return e;
+    };
+    auto repeated = sample_votes;
+    repeated.second = repeated.first;
+    expect_error(decode_producer_evidence(encode(E{repeated})), protocol_errc::inconsistent);
+
+    auto other_vote_round = sample_votes;
+    other_vote_round.second.round = other_vote_round.second.round.next();
+    expect_error(decode_producer_evidence(
+                     encode(resign_votes(other_vote_round.first, other_vote_round.second))),
+                 protocol_errc::inconsistent);
+
+    auto other_kind = sample_votes;  // a prevote for B and a precommit for nil are no offence
+    other_kind.first.what = V::kind::prevote;
+    expect_error(decode_producer_evidence(encode(resign_votes(other_kind.first, other_kind.second))),
+                 protocol_errc::inconsistent);
+
+    auto two_signers = sample_votes;
+    two_signers.second.sign(producers[2]);
+    E two{two_signers};
+    two.canonicalize();
+    expect_error(decode_producer_evidence(encode(two)), protocol_errc::inconsistent);
+
+    auto forged_vote = test::sample_producer_evidence(E::kind::vote);
+    std::get<E::votes>(forged_vote.proof).first.sig.data[0] ^= 1;
+    expect_error(decode_producer_evidence(encode(forged_vote)), protocol_errc::bad_signature);
 }
 
 BOOST_AUTO_TEST_CASE(envelopes) {
@@ -578,6 +710,67 @@ BOOST_AUTO_TEST_CASE(envelopes) {
     auto empty = e;
     empty.payload.clear();
     expect_error(decode_envelope(encode(empty), 4), protocol_errc::invalid_value);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Main-chain catch-up: a fetch and its reply round-trip; the reply's blocks must be final,
+// consecutive and linked, and none above the head height the server claims.
+BOOST_AUTO_TEST_SUITE(main_chain_catch_up)
+
+BOOST_AUTO_TEST_CASE(round_trips) {
+    check_round_trip(test::sample_block_fetch(), decode_block_fetch);
+    check_round_trip(test::sample_block_fetch_reply(), decode_block_fetch_reply);
+    main_chain::block_fetch_reply empty;  // a server without the blocks asked for
+    empty.head_height = block_height(3);
+    check_round_trip(empty, decode_block_fetch_reply);
+}
+
+BOOST_AUTO_TEST_CASE(fetch_bounds) {
+    auto zero_count = test::sample_block_fetch();
+    zero_count.count = 0;
+    expect_error(decode_block_fetch(encode(zero_count)), protocol_errc::invalid_value);
+    auto too_many = test::sample_block_fetch();
+    too_many.count = static_cast<std::uint32_t>(limits::main_blocks_per_fetch_max + 1);
+    expect_error(decode_block_fetch(encode(too_many)), protocol_errc::invalid_value);
+    auto from_genesis = test::sample_block_fetch();
+    from_genesis.from_height = block_height(0);
+    expect_error(decode_block_fetch(encode(from_genesis)), protocol_errc::invalid_value);
+}
+
+BOOST_AUTO_TEST_CASE(reply_blocks_are_a_final_chain) {
+    auto swapped = test::sample_block_fetch_reply();
+    std::swap(swapped.blocks[0], swapped.blocks[1]);
+    expect_error(decode_block_fetch_reply(encode(swapped)), protocol_errc::inconsistent);
+
+    auto repeated = test::sample_block_fetch_reply();
+    repeated.blocks[1] = repeated.blocks[0];
+    expect_error(decode_block_fetch_reply(encode(repeated)), protocol_errc::inconsistent);
+
+    auto unlinked = test::sample_block_fetch_reply();  // block 6 from another fork
+    auto& other = unlinked.blocks[1];
+    other.header.parent.data[0] ^= 1;
+    const auto proposer = test::sorted_members(4)[6 % 4];
+    other.sign_proposal(proposer);
+    other.finality.clear();
+    for (std::size_t i = 0; i < 3; ++i) other.add_finality_vote(test::sorted_members(4)[i]);
+    expect_error(decode_block_fetch_reply(encode(unlinked)), protocol_errc::inconsistent);
+
+    auto proposed_only = test::sample_block_fetch_reply();
+    proposed_only.blocks[1].finality.clear();
+    expect_error(decode_block_fetch_reply(encode(proposed_only)), protocol_errc::invalid_value);
+
+    auto forged = test::sample_block_fetch_reply();
+    forged.blocks[0].header.state_root.data[0] ^= 1;  // no longer what was signed
+    expect_error(decode_block_fetch_reply(encode(forged)), protocol_errc::bad_signature);
+
+    auto above_head = test::sample_block_fetch_reply();
+    above_head.head_height = block_height(5);
+    expect_error(decode_block_fetch_reply(encode(above_head)), protocol_errc::inconsistent);
+
+    auto shorter = test::sample_block_fetch_reply();  // a shorter run is still a reply
+    shorter.blocks.erase(shorter.blocks.begin());
+    BOOST_TEST(decode_block_fetch_reply(encode(shorter)).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -56,16 +56,31 @@ void split(transaction& m, std::set<bytes>& parts) {
     if (auto* checkpoint = std::get_if<tx::shard_checkpoint>(&m.body))
         take(checkpoint->signatures, parts);
 }
+// The finality signatures are parts, and so is their round (which they sign): a block
+// without any is a proposed block, with finality round 0.
 void split(main_block& m, std::set<bytes>& parts) {
     for (auto& t : m.transactions) split(t, parts);
+    if (!m.finality.empty()) {
+        bytes round{'R'};
+        for (int shift = 56; shift >= 0; shift -= 8)
+            round.push_back(static_cast<std::uint8_t>(m.finality_round.value >> shift));
+        parts.insert(std::move(round));
+    }
     take(m.finality, parts);
+    m.finality_round = view_number{};
 }
-// A finality vote's signature covers the block hash only (it is the block's finality
-// signature): height and round are unsigned hints for filing the vote, so a mutation may
-// change them. They are left out of the skeleton.
-void split(main_chain::block_vote& m, std::set<bytes>&) {
-    m.height = block_height{};
-    m.round = view_number{};
+// A proposal is signed whole; its block's transactions may carry parts of their own.
+void split(main_chain::block_proposal& m, std::set<bytes>& parts) { split(m.block, parts); }
+// A catch-up reply is unsigned (its envelope is signed): a shorter run of its blocks is as
+// valid, and its head height is an unsigned hint. Each block is a part: its own skeleton
+// and its parts (finality signatures, checkpoint signatures).
+void split(main_chain::block_fetch_reply& m, std::set<bytes>& parts) {
+    for (auto& b : m.blocks) {
+        split(b, parts);
+        parts.insert(encode(b));
+    }
+    m.blocks.clear();
+    m.head_height = block_height{};
 }
 template <class T>
 void split(T&, std::set<bytes>&) {}  // covered whole by its signature
@@ -124,14 +139,23 @@ std::vector<decoder_target> all_decoder_targets() {
     targets.push_back({"transaction", transactions, true, target_decoder(decode_transaction)});
     targets.push_back({"main-block", encoded(sample_main_block()), true,
                        target_decoder(decode_main_block)});
-    targets.push_back({"block-vote", encoded(sample_block_vote()), true,
-                       target_decoder(decode_block_vote)});
-    targets.push_back({"round-change-vote", encoded(sample_round_change_vote()), true,
-                       target_decoder(decode_round_change_vote)});
+    targets.push_back({"block-proposal",
+                       encoded(sample_block_proposal(false), sample_block_proposal(true)), true,
+                       target_decoder(decode_block_proposal)});
+    targets.push_back({"block-vote",
+                       encoded(sample_block_vote(main_chain::block_vote::kind::prevote),
+                               sample_block_vote(main_chain::block_vote::kind::precommit),
+                               sample_nil_vote()),
+                       true, target_decoder(decode_block_vote)});
     targets.push_back({"producer-evidence",
                        encoded(sample_producer_evidence(main_chain::producer_evidence::kind::proposal),
                                sample_producer_evidence(main_chain::producer_evidence::kind::vote)),
                        true, target_decoder(decode_producer_evidence)});
+    // A catch-up request is unsigned on its own, as a Kayak fetch is.
+    targets.push_back({"block-fetch", encoded(sample_block_fetch()), false,
+                       target_decoder(decode_block_fetch)});
+    targets.push_back({"block-fetch-reply", encoded(sample_block_fetch_reply()), true,
+                       target_decoder(decode_block_fetch_reply)});
     targets.push_back({"envelope", encoded(sample_envelope(fuzz_envelope_difficulty)), true,
                        target_decoder([](byte_view wire) {
                            return decode_envelope(wire, fuzz_envelope_difficulty);

@@ -345,42 +345,94 @@ main_block sample_main_block() {
     b.transactions = sample_transactions();
     b.seal_header();
     b.sign_proposal(producers[1]);
+    b.finality_round = view_number(2);
     for (std::size_t i = 0; i < 3; ++i) b.add_finality_vote(producers[i]);
     return b;
 }
 
-main_chain::block_vote sample_block_vote() {
+main_chain::block_vote sample_block_vote(main_chain::block_vote::kind what) {
     const auto block = sample_main_block();
-    const auto voter = sorted_members(4)[2];
-    return {block.header.height, block.header.round, block.hash(), voter.public_key(),
-            voter.sign(crypto::sign_domain::main_block_vote, block.hash().view())};
+    main_chain::block_vote v{block.header.height, block.finality_round, what, block.hash(), {}, {}};
+    v.sign(sorted_members(4)[2]);
+    return v;
 }
 
-main_chain::round_change_vote sample_round_change_vote() {
-    const auto voter = sorted_members(4)[3];
-    main_chain::round_change_vote v{block_height(10), view_number(2), voter.public_key(), {}};
-    v.sig = voter.sign(crypto::sign_domain::main_round_change,
-                       main_chain::round_change_signing_bytes(v.height, v.round));
+main_chain::block_vote sample_nil_vote() {
+    main_chain::block_vote v{block_height(10), view_number(3), main_chain::block_vote::kind::prevote,
+                             std::nullopt, {}, {}};
+    v.sign(sorted_members(4)[3]);
     return v;
+}
+
+main_chain::block_proposal sample_block_proposal(bool again) {
+    const auto producers = sorted_members(4);
+    main_chain::block_proposal p;
+    p.block = sample_main_block();
+    p.block.finality.clear();
+    p.block.finality_round = view_number(0);
+    if (again) {
+        p.round = view_number(4);
+        p.valid_round = view_number(2);
+        p.sign(producers[2]);
+    } else {
+        p.round = p.block.header.round;
+        p.sign(producers[1]);  // the block's proposer
+    }
+    return p;
 }
 
 main_chain::producer_evidence sample_producer_evidence(main_chain::producer_evidence::kind what) {
     using E = main_chain::producer_evidence;
     const auto producers = sorted_members(4);
-    const auto& offender = what == E::kind::proposal ? producers[1] : producers[3];
-    const auto domain = what == E::kind::proposal ? crypto::sign_domain::main_block_proposal
-                                                  : crypto::sign_domain::main_block_vote;
     E e;
-    e.what = what;
-    e.offender = offender.public_key();
-    e.first = sample_main_block().header;  // proposed by producers[1]
-    e.second = e.first;
-    e.second.timestamp_ms += 1;
-    e.second.state_root = filled(0xce);
-    e.first_signature = offender.sign(domain, e.first.hash().view());
-    e.second_signature = offender.sign(domain, e.second.hash().view());
+    if (what == E::kind::proposal) {
+        const auto& offender = producers[1];
+        E::proposals p;
+        p.first = sample_main_block().header;  // proposed by producers[1]
+        p.second = p.first;
+        p.second.timestamp_ms += 1;
+        p.second.state_root = filled(0xce);
+        p.first_signature = offender.sign(crypto::sign_domain::main_block_proposal, p.first.hash().view());
+        p.second_signature = offender.sign(crypto::sign_domain::main_block_proposal, p.second.hash().view());
+        e.proof = p;
+    } else {
+        const auto& offender = producers[3];
+        auto first = sample_block_vote(main_chain::block_vote::kind::precommit);
+        first.sign(offender);
+        auto second = first;
+        second.block_hash.reset();
+        second.sign(offender);
+        e.proof = E::votes{first, second};
+    }
     e.canonicalize();
     return e;
+}
+
+main_chain::block_fetch sample_block_fetch() { return {block_height(5), 16}; }
+
+main_chain::block_fetch_reply sample_block_fetch_reply() {
+    const auto producers = sorted_members(4);
+    const auto transactions = sample_transactions();
+    main_chain::block_fetch_reply m;
+    m.head_height = block_height(9);
+    digest parent = filled(0x5a);
+    for (std::uint64_t h = 5; h <= 6; ++h) {
+        const auto& proposer = producers[h % 4];
+        main_block b;
+        b.header.height = block_height(h);
+        b.header.parent = parent;
+        b.header.proposer = proposer.public_key();
+        b.header.timestamp_ms = 1'790'000'003'000 + static_cast<std::int64_t>(h);
+        b.header.state_root = filled(static_cast<std::uint8_t>(0x60 + h));
+        b.transactions.assign(transactions.begin() + static_cast<std::ptrdiff_t>(h - 5),
+                              transactions.begin() + static_cast<std::ptrdiff_t>(2 * h - 8));
+        b.seal_header();
+        b.sign_proposal(proposer);
+        for (std::size_t i = 0; i < 3; ++i) b.add_finality_vote(producers[i]);
+        parent = b.hash();
+        m.blocks.push_back(std::move(b));
+    }
+    return m;
 }
 
 envelope sample_envelope(unsigned difficulty) {

@@ -33,13 +33,24 @@ protocols::fetch_reply sample_fetch_reply();
 protocols::shard_block sample_shard_block();
 protocols::shard_block_vote sample_shard_block_vote();
 std::vector<protocols::transaction> sample_transactions();  // one of every kind
+/// A final block of round 1, its finality certificate three precommits of round 2.
 protocols::main_block sample_main_block();
-/// A finality vote on sample_main_block() (the same signature as its finality entry).
-main_chain::block_vote sample_block_vote();
-main_chain::round_change_vote sample_round_change_vote();
-/// Two conflicting headers at sample_main_block()'s height and round, in canonical order:
-/// both proposed by its proposer (proposal), or both voted for by another producer (vote).
+/// A vote for sample_main_block() in its finality round; the precommit carries the same
+/// signature as the block's finality entry for its signer.
+main_chain::block_vote sample_block_vote(
+    main_chain::block_vote::kind what = main_chain::block_vote::kind::precommit);
+/// A prevote for nil.
+main_chain::block_vote sample_nil_vote();
+/// sample_main_block() without finality proposed: as a new block in its own round by its
+/// proposer, or (`again`) by another producer in a later round with a valid round.
+main_chain::block_proposal sample_block_proposal(bool again = false);
+/// Two conflicting headers at sample_main_block()'s height and round, both proposed by its
+/// proposer (proposal); or another producer's precommit for that block and its precommit
+/// for nil in the same round (vote). In canonical order.
 main_chain::producer_evidence sample_producer_evidence(main_chain::producer_evidence::kind what);
+/// A catch-up request, and a reply of two consecutive, hash-linked final blocks.
+main_chain::block_fetch sample_block_fetch();
+main_chain::block_fetch_reply sample_block_fetch_reply();
 protocols::envelope sample_envelope(unsigned difficulty = 4);
 
 }  // namespace covenant::test

@@ -5,9 +5,10 @@
 // others), and a message pump delivers every output message, as the C++ struct (no codec),
 // to the other producers while a virtual clock advances a few ms per step. Every
 // transaction's signature is checked by every producer on arrival and again in every
-// block it validates; every proposal, vote and final block is signed and checked. The run
-// ends once every transaction is final on every producer; the producers must then agree
-// on the state root and still hold the genesis total. A first figure for the main chain;
+// block it validates; every proposal, prevote and precommit (two vote phases,
+// Tendermint-style: see producer.hpp) is signed and checked. The run ends once every
+// transaction is final on every producer; the producers must then agree on the state root
+// and still hold the genesis total. A first figure for the main chain;
 // the real benchmark across processes comes with covenant-bench.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -109,11 +110,10 @@ int main(int argc, char** argv) {
     std::vector<crypto::key_pair> producer_keys;
     for (std::size_t i = 0; i < producer_count; ++i) {
         producer_keys.push_back(key_for(0x7e, i));
-        cfg.producers.push_back(producer_keys.back().public_key());
+        g.initial_producers.push_back(producer_keys.back().public_key());
     }
-    g.initial_producers = cfg.producers;
     cfg.block_interval_ms = block_interval_ms;
-    cfg.round_timeout_ms = 1000;
+    cfg.propose_timeout_ms = 1000;  // no producer fails here: timeouts never fire
     cfg.transactions_per_block_max = block_transactions;
     cfg.mempool_max = std::max<std::size_t>(cfg.mempool_max, transactions);
     auto genesis_ledger = ledger::from_genesis(g);

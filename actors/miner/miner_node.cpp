@@ -1,0 +1,324 @@
+// The miner node: follows the main chain and runs the replicas it assigns (see the header).
+#include "actors/miner/miner_node.hpp"
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "actors/miner/replica_actor.hpp"
+#include "actors/router/router.hpp"
+#include "crypto/node_id.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/limits.hpp"
+#include "protocols/main_chain/chain_follower.hpp"
+#include "protocols/main_chain/sync_messages.hpp"
+#include "storage/kayak_block_store.hpp"
+#include "storage/kayak_log_store.hpp"
+#include "storage/main_chain_store.hpp"
+#include "storage/shard_chain_store.hpp"
+#include "storage/sql_batch_executor.hpp"
+
+namespace covenant::actors {
+namespace {
+
+using protocols::message_kind;
+using follow_atom = caf::atom_constant<caf::atom("follow")>;
+using resend_atom = caf::atom_constant<caf::atom("resend")>;
+
+/// The replica's permission source: the chain's roles of its database, updated by the node
+/// as blocks arrive (the replica runs in another actor, hence the lock).
+class chain_permissions final : public kayak::permission_source {
+  public:
+    explicit chain_permissions(main_chain::database_assignment a) : assignment_(std::move(a)) {}
+    std::optional<protocols::role> role_of(const account_address& user) const override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return main_chain::effective_role(assignment_, user);
+    }
+    void update(main_chain::database_assignment a) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        assignment_ = std::move(a);
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    main_chain::database_assignment assignment_;
+};
+
+struct running_replica {
+    caf::actor actor;
+    std::shared_ptr<chain_permissions> permissions;
+};
+
+struct miner_node_state {
+    static inline const char* name = "covenant.miner.node";
+    std::unique_ptr<miner_node_config> config_storage;
+    miner_node_config& config() { return *config_storage; }
+    std::unique_ptr<storage::main_chain_store> store;
+    std::unique_ptr<main_chain::chain_follower> follower;
+    std::map<database_id, running_replica> replicas;
+    /// Suspicions this node's replicas raised, by database, not yet resolved on the chain.
+    std::map<database_id, protocols::suspect_message> open_suspicions;
+    std::size_t next_producer = 0;
+    miner_status status;
+};
+
+using self_pointer = caf::stateful_actor<miner_node_state>*;
+
+std::string database_path(const miner_node_config& c, const database_id& id) {
+    return c.data_dir + "/db-" + id.hex();
+}
+
+node_id node_of_member(const main_chain::ledger& state, const public_key& member) {
+    const auto* m = state.miner(member);
+    return crypto::compute_node_id(member, m ? m->node_id_nonce : 0);
+}
+
+void stop_replica(self_pointer self, const database_id& id) {
+    auto at = self->state.replicas.find(id);
+    if (at == self->state.replicas.end()) return;
+    self->unlink_from(at->second.actor);  // its exit must not take the node down
+    self->send_exit(at->second.actor, caf::exit_reason::user_shutdown);
+    self->state.replicas.erase(at);
+}
+
+/// Opens the database's files and spawns its replica; a file that cannot be opened is
+/// logged in the status and the database left unserved (never an assertion).
+void start_replica(self_pointer self, const main_chain::database_assignment& a) {
+    auto& st = self->state;
+    stop_replica(self, a.id);
+    const auto base = database_path(st.config(), a.id);
+    auto executor = storage::sql_executor::open(base + ".sqlite");
+    auto chain = storage::shard_chain_store::open(base + ".chain");
+    auto log = storage::kayak_log_store::open(base + ".log");
+    if (!executor || !chain || !log) {
+        st.status.last_refusal = "cannot open the files of database " + a.id.hex() + ": " +
+                                 (!executor ? executor.failure().message()
+                                  : !chain  ? chain.failure().message()
+                                            : log.failure().message());
+        return;
+    }
+    const auto& ledger = st.follower->state();
+    replica_actor_config c{
+        st.config().replica_defaults, st.config().key, {}, st.config().router,
+        caf::actor_cast<caf::actor>(self),
+        std::shared_ptr<kayak::log_store>(std::move(log).value()),
+        std::make_shared<storage::sql_batch_executor>(std::move(executor).value()),
+        std::make_shared<storage::kayak_block_store>(std::move(chain).value()),
+        nullptr, st.config().replica_tick_ms, st.config().clock_offset_ms};
+    auto permissions = std::make_shared<chain_permissions>(a);
+    c.permissions = permissions;
+    c.replica.database = a.id;
+    c.replica.members = protocols::group(a.members);
+    c.replica.mode = a.mode;
+    for (const auto& member : a.members) c.member_nodes[member] = node_of_member(ledger, member);
+    auto actor = spawn_replica_actor(self->system(), std::move(c));
+    self->link_to(actor);  // the replicas stop with the node (a crash takes them all)
+    if (a.view.value > 0) self->send(actor, view_change_atom::value, a.view.value);
+    st.replicas[a.id] = running_replica{actor, permissions};
+    ++st.status.replicas_started;
+}
+
+void send_to_producers(self_pointer self, message_kind kind, const bytes& payload) {
+    for (const auto& node : self->state.config().producer_nodes)
+        self->send(self->state.config().router, send_atom::value, node.view().to_bytes(),
+                   static_cast<std::uint16_t>(kind), payload);
+}
+
+/// Signs the open suspicions as transactions numbered from the chain's next nonce for this
+/// miner and sends them to every producer. Resolved ones (the chain moved past the view, the
+/// database is gone or no longer ours) are dropped first.
+void send_suspicions(self_pointer self) {
+    auto& st = self->state;
+    const auto& ledger = st.follower->state();
+    for (auto it = st.open_suspicions.begin(); it != st.open_suspicions.end();) {
+        auto view = ledger.view(it->first);
+        if (!view || *view > it->second.view || st.replicas.count(it->first) == 0)
+            it = st.open_suspicions.erase(it);
+        else
+            ++it;
+    }
+    account_nonce nonce = ledger.next_nonce(crypto::address_of(st.config().key.public_key()));
+    for (const auto& [id, suspicion] : st.open_suspicions) {
+        protocols::transaction tx;
+        tx.sender = st.config().key.public_key();
+        tx.nonce = nonce;
+        tx.fee = st.config().transaction_fee;
+        tx.body = protocols::tx::suspect_leader{suspicion};
+        tx.sign(st.config().key);
+        send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
+        ++st.status.transactions_sent;
+        nonce = nonce.next();
+    }
+}
+
+void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
+    auto& st = self->state;
+    for (const auto& id : changes.stopped) stop_replica(self, id);
+    for (const auto& a : changes.started) start_replica(self, a);
+    for (const auto& a : changes.restarted) start_replica(self, a);
+    for (const auto& [id, view] : changes.view_changes) {
+        auto at = st.replicas.find(id);
+        if (at == st.replicas.end()) continue;
+        self->send(at->second.actor, view_change_atom::value, view.value);
+        ++st.status.view_changes_followed;
+    }
+    for (const auto& a : changes.permissions_changed) {
+        auto at = st.replicas.find(a.id);
+        if (at != st.replicas.end()) at->second.permissions->update(a);
+    }
+}
+
+void on_blocks(self_pointer self, const std::vector<protocols::main_block>& blocks) {
+    auto& st = self->state;
+    for (const auto& block : blocks) {
+        // One block at a time: the store wants the producer set that signed each one.
+        const auto producers = st.follower->state().producers_for(block.header.height);
+        auto out = st.follower->on_final_blocks({block});
+        if (out.refusal) {
+            ++st.status.blocks_refused;
+            st.status.last_refusal = *out.refusal;
+            return;
+        }
+        if (out.applied.empty()) continue;  // already had it
+        auto stored = st.store->append(block, producers);
+        COVENANT_ASSERT(stored.ok(), "a block the follower accepted is one the store takes");
+        ++st.status.blocks_applied;
+        act_on(self, out.changes);
+    }
+    if (!st.open_suspicions.empty()) send_suspicions(self);
+}
+
+void ask_for_blocks(self_pointer self) {
+    auto& st = self->state;
+    const auto& producers = st.config().producer_nodes;
+    if (producers.empty()) return;
+    main_chain::block_fetch fetch;
+    fetch.from_height = st.follower->height().next();
+    fetch.count = static_cast<std::uint32_t>(protocols::limits::main_blocks_per_fetch_max);
+    const auto& to = producers[st.next_producer++ % producers.size()];
+    self->send(st.config().router, send_atom::value, to.view().to_bytes(),
+               static_cast<std::uint16_t>(message_kind::main_block_fetch), protocols::encode(fetch));
+}
+
+miner_status status_of(self_pointer self) {
+    auto& st = self->state;
+    miner_status s = st.status;
+    s.chain_height = st.follower->height().value;
+    if (st.follower->head()) s.chain_head = st.follower->head()->hash.view().to_bytes();
+    for (const auto& [id, a] : st.follower->current_assignments()) {
+        if (st.replicas.count(id) == 0) continue;
+        served_database d;
+        d.id = id.view().to_bytes();
+        d.view = a.view.value;
+        for (const auto& m : a.members) d.members.push_back(m.view().to_bytes());
+        s.databases.push_back(std::move(d));
+    }
+    return s;
+}
+
+/// What spawn_miner_node() prepared before the actor exists.
+struct prepared_node {
+    miner_node_config config;
+    std::unique_ptr<storage::main_chain_store> store;
+    std::unique_ptr<main_chain::chain_follower> follower;
+};
+
+caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepared) {
+    auto& st = self->state;
+    st.config_storage = std::make_unique<miner_node_config>(std::move(prepared->config));
+    st.store = std::move(prepared->store);
+    st.follower = std::move(prepared->follower);
+    self->send(st.config().router, subscribe_atom::value,
+               static_cast<std::uint16_t>(message_kind::main_block_fetch_reply),
+               caf::actor_cast<caf::actor>(self));
+    for (const auto& [id, a] : st.follower->current_assignments()) start_replica(self, a);
+    ask_for_blocks(self);
+    self->delayed_send(self, std::chrono::milliseconds(st.config().follow_interval_ms),
+                       follow_atom::value);
+    self->delayed_send(self, std::chrono::milliseconds(st.config().resend_interval_ms),
+                       resend_atom::value);
+    return {
+        [=](deliver_atom, const inbound_envelope& in) {
+            if (in.kind != static_cast<std::uint16_t>(message_kind::main_block_fetch_reply)) return;
+            auto reply = protocols::decode_block_fetch_reply(in.payload);
+            if (!reply) {
+                ++self->state.status.blocks_refused;
+                self->state.status.last_refusal = "block fetch reply: " + reply.failure().message();
+                return;
+            }
+            on_blocks(self, reply->blocks);
+            // More where these came from: ask again at once rather than at the next interval.
+            if (reply->head_height > self->state.follower->height() && !reply->blocks.empty())
+                ask_for_blocks(self);
+        },
+        [=](follow_atom) {
+            ask_for_blocks(self);
+            self->delayed_send(self, std::chrono::milliseconds(self->state.config().follow_interval_ms),
+                               follow_atom::value);
+        },
+        [=](resend_atom) {
+            if (!self->state.open_suspicions.empty()) send_suspicions(self);
+            self->delayed_send(self, std::chrono::milliseconds(self->state.config().resend_interval_ms),
+                               resend_atom::value);
+        },
+        [=](suspect_atom, const bytes& wire) {
+            auto suspicion = protocols::decode_suspect(wire);
+            if (!suspicion) return;  // our own replica's bytes: cannot happen, never trusted
+            auto& open = self->state.open_suspicions;
+            auto at = open.find(suspicion->database);
+            if (at != open.end() && !(at->second.view < suspicion->view)) return;  // known
+            open[suspicion->database] = *suspicion;
+            send_suspicions(self);
+        },
+        [=](evidence_atom, const bytes& wire) {
+            auto evidence = protocols::decode_evidence(wire);
+            if (!evidence) return;
+            auto& st2 = self->state;
+            protocols::transaction tx;
+            tx.sender = st2.config().key.public_key();
+            // After the open suspicions' nonces, which send_suspicions numbers first.
+            account_nonce nonce =
+                st2.follower->state().next_nonce(crypto::address_of(tx.sender));
+            for (std::size_t i = 0; i < st2.open_suspicions.size(); ++i) nonce = nonce.next();
+            tx.nonce = nonce;
+            tx.fee = st2.config().transaction_fee;
+            tx.body = std::move(evidence).value();
+            tx.sign(st2.config().key);
+            send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
+            ++st2.status.transactions_sent;
+        },
+        [=](miner_status_atom) { return status_of(self); },
+        [=](replica_of_atom, const bytes& id) -> caf::actor {
+            auto parsed = database_id::from_view(id);
+            if (!parsed) return {};
+            auto at = self->state.replicas.find(*parsed);
+            return at == self->state.replicas.end() ? caf::actor{} : at->second.actor;
+        },
+    };
+}
+
+}  // namespace
+
+void add_miner_message_types(caf::actor_system_config& config) {
+    config.add_message_type<served_database>("covenant::served_database");
+    config.add_message_type<miner_status>("covenant::miner_status");
+}
+
+result<caf::actor> spawn_miner_node(caf::actor_system& system, miner_node_config config) {
+    std::error_code ignored;
+    std::filesystem::create_directories(config.data_dir, ignored);
+    auto store = storage::main_chain_store::open(config.data_dir + "/main_chain.sqlite");
+    if (!store) return store.failure();
+    auto blocks = store.value()->load_all();
+    if (!blocks) return blocks.failure();
+    auto ledger = storage::replay(config.genesis, blocks.value());
+    if (!ledger) return ledger.failure();
+    auto follower = std::make_unique<main_chain::chain_follower>(
+        std::move(ledger).value(), store.value()->head(), config.key.public_key());
+    auto prepared = std::make_shared<prepared_node>(
+        prepared_node{std::move(config), std::move(store).value(), std::move(follower)});
+    return system.spawn(miner_node, std::move(prepared));
+}
+
+}  // namespace covenant::actors

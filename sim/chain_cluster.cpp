@@ -1,0 +1,294 @@
+// A whole network in one process (see chain_cluster.hpp).
+#include "sim/chain_cluster.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "actors/router/router.hpp"
+#include "common/assert.hpp"
+#include "crypto/node_id.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/main_chain/ledger.hpp"
+#include "sim/kayak_cluster.hpp"
+#include "sim/sqlite_rows.hpp"
+
+namespace covenant::sim {
+
+namespace {
+constexpr std::int64_t epoch_ms = 1'790'000'000'000;  // what the virtual clock's zero means
+constexpr std::uint32_t producer_key_base = 3000;
+constexpr std::uint32_t miner_key_base = 3100;
+constexpr std::uint32_t owner_key_index = 3200;
+}  // namespace
+
+using namespace protocols;
+
+chain_cluster::chain_cluster(chain_cluster_options options)
+    : options_(options),
+      owner_(simulated_key(owner_key_index)),
+      client_{owner_, crypto::compute_node_id(owner_.public_key(), 0), {}, {}, ""} {
+    char pattern[] = "/tmp/covenant-network-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    COVENANT_ASSERT(made != nullptr, "cannot make a temporary directory");
+    directory_ = made;
+
+    config_.set("scheduler.policy", caf::atom("testing"));
+    actors::add_router_message_types(config_);
+    actors::add_producer_message_types(config_);
+    actors::add_replica_message_types(config_);
+    actors::add_miner_message_types(config_);
+    add_network_message_types(config_);
+    system_ = std::make_unique<caf::actor_system>(config_);
+    scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
+
+    auto make_node = [&](std::uint32_t key_index, std::string path) {
+        node n{simulated_key(key_index), {}, {}, {}, std::move(path)};
+        n.id = crypto::compute_node_id(n.key.public_key(), 0);
+        return n;
+    };
+    for (std::size_t i = 0; i < options_.producers; ++i) {
+        producers_.push_back(make_node(producer_key_base + static_cast<std::uint32_t>(i),
+                                       directory_ + "/producer" + std::to_string(i) + ".sqlite"));
+        genesis_.initial_producers.push_back(producers_.back().key.public_key());
+    }
+    for (std::size_t i = 0; i < options_.miners; ++i) {
+        miners_.push_back(make_node(miner_key_base + static_cast<std::uint32_t>(i),
+                                    directory_ + "/miner" + std::to_string(i)));
+        genesis_.allocations[crypto::address_of(miners_.back().key.public_key())] =
+            options_.miner_balance;
+    }
+    genesis_.allocations[crypto::address_of(owner_.public_key())] = options_.owner_balance;
+    genesis_.parameters.node_id_difficulty = 0;  // node ids are nonce 0 here
+    genesis_.parameters.minimum_miner_deposit = 1'000;
+
+    // Network: producers, then miners, then the client; every router reaches every other.
+    network_ = spawn_network(*system_, options_.seed, options_.faults);
+    std::vector<node*> all;
+    for (auto& p : producers_) all.push_back(&p);
+    for (auto& m : miners_) all.push_back(&m);
+    all.push_back(&client_);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        all[i]->router = actors::spawn_router(*system_, {all[i]->key, 0, 0});
+        caf::anon_send(network_, register_atom::value, std::uint64_t{i}, all[i]->router);
+    }
+    for (std::size_t i = 0; i < all.size(); ++i)
+        for (std::size_t j = 0; j < all.size(); ++j)
+            if (i != j)
+                caf::anon_send(all[i]->router, actors::add_peer_atom::value,
+                               all[j]->id.view().to_bytes(), spawn_link(*system_, network_, i, j));
+
+    responses_ = std::make_shared<std::map<digest, client_response>>();
+    auto responses = responses_;
+    auto recorder = system_->spawn([responses](caf::event_based_actor*) -> caf::behavior {
+        return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
+            auto r = decode_client_response(in.payload);
+            if (r) (*responses)[r->request_hash] = *r;
+        }};
+    });
+    caf::anon_send(client_.router, actors::subscribe_atom::value,
+                   static_cast<std::uint16_t>(message_kind::client_response), recorder);
+    scheduler_->run();
+    for (std::size_t i = 0; i < producers_.size(); ++i) start_producer(i);
+    for (std::size_t i = 0; i < miners_.size(); ++i) start_miner(i);
+    scheduler_->run();
+}
+
+chain_cluster::~chain_cluster() {
+    for (auto* group : {&producers_, &miners_})
+        for (auto& n : *group) {
+            if (n.node) caf::anon_send_exit(n.node, caf::exit_reason::user_shutdown);
+            caf::anon_send_exit(n.router, caf::exit_reason::user_shutdown);
+        }
+    caf::anon_send_exit(client_.router, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(network_, caf::exit_reason::user_shutdown);
+    scheduler_->run();
+    for (auto* group : {&producers_, &miners_})
+        for (auto& n : *group) n.node = caf::actor{};
+    system_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+}
+
+void chain_cluster::start_producer(std::size_t i) {
+    auto& p = producers_.at(i);
+    std::map<public_key, node_id> peers;
+    for (std::size_t j = 0; j < producers_.size(); ++j)
+        if (j != i) peers[producers_[j].key.public_key()] = producers_[j].id;
+    main_chain::producer_config timing;
+    timing.block_interval_ms = options_.block_interval_ms;
+    timing.propose_timeout_ms = 600;
+    timing.prevote_timeout_ms = 200;
+    timing.precommit_timeout_ms = 200;
+    timing.timeout_step_ms = 100;
+    timing.resend_interval_ms = 400;
+    actors::producer_actor_config c{p.key, std::move(peers), p.router, p.path, genesis_,
+                                    timing, 20, epoch_ms, 500, 300, 64};
+    auto spawned = actors::spawn_producer_actor(*system_, std::move(c));
+    COVENANT_ASSERT(spawned.ok(), "a producer starts on its store");
+    p.node = std::move(spawned).value();
+}
+
+void chain_cluster::start_miner(std::size_t i) {
+    auto& m = miners_.at(i);
+    std::vector<node_id> producer_nodes;
+    for (const auto& p : producers_) producer_nodes.push_back(p.id);
+    kayak::replica_config replica;
+    replica.progress_timeout_ms = options_.replica_progress_timeout_ms;
+    replica.seal_every_batches = 8;
+    replica.seal_every_ms = 1000;
+    actors::miner_node_config c{m.key, m.router, m.path, genesis_, std::move(producer_nodes),
+                                replica, options_.miner_follow_interval_ms,
+                                options_.suspicion_resend_ms, 10, epoch_ms, 1};
+    auto spawned = actors::spawn_miner_node(*system_, std::move(c));
+    COVENANT_ASSERT(spawned.ok(), "a miner starts on its data directory");
+    m.node = std::move(spawned).value();
+}
+
+void chain_cluster::run_for(std::int64_t ms) {
+    scheduler_->run();
+    for (std::int64_t t = 0; t < ms; ++t) {
+        scheduler_->advance_time(std::chrono::milliseconds(1));
+        scheduler_->run();
+    }
+}
+
+template <class T>
+T chain_cluster::ask(const caf::actor& target, caf::message request) {
+    auto out = std::make_shared<std::optional<T>>();
+    system_->spawn([=](caf::event_based_actor* self) {
+        self->request(target, caf::infinite, request).then([=](const T& value) { *out = value; });
+    });
+    scheduler_->run();
+    COVENANT_ASSERT(out->has_value(), "no answer from an actor");
+    return **out;
+}
+
+transaction chain_cluster::submit(const crypto::key_pair& signer,
+                                  decltype(transaction{}.body) body) {
+    auto& nonce = next_nonce_[signer.public_key()];
+    transaction tx;
+    tx.sender = signer.public_key();
+    tx.nonce = account_nonce{++nonce};
+    tx.fee = 1;
+    tx.body = std::move(body);
+    tx.sign(signer);
+    const bytes wire = encode(tx);
+    for (const auto& p : producers_)
+        caf::anon_send(client_.router, actors::send_atom::value, p.id.view().to_bytes(),
+                       static_cast<std::uint16_t>(message_kind::main_transaction), wire);
+    scheduler_->run();
+    return tx;
+}
+
+void chain_cluster::register_miners(std::uint64_t deposit) {
+    for (const auto& m : miners_) {
+        tx::register_miner r;
+        r.pow_nonce = 0;
+        r.deposit = deposit;
+        r.capacity = 1;
+        r.price_per_statement = 1;
+        r.endpoint = "sim";
+        submit(m.key, r);
+    }
+}
+
+database_id chain_cluster::create_database(std::uint32_t miners, consistency_mode mode,
+                                           std::uint64_t advance_payment) {
+    const auto tx = submit(owner_, tx::create_database{miners, mode, advance_payment});
+    return main_chain::ledger::database_id_for(crypto::address_of(owner_.public_key()), tx.nonce);
+}
+
+actors::producer_status chain_cluster::producer_status(std::size_t i) {
+    return ask<actors::producer_status>(producers_.at(i).node,
+                                        caf::make_message(actors::producer_status_atom::value));
+}
+
+std::uint64_t chain_cluster::chain_height() {
+    std::optional<std::uint64_t> lowest;
+    for (std::size_t i = 0; i < producers_.size(); ++i) {
+        if (!producers_[i].node) continue;
+        const auto h = producer_status(i).final_height;
+        lowest = lowest ? std::min(*lowest, h) : h;
+    }
+    return lowest.value_or(0);
+}
+
+actors::miner_status chain_cluster::miner_status(std::size_t i) {
+    return ask<actors::miner_status>(miners_.at(i).node,
+                                     caf::make_message(actors::miner_status_atom::value));
+}
+
+std::optional<actors::replica_status> chain_cluster::replica_status(std::size_t i,
+                                                                    const database_id& db) {
+    if (!miners_.at(i).node) return std::nullopt;
+    auto replica = ask<caf::actor>(miners_[i].node, caf::make_message(actors::replica_of_atom::value,
+                                                                      db.view().to_bytes()));
+    if (!replica) return std::nullopt;
+    return ask<actors::replica_status>(replica, caf::make_message(actors::replica_status_atom::value));
+}
+
+std::size_t chain_cluster::miner_index(const public_key& member) const {
+    for (std::size_t i = 0; i < miners_.size(); ++i)
+        if (miners_[i].key.public_key() == member) return i;
+    COVENANT_ASSERT(false, "not a miner of this cluster");
+    return 0;
+}
+
+std::vector<std::vector<sql_value>> chain_cluster::rows(std::size_t i, const database_id& db,
+                                                        const std::string& sql) {
+    return sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".sqlite", sql);
+}
+
+void chain_cluster::crash_miner(std::size_t i) {
+    auto& m = miners_.at(i);
+    caf::anon_send_exit(m.node, caf::exit_reason::kill);
+    m.node = caf::actor{};
+    scheduler_->run();
+}
+
+void chain_cluster::restart_miner(std::size_t i) {
+    COVENANT_ASSERT(!miners_.at(i).node, "restart of a running miner");
+    start_miner(i);
+    scheduler_->run();
+}
+
+void chain_cluster::crash_producer(std::size_t i) {
+    auto& p = producers_.at(i);
+    caf::anon_send_exit(p.node, caf::exit_reason::kill);
+    p.node = caf::actor{};
+    scheduler_->run();
+}
+
+digest chain_cluster::write(const database_id& db, std::size_t to,
+                            std::vector<sql_statement> statements) {
+    client_request r;
+    r.database = db;
+    r.client = owner_.public_key();
+    r.sequence = client_sequence(++client_sequence_);
+    r.timestamp_ms = epoch_ms;
+    r.kind = query_kind::write;
+    r.statements = std::move(statements);
+    r.sign(owner_);
+    sent_[r.hash()] = r;
+    caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_request), encode(r));
+    scheduler_->run();
+    return r.hash();
+}
+
+void chain_cluster::send_again(const digest& request, std::size_t to) {
+    auto it = sent_.find(request);
+    COVENANT_ASSERT(it != sent_.end(), "send_again of a request never sent");
+    caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_request), encode(it->second));
+    scheduler_->run();
+}
+
+std::optional<client_response> chain_cluster::response(const digest& request) const {
+    auto it = responses_->find(request);
+    if (it == responses_->end()) return std::nullopt;
+    return it->second;
+}
+
+}  // namespace covenant::sim

@@ -1,0 +1,131 @@
+// A whole Covenant network in one process: block producers keeping the main chain, miners
+// following it and serving the databases it assigns them, and a client node; each node with
+// its router on the simulated network, under CAF's deterministic scheduler with virtual time
+// (DESIGN.md section 8). The production actors run here (producer actors, miner nodes with
+// their Kayak replicas, SQLite files in a temporary directory); what the harness adds is
+// the client's side: signing main-chain transactions and SQL requests, and collecting the
+// answers. Tests read the real state back: producer and miner status, rows and digests.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/miner/miner_node.hpp"
+#include "actors/miner/replica_actor.hpp"
+#include "actors/producer/producer_actor.hpp"
+#include "protocols/main_chain_messages.hpp"
+#include "protocols/sql_messages.hpp"
+#include "sim/network.hpp"
+
+namespace covenant::sim {
+
+struct chain_cluster_options {
+    std::size_t producers = 4;
+    std::size_t miners = 4;
+    std::uint64_t seed = 1;
+    network_faults faults{0, 0, 1, 3};
+    std::int64_t block_interval_ms = 100;
+    std::int64_t miner_follow_interval_ms = 100;
+    std::int64_t suspicion_resend_ms = 500;
+    std::int64_t replica_progress_timeout_ms = 1000;
+    std::uint64_t owner_balance = 1'000'000;
+    std::uint64_t miner_balance = 100'000;
+};
+
+class chain_cluster {
+  public:
+    explicit chain_cluster(chain_cluster_options options = {});
+    ~chain_cluster();
+    chain_cluster(const chain_cluster&) = delete;
+    chain_cluster& operator=(const chain_cluster&) = delete;
+
+    // ---- time ----
+    void run_for(std::int64_t ms);
+    /// Runs until `done()` holds or `limit_ms` passes (checked every 10 ms); true if it held.
+    template <class Done>
+    bool run_until(Done done, std::int64_t limit_ms) {
+        for (std::int64_t t = 0; t < limit_ms; t += 10) {
+            if (done()) return true;
+            run_for(10);
+        }
+        return done();
+    }
+
+    // ---- the main chain ----
+    /// Signs `body` as account `signer` with its next nonce (counted here) and sends it to
+    /// every producer. Returns the transaction.
+    protocols::transaction submit(const crypto::key_pair& signer,
+                                  decltype(protocols::transaction{}.body) body);
+    /// Every miner sends register_miner (deposit, capacity 1, price 1).
+    void register_miners(std::uint64_t deposit = 10'000);
+    /// The owner creates a database; its id (from the owner and the nonce used).
+    database_id create_database(std::uint32_t miners, protocols::consistency_mode mode,
+                                std::uint64_t advance_payment = 100'000);
+    const crypto::key_pair& owner() const { return owner_; }
+    const crypto::key_pair& miner_key(std::size_t i) const { return miners_.at(i).key; }
+    actors::producer_status producer_status(std::size_t i);
+    /// The lowest final height among running producers.
+    std::uint64_t chain_height();
+
+    // ---- miners ----
+    std::size_t miner_count() const { return miners_.size(); }
+    bool miner_alive(std::size_t i) const { return static_cast<bool>(miners_.at(i).node); }
+    actors::miner_status miner_status(std::size_t i);
+    /// Replica status of database `db` on miner i, or nullopt if it does not serve it.
+    std::optional<actors::replica_status> replica_status(std::size_t i, const database_id& db);
+    /// The miner index whose key is `member`.
+    std::size_t miner_index(const public_key& member) const;
+    /// Rows of a query run directly on miner i's SQLite file of `db`.
+    std::vector<std::vector<protocols::sql_value>> rows(std::size_t i, const database_id& db,
+                                                        const std::string& sql);
+    /// Kills miner i's node (its replicas die with it; its files survive, as after a crash).
+    void crash_miner(std::size_t i);
+    void restart_miner(std::size_t i);
+    /// Kills producer i (its store survives).
+    void crash_producer(std::size_t i);
+
+    // ---- the client ----
+    /// Signs a write request of the owner on `db` with the next client sequence and sends
+    /// it to miner `to`; returns the request hash.
+    digest write(const database_id& db, std::size_t to,
+                 std::vector<protocols::sql_statement> statements);
+    /// Sends an earlier request again, unchanged, to miner `to`.
+    void send_again(const digest& request, std::size_t to);
+    std::optional<protocols::client_response> response(const digest& request) const;
+
+  private:
+    struct node {
+        crypto::key_pair key;
+        node_id id;
+        caf::actor router;
+        caf::actor node;  // the producer actor or the miner node
+        std::string path;  // producer: store file; miner: data directory
+    };
+    void start_producer(std::size_t i);
+    void start_miner(std::size_t i);
+    template <class T>
+    T ask(const caf::actor& target, caf::message request);
+
+    chain_cluster_options options_;
+    std::string directory_;
+    caf::actor_system_config config_;
+    std::unique_ptr<caf::actor_system> system_;
+    caf::scheduler::test_coordinator* scheduler_ = nullptr;
+    caf::actor network_;
+    main_chain::genesis genesis_;
+    std::vector<node> producers_;
+    std::vector<node> miners_;
+    crypto::key_pair owner_;
+    node client_;
+    std::map<public_key, std::uint64_t> next_nonce_;
+    std::uint64_t client_sequence_ = 0;
+    std::map<digest, protocols::client_request> sent_;
+    std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
+};
+
+}  // namespace covenant::sim

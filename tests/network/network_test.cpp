@@ -1,0 +1,122 @@
+// End to end through the main chain, in one process with virtual time: a database is
+// created by a transaction, the miners the chain picks start serving it, writes commit on
+// all of them; when its leader's node dies, the surviving members' suspicions become
+// suspect_leader transactions, the chain records the view change, the miners follow it and
+// writes go on; the crashed miner, restarted, catches up to the same state digest.
+#define BOOST_TEST_MODULE network
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include "sim/chain_cluster.hpp"
+
+using namespace covenant;
+using namespace covenant::protocols;
+using covenant::sim::chain_cluster;
+
+namespace {
+
+sql_statement sql(std::string text) {
+    sql_statement s;
+    s.sql = std::move(text);
+    return s;
+}
+
+bool succeeded(const std::optional<client_response>& r) {
+    if (!r || !std::holds_alternative<request_outcome>(r->body)) return false;
+    return std::holds_alternative<std::vector<statement_result>>(std::get<request_outcome>(r->body).body);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_database_created_on_chain_survives_the_loss_of_its_leader) {
+    chain_cluster net;
+    const std::uint64_t genesis_tokens = net.producer_status(0).total_tokens;
+    net.register_miners();
+    BOOST_TEST_REQUIRE(net.run_until([&] { return net.chain_height() >= 2; }, 5'000));
+    const auto db = net.create_database(4, consistency_mode::strong);
+
+    // Every miner learns from the chain that it serves the database, at view 0.
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (std::size_t i = 0; i < net.miner_count(); ++i)
+                if (net.miner_status(i).databases.size() != 1) return false;
+            return true;
+        },
+        10'000));
+    const auto served = net.miner_status(0).databases.front();
+    BOOST_TEST((served.id == db.view().to_bytes()));
+    BOOST_TEST(served.view == 0u);
+    BOOST_TEST_REQUIRE(served.members.size() == 4u);
+    std::vector<std::size_t> members;
+    for (const auto& m : served.members)
+        members.push_back(net.miner_index(*public_key::from_view(m)));
+    const std::size_t leader = members[0];
+
+    // Writes through the view-0 leader commit everywhere.
+    auto create = net.write(db, leader, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")});
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(create)); }, 5'000));
+    std::vector<digest> acknowledged;
+    for (int k = 0; k < 10; ++k) {
+        auto w = net.write(db, leader, {sql("INSERT INTO t VALUES (" + std::to_string(k) + ", 'v')")});
+        BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(w)); }, 5'000));
+        acknowledged.push_back(w);
+    }
+
+    // The leader's node dies. The client's next write reaches no one who can order it, so
+    // it tells every member; they suspect the leader, and the chain moves the view.
+    net.crash_miner(leader);
+    const auto after_crash =
+        net.write(db, leader, {sql("INSERT INTO t VALUES (100, 'after the crash')")});
+    for (auto m : members)
+        if (m != leader) net.send_again(after_crash, m);
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(after_crash)); }, 30'000));
+
+    std::set<std::uint64_t> views;
+    for (auto m : members)
+        if (m != leader) views.insert(net.miner_status(m).databases.at(0).view);
+    for (auto m : members) {
+        if (m == leader) continue;
+        const auto st = net.miner_status(m);
+        BOOST_TEST_MESSAGE("miner " << m << ": chain height " << st.chain_height << ", view "
+                                    << st.databases.at(0).view << ", suspicions sent "
+                                    << st.transactions_sent << ", view changes followed "
+                                    << st.view_changes_followed);
+        BOOST_TEST(st.view_changes_followed >= 1u);
+    }
+    BOOST_TEST(views.size() == 1u);
+    BOOST_TEST(*views.begin() >= 1u);  // recorded on the chain, followed by every survivor
+
+    // Every acknowledged write is on every survivor, with equal digests.
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            std::set<bytes> digests;
+            for (auto m : members)
+                if (m != leader) digests.insert(net.replica_status(m, db)->state_digest);
+            return digests.size() == 1;
+        },
+        5'000));
+    for (auto m : members) {
+        if (m == leader) continue;
+        const auto rows = net.rows(m, db, "SELECT count(*) FROM t");
+        BOOST_TEST_REQUIRE(rows.size() == 1u);
+        BOOST_TEST((rows[0][0] == sql_value::integer(11)));
+    }
+
+    // The crashed miner comes back on its files, follows the chain to the new view and
+    // catches up to the same digest.
+    net.restart_miner(leader);
+    const std::size_t witness = members[1];
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            auto back = net.replica_status(leader, db);
+            auto other = net.replica_status(witness, db);
+            return back && other && back->state_digest == other->state_digest &&
+                   back->view == other->view;
+        },
+        15'000));
+    BOOST_TEST((net.rows(leader, db, "SELECT count(*) FROM t")[0][0] == sql_value::integer(11)));
+
+    // Fees moved tokens around; none were made or lost.
+    BOOST_TEST(net.producer_status(0).total_tokens == genesis_tokens);
+}

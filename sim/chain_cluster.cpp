@@ -260,17 +260,34 @@ void chain_cluster::crash_producer(std::size_t i) {
     scheduler_->run();
 }
 
+const crypto::key_pair& chain_cluster::client_key(std::size_t client) {
+    if (client == 0) return owner_;
+    auto at = users_.find(client);
+    if (at == users_.end())
+        at = users_.emplace(client, simulated_key(owner_key_index + static_cast<std::uint32_t>(client)))
+                 .first;
+    return at->second;
+}
+
 digest chain_cluster::write(const database_id& db, std::size_t to,
-                            std::vector<sql_statement> statements) {
+                            std::vector<sql_statement> statements, std::size_t client) {
+    const auto& key = client_key(client);
     client_request r;
     r.database = db;
-    r.client = owner_.public_key();
-    r.sequence = client_sequence(++client_sequence_);
+    r.client = key.public_key();
+    // A sequence is used up only by a request that was not refused: a client whose last
+    // request was refused (no role yet, say) sends the next one under the same sequence.
+    auto last = last_request_.find(client);
+    const bool last_refused = last != last_request_.end() && response(last->second) &&
+                              std::holds_alternative<rejection>(response(last->second)->body);
+    if (!last_refused) ++client_sequences_[client];
+    r.sequence = client_sequence(client_sequences_[client]);
     r.timestamp_ms = epoch_ms;
     r.kind = query_kind::write;
     r.statements = std::move(statements);
-    r.sign(owner_);
+    r.sign(key);
     sent_[r.hash()] = r;
+    last_request_[client] = r.hash();
     caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
                    static_cast<std::uint16_t>(message_kind::client_request), encode(r));
     scheduler_->run();

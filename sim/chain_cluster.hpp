@@ -90,10 +90,13 @@ class chain_cluster {
     void crash_producer(std::size_t i);
 
     // ---- the client ----
-    /// Signs a write request of the owner on `db` with the next client sequence and sends
-    /// it to miner `to`; returns the request hash.
+    /// Signs a write request on `db` with the client's next sequence and sends it to miner
+    /// `to`; returns the request hash. Client 0 is the owner; clients 1, 2, ... are other
+    /// users (no role until one is granted on the chain). The request after a refused one
+    /// reuses its sequence, as a client does.
     digest write(const database_id& db, std::size_t to,
-                 std::vector<protocols::sql_statement> statements);
+                 std::vector<protocols::sql_statement> statements, std::size_t client = 0);
+    const crypto::key_pair& client_key(std::size_t client);
     /// Sends an earlier request again, unchanged, to miner `to`.
     void send_again(const digest& request, std::size_t to);
     std::optional<protocols::client_response> response(const digest& request) const;
@@ -123,7 +126,9 @@ class chain_cluster {
     crypto::key_pair owner_;
     node client_;
     std::map<public_key, std::uint64_t> next_nonce_;
-    std::uint64_t client_sequence_ = 0;
+    std::map<std::size_t, crypto::key_pair> users_;
+    std::map<std::size_t, std::uint64_t> client_sequences_;
+    std::map<std::size_t, digest> last_request_;
     std::map<digest, protocols::client_request> sent_;
     std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
 };

@@ -1,9 +1,7 @@
 // A whole network in one process (see chain_cluster.hpp).
 #include "sim/chain_cluster.hpp"
 
-#include <unistd.h>
 
-#include <filesystem>
 
 #include "actors/router/router.hpp"
 #include "common/assert.hpp"
@@ -25,23 +23,18 @@ constexpr std::uint32_t owner_key_index = 3200;
 using namespace protocols;
 
 chain_cluster::chain_cluster(chain_cluster_options options)
-    : options_(options),
+    : simulation("network",
+                 [](caf::actor_system_config& c) {
+                     actors::add_router_message_types(c);
+                     actors::add_producer_message_types(c);
+                     actors::add_replica_message_types(c);
+                     actors::add_miner_message_types(c);
+                     add_network_message_types(c);
+                 },
+                 10),
+      options_(options),
       owner_(simulated_key(owner_key_index)),
       client_{owner_, crypto::compute_node_id(owner_.public_key(), 0), {}, {}, ""} {
-    char pattern[] = "/tmp/covenant-network-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    COVENANT_ASSERT(made != nullptr, "cannot make a temporary directory");
-    directory_ = made;
-
-    config_.set("scheduler.policy", caf::atom("testing"));
-    actors::add_router_message_types(config_);
-    actors::add_producer_message_types(config_);
-    actors::add_replica_message_types(config_);
-    actors::add_miner_message_types(config_);
-    add_network_message_types(config_);
-    system_ = std::make_unique<caf::actor_system>(config_);
-    scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
-
     auto make_node = [&](std::uint32_t key_index, std::string path) {
         node n{simulated_key(key_index), {}, {}, {}, std::move(path)};
         n.id = crypto::compute_node_id(n.key.public_key(), 0);
@@ -105,9 +98,6 @@ chain_cluster::~chain_cluster() {
     scheduler_->run();
     for (auto* group : {&producers_, &miners_})
         for (auto& n : *group) n.node = caf::actor{};
-    system_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
 }
 
 void chain_cluster::start_producer(std::size_t i) {
@@ -143,25 +133,6 @@ void chain_cluster::start_miner(std::size_t i) {
     auto spawned = actors::spawn_miner_node(*system_, std::move(c));
     COVENANT_ASSERT(spawned.ok(), "a miner starts on its data directory");
     m.node = std::move(spawned).value();
-}
-
-void chain_cluster::run_for(std::int64_t ms) {
-    scheduler_->run();
-    for (std::int64_t t = 0; t < ms; ++t) {
-        scheduler_->advance_time(std::chrono::milliseconds(1));
-        scheduler_->run();
-    }
-}
-
-template <class T>
-T chain_cluster::ask(const caf::actor& target, caf::message request) {
-    auto out = std::make_shared<std::optional<T>>();
-    system_->spawn([=](caf::event_based_actor* self) {
-        self->request(target, caf::infinite, request).then([=](const T& value) { *out = value; });
-    });
-    scheduler_->run();
-    COVENANT_ASSERT(out->has_value(), "no answer from an actor");
-    return **out;
 }
 
 transaction chain_cluster::submit(const crypto::key_pair& signer,

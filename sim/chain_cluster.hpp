@@ -21,6 +21,7 @@
 #include "protocols/main_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
 #include "sim/network.hpp"
+#include "sim/simulation.hpp"
 
 namespace covenant::sim {
 
@@ -37,7 +38,7 @@ struct chain_cluster_options {
     std::uint64_t miner_balance = 100'000;
 };
 
-class chain_cluster {
+class chain_cluster : public simulation {
   public:
     explicit chain_cluster(chain_cluster_options options = {});
     ~chain_cluster();
@@ -45,17 +46,6 @@ class chain_cluster {
     chain_cluster& operator=(const chain_cluster&) = delete;
 
     // ---- time ----
-    void run_for(std::int64_t ms);
-    /// Runs until `done()` holds or `limit_ms` passes (checked every 10 ms); true if it held.
-    template <class Done>
-    bool run_until(Done done, std::int64_t limit_ms) {
-        for (std::int64_t t = 0; t < limit_ms; t += 10) {
-            if (done()) return true;
-            run_for(10);
-        }
-        return done();
-    }
-
     // ---- the main chain ----
     /// Signs `body` as account `signer` with its next nonce (counted here) and sends it to
     /// every producer. Returns the transaction.
@@ -111,14 +101,8 @@ class chain_cluster {
     };
     void start_producer(std::size_t i);
     void start_miner(std::size_t i);
-    template <class T>
-    T ask(const caf::actor& target, caf::message request);
 
     chain_cluster_options options_;
-    std::string directory_;
-    caf::actor_system_config config_;
-    std::unique_ptr<caf::actor_system> system_;
-    caf::scheduler::test_coordinator* scheduler_ = nullptr;
     caf::actor network_;
     main_chain::genesis genesis_;
     std::vector<node> producers_;

@@ -1,11 +1,9 @@
 // The in-process Kayak cluster (see cluster.hpp).
 #include "sim/kayak_cluster.hpp"
 
-#include <unistd.h>
 
 #include <cstdlib>
 #include <algorithm>
-#include <filesystem>
 #include <tuple>
 
 #include "actors/router/router.hpp"
@@ -54,19 +52,15 @@ sql_statement statement(std::string sql, std::vector<sql_value> values) {
     return s;
 }
 
-cluster::cluster(cluster_options options) : options_(options) {
-    char pattern[] = "/tmp/covenant-cluster-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    COVENANT_ASSERT(made != nullptr, "cannot make a temporary directory");
-    directory_ = made;
-
-    config_.set("scheduler.policy", caf::atom("testing"));
-    actors::add_router_message_types(config_);
-    actors::add_replica_message_types(config_);
-    add_network_message_types(config_);
-    system_ = std::make_unique<caf::actor_system>(config_);
-    scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
-
+cluster::cluster(cluster_options options)
+    : simulation("cluster",
+                 [](caf::actor_system_config& c) {
+                     actors::add_router_message_types(c);
+                     actors::add_replica_message_types(c);
+                     add_network_message_types(c);
+                 },
+                 1),
+      options_(options) {
     database_.data.fill(0xdb);
     for (std::size_t c = 0; c < std::max<std::size_t>(options_.clients, 4); ++c)
         clients_.push_back(simulated_key(static_cast<std::uint32_t>(1000 + c)));
@@ -147,9 +141,6 @@ cluster::~cluster() {
     caf::anon_send_exit(authority_, caf::exit_reason::user_shutdown);
     scheduler_->run();
     for (auto& m : members_) m.replica = caf::actor{};
-    system_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
 }
 
 void cluster::start_replica(std::size_t i) {
@@ -179,14 +170,6 @@ void cluster::start_replica(std::size_t i) {
     c.replica.seal_every_ms = 1000;
     for (const auto& other : members_) c.member_nodes[other.key.public_key()] = other.node;
     m.replica = actors::spawn_replica_actor(*system_, std::move(c));
-}
-
-void cluster::run_for(std::int64_t ms) {
-    scheduler_->run();
-    for (std::int64_t t = 0; t < ms; ++t) {
-        scheduler_->advance_time(std::chrono::milliseconds(1));
-        scheduler_->run();
-    }
 }
 
 void cluster::resend_unanswered(std::size_t to) {
@@ -257,17 +240,6 @@ std::optional<client_response> cluster::response(const digest& request) const {
     auto it = responses_->find(request);
     if (it == responses_->end()) return std::nullopt;
     return it->second;
-}
-
-template <class T>
-T cluster::ask(const caf::actor& target, caf::message request) {
-    auto out = std::make_shared<std::optional<T>>();
-    system_->spawn([=](caf::event_based_actor* self) {
-        self->request(target, caf::infinite, request).then([=](const T& value) { *out = value; });
-    });
-    scheduler_->run();
-    COVENANT_ASSERT(out->has_value(), "no answer from an actor");
-    return **out;
 }
 
 actors::replica_status cluster::status(std::size_t i) {

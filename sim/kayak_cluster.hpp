@@ -18,6 +18,7 @@
 #include "protocols/kayak/memory_log_store.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "sim/network.hpp"
+#include "sim/simulation.hpp"
 #include "storage/sql_batch_executor.hpp"
 
 namespace covenant::sim {
@@ -39,23 +40,10 @@ struct cluster_options {
     bool sqlite_logs = false;
 };
 
-class cluster {
+class cluster : public simulation {
 public:
     explicit cluster(cluster_options options = {});
     ~cluster();
-
-    // ---- time ----
-    /// Runs the simulation for `ms` milliseconds of virtual time.
-    void run_for(std::int64_t ms);
-    /// Runs until `done()` holds or `limit_ms` passes; true if it held.
-    template <class Done>
-    bool run_until(Done done, std::int64_t limit_ms) {
-        for (std::int64_t t = 0; t < limit_ms; ++t) {
-            if (done()) return true;
-            run_for(1);
-        }
-        return done();
-    }
 
     // ---- clients ----
     /// Signs and sends a write (its statements in one request) to member `to`; returns
@@ -119,14 +107,8 @@ private:
         std::string database_path;
     };
     void start_replica(std::size_t i);
-    template <class T>
-    T ask(const caf::actor& target, caf::message request);
 
     cluster_options options_;
-    std::string directory_;
-    caf::actor_system_config config_;
-    std::unique_ptr<caf::actor_system> system_;
-    caf::scheduler::test_coordinator* scheduler_ = nullptr;
     caf::actor network_;
     caf::actor authority_;
     std::vector<member> members_;

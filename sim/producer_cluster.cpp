@@ -1,7 +1,6 @@
 // The in-process block producers (see producer_cluster.hpp).
 #include "sim/producer_cluster.hpp"
 
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -19,20 +18,16 @@ constexpr std::int64_t epoch_ms = 1'790'000'000'000;  // what the virtual clock'
 constexpr std::uint32_t account_key_base = 2000;      // simulated_key indexes of accounts
 }  // namespace
 
-producer_cluster::producer_cluster(producer_cluster_options options) : options_(options) {
+producer_cluster::producer_cluster(producer_cluster_options options)
+    : simulation("producers",
+                 [](caf::actor_system_config& c) {
+                     actors::add_router_message_types(c);
+                     actors::add_producer_message_types(c);
+                     add_network_message_types(c);
+                 },
+                 10),
+      options_(options) {
     COVENANT_ASSERT(options_.producers >= 1, "a producer cluster has producers");
-    char pattern[] = "/tmp/covenant-producers-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    COVENANT_ASSERT(made != nullptr, "cannot make a temporary directory");
-    directory_ = made;
-
-    config_.set("scheduler.policy", caf::atom("testing"));
-    actors::add_router_message_types(config_);
-    actors::add_producer_message_types(config_);
-    add_network_message_types(config_);
-    system_ = std::make_unique<caf::actor_system>(config_);
-    scheduler_ = &dynamic_cast<caf::scheduler::test_coordinator&>(system_->scheduler());
-
     for (std::size_t i = 0; i < options_.producers; ++i) {
         member m{simulated_key(static_cast<std::uint32_t>(i)),
                  {},
@@ -86,9 +81,6 @@ producer_cluster::~producer_cluster() {
     caf::anon_send_exit(network_, caf::exit_reason::user_shutdown);
     scheduler_->run();
     for (auto& m : producers_) m.actor = caf::actor{};
-    system_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
 }
 
 result<nothing> producer_cluster::start_producer(std::size_t i) {
@@ -111,25 +103,6 @@ result<nothing> producer_cluster::start_producer(std::size_t i) {
     if (!spawned) return spawned.failure();
     m.actor = std::move(spawned).value();
     return nothing{};
-}
-
-void producer_cluster::run_for(std::int64_t ms) {
-    scheduler_->run();
-    for (std::int64_t t = 0; t < ms; ++t) {
-        scheduler_->advance_time(std::chrono::milliseconds(1));
-        scheduler_->run();
-    }
-}
-
-template <class T>
-T producer_cluster::ask(const caf::actor& target, caf::message request) {
-    auto out = std::make_shared<std::optional<T>>();
-    system_->spawn([=](caf::event_based_actor* self) {
-        self->request(target, caf::infinite, request).then([=](const T& value) { *out = value; });
-    });
-    scheduler_->run();
-    COVENANT_ASSERT(out->has_value(), "no answer from an actor");
-    return **out;
 }
 
 account_address producer_cluster::address(std::size_t account) const {

@@ -20,6 +20,7 @@
 #include "protocols/envelope.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "sim/network.hpp"
+#include "sim/simulation.hpp"
 
 namespace covenant::sim {
 
@@ -45,25 +46,12 @@ struct producer_cluster_options {
     std::uint64_t account_balance = 1'000'000;
 };
 
-class producer_cluster {
+class producer_cluster : public simulation {
   public:
     explicit producer_cluster(producer_cluster_options options = {});
     ~producer_cluster();
     producer_cluster(const producer_cluster&) = delete;
     producer_cluster& operator=(const producer_cluster&) = delete;
-
-    // ---- time ----
-    /// Runs the simulation for `ms` milliseconds of virtual time.
-    void run_for(std::int64_t ms);
-    /// Runs until `done()` holds or `limit_ms` passes (checked every 10 ms); true if it held.
-    template <class Done>
-    bool run_until(Done done, std::int64_t limit_ms) {
-        for (std::int64_t t = 0; t < limit_ms; t += 10) {
-            if (done()) return true;
-            run_for(10);
-        }
-        return done();
-    }
 
     // ---- accounts and transactions ----
     const crypto::key_pair& account_key(std::size_t account) const { return accounts_.at(account); }
@@ -122,14 +110,8 @@ class producer_cluster {
         std::string store_path;
     };
     result<nothing> start_producer(std::size_t i);
-    template <class T>
-    T ask(const caf::actor& target, caf::message request);
 
     producer_cluster_options options_;
-    std::string directory_;
-    caf::actor_system_config config_;
-    std::unique_ptr<caf::actor_system> system_;
-    caf::scheduler::test_coordinator* scheduler_ = nullptr;
     caf::actor network_;
     std::vector<member> producers_;
     std::vector<crypto::key_pair> accounts_;

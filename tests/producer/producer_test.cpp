@@ -3,7 +3,9 @@
 // delivers every output message to the other producers -- at once, or with seeded loss,
 // duplication and delay -- virtual time, and Byzantine producers whose outgoing messages the
 // test rewrites. Outcomes are asserted: the same final blocks at every honest producer, the
-// heights reached, tokens conserved, the evidence produced.
+// heights reached, tokens conserved, the evidence produced. The DPoS epoch tests run four
+// more producers that start as followers and are elected (or not) for a later epoch; the
+// chains are checked against the set of each height from a ledger replay.
 #define BOOST_TEST_MODULE producer
 #include <boost/test/unit_test.hpp>
 
@@ -16,6 +18,7 @@
 
 #include "protocols/codec.hpp"
 #include "protocols/group.hpp"
+#include "protocols/main_chain/block_application.hpp"
 #include "protocols/main_chain/producer.hpp"
 #include "sample_messages.hpp"
 
@@ -25,15 +28,21 @@ using covenant::test::test_key;
 
 namespace {
 
-protocols::transaction transfer(const crypto::key_pair& from, std::uint64_t nonce,
-                                const crypto::key_pair& to, std::uint64_t amount) {
+protocols::transaction signed_tx(const crypto::key_pair& from, std::uint64_t nonce,
+                                 decltype(protocols::transaction::body) body) {
     protocols::transaction tx;
     tx.sender = from.public_key();
     tx.nonce = account_nonce{nonce};
     tx.fee = 1;
-    tx.body = protocols::tx::transfer{crypto::address_of(to.public_key()), amount};
+    tx.body = std::move(body);
     tx.sign(from);
     return tx;
+}
+
+protocols::transaction transfer(const crypto::key_pair& from, std::uint64_t nonce,
+                                const crypto::key_pair& to, std::uint64_t amount) {
+    return signed_tx(from, nonce,
+                     protocols::tx::transfer{crypto::address_of(to.public_key()), amount});
 }
 
 const block_proposal* proposal_in(const producer_message& m) {
@@ -48,9 +57,11 @@ digest filled(std::uint8_t b) {
 }
 
 struct network {
-    std::vector<crypto::key_pair> keys;
+    std::vector<crypto::key_pair> keys;  // the genesis producers', then the followers'
     producer_config config;
-    std::vector<public_key> producer_set;
+    std::vector<public_key> genesis_set;
+    // What check_chains found: the producer set of each height, from a ledger replay.
+    std::map<std::uint64_t, std::vector<public_key>> set_at;
     std::optional<ledger> genesis_state;
     std::vector<producer> producers;
     std::vector<std::vector<protocols::main_block>> finals;  // per producer
@@ -67,6 +78,8 @@ struct network {
     std::function<bool(std::size_t from, const producer_message&)> intercept;
     // Link filter: false drops the message on the link from -> to.
     std::function<bool(std::size_t from, std::size_t to, const producer_message&)> link;
+    // Sees each message as it is delivered (before the producer takes it).
+    std::function<void(std::size_t to, const producer_message&)> delivered;
     // Seeded faults on every link, when rng is set.
     std::optional<std::mt19937_64> rng;
     double loss = 0, duplication = 0;
@@ -74,7 +87,11 @@ struct network {
     std::int64_t now = 0;
     std::uint64_t genesis_tokens = 0;
 
-    explicit network(const std::function<void(producer_config&)>& tune = {}) {
+    // Four genesis producers (test keys 21..24), then a producer state machine for each of
+    // `followers` too (not in the genesis set: they follow until an election picks them).
+    explicit network(const std::function<void(producer_config&)>& tune = {},
+                     const std::function<void(genesis&)>& shape = {},
+                     const std::vector<crypto::key_pair>& followers = {}) {
         genesis g;
         g.allocations[crypto::address_of(test_key(1).public_key())] = 100'000;
         g.allocations[crypto::address_of(test_key(2).public_key())] = 50'000;
@@ -82,7 +99,9 @@ struct network {
             keys.push_back(test_key(i));
             g.initial_producers.push_back(keys.back().public_key());
         }
-        producer_set = g.initial_producers;
+        for (const auto& k : followers) keys.push_back(k);
+        if (shape) shape(g);
+        genesis_set = g.initial_producers;
         config.block_interval_ms = 100;
         config.propose_timeout_ms = 1000;
         config.prevote_timeout_ms = 300;
@@ -139,6 +158,7 @@ struct network {
             in_flight next = std::move(queue.begin()->second);
             queue.erase(queue.begin());
             if (crashed.count(next.to)) continue;
+            if (delivered) delivered(next.to, next.message);
             handle(next.to, producers[next.to].on_message(next.message, now));
         }
     }
@@ -171,18 +191,26 @@ struct network {
     }
 
     // Every producer's chain: hash-linked, decodable, a quorum of valid precommits of one
-    // round (the finality round, not before the block's own round) as finality signatures,
-    // and the same block at each height across the (honest) producers given.
+    // round (the finality round, not before the block's own round) as finality signatures
+    // -- from the producer set of the block's height, which a replay of the chain from
+    // genesis gives (it changes at epochs) --, applying to that replay with the header's
+    // epoch and state root, and the same block at each height across the (honest)
+    // producers given. Each producer's state is the replay's at its last final block.
     void check_chains(const std::set<std::size_t>& honest) {
-        const protocols::group set(producer_set);
         std::map<std::uint64_t, digest> by_height;
         for (auto i : honest) {
             digest parent{};
             std::uint64_t h = 0;
+            ledger replay = *genesis_state;
             for (const auto& b : finals[i]) {
                 BOOST_TEST(b.header.height.value == h + 1);
                 BOOST_TEST((b.header.parent == parent));
                 BOOST_TEST((b.finality_round >= b.header.round));
+                const auto members = replay.producers_for(b.header.height);
+                auto [known_set, first] = set_at.emplace(b.header.height.value, members);
+                BOOST_TEST((first || known_set->second == members), "set of height " << h + 1);
+                const protocols::group set(members);
+                BOOST_TEST(set.contains(b.header.proposer), "proposer of height " << h + 1);
                 const auto fault = protocols::signer_set_fault(
                     b.finality, set, set.quorum(), crypto::sign_domain::main_precommit,
                     b.finality_signing_bytes());
@@ -192,9 +220,16 @@ struct network {
                 BOOST_TEST((decoded.value() == b));
                 auto [at, fresh] = by_height.emplace(b.header.height.value, b.hash());
                 BOOST_TEST((fresh || at->second == b.hash()), "fork at height " << h + 1);
+                auto applied = apply_block(replay, b);
+                BOOST_TEST_REQUIRE(applied.ok(), "height " << h + 1 << ": "
+                                                     << (applied.ok() ? std::string()
+                                                                      : applied.failure().message()));
                 parent = b.hash();
                 h = b.header.height.value;
             }
+            BOOST_TEST(producers[i].height().value == h + 1);
+            BOOST_TEST((producers[i].state().state_root() == replay.state_root()));
+            BOOST_TEST(replay.total_tokens() == genesis_tokens);
             BOOST_TEST(producers[i].state().total_tokens() == genesis_tokens);
         }
     }
@@ -678,4 +713,371 @@ BOOST_AUTO_TEST_CASE(byzantine_producer_on_lossy_links_never_forks) {
             }
         }
     }
+}
+
+// ---- DPoS epochs ----------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t epoch_blocks = 10;
+
+// Four genesis producers (A, network indices 0..3) and four funded key pairs (B, indices
+// 4..7) whose producer state machines run from the start as followers; epochs of 10 blocks,
+// sets of exactly 4.
+struct epoch_network {
+    std::vector<crypto::key_pair> b_keys{test_key(31), test_key(32), test_key(33), test_key(34)};
+    std::int64_t block_interval_ms;
+    network net{[this](producer_config& c) { c.block_interval_ms = block_interval_ms; },
+                [this](genesis& g) {
+                    g.parameters.epoch_length = epoch_blocks;
+                    g.parameters.producers_max = 4;
+                    g.parameters.producers_min = 4;
+                    for (const auto& k : b_keys)
+                        g.allocations[crypto::address_of(k.public_key())] = 10'000;
+                },
+                b_keys};
+    const std::set<std::size_t> a{0, 1, 2, 3}, b{4, 5, 6, 7}, all{0, 1, 2, 3, 4, 5, 6, 7};
+    // The heights of the proposals and votes each producer signed (seen as they are sent:
+    // its own, or another's that it relays).
+    std::vector<std::set<std::uint64_t>> spoke = std::vector<std::set<std::uint64_t>>(8);
+
+    explicit epoch_network(std::int64_t block_interval = 100) : block_interval_ms(block_interval) {
+        net.intercept = [this](std::size_t, const producer_message& m) {
+            if (const auto* p = proposal_in(m)) spoke[index_of(p->proposer)].insert(p->height().value);
+            if (const auto* v = vote_in(m)) spoke[index_of(v->signer)].insert(v->height.value);
+            return false;
+        };
+    }
+
+    std::size_t index_of(const public_key& k) const {
+        for (std::size_t i = 0; i < net.keys.size(); ++i)
+            if (net.keys[i].public_key() == k) return i;
+        BOOST_FAIL("not a key of the network");
+        return 0;
+    }
+
+    std::uint64_t first_height_of(epoch_number e) const { return e.value * epoch_blocks + 1; }
+    epoch_number epoch_of(std::uint64_t h) const {
+        return net.genesis_state->epoch_of(block_height{h});
+    }
+
+    // Runs until every producer in `among` has `height` final (or a virtual minute passed).
+    void run_until_final(const std::set<std::size_t>& among, std::uint64_t height) {
+        for (const std::int64_t limit = net.now + 60'000;
+             net.min_final(among) < height && net.now < limit;)
+            net.run(50);
+        BOOST_TEST_REQUIRE(net.min_final(among) >= height);
+    }
+
+    // The height of the final block (at producer 0) that holds `tx`, once there is one.
+    std::optional<std::uint64_t> final_height_of(const protocols::transaction& tx) const {
+        for (const auto& block : net.finals[0])
+            for (const auto& t : block.transactions)
+                if (t == tx) return block.header.height.value;
+        return std::nullopt;
+    }
+
+    // Blocks from..to (inclusive) at each producer of `among` that has them: of their
+    // height's epoch, proposed by expected[(height + round) mod n], finalized by a quorum of
+    // `expected` alone.
+    void check_blocks(const std::set<std::size_t>& among, std::uint64_t from, std::uint64_t to,
+                      const std::vector<public_key>& expected) {
+        const protocols::group set(expected);
+        for (auto i : among) {
+            for (std::uint64_t h = from; h <= to && h <= net.finals[i].size(); ++h) {
+                BOOST_TEST_CONTEXT("producer " << i << ", height " << h) {
+                    const auto& block = net.finals[i][h - 1];
+                    BOOST_TEST(block.header.height.value == h);
+                    BOOST_TEST(block.header.epoch.value == epoch_of(h).value);
+                    const auto turn = (h + block.header.round.value) % expected.size();
+                    BOOST_TEST((block.header.proposer == expected[turn]));
+                    BOOST_TEST(block.finality.size() >= set.quorum());
+                    for (const auto& s : block.finality) BOOST_TEST(set.contains(s.signer));
+                    BOOST_TEST(!finality_fault(block, expected).has_value());
+                }
+            }
+        }
+    }
+
+    std::vector<public_key> keys_of(const std::set<std::size_t>& which) const {
+        std::vector<public_key> out;
+        for (auto i : which) out.push_back(net.keys[i].public_key());
+        return out;
+    }
+
+    // Candidates `b_keys[0..n)` stake (each its own transaction, sent through its own
+    // follower), and once those are final, alice stakes 40'000 and votes for all of them
+    // and bob stakes 1'000 and votes for the last two: the last two weigh 41'000, the
+    // others 40'000. Returns alice's vote, and the set the election gives (by weight, then
+    // address).
+    std::pair<protocols::transaction, std::vector<public_key>> stake_and_vote(
+        std::size_t n, std::uint64_t alice_nonce, std::uint64_t bob_nonce) {
+        std::vector<protocols::transaction> stakes;
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto& key = b_keys[k];
+            const auto next = net.producers[4 + k].state().next_nonce(
+                crypto::address_of(key.public_key()));
+            stakes.push_back(signed_tx(key, next.value, protocols::tx::stake{100}));
+            net.submit(4 + k, stakes.back());
+        }
+        for (const std::int64_t limit = net.now + 10'000; net.now < limit;) {
+            net.run(50);
+            bool all_final = true;
+            for (const auto& tx : stakes) all_final &= final_height_of(tx).has_value();
+            if (all_final) break;
+        }
+        for (const auto& tx : stakes) BOOST_TEST_REQUIRE(final_height_of(tx).has_value());
+
+        std::vector<account_address> voted, top;
+        for (std::size_t k = 0; k < n; ++k) voted.push_back(crypto::address_of(b_keys[k].public_key()));
+        for (std::size_t k = n >= 2 ? n - 2 : 0; k < n; ++k)
+            top.push_back(crypto::address_of(b_keys[k].public_key()));
+        std::sort(voted.begin(), voted.end());
+        std::sort(top.begin(), top.end());
+        const auto alice = test_key(1), bob = test_key(2);
+        net.submit(1, signed_tx(alice, alice_nonce, protocols::tx::stake{40'000}));
+        const auto vote = signed_tx(alice, alice_nonce + 1, protocols::tx::vote_producers{voted});
+        net.submit(1, vote);
+        net.submit(2, signed_tx(bob, bob_nonce, protocols::tx::stake{1'000}));
+        net.submit(2, signed_tx(bob, bob_nonce + 1, protocols::tx::vote_producers{top}));
+
+        std::vector<std::pair<int, account_address>> ranked;  // (0 for the heavier, address)
+        for (std::size_t k = 0; k < n; ++k) {
+            const auto address = crypto::address_of(b_keys[k].public_key());
+            const bool heavier = std::find(top.begin(), top.end(), address) != top.end();
+            ranked.emplace_back(heavier ? 0 : 1, address);
+        }
+        std::sort(ranked.begin(), ranked.end());
+        std::vector<public_key> elected;
+        for (const auto& [weight, address] : ranked)
+            for (const auto& key : b_keys)
+                if (crypto::address_of(key.public_key()) == address) elected.push_back(key.public_key());
+        return {vote, elected};
+    }
+
+    // Runs until `tx` is final at producer 0 (and the other votes with it).
+    std::uint64_t run_until_included(const protocols::transaction& tx) {
+        for (const std::int64_t limit = net.now + 10'000;
+             !final_height_of(tx) && net.now < limit;)
+            net.run(50);
+        BOOST_TEST_REQUIRE(final_height_of(tx).has_value());
+        net.run(500);
+        return *final_height_of(tx);
+    }
+
+    void check_same_heads(const std::set<std::size_t>& among) {
+        const auto& first = net.producers[*among.begin()];
+        for (auto i : among) {
+            BOOST_TEST(net.producers[i].height().value == first.height().value, "producer " << i);
+            BOOST_TEST((net.producers[i].final_hash() == first.final_hash()), "producer " << i);
+            BOOST_TEST((net.producers[i].state().state_root() == first.state().state_root()),
+                       "producer " << i);
+        }
+    }
+};
+
+// How the links behave around the switch.
+struct epoch_links {
+    // Every link delays messages (up to 250 ms, well over a 20 ms block interval) and
+    // duplicates some, from this seed: votes, final blocks and the next height's messages
+    // arrive out of order and twice around the switch.
+    std::optional<std::uint64_t> seed;
+    // The first proposer of the new set gets no message of the old epoch's last height
+    // until the others are 3 heights into the new epoch: meanwhile it holds (defers) the new
+    // set's proposals, votes and final blocks, and takes them once it gets there.
+    bool hold_first_proposer = false;
+};
+
+// The votes cast in epoch 0 elect the four B keys: from the first height of the next epoch
+// on, B proposes and finalizes every block (A follows without a word), so A can crash and
+// the chain goes on, through the next election (the same set again), with transactions.
+// Links turn instant before the heads are compared.
+void elected_set_takes_over(const epoch_links& links) {
+    epoch_network t(links.seed ? 20 : 100);
+    auto& net = t.net;
+    const auto a_set = t.keys_of(t.a);
+    BOOST_TEST_REQUIRE((net.genesis_set == a_set));
+    if (links.seed) {
+        net.rng.emplace(*links.seed);
+        net.duplication = 0.1;
+        net.delay_max_ms = 250;
+    }
+    const auto height_of = [](const producer_message& m) -> std::uint64_t {
+        if (const auto* p = proposal_in(m)) return p->height().value;
+        if (const auto* v = vote_in(m)) return v->height.value;
+        if (const auto* b = std::get_if<protocols::main_block>(&m.body)) return b->header.height.value;
+        return 0;
+    };
+    std::uint64_t switch_height = UINT64_MAX;
+    std::size_t early = 0;  // messages of the new epoch delivered to a producer still in the old
+    net.delivered = [&](std::size_t to, const producer_message& m) {
+        const auto h = height_of(m);
+        if (h >= switch_height && h != 0 && net.producers[to].height().value < switch_height)
+            ++early;
+    };
+    std::optional<std::size_t> held_at;  // the producer whose messages are held
+    std::vector<std::pair<std::size_t, producer_message>> held;  // (from, message)
+    net.link = [&](std::size_t from, std::size_t to, const producer_message& m) {
+        if (!held_at || to != *held_at || height_of(m) + 1 != switch_height) return true;
+        held.emplace_back(from, m);
+        return false;
+    };
+
+    const auto [vote, elected] = t.stake_and_vote(4, 1, 1);
+    const std::uint64_t voted_at = t.run_until_included(vote);
+    const epoch_number switch_epoch = t.epoch_of(voted_at).next();
+    switch_height = t.first_height_of(switch_epoch);
+    BOOST_TEST_MESSAGE("votes final at height " << voted_at << ", new set from height "
+                                                << switch_height);
+    if (!links.seed) BOOST_TEST(switch_epoch.value == 1u);  // (the votes fit in epoch 0 then)
+    BOOST_TEST((net.producers[0].state().elect_producers() == elected));
+
+    if (links.hold_first_proposer) {
+        const auto& first = elected[switch_height % elected.size()];  // proposer(switch, 0)
+        for (auto i : t.b)
+            if (net.keys[i].public_key() == first) held_at = i;
+        BOOST_TEST_REQUIRE(held_at.has_value());
+        std::set<std::size_t> others = t.all;
+        others.erase(*held_at);
+        t.run_until_final(others, switch_height + 3);
+        BOOST_TEST(net.finals[*held_at].size() == switch_height - 2);
+        BOOST_TEST(!held.empty());
+        BOOST_TEST(early > 0u);
+        BOOST_TEST(t.spoke[*held_at].empty());
+        const std::size_t late = *held_at;
+        BOOST_TEST_MESSAGE("producer " << late << ": " << held.size() << " messages held, "
+                                       << early << " of the new epoch delivered early");
+        held_at.reset();  // the held messages now arrive, and the links pass everything
+        for (const auto& [from, m] : held) net.send(from, late, m);
+        t.run_until_final(t.all, switch_height + 4);
+        // It took the final blocks of the new set it had kept, and then takes part.
+        BOOST_TEST(net.producers[late].stats().messages_refused == 0u,
+                   net.producers[late].stats().last_refusal);
+        t.run_until_final(t.all, switch_height + epoch_blocks / 2);
+        BOOST_TEST_REQUIRE(!t.spoke[late].empty());
+        BOOST_TEST(*t.spoke[late].rbegin() > switch_height + 4);
+    }
+
+    // Into the new epoch with everyone running: A follows it.
+    t.run_until_final(t.all, switch_height + epoch_blocks / 2);
+    if (links.seed) {
+        net.rng.reset();  // instant links again: the producers get level
+        net.run(300);
+        BOOST_TEST_MESSAGE("seed " << *links.seed << ": " << early
+                                   << " messages of the new epoch delivered early");
+    }
+    t.check_blocks(t.all, 1, switch_height - 1, a_set);
+    t.check_blocks(t.all, switch_height, switch_height + epoch_blocks, elected);
+    for (auto i : t.all) {
+        BOOST_TEST_CONTEXT("producer " << i) {
+            const auto& p = net.producers[i];
+            BOOST_TEST(p.state().epoch().value >= switch_epoch.value);
+            BOOST_TEST((p.state().producers() == elected));
+            // Proposals and votes: A's only below the switch, B's only from it on.
+            BOOST_TEST_REQUIRE(!t.spoke[i].empty());
+            if (t.a.count(i)) BOOST_TEST(*t.spoke[i].rbegin() < switch_height);
+            else BOOST_TEST(*t.spoke[i].begin() >= switch_height);
+            BOOST_TEST(p.stats().blocks_finalized >= switch_height + epoch_blocks / 2);
+            BOOST_TEST(p.stats().messages_refused == 0u, p.stats().last_refusal);
+        }
+    }
+    for (auto i : t.b) BOOST_TEST(net.producers[i].stats().blocks_proposed >= 1u);
+    t.check_same_heads(t.all);
+
+    // A is no longer needed: crashed, the chain goes on with B alone, across the next
+    // election (which elects B again) and with transfers.
+    for (auto i : t.a) net.crashed.insert(i);
+    const auto a_final = net.min_final(t.a);
+    const auto alice = test_key(1), bob = test_key(2);
+    for (std::uint64_t n = 3; n <= 12; ++n) {
+        net.submit(4 + n % 4, transfer(alice, n, bob, 5));
+        net.run(100);
+    }
+    const std::uint64_t target = t.first_height_of(switch_epoch.next()) + epoch_blocks / 2;
+    t.run_until_final(t.b, target);
+    net.run(500);
+    for (auto i : t.a) BOOST_TEST(net.finals[i].size() == a_final);
+    t.check_blocks(t.b, switch_height, net.min_final(t.b), elected);
+    net.check_chains(t.all);
+    for (std::uint64_t h = 1; h <= net.min_final(t.b); ++h)
+        BOOST_TEST((net.set_at.at(h) == (h < switch_height ? a_set : elected)), "height " << h);
+    t.check_same_heads(t.b);
+    for (auto i : t.b) {
+        const auto& p = net.producers[i];
+        BOOST_TEST(p.state().epoch().value >= switch_epoch.value + 1);
+        BOOST_TEST((p.state().producers() == elected));
+        BOOST_TEST(p.state().balance_of(crypto::address_of(bob.public_key())) ==
+                   50'000u - 1'000u - 2u + 50u);
+        BOOST_TEST(p.state().total_tokens() == net.genesis_tokens);
+        BOOST_TEST(p.mempool_size() == 0u);
+    }
+    BOOST_TEST(net.evidence.empty());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_elected_set_takes_over_at_the_next_epoch) { elected_set_takes_over({}); }
+
+BOOST_AUTO_TEST_CASE(a_new_producer_behind_the_switch_replays_the_new_sets_messages) {
+    elected_set_takes_over({std::nullopt, true});
+}
+
+BOOST_AUTO_TEST_CASE(an_elected_set_takes_over_on_reordering_links) {
+    for (std::uint64_t seed = 1; seed <= 3; ++seed)
+        BOOST_TEST_CONTEXT("seed " << seed) { elected_set_takes_over({seed, false}); }
+}
+
+// Only three candidates qualify for a set of at least four: the election of epoch 1 keeps
+// the genesis set, which goes on proposing and finalizing (the candidates follow). Once a
+// fourth candidate stakes and is voted for during epoch 1, the set changes at epoch 2.
+BOOST_AUTO_TEST_CASE(too_few_candidates_keep_the_old_set_until_enough_qualify) {
+    epoch_network t;
+    auto& net = t.net;
+    const auto a_set = t.keys_of(t.a);
+
+    const auto [vote, three] = t.stake_and_vote(3, 1, 1);
+    const std::uint64_t voted_at = t.run_until_included(vote);
+    BOOST_TEST_REQUIRE(t.epoch_of(voted_at).value == 0u);
+    BOOST_TEST(three.size() == 3u);
+    std::size_t qualified = 0;
+    for (const auto& [address, weight] : net.producers[0].state().producer_candidates())
+        qualified += weight > 0 ? 1 : 0;
+    BOOST_TEST(qualified == 3u);
+    BOOST_TEST(net.producers[0].state().elect_producers().empty());
+
+    // Through epoch 1 on the genesis set.
+    const std::uint64_t epoch_1 = t.first_height_of(epoch_number{1});
+    t.run_until_final(t.all, epoch_1 + 1);
+    for (auto i : t.all) {
+        BOOST_TEST(net.producers[i].state().epoch().value == 1u);
+        BOOST_TEST((net.producers[i].state().producers() == a_set));
+    }
+
+    // The fourth candidate stakes, alice and bob vote again: all four qualify.
+    const auto [vote_again, elected] = t.stake_and_vote(4, 3, 3);
+    const std::uint64_t revoted_at = t.run_until_included(vote_again);
+    const epoch_number switch_epoch = t.epoch_of(revoted_at).next();
+    const std::uint64_t switch_height = t.first_height_of(switch_epoch);
+    BOOST_TEST_MESSAGE("fourth candidate voted in at height " << revoted_at
+                                                             << ", new set from height "
+                                                             << switch_height);
+    BOOST_TEST(switch_epoch.value >= 2u);
+    t.run_until_final(t.all, switch_height + epoch_blocks / 2);
+
+    t.check_blocks(t.all, 1, switch_height - 1, a_set);
+    t.check_blocks(t.all, switch_height, net.min_final(t.all), elected);
+    for (auto i : t.all) {
+        BOOST_TEST_CONTEXT("producer " << i) {
+            BOOST_TEST_REQUIRE(!t.spoke[i].empty());
+            if (t.a.count(i)) BOOST_TEST(*t.spoke[i].rbegin() < switch_height);
+            else BOOST_TEST(*t.spoke[i].begin() >= switch_height);
+            BOOST_TEST(net.producers[i].stats().messages_refused == 0u,
+                       net.producers[i].stats().last_refusal);
+        }
+    }
+    net.check_chains(t.all);
+    for (std::uint64_t h = 1; h <= net.min_final(t.all); ++h)
+        BOOST_TEST((net.set_at.at(h) == (h < switch_height ? a_set : elected)), "height " << h);
+    t.check_same_heads(t.all);
+    BOOST_TEST(net.evidence.empty());
 }

@@ -80,9 +80,7 @@
 //
 // Not here: a restarted producer forgets its votes and lock at the height it was deciding
 // (persisting them before they are sent is the caller's, later); a producer more than a few
-// heights behind needs the final blocks from storage (the caller's catch-up); the producer
-// set is the configured one (the ledger's per-epoch set comes later: group_ is derived in
-// one place, the constructor).
+// heights behind needs the final blocks from storage (the caller's catch-up).
 #pragma once
 
 #include <cstdint>
@@ -255,7 +253,8 @@ private:
 
     crypto::key_pair key_;
     producer_config config_;
-    protocols::group group_;  // the producer set: derived here only (the constructor)
+    protocols::group group_;  // the set of height_: ledger_.producers_for(height_), re-read
+                              // at construction and after every final block
     ledger ledger_;
     block_height final_height_;
     digest final_hash_;

@@ -16,6 +16,9 @@ find_package(fmt CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
+# toml++ (covenant-node's config file): Debian's package is the compiled library with a CMake
+# config, target tomlplusplus::tomlplusplus, header <toml++/toml.h>.
+find_package(tomlplusplus CONFIG REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
 find_package(Threads REQUIRED)
 

@@ -85,12 +85,14 @@ result<main_chain::block_fetch> decode_block_fetch(byte_view wire);
 /// heights, each one's parent the hash of the one before, none above headHeight.
 result<main_chain::block_fetch_reply> decode_block_fetch_reply(byte_view wire);
 
-/// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits)
-/// and signature. The payload is left for the decoder of its kind.
+/// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits),
+/// the channel (empty or 32 bytes) and the signature. The payload is left for the decoder
+/// of its kind.
 result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty);
 
-/// Wraps a message in a signed envelope (the sender's node id proof is its nonce).
+/// Wraps a message in a signed envelope (the sender's node id proof is its nonce), on
+/// `channel` (empty, or a database id for database traffic).
 envelope seal_envelope(const crypto::key_pair& sender, std::uint64_t sender_nonce,
-                       message_kind kind, bytes payload);
+                       message_kind kind, bytes payload, bytes channel = {});
 
 }  // namespace covenant::protocols

@@ -428,13 +428,16 @@ main_block read_main_block(wire::Block::Reader in) {
     // A block travels before it is final too (in a proposal), so finality signatures may
     // be absent; then the finality round is 0, so that one block has one encoding.
     b.finality_round = view_number(in.getFinalityRound());
-    if (in.getFinality().size() == 0)
+    // Read once: every get of a list is charged against the traversal limit, which is the
+    // message's own size (a reply of many blocks has no slack for a second reading).
+    const auto finality = in.getFinality();
+    if (finality.size() == 0)
         require(b.finality_round.value == 0, protocol_errc::not_canonical,
                 "block: finalityRound without finality signatures");
     else
         require(b.finality_round >= b.header.round, protocol_errc::inconsistent,
                 "block: finalityRound before the block's own round");
-    b.finality = read_signer_list(in.getFinality(), 0, "block.finality",
+    b.finality = read_signer_list(finality, 0, "block.finality",
                                   crypto::sign_domain::main_precommit, b.finality_signing_bytes());
     return b;
 }

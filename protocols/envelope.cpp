@@ -12,7 +12,8 @@ node_id envelope::sender_id() const { return crypto::compute_node_id(sender, sen
 
 bytes envelope::signing_bytes() const {
     canonical_writer out;
-    out.u16(static_cast<std::uint16_t>(kind)).fixed(sender).u64(sender_nonce).data(payload);
+    out.u16(static_cast<std::uint16_t>(kind)).fixed(sender).u64(sender_nonce).data(payload).data(
+        channel);
     return out.take();
 }
 void envelope::sign(const crypto::key_pair& sender_key) {

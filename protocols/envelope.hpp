@@ -1,8 +1,10 @@
 // The envelope: the only thing that travels between nodes (DESIGN.md section 3). It names
-// its sender by public key and proof-of-work nonce, says what kind of payload it carries,
-// and is signed by the sender over all of that.
+// its sender by public key and proof-of-work nonce, says what kind of payload it carries
+// and, for database traffic, on which channel (the database id), and is signed by the
+// sender over all of that.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "common/bytes.hpp"
@@ -38,12 +40,23 @@ enum class message_kind : std::uint16_t {
 };
 inline constexpr std::uint16_t message_kind_count = 20;
 
+/// A channel is empty (main-chain traffic) or exactly this long (a database id).
+inline constexpr std::size_t envelope_channel_bytes = 32;
+inline bool valid_envelope_channel(byte_view channel) {
+    return channel.empty() || channel.size() == envelope_channel_bytes;
+}
+
 struct envelope {
     public_key sender;
     std::uint64_t sender_nonce = 0;
     message_kind kind = message_kind::client_request;
     bytes payload;
     signature sender_signature;
+    /// Empty or 32 bytes (decoders refuse anything else). Senders of database traffic set it
+    /// to the database id so that the receiving router can hand the envelope to that
+    /// database's replica; it selects a subscriber and nothing else (the payload carries
+    /// its own database id, which is what the receiver checks).
+    bytes channel;
 
     /// hash(sender || sender_nonce): the sender's node id.
     node_id sender_id() const;
@@ -52,7 +65,8 @@ struct envelope {
     bool signature_valid() const;
     friend bool operator==(const envelope& a, const envelope& b) {
         return a.sender == b.sender && a.sender_nonce == b.sender_nonce && a.kind == b.kind &&
-               a.payload == b.payload && a.sender_signature == b.sender_signature;
+               a.payload == b.payload && a.sender_signature == b.sender_signature &&
+               a.channel == b.channel;
     }
 };
 

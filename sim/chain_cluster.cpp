@@ -1,7 +1,7 @@
 // A whole network in one process (see chain_cluster.hpp).
 #include "sim/chain_cluster.hpp"
 
-
+#include <utility>
 
 #include "actors/router/router.hpp"
 #include "common/assert.hpp"
@@ -79,6 +79,8 @@ chain_cluster::chain_cluster(chain_cluster_options options)
             if (r) (*responses)[r->request_hash] = *r;
         }};
     });
+    // No channel: the client's one recorder takes the responses of every database (each
+    // arrives on its database's channel, which no other subscription of the client claims).
     caf::anon_send(client_.router, actors::subscribe_atom::value,
                    static_cast<std::uint16_t>(message_kind::client_response), recorder);
     scheduler_->run();
@@ -152,12 +154,12 @@ transaction chain_cluster::submit(const crypto::key_pair& signer,
     return tx;
 }
 
-void chain_cluster::register_miners(std::uint64_t deposit) {
+void chain_cluster::register_miners(std::uint64_t deposit, std::uint32_t capacity) {
     for (const auto& m : miners_) {
         tx::register_miner r;
         r.pow_nonce = 0;
         r.deposit = deposit;
-        r.capacity = 1;
+        r.capacity = capacity;
         r.price_per_statement = 1;
         r.endpoint = "sim";
         submit(m.key, r);
@@ -248,19 +250,21 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
     r.client = key.public_key();
     // A sequence is used up only by a request that was not refused: a client whose last
     // request was refused (no role yet, say) sends the next one under the same sequence.
-    auto last = last_request_.find(client);
+    const auto stream = std::make_pair(client, db);
+    auto last = last_request_.find(stream);
     const bool last_refused = last != last_request_.end() && response(last->second) &&
                               std::holds_alternative<rejection>(response(last->second)->body);
-    if (!last_refused) ++client_sequences_[client];
-    r.sequence = client_sequence(client_sequences_[client]);
+    if (!last_refused) ++client_sequences_[stream];
+    r.sequence = client_sequence(client_sequences_[stream]);
     r.timestamp_ms = epoch_ms;
     r.kind = query_kind::write;
     r.statements = std::move(statements);
     r.sign(key);
     sent_[r.hash()] = r;
-    last_request_[client] = r.hash();
+    last_request_[stream] = r.hash();
     caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_request), encode(r));
+                   static_cast<std::uint16_t>(message_kind::client_request), db.view().to_bytes(),
+                   encode(r));
     scheduler_->run();
     return r.hash();
 }
@@ -269,7 +273,8 @@ void chain_cluster::send_again(const digest& request, std::size_t to) {
     auto it = sent_.find(request);
     COVENANT_ASSERT(it != sent_.end(), "send_again of a request never sent");
     caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_request), encode(it->second));
+                   static_cast<std::uint16_t>(message_kind::client_request),
+                   it->second.database.view().to_bytes(), encode(it->second));
     scheduler_->run();
 }
 

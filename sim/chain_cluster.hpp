@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/miner/miner_node.hpp"
@@ -51,8 +52,9 @@ class chain_cluster : public simulation {
     /// every producer. Returns the transaction.
     protocols::transaction submit(const crypto::key_pair& signer,
                                   decltype(protocols::transaction{}.body) body);
-    /// Every miner sends register_miner (deposit, capacity 1, price 1).
-    void register_miners(std::uint64_t deposit = 10'000);
+    /// Every miner sends register_miner (deposit, capacity: how many databases it serves at
+    /// once, price 1).
+    void register_miners(std::uint64_t deposit = 10'000, std::uint32_t capacity = 1);
     /// The owner creates a database; its id (from the owner and the nonce used).
     database_id create_database(std::uint32_t miners, protocols::consistency_mode mode,
                                 std::uint64_t advance_payment = 100'000);
@@ -80,10 +82,10 @@ class chain_cluster : public simulation {
     void crash_producer(std::size_t i);
 
     // ---- the client ----
-    /// Signs a write request on `db` with the client's next sequence and sends it to miner
-    /// `to`; returns the request hash. Client 0 is the owner; clients 1, 2, ... are other
-    /// users (no role until one is granted on the chain). The request after a refused one
-    /// reuses its sequence, as a client does.
+    /// Signs a write request on `db` with the client's next sequence on that database and
+    /// sends it to miner `to`, on the database's channel; returns the request hash. Client 0
+    /// is the owner; clients 1, 2, ... are other users (no role until one is granted on the
+    /// chain). The request after a refused one reuses its sequence, as a client does.
     digest write(const database_id& db, std::size_t to,
                  std::vector<protocols::sql_statement> statements, std::size_t client = 0);
     const crypto::key_pair& client_key(std::size_t client);
@@ -111,8 +113,10 @@ class chain_cluster : public simulation {
     node client_;
     std::map<public_key, std::uint64_t> next_nonce_;
     std::map<std::size_t, crypto::key_pair> users_;
-    std::map<std::size_t, std::uint64_t> client_sequences_;
-    std::map<std::size_t, digest> last_request_;
+    // Client sequences and last requests by (client, database): each database numbers a
+    // client's requests on its own.
+    std::map<std::pair<std::size_t, database_id>, std::uint64_t> client_sequences_;
+    std::map<std::pair<std::size_t, database_id>, digest> last_request_;
     std::map<digest, protocols::client_request> sent_;
     std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
 };

@@ -125,6 +125,8 @@ cluster::cluster(cluster_options options)
             if (r) (*responses)[r->request_hash] = *r;
         }};
     });
+    // No channel: responses arrive on the database's channel, which no other subscription
+    // of the client's router claims, so they fall to this one.
     caf::anon_send(client_router_, actors::subscribe_atom::value,
                    static_cast<std::uint16_t>(message_kind::client_response), recorder);
     for (std::size_t i = 0; i < members_.size(); ++i) start_replica(i);
@@ -200,7 +202,8 @@ void cluster::send_again(const digest& request, std::size_t to) {
 void cluster::send_request(std::size_t to, const client_request& request) {
     sent_[request.hash()] = request;
     caf::anon_send(client_router_, actors::send_atom::value, members_.at(to).node.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_request), encode(request));
+                   static_cast<std::uint16_t>(message_kind::client_request),
+                   database_.view().to_bytes(), encode(request));
     scheduler_->run();
 }
 

@@ -69,6 +69,9 @@ public:
     // ---- members ----
     std::size_t size() const { return members_.size(); }
     const protocols::group& group() const { return group_; }
+    /// The database the group serves; its id is the channel of the group's envelopes.
+    const database_id& database() const { return database_; }
+    bytes channel() const { return database_.view().to_bytes(); }
     const crypto::key_pair& member_key(std::size_t i) const { return members_.at(i).key; }
     actors::replica_status status(std::size_t i);
     bool alive(std::size_t i) const { return static_cast<bool>(members_.at(i).replica); }

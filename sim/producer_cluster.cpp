@@ -10,6 +10,7 @@
 #include "protocols/main_chain/producer.hpp"
 #include "sim/kayak_cluster.hpp"  // simulated_key
 #include "storage/main_chain_store.hpp"
+#include "storage/producer_record_store.hpp"
 
 namespace covenant::sim {
 
@@ -181,6 +182,14 @@ std::vector<protocols::main_block> producer_cluster::stored_chain(std::size_t i)
     auto blocks = (*store)->load_all();
     COVENANT_ASSERT(blocks.ok(), "a producer's stored chain loads");
     return std::move(blocks).value();
+}
+
+std::vector<main_chain::producer_record> producer_cluster::stored_records(std::size_t i) const {
+    auto store = storage::producer_record_store::open(producers_.at(i).store_path);
+    COVENANT_ASSERT(store.ok(), "a producer's record store opens");
+    auto records = (*store)->load_all();
+    COVENANT_ASSERT(records.ok(), "a producer's records load");
+    return std::move(records).value();
 }
 
 std::optional<std::string> producer_cluster::fork() const {

@@ -3,7 +3,7 @@
 // simulated network between the routers; all under CAF's deterministic scheduler with
 // virtual time. Tests drive it (transactions, crashes and restarts on the same or a lost
 // store, partitions, network faults) and read the producers' real state back: their
-// status, balances, and the chains in their store files. Keys come from
+// status, balances, and the chains and own records in their store files. Keys come from
 // sim::simulated_key and the network from one seed, so a run is the same every time.
 #pragma once
 
@@ -81,6 +81,9 @@ class producer_cluster : public simulation {
     const std::string& store_path(std::size_t i) const { return producers_.at(i).store_path; }
     /// The final blocks in producer i's store file, read back (and checked) from disk.
     std::vector<protocols::main_block> stored_chain(std::size_t i) const;
+    /// Producer i's own records in its store file (what it signed or took at the height it
+    /// decides, storage/producer_record_store.hpp), read back (and checked) from disk.
+    std::vector<main_chain::producer_record> stored_records(std::size_t i) const;
     /// Compares every stored chain height by height: the first height at which two stores
     /// hold different blocks, described, or nullopt (no fork).
     std::optional<std::string> fork() const;

@@ -58,8 +58,8 @@ struct block_table {
         return nothing{};
     }
 
-    /// WAL with synchronous=FULL, and the table `table` (a fixed name from the store).
-    static result<nothing> configure(sqlite3* db, const std::string& table) {
+    /// WAL with synchronous=FULL: a committed transaction is on disk when it returns.
+    static result<nothing> use_wal(sqlite3* db) {
         // journal_mode answers with the mode it got: anything but "wal" (an in-memory or
         // read-only file) would silently lose the durability the chain relies on.
         auto mode = prepare(db, "PRAGMA journal_mode=WAL");
@@ -69,18 +69,32 @@ struct block_table {
         if (got == nullptr || std::string(got) != "wal")
             return error{Errc::not_wal,
                          std::string("journal mode is ") + (got == nullptr ? "unknown" : got)};
-        if (auto r = execute(db, "PRAGMA synchronous=FULL"); !r) return r;
+        return execute(db, "PRAGMA synchronous=FULL");
+    }
+
+    /// The table `table` (a fixed name from the store), if the file has none.
+    static result<nothing> create_table(sqlite3* db, const std::string& table) {
         const std::string create = "CREATE TABLE IF NOT EXISTS " + table +
                                    " (height INTEGER PRIMARY KEY, hash BLOB NOT NULL,"
                                    " encoded BLOB NOT NULL) STRICT";
         return execute(db, create.c_str());
     }
 
-    /// Opens (creating if needed) the file at `path` and configures it for `table`. The
-    /// connection is closed on every path, even a failed open.
+    /// Opens (creating if needed) the file at `path` in WAL mode with synchronous=FULL, with
+    /// the table `table`. The connection is closed on every path, even a failed open.
     template <class Closer>
     static result<std::unique_ptr<sqlite3, Closer>> open(const std::string& path,
                                                          const std::string& table) {
+        auto db = open_wal<Closer>(path);
+        if (!db) return db;
+        if (auto created = create_table(db->get(), table); !created) return created.failure();
+        return db;
+    }
+
+    /// Opens (creating if needed) the file at `path` in WAL mode with synchronous=FULL, for
+    /// a store that creates its own tables. Closed on every path, even a failed open.
+    template <class Closer>
+    static result<std::unique_ptr<sqlite3, Closer>> open_wal(const std::string& path) {
         sqlite3* raw = nullptr;
         const int opened = sqlite3_open_v2(path.c_str(), &raw,
                                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -90,7 +104,7 @@ struct block_table {
                          "opening " + path + ": " +
                              (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(opened))};
         sqlite3_extended_result_codes(raw, 1);
-        if (auto configured = configure(raw, table); !configured) return configured.failure();
+        if (auto wal = use_wal(raw); !wal) return wal.failure();
         return db;
     }
 

@@ -37,6 +37,10 @@ class category final : public std::error_category {
                 return "stored chain is corrupt";
             case main_store_errc::replay_failed:
                 return "replay failed";
+            case main_store_errc::corrupt_record:
+                return "stored producer record is corrupt";
+            case main_store_errc::conflicting_record:
+                return "producer record refused: another one is stored for its slot";
         }
         return "unknown main chain store error";
     }

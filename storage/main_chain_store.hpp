@@ -45,6 +45,9 @@ enum class main_store_errc {
     corrupt_block,      // a stored block does not decode, or is not the block its row says
     corrupt_chain,      // the stored heights are not exactly 1..n
     replay_failed,      // replay(): a block does not apply to the ledger as its header says
+    // The producer's own records in the same file (producer_record_store.hpp):
+    corrupt_record,      // a stored record does not decode, or is not the record its row says
+    conflicting_record,  // save(): another record is stored for the same slot
 };
 
 const std::error_category& main_store_category();

@@ -78,6 +78,9 @@ void stop_replica(self_pointer self, const database_id& id) {
     auto at = self->state.replicas.find(id);
     if (at == self->state.replicas.end()) return;
     self->unlink_from(at->second.actor);  // its exit must not take the node down
+    // Stop its deliveries now (the router would also drop them once the actor is gone); a
+    // replica started after this on the same channel keeps its own subscriptions.
+    self->send(self->state.config().router, unsubscribe_atom::value, at->second.actor);
     self->send_exit(at->second.actor, caf::exit_reason::user_shutdown);
     self->state.replicas.erase(at);
 }

@@ -19,9 +19,12 @@
 // again every resend_interval_ms (re-numbered from the chain's nonce) until the chain has
 // recorded a view beyond the one suspected. Evidence from a replica is sent once.
 //
-// Routing note: the router delivers each message kind to one subscriber, so one node runs
-// at most one replica at a time here; serving several databases needs routing by database
-// id (later work, named in docs/kayak.md).
+// Any number of databases at once: each replica subscribes to the node's router on its
+// database's channel (the database id every envelope of database traffic carries), so the
+// router hands each replica the traffic of its own database; the node's own subscription
+// (block fetch replies, no channel) is unaffected. A stopped replica is unsubscribed first,
+// and the router drops the subscriptions of any replica that dies. How many databases a
+// miner takes on is the chain's business (the capacity it registered).
 #pragma once
 
 #include <caf/all.hpp>

@@ -18,6 +18,7 @@ struct replica_actor_state {
     replica_actor_config& config() { return *config_storage; }
     std::map<node_id, public_key> node_members;  // reverse of config.member_nodes
     std::map<digest, node_id> reply_to;          // request hash -> the client's node
+    bytes channel;  // the database id: the channel of everything this replica sends and hears
     std::uint64_t undecodable_payloads = 0;
 };
 
@@ -44,14 +45,14 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
             auto node = st.config().member_nodes.find(member);
             if (node == st.config().member_nodes.end()) continue;
             self->send(st.config().router, send_atom::value, node->second.view().to_bytes(),
-                       static_cast<std::uint16_t>(m.kind), m.payload);
+                       static_cast<std::uint16_t>(m.kind), st.channel, m.payload);
         }
     }
     for (auto& r : out.replies) {
         auto client = st.reply_to.find(r.request_hash);
         if (client == st.reply_to.end()) continue;
         self->send(st.config().router, send_atom::value, client->second.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_response),
+                   static_cast<std::uint16_t>(message_kind::client_response), st.channel,
                    protocols::encode(r.response));
         st.reply_to.erase(client);
     }
@@ -124,12 +125,15 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     auto& st = self->state;
     st.config_storage = std::make_unique<replica_actor_config>(std::move(config));
     for (const auto& [member, node] : st.config().member_nodes) st.node_members[node] = member;
+    st.channel = st.config().replica.database.view().to_bytes();
     st.replica = std::make_unique<kayak::replica>(st.config().replica, st.config().key,
                                                   *st.config().log, *st.config().executor,
                                                   *st.config().blocks, *st.config().permissions);
+    // On this database's channel only: the node may run replicas of other databases. (The
+    // router drops these subscriptions when this actor terminates.)
     for (auto kind : subscribed_kinds)
         self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
-                   caf::actor_cast<caf::actor>(self));
+                   st.channel, caf::actor_cast<caf::actor>(self));
     carry_out(self, st.replica->start(now_ms(self)));
     self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
     return {

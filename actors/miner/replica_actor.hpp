@@ -3,6 +3,10 @@
 // time, and carries out what the replica returns (messages through the router, answers to
 // clients, suspicions and evidence to the view-change authority). Thin on purpose: every
 // decision is the replica's.
+//
+// It subscribes to the router on its database's channel and sends everything (messages to
+// members, answers to clients) on that channel, so one node can run replicas of several
+// databases. The channel only routes: the replica checks every payload's own database id.
 #pragma once
 
 #include <caf/actor.hpp>

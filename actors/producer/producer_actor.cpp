@@ -14,6 +14,7 @@
 #include "protocols/limits.hpp"
 #include "protocols/main_chain/producer_wire.hpp"
 #include "storage/main_chain_store.hpp"
+#include "storage/producer_record_store.hpp"
 
 namespace covenant::actors {
 namespace {
@@ -31,12 +32,13 @@ constexpr std::int64_t distrust_fetch_timeouts = 4;
 
 using producer_tick_atom = caf::atom_constant<caf::atom("ptick")>;
 
-/// What spawn_producer_actor() prepared: the store, already replayed, and the ledger at its
-/// head.
+/// What spawn_producer_actor() prepared: the store, already replayed, its own records, and
+/// the producer at the store's head with those records restored.
 struct startup {
     producer_actor_config config;
     std::unique_ptr<storage::main_chain_store> store;
-    main_chain::ledger ledger;
+    std::unique_ptr<storage::producer_record_store> records;
+    std::unique_ptr<main_chain::producer> producer;
 };
 
 struct producer_actor_state {
@@ -45,6 +47,7 @@ struct producer_actor_state {
     std::shared_ptr<startup> start;  // owns the config and the store
     producer_actor_config& config() { return start->config; }
     storage::main_chain_store& store() { return *start->store; }
+    storage::producer_record_store& records() { return *start->records; }
     std::unique_ptr<main_chain::producer> producer;
     std::map<node_id, public_key> peer_of_node;  // reverse of config.peers
 
@@ -76,9 +79,13 @@ void send_to(self_pointer self, const node_id& node, message_kind kind, bytes pa
 }
 
 /// Carries out the producer's outputs: final blocks to the store first (a block is on disk
-/// before any message that follows from it leaves), then messages to every peer, then
-/// evidence kept. False if the store refused a block: the actor then stops, since its
-/// state is ahead of its disk.
+/// before any message that follows from it leaves), then the producer's own records of the
+/// height it now decides, with those of lower heights deleted (one transaction: what it
+/// signed is on disk before it is sent), then messages to every peer, then evidence kept.
+/// Blocks go first so that the records of a height are only ever written once the block
+/// below it is stored: a restart then finds them at its head + 1. False if the store
+/// refused a block or a record: the actor then stops, since its state is ahead of its disk
+/// (or it was about to sign against its own record).
 bool carry_out(self_pointer self, main_chain::producer_output&& out) {
     auto& st = self->state;
     for (std::size_t i = 0; i < out.finalized.size(); ++i) {
@@ -89,6 +96,17 @@ bool carry_out(self_pointer self, main_chain::producer_output&& out) {
                                        "producer: cannot persist final block " +
                                            std::to_string(block.header.height.value) + ": " +
                                            appended.failure().message()));
+            return false;
+        }
+    }
+    if (!out.to_persist.empty() || !out.finalized.empty()) {
+        const block_height deciding(st.store().block_count() + 1);
+        auto saved = st.records().save(out.to_persist, deciding);
+        if (!saved) {
+            self->quit(caf::make_error(caf::sec::runtime_error,
+                                       "producer: cannot persist its records of height " +
+                                           std::to_string(deciding.value) + ": " +
+                                           saved.failure().message()));
             return false;
         }
     }
@@ -295,6 +313,8 @@ producer_status status_of(self_pointer self) {
     s.round_changes = p.stats().round_changes;
     s.transactions_refused = p.stats().transactions_refused;
     s.messages_refused = p.stats().messages_refused;
+    s.records_restored = p.stats().records_restored;
+    s.votes_repeated = p.stats().votes_repeated;
     s.last_refusal = p.stats().last_refusal;
     return s;
 }
@@ -303,11 +323,7 @@ caf::behavior producer_actor(self_pointer self, std::shared_ptr<startup> start) 
     auto& st = self->state;
     st.start = std::move(start);
     for (const auto& [key, node] : st.config().peers) st.peer_of_node[node] = key;
-    const auto& head = st.store().head();
-    st.producer = std::make_unique<main_chain::producer>(
-        st.config().key, st.config().producer, std::move(st.start->ledger),
-        head ? head->height : block_height{0}, head ? head->hash : digest{},
-        head ? head->timestamp_ms : 0);
+    st.producer = std::move(st.start->producer);
     auto kinds = main_chain::producer_message_kinds();
     kinds.push_back(message_kind::main_block_fetch);
     kinds.push_back(message_kind::main_block_fetch_reply);
@@ -376,8 +392,26 @@ result<caf::actor> spawn_producer_actor(caf::actor_system& system, producer_acto
     // empty, or a key twice, is an error) before anything builds a group from it.
     auto ledger = storage::replay(config.genesis, *blocks);
     if (!ledger) return ledger.failure();
-    auto prepared = std::make_shared<startup>(
-        startup{std::move(config), std::move(store).value(), std::move(ledger).value()});
+    const auto& head = (*store)->head();
+    auto producer = std::make_unique<main_chain::producer>(
+        config.key, config.producer, std::move(ledger).value(),
+        head ? head->height : block_height{0}, head ? head->hash : digest{},
+        head ? head->timestamp_ms : 0);
+
+    // What this producer signed at the height it decides, before it stopped: taken back, so
+    // that it never signs another message for those slots. Records of lower heights are
+    // leftovers of a stop between storing a block and deleting them.
+    auto records = storage::producer_record_store::open(config.store_path);
+    if (!records) return records.failure();
+    auto mine = (*records)->load(producer->height());
+    if (!mine) return mine.failure();
+    if (auto refused = producer->restore(*mine))
+        return error{storage::main_store_errc::corrupt_record, *refused};
+    if (auto pruned = (*records)->save({}, producer->height()); !pruned) return pruned.failure();
+
+    auto prepared =
+        std::make_shared<startup>(startup{std::move(config), std::move(store).value(),
+                                          std::move(records).value(), std::move(producer)});
     return system.spawn(producer_actor, std::move(prepared));
 }
 

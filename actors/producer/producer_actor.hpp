@@ -27,9 +27,18 @@
 // more asks again at once. Peers' fetches are served from the store, bounded in count and bytes,
 // and in number per tick.
 //
-// Not yet: the producer's own votes and locks are not persisted before they are sent (a
-// restarted producer may vote again at the height it was deciding); evidence is kept, not
-// yet submitted as a transaction.
+// Own records: what the producer signed or took at the height it decides (its prevotes,
+// precommits, proposals and polkas: producer_output::to_persist) is saved in the same file
+// (storage/producer_record_store.hpp, table producer_record) in one fsynced transaction
+// after the output's final blocks and before any of its messages leave; records of heights
+// below the one decided are deleted in that transaction. At start the records of the store's
+// head + 1 are loaded and restored into the producer (producer::restore): a restarted
+// producer re-sends what it signed and never signs a different vote or proposal for a slot
+// it already signed in. A damaged record, or records that are not this producer's at that
+// height, are an error value at start; a record the store refuses as conflicting stops the
+// actor before anything is sent.
+//
+// Not yet: evidence is kept, not yet submitted as a transaction.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -83,6 +92,8 @@ struct producer_status {
     std::uint64_t round_changes = 0;
     std::uint64_t transactions_refused = 0;
     std::uint64_t messages_refused = 0;
+    std::uint64_t records_restored = 0;  // own records taken back at start
+    std::uint64_t votes_repeated = 0;    // a rule asked again for a slot already signed
     std::string last_refusal;
     // The actor's.
     std::uint64_t undecodable_payloads = 0;  // envelopes whose payload failed to decode
@@ -102,9 +113,10 @@ typename Inspector::result_type inspect(Inspector& f, producer_status& x) {
     return f(caf::meta::type_name("covenant::producer_status"), x.final_height, x.head_hash,
              x.state_root, x.round, x.stored_height, x.mempool_size, x.total_tokens,
              x.blocks_proposed, x.blocks_finalized, x.round_changes, x.transactions_refused,
-             x.messages_refused, x.last_refusal, x.undecodable_payloads, x.fetches_sent,
-             x.fetches_unanswered, x.fetches_served, x.fetches_dropped, x.fetch_replies_refused,
-             x.blocks_fetched, x.fetched_blocks_refused, x.evidence_count, x.store_errors);
+             x.messages_refused, x.records_restored, x.votes_repeated, x.last_refusal,
+             x.undecodable_payloads, x.fetches_sent, x.fetches_unanswered, x.fetches_served,
+             x.fetches_dropped, x.fetch_replies_refused, x.blocks_fetched, x.fetched_blocks_refused,
+             x.evidence_count, x.store_errors);
 }
 
 struct producer_actor_config {
@@ -113,7 +125,7 @@ struct producer_actor_config {
     /// proof of work is the router's business.
     std::map<public_key, node_id> peers;
     caf::actor router;       // this node's router
-    std::string store_path;  // the SQLite file of final blocks (created if missing)
+    std::string store_path;  // the SQLite file of final blocks and own records (created if missing)
     main_chain::genesis genesis;
     main_chain::producer_config producer;  // its producer set also checks stored finality
     std::int64_t tick_ms = 50;
@@ -128,9 +140,11 @@ struct producer_actor_config {
 
 void add_producer_message_types(caf::actor_system_config& config);
 
-/// Opens and replays the store, then spawns the actor at the stored head. An error value
-/// (store unreadable, corrupt, or a chain that does not replay from `genesis`; a
-/// configuration without this producer in the set) and no actor otherwise.
+/// Opens and replays the store, restores the producer's own records of the next height,
+/// then spawns the actor at the stored head. An error value (store unreadable, corrupt, or
+/// a chain that does not replay from `genesis`; records that are damaged or not this
+/// producer's, main_store_errc::corrupt_record; a configuration without this producer in
+/// the set) and no actor otherwise.
 result<caf::actor> spawn_producer_actor(caf::actor_system& system, producer_actor_config config);
 
 }  // namespace covenant::actors

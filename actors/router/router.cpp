@@ -4,6 +4,8 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <set>
+#include <utility>
 
 #include "common/assert.hpp"
 #include "crypto/node_id.hpp"
@@ -15,35 +17,86 @@ namespace {
 struct router_state {
     static inline const char* name = "covenant.router";
 
-    std::map<bytes, caf::actor> peers;              // node id -> its router
-    std::map<std::uint16_t, caf::actor> subscribers;  // message kind -> local component
+    using subscription = std::pair<std::uint16_t, bytes>;  // (kind, channel or empty)
+
+    std::map<bytes, caf::actor> peers;                 // node id -> its router
+    std::map<subscription, caf::actor> subscribers;    // -> local component
+    std::set<caf::actor_addr> monitored;               // subscribers being watched
     router_stats stats;
+
+    void drop_subscriptions_of(const caf::actor_addr& gone) {
+        for (auto it = subscribers.begin(); it != subscribers.end();) {
+            if (it->second.address() == gone)
+                it = subscribers.erase(it);
+            else
+                ++it;
+        }
+    }
+    /// The subscriber for (kind, channel), else the channel-less one of the kind.
+    const caf::actor* subscriber_of(std::uint16_t kind, const bytes& channel) const {
+        auto at = subscribers.find({kind, channel});
+        if (at == subscribers.end() && !channel.empty()) at = subscribers.find({kind, bytes{}});
+        return at == subscribers.end() ? nullptr : &at->second;
+    }
 };
 
-caf::behavior router(caf::stateful_actor<router_state>* self, router_config config) {
+using self_pointer = caf::stateful_actor<router_state>*;
+
+void subscribe(self_pointer self, std::uint16_t kind, const bytes& channel,
+               const caf::actor& subscriber) {
+    auto& state = self->state;
+    if (kind >= protocols::message_kind_count || !protocols::valid_envelope_channel(channel) ||
+        !subscriber) {
+        ++state.stats.unroutable;
+        return;
+    }
+    state.subscribers[{kind, channel}] = subscriber;
+    if (state.monitored.insert(subscriber.address()).second) self->monitor(subscriber);
+}
+
+void seal_and_send(self_pointer self, const router_config& config, const bytes& destination,
+                   std::uint16_t kind, bytes channel, bytes payload) {
+    auto& state = self->state;
+    auto peer = state.peers.find(destination);
+    if (peer == state.peers.end() || kind >= protocols::message_kind_count ||
+        !protocols::valid_envelope_channel(channel)) {
+        ++state.stats.unroutable;
+        return;
+    }
+    const auto sealed = protocols::seal_envelope(config.key, config.node_id_nonce,
+                                                 static_cast<protocols::message_kind>(kind),
+                                                 std::move(payload), std::move(channel));
+    ++state.stats.sent;
+    self->send(peer->second, wire_atom::value, protocols::encode(sealed));
+}
+
+caf::behavior router(self_pointer self, router_config config) {
     COVENANT_ASSERT(crypto::node_id_meets_difficulty(config.key.public_key(),
                                                      config.node_id_nonce,
                                                      config.node_id_difficulty),
                     "router started with a node id below the network's difficulty");
+    self->set_down_handler([self](caf::down_msg& down) {
+        self->state.monitored.erase(down.source);
+        self->state.drop_subscriptions_of(down.source);
+    });
     return {
         [=](add_peer_atom, const bytes& node, const caf::actor& peer_router) {
             self->state.peers[node] = peer_router;
         },
         [=](subscribe_atom, std::uint16_t kind, const caf::actor& subscriber) {
-            self->state.subscribers[kind] = subscriber;
+            subscribe(self, kind, bytes{}, subscriber);
+        },
+        [=](subscribe_atom, std::uint16_t kind, const bytes& channel,
+            const caf::actor& subscriber) { subscribe(self, kind, channel, subscriber); },
+        [=](unsubscribe_atom, const caf::actor& subscriber) {
+            if (subscriber) self->state.drop_subscriptions_of(subscriber.address());
         },
         [=](send_atom, const bytes& destination, std::uint16_t kind, bytes& payload) {
-            auto& state = self->state;
-            auto peer = state.peers.find(destination);
-            if (peer == state.peers.end() || kind >= protocols::message_kind_count) {
-                ++state.stats.unroutable;
-                return;
-            }
-            const auto sealed = protocols::seal_envelope(
-                config.key, config.node_id_nonce, static_cast<protocols::message_kind>(kind),
-                std::move(payload));
-            ++state.stats.sent;
-            self->send(peer->second, wire_atom::value, protocols::encode(sealed));
+            seal_and_send(self, config, destination, kind, bytes{}, std::move(payload));
+        },
+        [=](send_atom, const bytes& destination, std::uint16_t kind, bytes& channel,
+            bytes& payload) {
+            seal_and_send(self, config, destination, kind, std::move(channel), std::move(payload));
         },
         [=](wire_atom, const bytes& wire) {
             auto& state = self->state;
@@ -54,8 +107,8 @@ caf::behavior router(caf::stateful_actor<router_state>* self, router_config conf
                 return;
             }
             const auto kind = static_cast<std::uint16_t>(decoded->kind);
-            auto subscriber = state.subscribers.find(kind);
-            if (subscriber == state.subscribers.end()) {
+            const caf::actor* subscriber = state.subscriber_of(kind, decoded->channel);
+            if (subscriber == nullptr) {
                 ++state.stats.undeliverable;
                 return;
             }
@@ -63,7 +116,7 @@ caf::behavior router(caf::stateful_actor<router_state>* self, router_config conf
             inbound_envelope inbound{decoded->sender_id().view().to_bytes(),
                                      decoded->sender.view().to_bytes(), kind,
                                      std::move(decoded->payload)};
-            self->send(subscriber->second, deliver_atom::value, std::move(inbound));
+            self->send(*subscriber, deliver_atom::value, std::move(inbound));
         },
         [=](stats_atom) { return self->state.stats; },
     };

@@ -1,11 +1,22 @@
 // The router: a node's one door to the network (DESIGN.md section 7).
 //
-// Local components (Kayak replicas, producers, clients) hand the router a payload, a kind
-// and a destination node id; the router seals it in a signed envelope with the node's key
-// and passes the bytes to the destination's router. Bytes arriving from a peer are decoded
-// and validated at this boundary (codec, proof of work, signature); an invalid envelope is
-// dropped and counted, never trusted and never asserted on. A valid one is delivered to
-// the local component subscribed to its kind.
+// Local components (Kayak replicas, producers, clients) hand the router a payload, a kind,
+// a destination node id and, for database traffic, a channel (the database id); the router
+// seals it in a signed envelope with the node's key and passes the bytes to the
+// destination's router. Bytes arriving from a peer are decoded and validated at this
+// boundary (codec, proof of work, channel of 0 or 32 bytes, signature); an invalid envelope
+// is dropped and counted, never trusted and never asserted on.
+//
+// A valid envelope is delivered to the local component subscribed to its (kind, channel),
+// or, failing that, to the one subscribed to its kind with no channel. So one miner node
+// runs a replica per database, each subscribed on its database's channel, while main-chain
+// traffic (no channel) and a client's responses (one channel-less subscriber for all its
+// databases) go where they always went. The channel only picks the subscriber: it is
+// signed with the rest, but the receiver trusts the payload's own database id, never the
+// channel (a replica refuses a payload of another database whatever channel brought it).
+//
+// Subscriptions end when the subscriber asks (unsubscribe_atom) or when it terminates: the
+// router monitors its subscribers and drops every subscription of an actor that is gone.
 //
 // In production the peer routers are remote actors reached over CAF's middleman (TCP);
 // in the simulator the same router talks through a simulated network. Either way only
@@ -28,10 +39,22 @@ namespace covenant::actors {
 
 /// (wire_atom, bytes): envelope bytes from a peer router.
 using wire_atom = caf::atom_constant<caf::atom("wire")>;
-/// (send_atom, bytes destination_node_id, uint16_t kind, bytes payload): seal and send.
+/// (send_atom, bytes destination_node_id, uint16_t kind, bytes payload): seal and send
+/// with no channel.
+/// (send_atom, bytes destination_node_id, uint16_t kind, bytes channel, bytes payload):
+/// seal and send on a channel (empty or 32 bytes; any other length is counted as
+/// unroutable and nothing is sent).
 using send_atom = caf::atom_constant<caf::atom("send")>;
-/// (subscribe_atom, uint16_t kind, actor): deliver envelopes of this kind to the actor.
+/// (subscribe_atom, uint16_t kind, actor): deliver envelopes of this kind that no
+/// subscription of their channel claims to the actor.
+/// (subscribe_atom, uint16_t kind, bytes channel, actor): deliver envelopes of this kind on
+/// this channel (32 bytes) to the actor.
+/// Either replaces an earlier subscriber of the same (kind, channel); one with an unknown
+/// kind or a malformed channel changes nothing and is counted as unroutable.
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+/// (unsubscribe_atom, actor): drop every subscription the actor holds (a subscriber that
+/// terminates is dropped without asking).
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 /// (add_peer_atom, bytes node_id, actor peer_router): where a node's router is.
 using add_peer_atom = caf::atom_constant<caf::atom("add_peer")>;
 /// (stats_atom) -> router_stats.
@@ -58,8 +81,9 @@ struct router_stats {
     std::uint64_t sent = 0;
     std::uint64_t accepted = 0;
     std::uint64_t rejected = 0;       // failed decoding, proof of work or signature
-    std::uint64_t unroutable = 0;     // no route to the destination node
-    std::uint64_t undeliverable = 0;  // valid, but no local subscriber for its kind
+    std::uint64_t unroutable = 0;     // a local send or subscription with no route to the
+                                      // destination, an unknown kind or a malformed channel
+    std::uint64_t undeliverable = 0;  // valid, but no local subscriber for its kind and channel
     std::string last_rejection;       // the decoder's message for the latest rejection
 };
 

@@ -128,7 +128,27 @@ void producer_evidence::canonicalize() {
     }
 }
 
+producer_record::kind producer_record::what() const {
+    if (const auto* v = std::get_if<block_vote>(&body))
+        return v->what == block_vote::kind::prevote ? kind::prevote : kind::precommit;
+    if (std::holds_alternative<block_proposal>(body)) return kind::proposal;
+    return kind::polka;
+}
+
+block_height producer_record::height() const {
+    if (const auto* v = std::get_if<block_vote>(&body)) return v->height;
+    if (const auto* p = std::get_if<block_proposal>(&body)) return p->height();
+    return std::get<producer_polka>(body).block.header.height;
+}
+
+view_number producer_record::round() const {
+    if (const auto* v = std::get_if<block_vote>(&body)) return v->round;
+    if (const auto* p = std::get_if<block_proposal>(&body)) return p->round;
+    return std::get<producer_polka>(body).round;
+}
+
 void producer_output::append(producer_output&& other) {
+    for (auto& r : other.to_persist) to_persist.push_back(std::move(r));
     for (auto& m : other.messages) messages.push_back(std::move(m));
     for (auto& b : other.finalized) finalized.push_back(std::move(b));
     for (auto& set : other.finalized_by) finalized_by.push_back(std::move(set));
@@ -207,9 +227,142 @@ void producer::refuse(const std::string& why) {
     stats_.last_refusal = why;
 }
 
+// The records are checked as if they came from a peer (a file can be damaged or swapped),
+// staged, and taken only if all of them hold together.
+//
+// Why the lock needs no record of its own, and no block: in this state machine the lock is
+// set exactly when this producer precommits a block (the polka rule: lock on B at round r,
+// precommit B), and never released within a height, so it is its highest-round precommit
+// for a block -- which is a record. The lock is read by the prevote rules alone, and only
+// as (round, hash): prevote B if not locked, or locked on B's hash, or (for a proposal
+// with valid round vr and a polka at vr) locked at a round <= vr. The locked block itself
+// is needed only to propose it, which is the valid block's part (its polka record holds
+// it whole; and the polka record of the lock's round was written in the same output as the
+// precommit, so normally it is here too). So even with its block unknown, the restored
+// lock makes this producer exactly as restrictive as before the crash: it prevotes nil
+// for every other block unless a polka at or above the lock's round justifies it, and
+// prevotes the locked block once a proposal brings it (validated like any block). That is
+// the invariant Tendermint's safety proof needs of an honest producer -- after precommitting
+// B in round r, prevote in later rounds only B or a block with a polka in a round >= r --
+// so if B was final in round r (q precommits), no other block gets a polka, hence q
+// precommits, in any later round. A lock on a block that this producer never learns
+// again costs liveness at most, and only until a proposal with a newer polka comes, as for
+// a producer that never crashed.
+std::optional<std::string> producer::restore(const std::vector<producer_record>& records) {
+    COVENANT_ASSERT(!started_ && !restored_round_ && rounds_.empty(),
+                    "restore() once, before start()");
+    if (records.empty()) return std::nullopt;
+    const public_key& me = key_.public_key();
+    const std::string at = " (height " + std::to_string(height_.value) + ")";
+    if (!group_.contains(me)) return "records of a producer outside the set" + at;
+
+    std::map<std::uint64_t, round_state> rounds;
+    std::map<digest, candidate> candidates;
+    std::map<std::uint64_t, std::pair<main_block_header, signature>> headers;
+    std::optional<slot> locked, valid;
+    view_number top{0};
+
+    auto take_block = [&](const main_block& block) -> std::optional<std::string> {
+        const digest hash = block.hash();
+        if (candidates.count(hash) != 0) return std::nullopt;
+        const auto& h = block.header;
+        if (!block.finality.empty() || block.finality_round.value != 0)
+            return "a recorded block carries finality signatures";
+        if (h.proposer != proposer_of(h.height, h.round))
+            return "a recorded block is not from the proposer of its round";
+        if (!crypto::verify(h.proposer, sign_domain::main_block_proposal, hash.view(),
+                            block.proposer_signature))
+            return "a recorded block has a bad proposer signature";
+        ledger after = ledger_;
+        if (auto fault = validate(block, after)) return "a recorded " + *fault;
+        headers.emplace(h.round.value, std::make_pair(h, block.proposer_signature));
+        candidates.emplace(hash, candidate{block, std::move(after)});
+        return std::nullopt;
+    };
+    auto take_vote = [&](const block_vote& v) -> std::optional<std::string> {
+        if (v.height != height_) return "a recorded vote of another height";
+        if (!group_.contains(v.signer)) return "a recorded vote of a producer outside the set";
+        if (!v.signature_valid()) return "a recorded vote with a bad signature";
+        auto& rs = rounds[v.round.value];
+        auto& book = v.what == block_vote::kind::prevote ? rs.prevotes : rs.precommits;
+        auto& votes = book.by_signer[v.signer];
+        if (v.signer == me) {
+            if (!votes.empty() && !(votes.front() == v))
+                return "two different recorded votes of this producer for round " +
+                       std::to_string(v.round.value);
+            if (votes.empty()) votes.push_back(v);
+            return std::nullopt;
+        }
+        if (book.find(v.signer, v.block_hash) == nullptr) votes.push_back(v);
+        return std::nullopt;
+    };
+
+    for (const auto& record : records) {
+        if (record.height() != height_)
+            return "a record of height " + std::to_string(record.height().value) + at;
+        if (record.round() > top) top = record.round();
+        if (const auto* v = std::get_if<block_vote>(&record.body)) {
+            if (v->signer != me) return "a recorded vote of another producer" + at;
+            if (auto fault = take_vote(*v)) return *fault + at;
+            if (v->what == block_vote::kind::precommit && v->block_hash &&
+                (!locked || locked->round < v->round))
+                locked = slot{*v->block_hash, v->round};
+        } else if (const auto* p = std::get_if<block_proposal>(&record.body)) {
+            if (p->proposer != me || proposer_of(height_, p->round) != me)
+                return "a recorded proposal of another proposer" + at;
+            if (auto fault = p->shape_fault()) return "a recorded proposal: " + *fault + at;
+            if (!p->signature_valid()) return "a recorded proposal with a bad signature" + at;
+            if (auto fault = take_block(p->block)) return *fault + at;
+            auto& held = rounds[p->round.value].proposal;
+            if (held && !(*held == *p))
+                return "two different recorded proposals for round " +
+                       std::to_string(p->round.value) + at;
+            held = *p;
+        } else {
+            const auto& polka = std::get<producer_polka>(record.body);
+            if (auto fault = take_block(polka.block)) return *fault + at;
+            const digest hash = polka.block.hash();
+            std::set<public_key> signers;
+            for (const auto& prevote : polka.prevotes) {
+                if (prevote.what != block_vote::kind::prevote || prevote.round != polka.round ||
+                    prevote.block_hash != hash)
+                    return "a recorded polka with a vote for another slot or block" + at;
+                if (auto fault = take_vote(prevote)) return *fault + at;
+                signers.insert(prevote.signer);
+            }
+            if (signers.size() < group_.quorum())
+                return "a recorded polka of fewer than a quorum of producers" + at;
+            if (!valid || valid->round < polka.round) valid = slot{hash, polka.round};
+        }
+    }
+
+    rounds_ = std::move(rounds);
+    candidates_ = std::move(candidates);
+    headers_ = std::move(headers);
+    locked_ = locked;
+    valid_ = valid;
+    restored_round_ = top;
+    stats_.records_restored = records.size();
+    return std::nullopt;
+}
+
 producer_output producer::start(std::int64_t now_ms) {
+    COVENANT_ASSERT(!started_, "start() once");
+    started_ = true;
     producer_output out;
-    enter_round(view_number{0}, now_ms);
+    enter_round(restored_round_.value_or(view_number{0}), now_ms);
+    if (restored_round_) {
+        // Where the records put this producer: the steps it has voted in are done, its
+        // proposal made (only its own proposals are restored), a polka of this round taken.
+        // What it sent of this round may not have reached anyone: it goes again.
+        proposed_this_round_ = rounds_[round_.value].proposal.has_value();
+        if (own_vote(round_, block_vote::kind::precommit) != nullptr)
+            step_ = step::precommit;
+        else if (own_vote(round_, block_vote::kind::prevote) != nullptr)
+            step_ = step::prevote;
+        polka_taken_this_round_ = valid_ && valid_->round == round_;
+        resend_round(out);
+    }
     advance(now_ms, out);
     return out;
 }
@@ -642,15 +795,46 @@ void producer::send_polka(view_number r, const digest& hash, producer_output& ou
             if (v.block_hash == hash) broadcast(out, {v});
 }
 
-void producer::cast(block_vote::kind what, std::optional<digest> target, producer_output& out) {
-    if (!group_.contains(key_.public_key())) return;  // a follower outside the set
+std::vector<block_vote> producer::polka_votes(view_number r, const digest& hash) const {
+    std::vector<block_vote> votes;
+    auto it = rounds_.find(r.value);
+    if (it == rounds_.end()) return votes;
+    for (const auto& [signer, mine] : it->second.prevotes.by_signer)
+        for (const auto& v : mine)
+            if (v.block_hash == hash) votes.push_back(v);
+    return votes;
+}
+
+const block_vote* producer::own_vote(view_number r, block_vote::kind what) const {
+    auto it = rounds_.find(r.value);
+    if (it == rounds_.end()) return nullptr;
+    const auto& book =
+        what == block_vote::kind::prevote ? it->second.prevotes : it->second.precommits;
+    auto mine = book.by_signer.find(key_.public_key());
+    return mine == book.by_signer.end() || mine->second.empty() ? nullptr : &mine->second.front();
+}
+
+// Signs this producer's vote of the current round and kind, records it (to_persist) and
+// sends it. A vote already signed for that slot (restored after a restart) is sent again
+// instead, whatever the target asked for: one slot, one vote. Returns the vote sent (null
+// for a follower outside the set, which does not vote).
+const block_vote* producer::cast(block_vote::kind what, std::optional<digest> target,
+                                 producer_output& out) {
+    if (!group_.contains(key_.public_key())) return nullptr;  // a follower outside the set
+    auto& rs = rounds_[round_.value];
+    auto& mine = (what == block_vote::kind::prevote ? rs.prevotes : rs.precommits)
+                     .by_signer[key_.public_key()];
+    if (!mine.empty()) {
+        ++stats_.votes_repeated;
+        broadcast(out, {mine.front()});
+        return &mine.front();
+    }
     block_vote v{height_, round_, what, target, {}, {}};
     v.sign(key_);
-    auto& rs = rounds_[round_.value];
-    auto& mine = (what == block_vote::kind::prevote ? rs.prevotes : rs.precommits).by_signer[v.signer];
-    COVENANT_ASSERT(mine.empty(), "a producer votes once per height, round and kind");
     mine.push_back(v);
+    out.to_persist.push_back({v});
     broadcast(out, {v});
+    return &mine.front();
 }
 
 // The rules of the current round, in step order. True if any fired.
@@ -687,11 +871,15 @@ bool producer::round_rules(std::int64_t now_ms, producer_output& out) {
                 const digest hash = *target;
                 polka_taken_this_round_ = true;
                 if (step_ == step::prevote) {
-                    locked_ = slot{hash, round_};
-                    cast(block_vote::kind::precommit, hash, out);
+                    // The lock is the precommit: taken only with a precommit for the block.
+                    const auto* sent = cast(block_vote::kind::precommit, hash, out);
+                    if (sent == nullptr || sent->block_hash == hash) locked_ = slot{hash, round_};
                     step_ = step::precommit;
                 }
                 valid_ = slot{hash, round_};
+                if (group_.contains(key_.public_key()))
+                    out.to_persist.push_back(
+                        {producer_polka{round_, known(hash)->block, polka_votes(round_, hash)}});
                 fired = true;
                 break;
             }
@@ -741,6 +929,7 @@ bool producer::maybe_propose(std::int64_t now_ms, producer_output& out) {
     p.sign(key_);
     auto& rs = rounds_[round_.value];
     if (!rs.proposal) rs.proposal = p;
+    out.to_persist.push_back({p});
     broadcast(out, {p});
     if (p.valid_round) send_polka(*p.valid_round, p.block.hash(), out);
     return true;

@@ -2,8 +2,9 @@
 // section 6, issue 4). A producer takes one input at a time (a transaction, a peer's
 // proposal, prevote, precommit or final block, a clock tick) with the time, and returns what
 // to do: messages for all the other producers, blocks that became final, evidence of
-// equivocation. It reads no clock, no randomness and no storage: the caller persists the
-// final blocks it outputs.
+// equivocation, and what it signed that must be durable before it is sent. It reads no
+// clock, no randomness and no storage: the caller persists the final blocks and the records
+// it outputs.
 //
 // The protocol is Tendermint's (Buchman, Kwon, Milosevic 2018, "The latest gossip on BFT
 // consensus", Algorithm 1), with n producers, f = (n-1)/3 and quorum q (q = 2f+1 for
@@ -76,11 +77,24 @@
 //    producer gets there; messages for rounds far above the current one are refused; each
 //    proposal round gets at most two new blocks validated; beyond its first vote in a slot,
 //    a producer's votes for blocks not seen here are kept two at most. Messages under this
-//    producer's own key are ignored (it knows its own).
+//    producer's own key are ignored (it knows its own; after a restart, from its records).
+//  - Restart: an honest producer must not sign two different messages for one slot, even
+//    across a crash (that would be equivocation, spend the f-fault budget and earn it
+//    evidence). So every output says, in to_persist, what it signed or learned that must
+//    survive: each new prevote, precommit and proposal of this producer, and each polka it
+//    took (the block that became its valid block, with the q prevotes that justify it). The
+//    caller makes these durable BEFORE it sends any message of that output, keeps those of
+//    the height being decided, and hands them back to restore() when it restarts at that
+//    height. The restarted producer resumes in the highest round it has records of, at the
+//    step its votes there say, with its lock and valid block; for a slot it has a vote for it
+//    sends that vote again and never signs another, and in a round it proposed in it re-sends
+//    that proposal. (A record that never reached the disk was never sent: forgetting it is
+//    safe.) The lock is no record of its own: it is the highest-round precommit for a block
+//    among this producer's own votes -- see restore() for why that is enough, block known
+//    or not.
 //
-// Not here: a restarted producer forgets its votes and lock at the height it was deciding
-// (persisting them before they are sent is the caller's, later); a producer more than a few
-// heights behind needs the final blocks from storage (the caller's catch-up).
+// Not here: a producer more than a few heights behind needs the final blocks from storage
+// (the caller's catch-up).
 #pragma once
 
 #include <cstdint>
@@ -128,7 +142,37 @@ struct producer_message {
     std::variant<block_proposal, protocols::main_block, block_vote, protocols::transaction> body;
 };
 
+/// A polka this producer took at its height: q prevotes of `round` for `block`. The latest
+/// one is its valid block (Tendermint's validValue and validRound), which it proposes again
+/// in its turn, with `prevotes` to justify it.
+struct producer_polka {
+    view_number round;
+    protocols::main_block block;       // as proposed: no finality signatures
+    std::vector<block_vote> prevotes;  // at least q, of distinct producers, for block
+    friend bool operator==(const producer_polka& a, const producer_polka& b) {
+        return a.round == b.round && a.block == b.block && a.prevotes == b.prevotes;
+    }
+};
+
+/// What a producer must not forget at the height it is deciding (see "Restart" above): one
+/// of its own prevotes or precommits, one of its own proposals, or a polka it took. At most
+/// one record per (height, round, kind).
+struct producer_record {
+    enum class kind : std::uint8_t { prevote = 0, precommit = 1, proposal = 2, polka = 3 };
+    std::variant<block_vote, block_proposal, producer_polka> body;
+
+    kind what() const;
+    block_height height() const;
+    view_number round() const;  // the vote's, the proposal's, the polka's
+    friend bool operator==(const producer_record& a, const producer_record& b) {
+        return a.body == b.body;
+    }
+};
+
 struct producer_output {
+    /// To make durable, in one write, before any of `messages` is sent (records of a height
+    /// finalized in this same output may be dropped instead: that height is over).
+    std::vector<producer_record> to_persist;
     std::vector<producer_message> messages;
     std::vector<protocols::main_block> finalized;  // in height order, with finality signatures
     /// finalized_by[i] is the producer set whose quorum finalized finalized[i] (what a
@@ -146,6 +190,10 @@ struct producer_stats {
     std::uint64_t messages_resent = 0;    // own messages re-sent, final blocks for laggards
     std::uint64_t transactions_refused = 0;
     std::uint64_t messages_refused = 0;
+    std::uint64_t records_restored = 0;  // records taken back by restore()
+    /// Times a rule asked for a vote in a slot this producer had signed already (only
+    /// possible after a restart): the signed vote was sent again instead.
+    std::uint64_t votes_repeated = 0;
     std::string last_refusal;
 };
 
@@ -157,7 +205,17 @@ public:
              block_height final_height = block_height{0}, digest final_hash = {},
              std::int64_t final_time_ms = 0);
 
-    /// Starts round 0 of the next height; call once.
+    /// At a restart, before start(): the records this producer output for height() before it
+    /// stopped (every one the caller made durable, in any order). Afterwards it never signs
+    /// another vote for a slot it has a vote for, proposes again what it proposed, and holds
+    /// its lock and valid block. Returns why the records cannot be this producer's at
+    /// height() (another height, another signer, a bad signature, two different votes or
+    /// proposals for one slot, a block that does not validate, a polka short of a quorum),
+    /// taking none of them; nullopt once taken.
+    std::optional<std::string> restore(const std::vector<producer_record>& records);
+
+    /// Starts the height: round 0, or after restore() the highest round of the records,
+    /// whose own messages it sends again. Call once.
     producer_output start(std::int64_t now_ms);
 
     /// A transaction for the mempool: kept if its signature is valid, its nonce is not
@@ -237,7 +295,10 @@ private:
     bool maybe_propose(std::int64_t now_ms, producer_output& out);
     bool polka(view_number r, const digest& hash) const;
     void send_polka(view_number r, const digest& hash, producer_output& out) const;
-    void cast(block_vote::kind what, std::optional<digest> target, producer_output& out);
+    std::vector<block_vote> polka_votes(view_number r, const digest& hash) const;
+    const block_vote* own_vote(view_number r, block_vote::kind what) const;
+    const block_vote* cast(block_vote::kind what, std::optional<digest> target,
+                           producer_output& out);
     void finalize(const digest& hash, view_number round,
                   std::vector<protocols::signer_signature> finality, bool announce,
                   std::int64_t now_ms, producer_output& out);
@@ -271,6 +332,8 @@ private:
     bool polka_taken_this_round_ = false;  // the rule "q prevotes for B in round_" has fired
     std::int64_t last_resend_ms_ = 0;
     std::int64_t last_round_answer_ms_ = 0;
+    bool started_ = false;
+    std::optional<view_number> restored_round_;  // set by restore(): start() resumes there
 
     // Per height (cleared on moving to the next):
     std::optional<slot> locked_, valid_;

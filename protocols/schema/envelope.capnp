@@ -1,5 +1,6 @@
 # The envelope: the only thing that travels between nodes. The payload is one of the
-# other schemas, named by kind; the signature covers kind, sender, nonce and payload.
+# other schemas, named by kind; the signature covers kind, sender, nonce, payload and
+# channel.
 @0xd8117e2c445ae56a;
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("covenant::wire");
@@ -32,5 +33,7 @@ struct Envelope {
   senderNonce @1 :UInt64; # node id = hash(sender || senderNonce), must meet the difficulty
   kind @2 :MessageKind;
   payload @3 :Data;
-  signature @4 :Data;     # sender over (kind, sender, nonce, payload), domain "envelope"
+  signature @4 :Data;     # sender over (kind, sender, nonce, payload, channel), domain "envelope"
+  channel @5 :Data;       # empty, or 32 bytes: the database id of database traffic. It picks
+                          # the receiving node's subscriber and nothing else.
 }

@@ -1,6 +1,8 @@
 // The router under CAF's deterministic scheduler: a payload sent by one node arrives at the
 // subscriber of another, with the sender's proven node id; garbage bytes, forged
 // envelopes and senders without proof of work are dropped and counted, never delivered.
+// Envelopes on a channel (a database id) reach that channel's subscriber, else the kind's
+// channel-less one; subscriptions end on request or when the subscriber terminates.
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
@@ -153,6 +155,133 @@ BOOST_FIXTURE_TEST_CASE(unknown_destinations_and_kinds_are_counted, two_nodes) {
     BOOST_TEST(stats(alice_router).unroutable == 2u);
     BOOST_TEST(stats(bob_router).undeliverable == 1u);
     BOOST_TEST(bob_votes->empty());
+}
+
+namespace {
+
+using received = std::shared_ptr<std::vector<inbound_envelope>>;
+
+received make_received() { return std::make_shared<std::vector<inbound_envelope>>(); }
+
+std::vector<bytes> payloads(const received& r) {
+    std::vector<bytes> out;
+    for (const auto& e : *r) out.push_back(e.payload);
+    return out;
+}
+
+constexpr auto vote_kind = static_cast<std::uint16_t>(protocols::message_kind::kayak_vote);
+constexpr auto prepare_kind = static_cast<std::uint16_t>(protocols::message_kind::kayak_prepare);
+
+/// Bob runs two databases' subscribers (channels a and b) for votes, and prepares only on
+/// channel b; the channel-less vote subscriber of two_nodes stays.
+struct two_channels : two_nodes {
+    const bytes channel_a = bytes(32, 0xaa);
+    const bytes channel_b = bytes(32, 0xbb);
+    received on_a = make_received();
+    received on_b = make_received();
+    caf::actor recorder_a = spawn_recorder(*system, on_a);
+    caf::actor recorder_b = spawn_recorder(*system, on_b);
+
+    two_channels() {
+        caf::anon_send(bob_router, subscribe_atom::value, vote_kind, channel_a, recorder_a);
+        caf::anon_send(bob_router, subscribe_atom::value, vote_kind, channel_b, recorder_b);
+        caf::anon_send(bob_router, subscribe_atom::value, prepare_kind, channel_b, recorder_b);
+        run();
+    }
+    void send(std::uint16_t kind, const bytes& channel, std::uint8_t marker) {
+        caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(), kind, channel,
+                       bytes{marker});
+        run();
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(each_channel_reaches_its_subscriber_and_the_rest_the_kinds_own,
+                        two_channels) {
+    send(vote_kind, channel_a, 1);
+    send(vote_kind, channel_b, 2);
+    send(vote_kind, bytes(32, 0xcc), 3);  // no subscriber of its own: the channel-less one
+    send(vote_kind, bytes{}, 4);
+    send(prepare_kind, channel_b, 5);
+    send(prepare_kind, channel_a, 6);  // no prepare subscriber on a, none without a channel
+    send(prepare_kind, bytes{}, 7);
+    BOOST_TEST((payloads(on_a) == std::vector<bytes>{{1}}));
+    BOOST_TEST((payloads(on_b) == std::vector<bytes>{{2}, {5}}));
+    BOOST_TEST((payloads(bob_votes) == std::vector<bytes>{{3}, {4}}));
+    for (const auto& e : *on_a) BOOST_TEST(e.sender_node_id == alice.id.id.view().to_bytes());
+    const auto s = stats(bob_router);
+    BOOST_TEST(s.accepted == 5u);
+    BOOST_TEST(s.undeliverable == 2u);
+    BOOST_TEST(s.rejected == 0u);
+    BOOST_TEST(stats(alice_router).sent == 7u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_malformed_channel_is_refused_and_counted, two_channels) {
+    // From the wire: a validly signed envelope whose channel is neither empty nor 32 bytes.
+    for (std::size_t size : {1u, 31u, 33u}) {
+        protocols::envelope odd;
+        odd.sender = alice.key.public_key();
+        odd.sender_nonce = alice.id.nonce;
+        odd.kind = protocols::message_kind::kayak_vote;
+        odd.payload = bytes{9};
+        odd.channel = bytes(size, 0xaa);
+        odd.sign(alice.key);
+        caf::anon_send(bob_router, wire_atom::value, protocols::encode(odd));
+    }
+    run();
+    const auto s = stats(bob_router);
+    BOOST_TEST(s.rejected == 3u);
+    BOOST_TEST(s.accepted == 0u);
+    BOOST_TEST(s.last_rejection.find("envelope.channel") != std::string::npos, s.last_rejection);
+    BOOST_TEST(on_a->empty());
+    BOOST_TEST(bob_votes->empty());
+
+    // From a local component: a send or a subscription on a malformed channel does nothing.
+    send(vote_kind, bytes(31, 0xaa), 1);
+    caf::anon_send(bob_router, subscribe_atom::value, vote_kind, bytes(5, 0xaa), recorder_a);
+    run();
+    BOOST_TEST(stats(alice_router).unroutable == 1u);
+    BOOST_TEST(stats(alice_router).sent == 0u);
+    BOOST_TEST(stats(bob_router).unroutable == 1u);
+    send(vote_kind, channel_a, 2);
+    BOOST_TEST((payloads(on_a) == std::vector<bytes>{{2}}));
+}
+
+BOOST_FIXTURE_TEST_CASE(subscriptions_end_on_request_and_with_their_subscriber, two_channels) {
+    // Unsubscribed: channel a's votes fall back to the channel-less subscriber.
+    caf::anon_send(bob_router, unsubscribe_atom::value, recorder_a);
+    run();
+    send(vote_kind, channel_a, 1);
+    BOOST_TEST(on_a->empty());
+    BOOST_TEST((payloads(bob_votes) == std::vector<bytes>{{1}}));
+
+    // A subscriber that terminates loses every subscription it held.
+    caf::anon_send_exit(recorder_b, caf::exit_reason::user_shutdown);
+    run();
+    send(prepare_kind, channel_b, 2);
+    BOOST_TEST(stats(bob_router).undeliverable == 1u);
+    send(vote_kind, channel_b, 3);
+    BOOST_TEST((payloads(bob_votes) == std::vector<bytes>{{1}, {3}}));
+    BOOST_TEST(on_b->empty());
+
+    // A replacement on the same channel (a replica restarted) keeps its subscription when
+    // its predecessor terminates after it subscribed, or is unsubscribed after it.
+    auto on_a2 = make_received();
+    auto recorder_a2 = spawn_recorder(*system, on_a2);
+    auto on_a3 = make_received();
+    auto recorder_a3 = spawn_recorder(*system, on_a3);
+    caf::anon_send(bob_router, subscribe_atom::value, vote_kind, channel_a, recorder_a2);
+    run();
+    caf::anon_send(bob_router, subscribe_atom::value, vote_kind, channel_a, recorder_a3);
+    run();
+    caf::anon_send(bob_router, unsubscribe_atom::value, recorder_a2);
+    caf::anon_send_exit(recorder_a2, caf::exit_reason::user_shutdown);
+    run();
+    send(vote_kind, channel_a, 4);
+    BOOST_TEST(on_a2->empty());
+    BOOST_TEST((payloads(on_a3) == std::vector<bytes>{{4}}));
+    BOOST_TEST(stats(bob_router).accepted == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

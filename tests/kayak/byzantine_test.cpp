@@ -49,7 +49,8 @@ digest byzantine_prepare(cluster& c, std::vector<client_request> requests,
     p.proposed.sign(c.member_key(0));
     for (std::size_t member : to)
         caf::anon_send(c.router(0), actors::send_atom::value, c.node(member).view().to_bytes(),
-                       static_cast<std::uint16_t>(message_kind::kayak_prepare), encode(p));
+                       static_cast<std::uint16_t>(message_kind::kayak_prepare), c.channel(),
+                       encode(p));
     c.run_for(20);
     return p.proposed.batch_hash;
 }
@@ -150,7 +151,7 @@ BOOST_AUTO_TEST_CASE(a_byzantine_follower_sending_garbage_and_false_votes_change
     c.inject_wire(0, bytes(100, 0x55));
     for (auto kind : {message_kind::kayak_vote, message_kind::kayak_commit, message_kind::kayak_fetch_reply})
         caf::anon_send(c.router(3), actors::send_atom::value, c.node(0).view().to_bytes(),
-                       static_cast<std::uint16_t>(kind), bytes(64, 0x33));
+                       static_cast<std::uint16_t>(kind), c.channel(), bytes(64, 0x33));
     // A validly signed vote from member 3 for a batch that does not exist.
     vote lie;
     lie.phase = vote_phase::commit;
@@ -161,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_byzantine_follower_sending_garbage_and_false_votes_change
     lie.voter = c.member_key(3).public_key();
     lie.sign(c.member_key(3));
     caf::anon_send(c.router(3), actors::send_atom::value, c.node(0).view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::kayak_vote), encode(lie));
+                   static_cast<std::uint16_t>(message_kind::kayak_vote), c.channel(), encode(lie));
     c.run_for(20);
     const auto after = c.write(0, {statement("INSERT INTO t VALUES(1)")});
     c.run_for(100);
@@ -175,6 +176,47 @@ BOOST_AUTO_TEST_CASE(a_byzantine_follower_sending_garbage_and_false_votes_change
         BOOST_TEST(c.status(i).last_executed == target);
         BOOST_TEST((c.status(i).state_digest == c.status(0).state_digest));
     }
+}
+
+// The envelope's channel only picks the subscriber: a follower that sends, on this
+// database's channel, a vote signed for another database is refused by the replica's own
+// check of the payload; on another database's channel its vote reaches no replica at all.
+BOOST_AUTO_TEST_CASE(a_channel_does_not_vouch_for_the_database_of_its_payload) {
+    cluster c;
+    c.write(0, {statement("CREATE TABLE t(v INTEGER)")});
+    c.run_for(50);
+    const auto before = c.status(0);
+
+    vote other;
+    other.phase = vote_phase::prepare;
+    other.database.data.fill(0xee);  // not the cluster's database (0xdb...)
+    other.view = view_number(0);
+    other.seq = sequence_number(before.last_committed + 1);
+    other.batch_hash.data.fill(0x42);
+    other.voter = c.member_key(3).public_key();
+    other.sign(c.member_key(3));
+    caf::anon_send(c.router(3), actors::send_atom::value, c.node(0).view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::kayak_vote), c.channel(), encode(other));
+    c.run_for(20);
+    const auto refused = c.status(0);
+    BOOST_TEST(refused.messages_refused == before.messages_refused + 1);
+    BOOST_TEST(refused.last_refusal.find("vote not for this leader's view") != std::string::npos,
+               refused.last_refusal);
+
+    // The same vote on its own database's channel: member 0 serves no such database.
+    caf::anon_send(c.router(3), actors::send_atom::value, c.node(0).view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::kayak_vote),
+                   other.database.view().to_bytes(), encode(other));
+    c.run_for(20);
+    const auto after = c.status(0);
+    BOOST_TEST(after.messages_refused == refused.messages_refused);
+    BOOST_TEST(after.undecodable_payloads == refused.undecodable_payloads);
+
+    const auto w = c.write(0, {statement("INSERT INTO t VALUES(1)")});
+    c.run_for(100);
+    auto r = c.response(w);
+    BOOST_REQUIRE(r.has_value());
+    BOOST_TEST(!kayak::write_response_fault(*r, w, c.group()).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

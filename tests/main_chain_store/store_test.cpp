@@ -3,26 +3,35 @@
 // from genesis to the producers' state root; an append that is not the next final block
 // (height, parent, too few or non-producer finality signatures) is refused and writes
 // nothing; a stored block altered on disk is an error value, never a crash; replay finds a
-// block whose state root was altered (and re-signed by a quorum) at its height.
+// block whose state root was altered (and re-signed by a quorum) at its height. A
+// producer's own records (producer_record_store, same file): read back unchanged, kept for
+// the height being decided, a conflicting one refused with nothing written, damage an
+// error value.
 #define BOOST_TEST_MODULE main_chain_store
 #include <boost/test/unit_test.hpp>
 
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <tuple>
 
 #include "protocols/codec.hpp"
+#include "protocols/limits.hpp"
 #include "protocols/main_chain/producer.hpp"
 #include "sample_messages.hpp"
 #include "storage/main_chain_store.hpp"
+#include "storage/producer_record_store.hpp"
 
 using namespace covenant;
 using namespace covenant::main_chain;
 using covenant::storage::main_chain_store;
 using covenant::storage::main_store_errc;
+using covenant::storage::producer_record_store;
 using covenant::test::test_key;
 using protocols::main_block;
 
@@ -64,6 +73,7 @@ struct chain_fixture {
     std::vector<public_key> set;
     std::vector<producer> producers;
     std::vector<std::vector<main_block>> finals;
+    std::vector<std::vector<producer_record>> records;  // every to_persist, per producer
     std::deque<std::pair<std::size_t, producer_message>> queue;
     std::int64_t now = 0;
 
@@ -84,6 +94,7 @@ struct chain_fixture {
         BOOST_REQUIRE(l.ok());
         for (auto& k : keys) producers.emplace_back(k, cfg, l.value());
         finals.resize(keys.size());
+        records.resize(keys.size());
         for (std::size_t i = 0; i < producers.size(); ++i) handle(i, producers[i].start(now));
 
         const auto alice = test_key(1), bob = test_key(2);
@@ -100,6 +111,7 @@ struct chain_fixture {
     }
 
     void handle(std::size_t from, producer_output out) {
+        for (auto& r : out.to_persist) records[from].push_back(std::move(r));
         for (auto& b : out.finalized) finals[from].push_back(std::move(b));
         for (auto& m : out.messages)
             for (std::size_t to = 0; to < producers.size(); ++to)
@@ -501,4 +513,181 @@ BOOST_AUTO_TEST_CASE(replay_finds_an_altered_state_root_at_its_height) {
                     main_store_errc::replay_failed,
                     "block at height " + std::to_string(at + 2) + ": transaction");
     }
+}
+
+// Regression (found by the first real cluster, tests/cluster): a fetch reply of many final
+// blocks was refused with "Exceeded message traversal limit", because the block decoder
+// read each block's finality list twice and the reader's traversal limit is the message's
+// own size. A follower more than a few blocks behind could never catch up.
+BOOST_AUTO_TEST_CASE(a_fetch_reply_of_many_final_blocks_decodes) {
+    chain_fixture f;
+    const auto& chain = f.chain();
+    BOOST_TEST_REQUIRE(chain.size() >= 16u);
+    main_chain::block_fetch_reply reply;
+    for (const auto& b : chain) {
+        if (reply.blocks.size() == protocols::limits::main_blocks_per_fetch_max) break;
+        reply.blocks.push_back(b);
+    }
+    reply.head_height = reply.blocks.back().header.height;
+    auto decoded = protocols::decode_block_fetch_reply(protocols::encode(reply));
+    BOOST_TEST_REQUIRE(decoded.ok(), (decoded.ok() ? "" : decoded.failure().message()));
+    BOOST_TEST((decoded.value() == reply));
+}
+
+// ---- a producer's own records ------------------------------------------------------------
+
+namespace {
+
+std::unique_ptr<producer_record_store> open_records(const std::string& path) {
+    auto store = producer_record_store::open(path);
+    BOOST_REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.failure().message()));
+    return std::move(store).value();
+}
+
+std::vector<producer_record> loaded(const result<std::vector<producer_record>>& r) {
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.failure().message()));
+    return r.value();
+}
+
+// Sorted as the store reads them back: by height, round and kind.
+std::vector<producer_record> by_slot(std::vector<producer_record> records) {
+    std::stable_sort(records.begin(), records.end(),
+                     [](const producer_record& a, const producer_record& b) {
+                         return std::make_tuple(a.height(), a.round(), a.what()) <
+                                std::make_tuple(b.height(), b.round(), b.what());
+                     });
+    return records;
+}
+
+void run_sql(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
+                          sqlite3_errmsg(db));
+    BOOST_REQUIRE(sqlite3_changes(db) >= 1);
+    sqlite3_close(db);
+}
+
+void set_record_bytes(const std::string& path, const producer_record& r, const bytes& value) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);  // a test's edits
+    sqlite3_stmt* s = nullptr;
+    BOOST_REQUIRE(sqlite3_prepare_v2(db,
+                                     "UPDATE producer_record SET encoded = ?1"
+                                     " WHERE height = ?2 AND round = ?3 AND kind = ?4",
+                                     -1, &s, nullptr) == SQLITE_OK);
+    if (value.empty())
+        sqlite3_bind_zeroblob(s, 1, 0);  // an empty blob, not NULL
+    else
+        sqlite3_bind_blob64(s, 1, value.data(), value.size(), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(r.height().value));
+    sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(r.round().value));
+    sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(r.what()));
+    BOOST_REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+    BOOST_REQUIRE(sqlite3_changes(db) == 1);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(producer_records_are_kept_for_the_height_being_decided) {
+    chain_fixture net;
+    // Producer 0's records of a real run: prevotes, precommits and polkas at every height,
+    // proposals at the heights it proposed.
+    const auto all = by_slot(net.records[0]);
+    std::set<producer_record::kind> kinds;
+    std::uint64_t top = 0;
+    for (const auto& r : all) {
+        kinds.insert(r.what());
+        top = std::max(top, r.height().value);
+    }
+    BOOST_TEST_REQUIRE(kinds.size() == 4u);
+    BOOST_TEST_REQUIRE(top >= 5u);
+    std::vector<producer_record> last;
+    for (const auto& r : all)
+        if (r.height().value == top) last.push_back(r);
+
+    temp_dir dir;
+    const auto path = dir.file("producer.db");
+    append_all(*open_store(path), net.chain(), net.set);  // the same file holds both tables
+    auto store = open_records(path);
+    BOOST_TEST(loaded(store->load_all()).empty());
+    BOOST_REQUIRE(store->save(all, block_height(1)).ok());
+    BOOST_TEST((loaded(store->load_all()) == all));
+    BOOST_TEST(store->save(all, block_height(1)).ok(), "saved again: the same bytes");
+    // Asked for a height below records it holds: damage (a producer records only at the
+    // height after its stored head).
+    check_error(store->load(block_height(top - 1)), main_store_errc::corrupt_record,
+                "above the height being decided");
+
+    // Deciding `top`: the records below are deleted, those of `top` kept and read back.
+    BOOST_REQUIRE(store->save({}, block_height(top)).ok());
+    BOOST_TEST((loaded(store->load(block_height(top))) == last));
+    BOOST_TEST((loaded(store->load_all()) == last));
+    // Records of a height already final are not stored.
+    BOOST_REQUIRE(store->save(all, block_height(top)).ok());
+    BOOST_TEST((loaded(store->load_all()) == last));
+
+    // Another vote for a slot that holds one: refused, and nothing of that save written.
+    const auto& kept =
+        std::get<block_vote>(std::find_if(last.begin(), last.end(), [](const producer_record& r) {
+                                 return r.what() == producer_record::kind::prevote;
+                             })->body);
+    block_vote other = kept;
+    other.block_hash = kept.block_hash ? std::optional<digest>() : std::optional<digest>(digest{});
+    other.sign(net.key_of(kept.signer));
+    block_vote fresh{
+        kept.height, view_number(kept.round.value + 5), block_vote::kind::prevote, std::nullopt, {},
+        {}};
+    fresh.sign(net.key_of(kept.signer));
+    check_error(store->save({{fresh}, {other}}, block_height(top)),
+                main_store_errc::conflicting_record, "round " + std::to_string(kept.round.value));
+    BOOST_TEST((loaded(store->load_all()) == last));
+    store.reset();
+    BOOST_TEST((loaded(open_records(path)->load(block_height(top))) == last), "after a reopen");
+
+    // Every byte of every stored record altered, in turn: an error value, never a crash.
+    std::size_t altered_bytes = 0;
+    auto reader = open_records(path);
+    for (const auto& r : last) {
+        const bytes original = producer_record_store::encode(r);
+        for (std::size_t i = 0; i < original.size(); ++i) {
+            bytes altered = original;
+            altered[i] ^= 0x01;
+            set_record_bytes(path, r, altered);
+            auto back = reader->load(block_height(top));
+            BOOST_TEST_REQUIRE(!back.ok(), "byte " << i << " of a record altered, yet it loads");
+            BOOST_TEST((back.failure().code == make_error_code(main_store_errc::corrupt_record)),
+                       back.failure().message());
+            ++altered_bytes;
+        }
+        for (std::size_t cut : {std::size_t{0}, original.size() / 2, original.size() - 1}) {
+            set_record_bytes(path, r,
+                             bytes(original.begin(), original.begin() + static_cast<long>(cut)));
+            BOOST_TEST(!reader->load(block_height(top)).ok());
+        }
+        set_record_bytes(path, r, original);
+    }
+    BOOST_TEST_MESSAGE(altered_bytes << " bytes altered one at a time");
+    BOOST_TEST((loaded(open_records(path)->load(block_height(top))) == last));
+
+    // The key columns altered: another round, an unknown kind, a negative round.
+    const auto& first = last.front();
+    const std::string where = " WHERE height = " + std::to_string(first.height().value) +
+                              " AND round = " + std::to_string(first.round().value) +
+                              " AND kind = " + std::to_string(static_cast<int>(first.what()));
+    run_sql(path, "UPDATE producer_record SET round = round + 100" + where);
+    check_error(open_records(path)->load(block_height(top)), main_store_errc::corrupt_record,
+                "another slot");
+    run_sql(path, "UPDATE producer_record SET round = round - 100 WHERE round >= 100");
+    run_sql(path, "UPDATE producer_record SET kind = 7" + where);
+    check_error(open_records(path)->load(block_height(top)), main_store_errc::corrupt_record,
+                "unknown kind");
+    run_sql(path, "UPDATE producer_record SET kind = " +
+                      std::to_string(static_cast<int>(first.what())) + " WHERE kind = 7");
+    run_sql(path, "UPDATE producer_record SET round = -1" + where);
+    check_error(open_records(path)->load(block_height(top)), main_store_errc::corrupt_record,
+                "negative");
 }

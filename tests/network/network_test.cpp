@@ -2,11 +2,16 @@
 // created by a transaction, the miners the chain picks start serving it, writes commit on
 // all of them; when its leader's node dies, the surviving members' suspicions become
 // suspect_leader transactions, the chain records the view change, the miners follow it and
-// writes go on; the crashed miner, restarted, catches up to the same state digest.
+// writes go on; the crashed miner, restarted, catches up to the same state digest. Miners
+// serve several databases at once, each database's traffic routed to its own replica.
 #define BOOST_TEST_MODULE network
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/chain_cluster.hpp"
 
@@ -177,4 +182,147 @@ BOOST_AUTO_TEST_CASE(roles_granted_and_revoked_on_chain_are_what_the_miners_enfo
         BOOST_TEST(rows.empty());
     }
     BOOST_TEST((net.rows(leader, db, "SELECT count(*) FROM t WHERE k = 2")[0][0] == sql_value::integer(1)));
+}
+
+namespace {
+
+/// Miner i's view of database `db` as its status reports it, or nullopt if it does not serve it.
+std::optional<std::uint64_t> served_view(chain_cluster& net, std::size_t i, const database_id& db) {
+    for (const auto& d : net.miner_status(i).databases)
+        if (d.id == db.view().to_bytes()) return d.view;
+    return std::nullopt;
+}
+
+/// The rows of t on miner i's file of `db`, as "k:v" strings in key order.
+std::vector<std::string> table(chain_cluster& net, std::size_t i, const database_id& db) {
+    std::vector<std::string> out;
+    for (const auto& row : net.rows(i, db, "SELECT k || ':' || v FROM t ORDER BY k"))
+        out.push_back(std::get<std::string>(row.at(0).value));
+    return out;
+}
+
+std::vector<std::string> expected_rows(const std::string& tag, int from, int to) {
+    std::vector<std::string> out;
+    for (int k = from; k < to; ++k) out.push_back(std::to_string(k) + ":" + tag);
+    return out;
+}
+
+}  // namespace
+
+// One miner node serves several databases: each replica gets its own database's traffic
+// (routed by the envelope's channel), each database's files hold only its own rows, and a
+// leader lost by one database is replaced through the chain while the other, whose leader
+// lives, goes on serving.
+BOOST_AUTO_TEST_CASE(miners_serve_two_databases_and_a_leader_loss_on_one_spares_the_other) {
+    chain_cluster net;
+    net.register_miners(10'000, 2);
+    BOOST_TEST_REQUIRE(net.run_until([&] { return net.chain_height() >= 2; }, 5'000));
+    const auto first = net.create_database(4, consistency_mode::strong);
+    const auto second = net.create_database(4, consistency_mode::strong);
+    BOOST_TEST_REQUIRE((first != second));
+
+    // All four miners serve both, at view 0.
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (std::size_t i = 0; i < net.miner_count(); ++i)
+                if (net.miner_status(i).databases.size() != 2) return false;
+            return true;
+        },
+        10'000));
+    const auto status = net.miner_status(0);
+    BOOST_TEST_REQUIRE(status.databases.at(0).members.size() == 4u);
+    // Equal prices: both databases list their members in the same order, so one node leads
+    // both at view 0 and receives the traffic of two replicas.
+    BOOST_TEST((status.databases.at(0).members == status.databases.at(1).members));
+    std::vector<std::size_t> members;
+    for (const auto& m : status.databases.at(0).members)
+        members.push_back(net.miner_index(*public_key::from_view(m)));
+    const std::size_t shared_leader = members[0];
+
+    // Different rows into each, interleaved, through the node that leads both.
+    const std::vector<std::pair<database_id, std::string>> databases{{first, "first"},
+                                                                     {second, "second"}};
+    for (const auto& [db, tag] : databases) {
+        auto create = net.write(db, shared_leader, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")});
+        BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(create)); }, 5'000));
+    }
+    std::vector<digest> writes;
+    for (int k = 0; k < 5; ++k)
+        for (const auto& [db, tag] : databases)
+            writes.push_back(net.write(db, shared_leader, {sql("INSERT INTO t VALUES (" + std::to_string(k) +
+                                                               ", '" + tag + "')")}));
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (const auto& w : writes)
+                if (!succeeded(net.response(w))) return false;
+            return true;
+        },
+        5'000));
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (std::size_t i = 0; i < net.miner_count(); ++i)
+                for (const auto& [db, tag] : databases)
+                    if (table(net, i, db) != expected_rows(tag, 0, 5)) return false;
+            return true;
+        },
+        2'000));
+
+    // Give the second database another leader: the chain moves it to view 1 on two members'
+    // suspicions (f + 1 of 4), signed with their keys as their nodes would sign them.
+    for (std::size_t i : {members[1], members[2]}) {
+        suspect_message s;
+        s.database = second;
+        s.view = view_number(0);
+        s.member = net.miner_key(i).public_key();
+        s.sign(net.miner_key(i));
+        net.submit(net.owner(), tx::suspect_leader{s});
+    }
+    const std::size_t second_leader = members[1];
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (std::size_t i = 0; i < net.miner_count(); ++i)
+                if (served_view(net, i, second) != std::optional<std::uint64_t>(1)) return false;
+            return true;
+        },
+        5'000));
+    auto moved = net.write(second, second_leader, {sql("INSERT INTO t VALUES (5, 'second')")});
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(moved)); }, 5'000));
+
+    // The first database's leader dies (a follower of the second). The second keeps serving
+    // at once, in its view; the first's survivors suspect their leader and the chain moves it.
+    net.crash_miner(shared_leader);
+    auto unaffected = net.write(second, second_leader, {sql("INSERT INTO t VALUES (6, 'second')")});
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(unaffected)); }, 500));
+    const auto after_crash = net.write(first, shared_leader, {sql("INSERT INTO t VALUES (5, 'first')")});
+    for (auto m : members)
+        if (m != shared_leader) net.send_again(after_crash, m);
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(after_crash)); }, 10'000));
+    auto later = net.write(second, second_leader, {sql("INSERT INTO t VALUES (7, 'second')")});
+    BOOST_TEST_REQUIRE(net.run_until([&] { return succeeded(net.response(later)); }, 2'000));
+    for (auto m : members) {
+        if (m == shared_leader) continue;
+        BOOST_TEST(served_view(net, m, first).value_or(0) >= 1u);
+        BOOST_TEST(served_view(net, m, second).value_or(0) == 1u);  // untouched
+    }
+
+    // Every survivor's file of each database holds exactly that database's rows.
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            for (auto m : members)
+                if (m != shared_leader && (table(net, m, first) != expected_rows("first", 0, 6) ||
+                                           table(net, m, second) != expected_rows("second", 0, 8)))
+                    return false;
+            return true;
+        },
+        2'000));
+
+    // The crashed miner comes back with both replicas and catches up on each.
+    net.restart_miner(shared_leader);
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            return table(net, shared_leader, first) == expected_rows("first", 0, 6) &&
+                   table(net, shared_leader, second) == expected_rows("second", 0, 8);
+        },
+        10'000));
+    BOOST_TEST(net.miner_status(shared_leader).databases.size() == 2u);
 }

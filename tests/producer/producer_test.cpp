@@ -9,6 +9,7 @@
 #define BOOST_TEST_MODULE producer
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -65,6 +66,9 @@ struct network {
     std::optional<ledger> genesis_state;
     std::vector<producer> producers;
     std::vector<std::vector<protocols::main_block>> finals;  // per producer
+    // What each producer output in to_persist at the height it decides: what its caller
+    // makes durable before sending, and gives back to a restarted producer.
+    std::vector<std::vector<producer_record>> records;
     std::vector<producer_evidence> evidence;
     struct in_flight {
         std::size_t to;
@@ -116,7 +120,34 @@ struct network {
         genesis_tokens = l.value().total_tokens();
         for (auto& k : keys) producers.emplace_back(k, config, l.value());
         finals.resize(keys.size());
+        records.resize(keys.size());
         for (std::size_t i = 0; i < producers.size(); ++i) handle(i, producers[i].start(now));
+    }
+
+    // Producer i again, after a crash, from what its disk would hold: its final blocks (the
+    // ledger replayed from genesis) and, `with_records`, its records of the height after
+    // them (without: the restarted producer forgets what it signed there).
+    void restart(std::size_t i, bool with_records = true) {
+        ledger state = *genesis_state;
+        digest hash{};
+        std::int64_t time = 0;
+        for (const auto& b : finals[i]) {
+            BOOST_REQUIRE(apply_block(state, b).ok());
+            hash = b.hash();
+            time = b.header.timestamp_ms;
+        }
+        producers[i] =
+            producer(keys[i], config, std::move(state), block_height(finals[i].size()), hash, time);
+        std::vector<producer_record> kept;
+        for (const auto& r : records[i])
+            if (r.height() == producers[i].height()) kept.push_back(r);
+        records[i] = with_records ? kept : std::vector<producer_record>{};
+        if (with_records) {
+            const auto refused = producers[i].restore(kept);
+            BOOST_REQUIRE_MESSAGE(!refused, refused.value_or(""));
+        }
+        crashed.erase(i);
+        handle(i, producers[i].start(now));
     }
 
     void send(std::size_t from, std::size_t to, producer_message m) {
@@ -136,7 +167,17 @@ struct network {
     }
 
     void handle(std::size_t from, producer_output out) {
+        // Durable before anything of the output is sent; final heights' records dropped.
+        for (auto& r : out.to_persist) records[from].push_back(std::move(r));
         for (auto& b : out.finalized) finals[from].push_back(std::move(b));
+        if (!out.finalized.empty()) {
+            auto& mine = records[from];
+            mine.erase(std::remove_if(mine.begin(), mine.end(),
+                                      [&](const producer_record& r) {
+                                          return r.height().value <= finals[from].size();
+                                      }),
+                       mine.end());
+        }
         for (auto& e : out.evidence) evidence.push_back(std::move(e));
         for (auto& m : out.messages) {
             if (crashed.count(from)) return;  // (an intercept may crash it mid-output)
@@ -585,6 +626,446 @@ BOOST_AUTO_TEST_CASE(laggard_takes_final_blocks_with_one_round_certificates) {
     BOOST_TEST((out.finalized[1].hash() == chain[1].hash()));
     BOOST_TEST(late.height().value == 3u);
     BOOST_TEST((late.state().state_root() == chain[1].header.state_root));
+}
+
+// ---- restarts: a producer's own records ----------------------------------------------
+
+namespace {
+
+std::size_t proposer_index(const network& net, std::uint64_t h, std::uint64_t r) {
+    const auto& key = net.producers[0].proposer_of(block_height(h), view_number(r));
+    for (std::size_t i = 0; i < net.keys.size(); ++i)
+        if (net.keys[i].public_key() == key) return i;
+    BOOST_FAIL("the proposer is a producer");
+    return 0;
+}
+
+std::uint64_t height_of(const producer_message& m) {
+    if (const auto* p = proposal_in(m)) return p->height().value;
+    if (const auto* v = vote_in(m)) return v->height.value;
+    if (const auto* b = std::get_if<protocols::main_block>(&m.body)) return b->header.height.value;
+    return 0;  // a transaction
+}
+
+// What a restart scenario ends with. The crashed producer is `p`; `h0` the height it was
+// deciding.
+struct restart_outcome {
+    std::vector<producer_record> before;  // p's records when it crashed
+    std::uint64_t restored = 0;           // records p took back at the restart
+    std::optional<view_number> restored_lock;
+    bool decided_before_heal = false;  // p decided h0 before the others came back
+    std::optional<digest> decided;     // the block final at h0
+    std::size_t evidence_against_p = 0;
+    std::size_t evidence_against_others = 0;
+    std::uint64_t reached = 0;  // heights final at every producer at the end
+};
+
+const producer_record* record_of(const std::vector<producer_record>& records,
+                                 producer_record::kind what) {
+    for (const auto& r : records)
+        if (r.what() == what) return &r;
+    return nullptr;
+}
+
+// The common part: transfers to make blocks of, the crash (by the scenario's intercept),
+// a wait in which the others must not decide h0 without p, p's restart (with or without
+// its records; `on_restart` first), then, once p has decided h0 (or 5 s passed), `heal` and
+// every producer still down restarted, and time for the chain to go on with everyone.
+// (Blocks come every 300 ms at least, so that a producer that rejoins a height behind still
+// finds the others' recent final blocks: the pure producer keeps only a few for laggards.)
+restart_outcome run_restart(network& net, std::size_t p, std::uint64_t h0, const bool& crashed,
+                            bool with_records, const std::function<void()>& on_restart,
+                            const std::function<void()>& heal) {
+    restart_outcome o;
+    const auto alice = test_key(1), bob = test_key(2);
+    std::uint64_t nonce = 0;
+    while (!crashed && net.now < 20'000) {
+        if (net.now % 200 == 0) net.submit(p == 0 ? 1 : 0, transfer(alice, ++nonce, bob, 1));
+        net.run(10);
+    }
+    BOOST_TEST_REQUIRE(crashed);
+    o.before = net.records[p];
+    net.run(3000);
+    for (std::size_t i = 0; i < net.producers.size(); ++i)
+        if (!net.crashed.count(i))
+            BOOST_TEST_REQUIRE(net.producers[i].height().value <= h0,
+                               "nobody decides h0 without p");
+    on_restart();
+    net.restart(p, with_records);
+    o.restored = net.producers[p].stats().records_restored;
+    o.restored_lock = net.producers[p].locked_round();
+    for (const std::int64_t until = net.now + 5000; net.finals[p].size() < h0 && net.now < until;)
+        net.run(10);
+    o.decided_before_heal = net.finals[p].size() >= h0;
+    heal();
+    for (std::size_t i = 0; i < net.producers.size(); ++i)
+        if (net.crashed.count(i)) net.restart(i);
+    for (std::uint64_t k = 0; k < 8; ++k) {
+        net.submit(p, transfer(alice, ++nonce, bob, 1));
+        net.run(500);
+    }
+    net.run(3000);
+    net.check_chains({0, 1, 2, 3});
+    for (const auto& f : net.finals)
+        if (f.size() >= h0) o.decided = f[h0 - 1].hash();
+    for (const auto& e : net.evidence) {
+        BOOST_TEST(e.valid());
+        if (e.offender() == net.keys[p].public_key())
+            ++o.evidence_against_p;
+        else
+            ++o.evidence_against_others;
+    }
+    o.reached = net.min_final({0, 1, 2, 3});
+    return o;
+}
+
+void slow_blocks(producer_config& c) {
+    c.block_interval_ms = 300;
+}
+
+// Height 4: its round-0 proposer p crashes right after sending its proposal and its
+// prevote, while x (the proposer of round 3) is cut off from height 4, so the two others
+// cannot decide without p: they prevote p's block, precommit it and wait. p restarts and
+// must propose that block again, not a new one (it would carry another timestamp).
+restart_outcome restart_after_proposing(bool with_records) {
+    network net(slow_blocks);
+    const std::uint64_t h0 = 4;
+    const std::size_t p = proposer_index(net, h0, 0), x = proposer_index(net, h0, 3);
+    bool cut = true, crashed = false;
+    net.link = [&](std::size_t from, std::size_t to, const producer_message& m) {
+        return !(cut && (from == x || to == x) && height_of(m) == h0);
+    };
+    net.intercept = [&](std::size_t from, const producer_message& m) {
+        const auto* v = vote_in(m);
+        if (from != p || crashed || v == nullptr || v->height.value != h0) return false;
+        for (std::size_t to = 0; to < net.producers.size(); ++to)
+            if (to != p) net.send(p, to, m);
+        net.crashed.insert(p);
+        crashed = true;
+        return true;
+    };
+    return run_restart(
+        net, p, h0, crashed, with_records, [] {}, [&] { cut = false; });
+}
+
+// Height 4: producer p (the proposer of round 2) never gets round 0's proposal, prevotes
+// nil when its wait runs out and crashes right after; x (the proposer of round 3) is cut off
+// from height 4. The two others prevote the block, see no polka, precommit nil and wait for
+// a third precommit. p restarts, and now round 0's proposal (re-sent by its proposer)
+// reaches it: it must not prevote it.
+restart_outcome restart_after_prevoting_nil(bool with_records) {
+    network net(slow_blocks);
+    const std::uint64_t h0 = 4;
+    const std::size_t p = proposer_index(net, h0, 2), x = proposer_index(net, h0, 3);
+    bool cut = true, crashed = false;
+    net.link = [&](std::size_t from, std::size_t to, const producer_message& m) {
+        if (!cut || height_of(m) != h0) return true;
+        if (from == x || to == x) return false;
+        const auto* proposal = proposal_in(m);
+        return !(to == p && proposal != nullptr && proposal->round.value == 0 && !crashed);
+    };
+    net.intercept = [&](std::size_t from, const producer_message& m) {
+        const auto* v = vote_in(m);
+        if (from != p || crashed || v == nullptr || v->height.value != h0) return false;
+        for (std::size_t to = 0; to < net.producers.size(); ++to)
+            if (to != p) net.send(p, to, m);
+        net.crashed.insert(p);
+        crashed = true;
+        return true;
+    };
+    return run_restart(
+        net, p, h0, crashed, with_records, [] {}, [&] { cut = false; });
+}
+
+// Height 4, proposers q, a, p, x for rounds 0..3: x never gets round 0's proposal and
+// prevotes nil; p's prevote reaches nobody. So only p sees the polka for q's block B: it
+// locks on B, precommits it and crashes right after; the others precommit nil, and x
+// crashes right after that. In round 1 a proposes a new block C, which cannot get a polka
+// without p. Restarted, p must still be locked on B (B may be final somewhere, for all it
+// knows): it prevotes nil for C, and in round 2 proposes B again with its polka, which
+// everyone then decides. (Unlocked, p would prevote C and C would be decided.)
+restart_outcome restart_after_precommitting(bool with_records) {
+    network net(slow_blocks);
+    const std::uint64_t h0 = 4;
+    const std::size_t p = proposer_index(net, h0, 2), x = proposer_index(net, h0, 3);
+    bool round0 = true, crashed = false, x_crashed = false;
+    net.link = [&](std::size_t from, std::size_t to, const producer_message& m) {
+        if (!round0 || height_of(m) != h0) return true;
+        if (const auto* proposal = proposal_in(m); proposal && proposal->round.value == 0)
+            return to != x;
+        const auto* v = vote_in(m);
+        return !(v && from == p && v->what == block_vote::kind::prevote && v->round.value == 0);
+    };
+    net.intercept = [&](std::size_t from, const producer_message& m) {
+        const auto* v = vote_in(m);
+        if (v == nullptr || v->height.value != h0 || v->what != block_vote::kind::precommit)
+            return false;
+        if ((from == p && !crashed) || (from == x && !x_crashed)) {
+            for (std::size_t to = 0; to < net.producers.size(); ++to)
+                if (to != from) net.send(from, to, m);
+            net.crashed.insert(from);
+            (from == p ? crashed : x_crashed) = true;
+            return true;
+        }
+        return false;
+    };
+    return run_restart(
+        net, p, h0, crashed, with_records,
+        [&] {
+            BOOST_TEST_REQUIRE(x_crashed);
+            round0 = false;
+        },
+        [] {});
+}
+
+}  // namespace
+
+// A producer that crashed right after proposing (and prevoting its block) takes back its
+// records at the restart: it sends the same proposal and prevote again, the block it
+// proposed is decided, nobody reports it, and the chain goes on. The same crash without
+// the records makes it propose a second block for the round: evidence against an honest
+// producer (so the test bites).
+BOOST_AUTO_TEST_CASE(a_restarted_proposer_proposes_the_same_block_again) {
+    const auto kept = restart_after_proposing(true);
+    BOOST_TEST(kept.decided_before_heal);
+    BOOST_TEST_REQUIRE(kept.before.size() == 2u);
+    const auto* proposal = record_of(kept.before, producer_record::kind::proposal);
+    BOOST_TEST_REQUIRE(proposal != nullptr);
+    BOOST_TEST(record_of(kept.before, producer_record::kind::prevote) != nullptr);
+    BOOST_TEST(kept.restored == 2u);
+    BOOST_TEST_REQUIRE(kept.decided.has_value());
+    BOOST_TEST((*kept.decided == std::get<block_proposal>(proposal->body).block.hash()));
+    BOOST_TEST(kept.evidence_against_p == 0u);
+    BOOST_TEST(kept.evidence_against_others == 0u);
+    BOOST_TEST(kept.reached >= 8u);
+
+    const auto forgot = restart_after_proposing(false);
+    BOOST_TEST(forgot.restored == 0u);
+    BOOST_TEST(forgot.evidence_against_p > 0u, "without its records it equivocates");
+    BOOST_TEST(forgot.reached >= 6u);
+}
+
+// A producer that prevoted nil (round 0's proposal never reached it) and crashed right after
+// keeps that prevote when the proposal reaches it after the restart: no second prevote, no
+// evidence, and the height is decided in a later round. Without its records it prevotes the
+// block and is reported.
+BOOST_AUTO_TEST_CASE(a_restarted_producer_keeps_its_nil_prevote) {
+    const auto kept = restart_after_prevoting_nil(true);
+    BOOST_TEST(kept.decided_before_heal);
+    BOOST_TEST_REQUIRE(kept.before.size() == 1u);
+    const auto* prevote = record_of(kept.before, producer_record::kind::prevote);
+    BOOST_TEST_REQUIRE(prevote != nullptr);
+    BOOST_TEST(!std::get<block_vote>(prevote->body).block_hash.has_value());
+    BOOST_TEST(kept.restored == 1u);
+    BOOST_TEST(kept.decided.has_value());
+    BOOST_TEST(kept.evidence_against_p == 0u);
+    BOOST_TEST(kept.evidence_against_others == 0u);
+    BOOST_TEST(kept.reached >= 8u);
+
+    const auto forgot = restart_after_prevoting_nil(false);
+    BOOST_TEST(forgot.evidence_against_p > 0u, "without its records it equivocates");
+}
+
+// A producer that locked on a block only it saw a polka for, precommitted it and crashed
+// keeps its lock after the restart: it refuses the next round's new block, proposes the
+// locked one again with its polka in its own round, and that block is decided. Without its
+// records it forgets the lock and the other block is decided.
+BOOST_AUTO_TEST_CASE(a_restarted_producer_keeps_its_lock) {
+    const auto kept = restart_after_precommitting(true);
+    BOOST_TEST(kept.decided_before_heal);
+    const auto* precommit = record_of(kept.before, producer_record::kind::precommit);
+    const auto* polka = record_of(kept.before, producer_record::kind::polka);
+    BOOST_TEST_REQUIRE(precommit != nullptr);
+    BOOST_TEST_REQUIRE(polka != nullptr);
+    BOOST_TEST(record_of(kept.before, producer_record::kind::prevote) != nullptr);
+    BOOST_TEST(kept.before.size() == 3u);
+    const auto locked = std::get<block_vote>(precommit->body).block_hash;
+    BOOST_TEST_REQUIRE(locked.has_value());
+    BOOST_TEST((std::get<producer_polka>(polka->body).block.hash() == *locked));
+    BOOST_TEST(kept.restored == 3u);
+    BOOST_TEST((kept.restored_lock == view_number(0)));
+    BOOST_TEST_REQUIRE(kept.decided.has_value());
+    BOOST_TEST((*kept.decided == *locked));
+    BOOST_TEST(kept.evidence_against_p == 0u);
+    BOOST_TEST(kept.evidence_against_others == 0u);
+    BOOST_TEST(kept.reached >= 8u);
+
+    const auto forgot = restart_after_precommitting(false);
+    BOOST_TEST(!forgot.restored_lock.has_value());
+    BOOST_TEST_REQUIRE(forgot.decided.has_value());
+    BOOST_TEST((*forgot.decided != *locked), "without its lock it helps decide another block");
+}
+
+namespace {
+
+// A new block for height 1, round r, by proposer(1, r), proposed in round r: what that
+// producer's maybe_propose would build with an empty mempool at `time`.
+block_proposal new_proposal(const network& net, std::uint64_t r, std::int64_t time) {
+    const auto& key = net.key_of(net.producers[0].proposer_of(block_height(1), view_number(r)));
+    ledger scratch = *net.genesis_state;
+    scratch.begin_block(block_height(1));
+    block_proposal p;
+    p.round = view_number(r);
+    auto& b = p.block;
+    b.header.height = block_height(1);
+    b.header.epoch = scratch.epoch();
+    b.header.round = view_number(r);
+    b.header.proposer = key.public_key();
+    b.header.timestamp_ms = time;
+    b.seal_header();
+    b.header.state_root = scratch.state_root();
+    b.sign_proposal(key);
+    p.sign(key);
+    return p;
+}
+
+block_vote signed_vote(const crypto::key_pair& key, std::uint64_t h, std::uint64_t r,
+                       block_vote::kind what, std::optional<digest> target) {
+    block_vote v{block_height(h), view_number(r), what, target, {}, {}};
+    v.sign(key);
+    return v;
+}
+
+// This producer's vote of (round, kind) among `out`'s messages, if it sent one.
+std::optional<block_vote> own_vote_in(const producer_output& out, const public_key& me,
+                                      std::uint64_t r, block_vote::kind what) {
+    for (const auto& m : out.messages)
+        if (const auto* v = vote_in(m);
+            v && v->signer == me && v->round.value == r && v->what == what)
+            return *v;
+    return std::nullopt;
+}
+
+}  // namespace
+
+// Records that are not this producer's at its height are refused, and leave it as it was:
+// another height, another signer, a vote altered after signing, two votes for one slot,
+// another producer's proposal, a polka short of a quorum or of a block that does not
+// validate, records of a producer outside the set. Records that are its own put it back
+// where they say: their highest round, at the step its votes there say, re-sending them.
+BOOST_AUTO_TEST_CASE(restore_takes_only_records_that_are_its_own) {
+    network net;
+    const std::size_t j = proposer_index(net, 1, 3);  // proposes none of rounds 0..2
+    const auto& key = net.keys[j];
+    const auto pre = block_vote::kind::prevote, pc = block_vote::kind::precommit;
+    const auto refused = [&](const std::vector<producer_record>& records) {
+        producer fresh(key, net.config, *net.genesis_state);
+        const auto why = fresh.restore(records);
+        BOOST_TEST((!fresh.locked_round().has_value() && fresh.stats().records_restored == 0u));
+        BOOST_TEST_MESSAGE("refused: " << why.value_or("(taken)"));
+        return why.has_value();
+    };
+    const auto b0 = new_proposal(net, 0, 50);
+    BOOST_TEST(refused({{signed_vote(key, 2, 0, pre, std::nullopt)}}));
+    BOOST_TEST(refused({{signed_vote(net.keys[(j + 1) % 4], 1, 0, pre, std::nullopt)}}));
+    auto altered = signed_vote(key, 1, 0, pre, std::nullopt);
+    altered.round = view_number(1);
+    BOOST_TEST(refused({{altered}}));
+    BOOST_TEST(refused({{signed_vote(key, 1, 0, pre, std::nullopt)},
+                        {signed_vote(key, 1, 0, pre, b0.block.hash())}}));
+    BOOST_TEST(refused({{b0}}));  // proposer(1, 0)'s proposal among j's records
+    std::vector<block_vote> polka;
+    for (std::size_t i = 0; i < 4; ++i)
+        if (i != j) polka.push_back(signed_vote(net.keys[i], 1, 0, pre, b0.block.hash()));
+    BOOST_TEST(refused({{producer_polka{view_number(0), b0.block, {polka[0], polka[1]}}}}));
+    auto bad_block = b0.block;
+    bad_block.header.state_root = filled(0x42);
+    bad_block.sign_proposal(net.key_of(bad_block.header.proposer));
+    std::vector<block_vote> bad_polka;
+    for (std::size_t i = 0; i < 4; ++i)
+        if (i != j) bad_polka.push_back(signed_vote(net.keys[i], 1, 0, pre, bad_block.hash()));
+    BOOST_TEST(refused({{producer_polka{view_number(0), bad_block, bad_polka}}}));
+    {
+        const auto outsider = test_key(40);
+        producer follower(outsider, net.config, *net.genesis_state);
+        BOOST_TEST(
+            follower.restore({{signed_vote(outsider, 1, 0, pre, std::nullopt)}}).has_value());
+    }
+
+    // Its own: a prevote and a precommit for b0 in round 0 with their polka, a nil prevote
+    // in round 2. It resumes in round 2 at the prevote step, locked on b0 at round 0.
+    const auto own_prevote = signed_vote(key, 1, 0, pre, b0.block.hash());
+    const auto own_precommit = signed_vote(key, 1, 0, pc, b0.block.hash());
+    const auto own_nil = signed_vote(key, 1, 2, pre, std::nullopt);
+    polka.push_back(own_prevote);
+    producer back(key, net.config, *net.genesis_state);
+    const auto why = back.restore({{own_nil},
+                                   {own_precommit},
+                                   {producer_polka{view_number(0), b0.block, polka}},
+                                   {own_prevote}});
+    BOOST_TEST_REQUIRE(!why.has_value(), why.value_or(""));
+    BOOST_TEST(back.stats().records_restored == 4u);
+    BOOST_TEST((back.locked_round() == view_number(0)));
+    const auto out = back.start(100);
+    BOOST_TEST(back.round().value == 2u);
+    BOOST_TEST(out.to_persist.empty(), "nothing new signed");
+    const auto resent = own_vote_in(out, key.public_key(), 2, pre);
+    BOOST_TEST_REQUIRE(resent.has_value());
+    BOOST_TEST((*resent == own_nil));
+    // Its prevote timeout then makes it precommit nil in round 2: a new slot, recorded.
+    producer_output later;
+    for (std::int64_t t = 200; t < 5000 && later.to_persist.empty(); t += 100) {
+        for (std::size_t i = 0; i < 4; ++i)
+            if (i != j)
+                later.append(back.on_vote(signed_vote(net.keys[i], 1, 2, pre, std::nullopt), t));
+        later.append(back.on_tick(t));
+    }
+    BOOST_TEST_REQUIRE(later.to_persist.size() == 1u);
+    const auto& nil_precommit = std::get<block_vote>(later.to_persist.front().body);
+    BOOST_TEST(
+        (nil_precommit.what == pc && nil_precommit.round.value == 2u && !nil_precommit.block_hash));
+}
+
+// The lock needs no block (see producer::restore): a producer restored with nothing but its
+// precommit for b0 in round 0 -- b0 unknown to it -- prevotes nil for round 1's new block
+// (an unlocked producer would prevote it), and once round 2 brings b0 again with its polka
+// of round 0, it takes b0 and prevotes it.
+BOOST_AUTO_TEST_CASE(a_restored_lock_binds_without_its_block) {
+    network net;
+    const std::size_t j = proposer_index(net, 1, 3);
+    const auto& key = net.keys[j];
+    const auto pre = block_vote::kind::prevote, pc = block_vote::kind::precommit;
+    const auto b0 = new_proposal(net, 0, 50);
+    const auto c1 = new_proposal(net, 1, 60);
+    const auto other = [&](std::size_t k) -> const crypto::key_pair& {
+        return net.keys[k < j ? k : k + 1];  // the k-th producer other than j
+    };
+
+    producer locked(key, net.config, *net.genesis_state);
+    BOOST_TEST_REQUIRE(!locked.restore({{signed_vote(key, 1, 0, pc, b0.block.hash())}}));
+    producer unlocked(key, net.config, *net.genesis_state);
+    producer_output round1[2];
+    std::size_t n = 0;
+    for (auto* p : {&locked, &unlocked}) {
+        auto& out = round1[n++];
+        out.append(p->start(0));
+        // Round 1: its proposal, and a round-1 vote of a second producer (f + 1 = 2 of them
+        // take this one to round 1).
+        out.append(p->on_proposal(c1, 100));
+        out.append(p->on_vote(signed_vote(other(0), 1, 1, pre, c1.block.hash()), 100));
+        BOOST_TEST(p->round().value == 1u);
+    }
+    const auto locked_vote = own_vote_in(round1[0], key.public_key(), 1, pre);
+    const auto unlocked_vote = own_vote_in(round1[1], key.public_key(), 1, pre);
+    BOOST_TEST_REQUIRE((locked_vote && unlocked_vote));
+    BOOST_TEST(!locked_vote->block_hash.has_value(), "locked on b0: nil for c1");
+    BOOST_TEST((unlocked_vote->block_hash == c1.block.hash()));
+
+    // Round 2: b0 again, with valid round 0 and its polka (three other producers' prevotes).
+    block_proposal again;
+    again.block = b0.block;
+    again.round = view_number(2);
+    again.valid_round = view_number(0);
+    again.sign(net.key_of(locked.proposer_of(block_height(1), view_number(2))));
+    producer_output round2;
+    for (std::size_t k = 0; k < 3; ++k)
+        round2.append(locked.on_vote(signed_vote(other(k), 1, 0, pre, b0.block.hash()), 200));
+    round2.append(locked.on_proposal(again, 200));
+    round2.append(locked.on_vote(signed_vote(other(0), 1, 2, pre, b0.block.hash()), 200));
+    BOOST_TEST_REQUIRE(locked.round().value == 2u);
+    const auto taken = own_vote_in(round2, key.public_key(), 2, pre);
+    BOOST_TEST_REQUIRE(taken.has_value());
+    BOOST_TEST((taken->block_hash == b0.block.hash()));
 }
 
 // Seeded sweep over lossy, duplicating, reordering links: for each seed a few hundred

@@ -6,20 +6,26 @@
 // restarted producer reloads its store and catches up from peers; one whose store is lost
 // catches up from genesis; a corrupt store is refused at start; an isolated producer
 // catches up once the partition heals; a peer that claims heights it does not serve cannot
-// hold up catching up; bad payloads from a peer are counted, never applied; over a seeded
+// hold up catching up; a producer that crashes mid-height takes back what it signed there
+// and signs nothing else for those slots (no evidence against it, its block decided);
+// damaged own records are refused at start; bad payloads from a peer are counted, never
+// applied; over a seeded
 // lossy network, with a producer crashing and catching up, the chain never forks and ends
 // with one head (COVENANT_PRODUCER_ACTOR_SEEDS=N widens that sweep, default 3).
 #include <boost/test/unit_test.hpp>
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "protocols/codec.hpp"
 #include "protocols/main_chain/producer_wire.hpp"
 #include "sim/producer_cluster.hpp"
 #include "storage/main_chain_store.hpp"
+#include "storage/producer_record_store.hpp"
 
 using namespace covenant;
 using sim::producer_cluster;
@@ -77,6 +83,28 @@ void corrupt_store(const std::string& path, std::uint64_t height) {
     BOOST_TEST(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     BOOST_TEST(sqlite3_changes(db) == 1);
     sqlite3_close(db);
+}
+
+/// Runs `sql` on the store file behind the producer's back.
+void alter_file(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_TEST(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK,
+               sqlite3_errmsg(db));
+    BOOST_TEST(sqlite3_changes(db) == 1);
+    sqlite3_close(db);
+}
+
+/// The SQL blob literal of `b`.
+std::string blob_literal(const bytes& b) {
+    return "X'" + to_hex(b) + "'";
+}
+
+/// The SQL condition that picks the row of `r`.
+std::string slot_of(const main_chain::producer_record& r) {
+    return " WHERE height = " + std::to_string(r.height().value) +
+           " AND round = " + std::to_string(r.round().value) +
+           " AND kind = " + std::to_string(static_cast<int>(r.what()));
 }
 
 }  // namespace
@@ -265,6 +293,139 @@ BOOST_AUTO_TEST_CASE(a_peer_claiming_heights_it_does_not_serve_cannot_hold_up_ca
     require_no_fork(c);
 }
 
+// A producer crashes right after it proposed a block (its proposal and its prevote on disk,
+// then sent) while another producer is cut off, so the two left cannot decide that height
+// without it. Restarted on its store, it takes those records back and sends the same
+// proposal and prevote again: its records for those slots stay the ones it held at the
+// crash, the height decides the block it proposed before the crash, nobody holds evidence
+// against it, and the chain goes on with one head. (Restarted without its records, it
+// would propose a second block for the round -- another timestamp -- and be reported.)
+BOOST_AUTO_TEST_CASE(a_producer_restarted_mid_height_signs_nothing_new_for_its_slots) {
+    using kind = main_chain::producer_record::kind;
+    producer_cluster c;
+    BOOST_TEST_REQUIRE(c.run_until([&] { return c.converged(2); }, 3000));
+    const std::size_t victim = 0, cut_off = 3;
+    c.isolate(cut_off);
+    // Step by step (1 ms, less than any link's delay) until the victim has proposed: it has
+    // then heard nothing back yet.
+    const auto proposed = c.status(victim).blocks_proposed;
+    std::uint64_t h = 0;
+    for (int t = 0; t < 5000 && h == 0; ++t) {
+        c.run_for(1);
+        const auto s = c.status(victim);
+        if (s.blocks_proposed > proposed) h = s.final_height + 1;
+    }
+    BOOST_TEST_REQUIRE(h > 0u);
+    c.crash(victim);
+    // Its proposal and its prevote for it (and, if it proposes in a later round because the
+    // cut-off producer's round came first, its nil votes of the rounds before).
+    const auto before = c.stored_records(victim);
+    std::map<std::pair<std::uint64_t, kind>, main_chain::producer_record> slots;
+    for (const auto& r : before) {
+        BOOST_TEST(r.height().value == h);
+        slots.emplace(std::make_pair(r.round().value, r.what()), r);
+    }
+    const auto proposal = std::find_if(before.begin(), before.end(),
+                                       [](const auto& r) { return r.what() == kind::proposal; });
+    BOOST_TEST_REQUIRE((proposal != before.end()));
+    const std::uint64_t round = proposal->round().value;
+    BOOST_TEST_REQUIRE(slots.count({round, kind::prevote}) == 1u);
+    BOOST_TEST(slots.count({round, kind::precommit}) == 0u);
+    const digest proposed_block = std::get<main_chain::block_proposal>(proposal->body).block.hash();
+    BOOST_TEST(
+        (std::get<main_chain::block_vote>(slots.at({round, kind::prevote}).body).block_hash ==
+         proposed_block));
+    BOOST_TEST_MESSAGE("crashed at height " << h << ", round " << round << ", holding "
+                                            << before.size() << " records");
+
+    c.run_for(1500);
+    for (std::size_t i : {1, 2}) BOOST_TEST_REQUIRE(height_of(c, i) == h - 1, "stalled without it");
+
+    BOOST_TEST_REQUIRE(c.restart(victim).ok());
+    BOOST_TEST(c.status(victim).records_restored == before.size());
+    // Until the height is final at the victim (its records of it are then deleted), every
+    // record it holds for a slot it had signed before the crash is the one from before.
+    std::size_t checks = 0;
+    for (int t = 0; t < 3000 && height_of(c, victim) < h; t += 2) {
+        for (const auto& r : c.stored_records(victim)) {
+            auto held = std::find_if(before.begin(), before.end(), [&](const auto& b) {
+                return b.height() == r.height() && b.round() == r.round() && b.what() == r.what();
+            });
+            if (held == before.end()) continue;
+            BOOST_TEST((*held == r), "slot of kind " << static_cast<int>(r.what()));
+            ++checks;
+        }
+        c.run_for(2);
+    }
+    BOOST_TEST(checks >= before.size());
+    BOOST_TEST_REQUIRE(height_of(c, victim) >= h);
+    BOOST_TEST(c.status(victim).votes_repeated == 0u, "no rule asked for a signed slot again");
+
+    c.isolate(cut_off, false);
+    BOOST_TEST_REQUIRE(c.run_until([&] { return c.converged(h + 3); }, 10000));
+    BOOST_TEST((c.stored_chain(1).at(h - 1).hash() == proposed_block));
+    describe(c, victim);
+    check_running(c);  // no evidence anywhere
+    require_no_fork(c);
+}
+
+// A producer's own records damaged on disk, or not its own, are an error value at start and
+// no actor; put back, the producer starts on them and catches up.
+BOOST_AUTO_TEST_CASE(damaged_own_records_are_refused_at_start) {
+    producer_cluster c;
+    BOOST_TEST_REQUIRE(c.run_until([&] { return c.converged(2); }, 3000));
+    const std::size_t victim = 1;
+    std::vector<main_chain::producer_record> records;
+    for (int t = 0; t < 3000 && records.empty(); ++t) {
+        c.run_for(1);
+        records = c.stored_records(victim);
+    }
+    BOOST_TEST_REQUIRE(!records.empty());
+    c.crash(victim);
+    records = c.stored_records(victim);
+    const auto r = records.front();
+    const auto path = c.store_path(victim);
+    const bytes original = storage::producer_record_store::encode(r);
+    const auto refused = [&](const std::string& words) {
+        const auto started = c.restart(victim);
+        BOOST_TEST_REQUIRE(!started.ok());
+        BOOST_TEST((started.failure().code ==
+                    storage::make_error_code(storage::main_store_errc::corrupt_record)),
+                   started.failure().message());
+        BOOST_TEST(started.failure().message().find(words) != std::string::npos,
+                   started.failure().message());
+        BOOST_TEST(!c.alive(victim));
+    };
+
+    bytes flipped = original;
+    flipped[flipped.size() / 2] ^= 0x10;
+    alter_file(path, "UPDATE producer_record SET encoded = " + blob_literal(flipped) + slot_of(r));
+    refused("record of height");
+    alter_file(path, "UPDATE producer_record SET encoded = " + blob_literal(original) + slot_of(r));
+
+    alter_file(path, "UPDATE producer_record SET height = height + 5" + slot_of(r));
+    refused("above the height being decided");
+    alter_file(path, "UPDATE producer_record SET height = height - 5 WHERE height = " +
+                         std::to_string(r.height().value + 5));
+
+    // Well-formed and validly signed, but another producer's vote.
+    main_chain::block_vote theirs{
+        r.height(), view_number(9), main_chain::block_vote::kind::prevote, std::nullopt, {}, {}};
+    theirs.sign(c.producer_key(2));
+    alter_file(path, "INSERT INTO producer_record (height, round, kind, encoded) VALUES (" +
+                         std::to_string(r.height().value) + ", 9, 0, " +
+                         blob_literal(storage::producer_record_store::encode({theirs})) + ")");
+    refused("another producer");
+    alter_file(path, "DELETE FROM producer_record WHERE round = 9");
+
+    BOOST_TEST_REQUIRE(c.restart(victim).ok());
+    BOOST_TEST(c.status(victim).records_restored == records.size());
+    const std::uint64_t target = height_of(c, 0) + 2;
+    BOOST_TEST_REQUIRE(c.run_until([&] { return c.converged(target); }, 10000));
+    check_running(c);
+    require_no_fork(c);
+}
+
 BOOST_AUTO_TEST_CASE(bad_payloads_from_a_peer_are_counted_and_refused) {
     using protocols::message_kind;
     producer_cluster c;
@@ -321,6 +482,8 @@ BOOST_AUTO_TEST_CASE(lossy_network_sweep_never_forks) {
             require_no_fork(c);
             for (std::size_t i = 0; i < c.size(); ++i) {
                 BOOST_TEST(c.status(i).total_tokens == c.genesis_tokens());
+                // The restarted producer took back what it had signed: nobody reports it.
+                BOOST_TEST(c.status(i).evidence_count == 0u);
                 BOOST_TEST(c.balance(i, c.address(3)) ==
                            producer_cluster_options{}.account_balance + 110);
                 describe(c, i);

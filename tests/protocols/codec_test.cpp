@@ -99,6 +99,15 @@ BOOST_AUTO_TEST_CASE(envelopes) {
     auto inner = decode_vote(decoded->payload);
     BOOST_REQUIRE(inner.ok());
     BOOST_TEST((*inner == test::sample_vote()));
+    BOOST_TEST(decoded->channel.empty());
+
+    // On a channel (a database id): it travels and is signed with the rest.
+    const auto on_channel = test::sample_envelope(8, true);
+    BOOST_TEST(on_channel.channel.size() == envelope_channel_bytes);
+    auto decoded_on_channel = decode_envelope(encode(on_channel), 8);
+    BOOST_REQUIRE(decoded_on_channel.ok());
+    BOOST_TEST((*decoded_on_channel == on_channel));
+    BOOST_TEST((decoded_on_channel->channel == test::sample_vote().database.view().to_bytes()));
 }
 
 BOOST_AUTO_TEST_CASE(values_travel_exactly) {
@@ -710,6 +719,28 @@ BOOST_AUTO_TEST_CASE(envelopes) {
     auto empty = e;
     empty.payload.clear();
     expect_error(decode_envelope(encode(empty), 4), protocol_errc::invalid_value);
+
+    // The channel is signed: moving an envelope to another channel, or off its channel,
+    // breaks the signature.
+    const auto on_channel = test::sample_envelope(4, true);
+    auto moved = on_channel;
+    moved.channel[0] ^= 1;
+    expect_error(decode_envelope(encode(moved), 4), protocol_errc::bad_signature);
+    auto dropped = on_channel;
+    dropped.channel.clear();
+    expect_error(decode_envelope(encode(dropped), 4), protocol_errc::bad_signature);
+    auto added = e;
+    added.channel = on_channel.channel;
+    expect_error(decode_envelope(encode(added), 4), protocol_errc::bad_signature);
+
+    // A channel is empty or 32 bytes, even when validly signed.
+    const auto sender = test::test_key(9);
+    for (std::size_t size : {1u, 31u, 33u, 64u}) {
+        auto odd = on_channel;
+        odd.channel.assign(size, 0xdb);
+        odd.sign(sender);
+        expect_error(decode_envelope(encode(odd), 4), protocol_errc::wrong_size);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

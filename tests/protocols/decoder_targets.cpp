@@ -156,7 +156,10 @@ std::vector<decoder_target> all_decoder_targets() {
                        target_decoder(decode_block_fetch)});
     targets.push_back({"block-fetch-reply", encoded(sample_block_fetch_reply()), true,
                        target_decoder(decode_block_fetch_reply)});
-    targets.push_back({"envelope", encoded(sample_envelope(fuzz_envelope_difficulty)), true,
+    targets.push_back({"envelope",
+                       encoded(sample_envelope(fuzz_envelope_difficulty),
+                               sample_envelope(fuzz_envelope_difficulty, true)),
+                       true,
                        target_decoder([](byte_view wire) {
                            return decode_envelope(wire, fuzz_envelope_difficulty);
                        })});

@@ -435,11 +435,13 @@ main_chain::block_fetch_reply sample_block_fetch_reply() {
     return m;
 }
 
-envelope sample_envelope(unsigned difficulty) {
+envelope sample_envelope(unsigned difficulty, bool on_channel) {
     const auto sender = test_key(9);
     const auto mined = crypto::mine_node_id(sender.public_key(), difficulty, 0, 1u << 20);
     COVENANT_ASSERT(mined.has_value(), "sample envelope: no node id found");
-    return seal_envelope(sender, mined->nonce, message_kind::kayak_vote, encode(sample_vote()));
+    const auto vote = sample_vote();
+    return seal_envelope(sender, mined->nonce, message_kind::kayak_vote, encode(vote),
+                         on_channel ? vote.database.view().to_bytes() : bytes{});
 }
 
 }  // namespace covenant::test

@@ -51,6 +51,8 @@ main_chain::producer_evidence sample_producer_evidence(main_chain::producer_evid
 /// A catch-up request, and a reply of two consecutive, hash-linked final blocks.
 main_chain::block_fetch sample_block_fetch();
 main_chain::block_fetch_reply sample_block_fetch_reply();
-protocols::envelope sample_envelope(unsigned difficulty = 4);
+/// A vote in an envelope from a sender with at least `difficulty` bits of work; on the vote's
+/// database channel if `on_channel`, else with no channel.
+protocols::envelope sample_envelope(unsigned difficulty = 4, bool on_channel = false);
 
 }  // namespace covenant::test

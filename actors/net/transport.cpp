@@ -1,0 +1,207 @@
+// The gate and the peer links (see transport.hpp).
+#include "actors/net/transport.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "actors/router/router.hpp"
+#include "protocols/codec.hpp"
+
+namespace covenant::actors {
+namespace {
+
+/// (retry_atom): a peer link's own timer, time to connect again.
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+std::int64_t steady_ms(caf::scheduled_actor* self) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               self->clock().now().time_since_epoch())
+        .count();
+}
+
+bool from_this_process(caf::scheduled_actor* self) {
+    const auto& sender = self->current_sender();
+    return sender != nullptr && sender->node() == self->node();
+}
+
+/// Exit messages from other processes are ignored (only `kill` cannot be).
+void refuse_remote_exits(caf::scheduled_actor* self) {
+    self->set_exit_handler([self](caf::exit_msg& m) {
+        if (m.source && m.source.node() == self->node()) self->quit(m.reason);
+    });
+}
+
+// ---- the gate ---------------------------------------------------------------------------
+
+struct gate_state {
+    static inline const char* name = "covenant.gate";
+    std::map<caf::node_id, std::int64_t> banned_until_ms;
+    gate_stats stats;
+};
+
+caf::behavior gate(caf::stateful_actor<gate_state>* self, gate_config config) {
+    refuse_remote_exits(self);
+    self->set_default_handler(
+        [self](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+            ++self->state.stats.ignored;
+            return caf::sec::unexpected_message;
+        });
+    return {
+        [=](wire_atom, bytes& wire) {
+            auto& st = self->state;
+            ++st.stats.received;
+            const auto sender = self->current_sender();
+            const bool remote = sender != nullptr && sender->node() != self->node();
+            const auto now = steady_ms(self);
+            if (remote) {
+                auto ban = st.banned_until_ms.find(sender->node());
+                if (ban != st.banned_until_ms.end()) {
+                    if (now < ban->second) {
+                        ++st.stats.ignored;
+                        return;
+                    }
+                    st.banned_until_ms.erase(ban);
+                }
+            }
+            auto checked = protocols::decode_envelope(wire, config.node_id_difficulty);
+            if (!checked) {
+                ++st.stats.rejected;
+                st.stats.last_rejection = checked.failure().message();
+                if (remote && config.ban_ms > 0) {
+                    st.banned_until_ms[sender->node()] = now + config.ban_ms;
+                    ++st.stats.peers_dropped;
+                    st.stats.last_dropped = caf::to_string(sender->node());
+                }
+                return;
+            }
+            ++st.stats.forwarded;
+            self->send(config.router, wire_atom::value, std::move(wire));
+        },
+        [=](gate_stats_atom) -> caf::result<gate_stats> {
+            if (!from_this_process(self)) return caf::sec::unexpected_message;
+            auto& st = self->state;
+            const auto now = steady_ms(self);
+            for (auto it = st.banned_until_ms.begin(); it != st.banned_until_ms.end();)
+                it = now >= it->second ? st.banned_until_ms.erase(it) : std::next(it);
+            st.stats.banned_now = st.banned_until_ms.size();
+            return st.stats;
+        },
+    };
+}
+
+// ---- peer links -------------------------------------------------------------------------
+
+struct link_state {
+    static inline const char* name = "covenant.peer_link";
+    caf::actor remote;  // the peer's gate, while connected
+    bool connecting = false;
+    std::int64_t backoff_ms = 0;  // the wait before the next attempt after a failure
+    link_status status;
+};
+
+caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config config) {
+    refuse_remote_exits(self);
+    self->set_default_handler(caf::drop);
+    auto& st = self->state;
+    st.backoff_ms = config.reconnect_min_ms;
+    st.status.peer = config.peer.view().to_bytes();
+    st.status.address = config.host + ":" + std::to_string(config.port);
+    self->send(config.router, add_peer_atom::value, config.peer.view().to_bytes(),
+               caf::actor_cast<caf::actor>(self));
+
+    auto retry_later = [=](const std::string& why) {
+        auto& s = self->state;
+        s.status.last_error = why;
+        s.status.retry_in_ms = s.backoff_ms;
+        self->delayed_send(self, std::chrono::milliseconds(s.backoff_ms), retry_atom::value);
+        s.backoff_ms = std::min(s.backoff_ms * 2, config.reconnect_max_ms);
+    };
+
+    auto connect = [=] {
+        auto& s = self->state;
+        if (s.connecting || s.remote) return;
+        s.connecting = true;
+        auto middleman = self->system().middleman().actor_handle();
+        self->request(middleman, std::chrono::milliseconds(config.connect_timeout_ms),
+                      caf::connect_atom::value, config.host, config.port)
+            .then(
+                [=](const caf::node_id&, caf::strong_actor_ptr& gate_ptr,
+                    const std::set<std::string>&) {
+                    auto& s2 = self->state;
+                    s2.connecting = false;
+                    if (!gate_ptr) {
+                        ++s2.status.connect_failures;
+                        retry_later("nothing published at " + s2.status.address);
+                        return;
+                    }
+                    s2.remote = caf::actor_cast<caf::actor>(std::move(gate_ptr));
+                    self->monitor(s2.remote);
+                    s2.status.connected = true;
+                    s2.status.retry_in_ms = 0;
+                    ++s2.status.connects;
+                    s2.backoff_ms = config.reconnect_min_ms;
+                },
+                [=](caf::error& e) {
+                    auto& s2 = self->state;
+                    s2.connecting = false;
+                    ++s2.status.connect_failures;
+                    retry_later(self->system().render(e));
+                });
+    };
+
+    self->set_down_handler([=](caf::down_msg& m) {
+        auto& s = self->state;
+        if (!s.remote || m.source != s.remote.address()) return;
+        s.remote = caf::actor{};
+        s.status.connected = false;
+        ++s.status.disconnects;
+        // A peer that restarts is back within a moment: the first retry is soon.
+        s.backoff_ms = config.reconnect_min_ms;
+        retry_later("connection lost: " + self->system().render(m.reason));
+    });
+
+    connect();
+    return {
+        [=](wire_atom, bytes& wire) {
+            auto& s = self->state;
+            if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(config.router))
+                return;  // only this node's router speaks through its links
+            if (!s.remote) {
+                ++s.status.dropped;
+                return;
+            }
+            ++s.status.sent;
+            self->send(s.remote, wire_atom::value, std::move(wire));
+        },
+        [=](retry_atom) {
+            if (self->current_sender() != self->ctrl()) return;
+            connect();
+        },
+        [=](link_status_atom) -> caf::result<link_status> {
+            if (!from_this_process(self)) return caf::sec::unexpected_message;
+            return self->state.status;
+        },
+    };
+}
+
+}  // namespace
+
+void add_transport_message_types(caf::actor_system_config& config) {
+    config.add_message_type<gate_stats>("covenant::gate_stats");
+    config.add_message_type<link_status>("covenant::link_status");
+}
+
+caf::actor spawn_gate(caf::actor_system& system, gate_config config) {
+    return system.spawn(gate, std::move(config));
+}
+
+caf::actor spawn_peer_link(caf::actor_system& system, peer_link_config config) {
+    return system.spawn(peer_link, std::move(config));
+}
+
+}  // namespace covenant::actors

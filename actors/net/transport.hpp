@@ -1,0 +1,112 @@
+// The node's TCP transport over CAF's middleman (DESIGN.md section 7; issue 5): how a
+// router's envelopes reach other processes.
+//
+// Two small actors stand between the router and the network, so that the router itself is
+// never reachable from another process (CAF hands every receiver the sender's handle, and
+// a router accepts add_peer/subscribe/send from whoever holds one):
+//
+//  - The gate is what a node publishes on its listen address. It accepts only
+//    (wire_atom, bytes) and checks each envelope (decode, node-id proof of work, signature)
+//    before passing the bytes to the router. A remote node whose envelope fails the check
+//    is dropped: everything it sends is ignored for ban_ms, and the drop is counted. A
+//    local sender (a test) is never banned.
+//  - A peer link stands for one configured peer: it registers itself with the router
+//    (add_peer_atom, the peer's node id), connects to the peer's gate through the middleman
+//    actor (asynchronously: no scheduler thread waits on a socket), monitors it, and after
+//    a failed connect or a lost connection (the peer restarted, or died) tries again with
+//    exponential backoff from reconnect_min_ms to reconnect_max_ms. Envelopes the router
+//    hands it while there is no connection are dropped and counted: the protocols above
+//    resend what matters. It forwards only what its own router sends, under its own
+//    handle, so the peer learns the link's handle, never the router's.
+//
+// Both refuse exit messages from other processes (an exit a remote node sends them is
+// ignored); CAF's unconditional `kill` reason cannot be refused, so a hostile peer that
+// kills a gate or link stops the node, which then exits (fail-stop) for its supervisor to
+// restart. Transport encryption and authenticating a peer by its node key come later
+// (DESIGN.md section 9): today an address is trusted to be the node id configured for it,
+// and envelopes, signed, are what is checked.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "common/ids.hpp"
+
+namespace covenant::actors {
+
+/// (gate_stats_atom) -> gate_stats, from a local sender.
+using gate_stats_atom = caf::atom_constant<caf::atom("gstats")>;
+/// (link_status_atom) -> link_status, from a local sender.
+using link_status_atom = caf::atom_constant<caf::atom("lstatus")>;
+
+struct gate_stats {
+    std::uint64_t received = 0;       // wire messages that reached the gate
+    std::uint64_t forwarded = 0;      // valid envelopes passed to the router
+    std::uint64_t rejected = 0;       // envelopes that failed the check
+    std::uint64_t ignored = 0;        // messages from a banned node, or not wire messages
+    std::uint64_t peers_dropped = 0;  // bans: remote nodes that sent an invalid envelope
+    std::uint64_t banned_now = 0;     // bans in force
+    std::string last_rejection;       // the check's message for the latest rejection
+    std::string last_dropped;         // CAF node id of the latest node banned
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gate_stats& x) {
+    return f(caf::meta::type_name("covenant::gate_stats"), x.received, x.forwarded, x.rejected,
+             x.ignored, x.peers_dropped, x.banned_now, x.last_rejection, x.last_dropped);
+}
+
+struct link_status {
+    bytes peer;           // its node id
+    std::string address;  // "host:port"
+    bool connected = false;
+    std::uint64_t connects = 0;          // successful connections (1 + reconnections)
+    std::uint64_t connect_failures = 0;  // attempts that failed or timed out
+    std::uint64_t disconnects = 0;       // connections lost
+    std::uint64_t sent = 0;              // envelopes passed to the peer
+    std::uint64_t dropped = 0;           // envelopes dropped while not connected
+    std::int64_t retry_in_ms = 0;        // the backoff of the next attempt
+    std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_status& x) {
+    return f(caf::meta::type_name("covenant::link_status"), x.peer, x.address, x.connected,
+             x.connects, x.connect_failures, x.disconnects, x.sent, x.dropped, x.retry_in_ms,
+             x.last_error);
+}
+
+struct gate_config {
+    caf::actor router;
+    unsigned node_id_difficulty = 0;  // asked of every sender (the network's, from genesis)
+    std::int64_t ban_ms = 60000;      // 0: count invalid envelopes, ban nobody
+};
+
+struct peer_link_config {
+    node_id peer;
+    std::string host;
+    std::uint16_t port = 0;
+    caf::actor router;  // told (add_peer_atom) that this link reaches `peer`
+    std::int64_t reconnect_min_ms = 200;
+    std::int64_t reconnect_max_ms = 5000;
+    std::int64_t connect_timeout_ms = 10000;
+};
+
+/// Announces gate_stats and link_status (and nothing a peer sends: between processes only
+/// the router's (wire_atom, bytes) travels, announced by add_router_message_types).
+void add_transport_message_types(caf::actor_system_config& config);
+
+caf::actor spawn_gate(caf::actor_system& system, gate_config config);
+
+/// Spawns the link; it registers with the router and starts connecting at once. Needs an
+/// actor system with the middleman loaded.
+caf::actor spawn_peer_link(caf::actor_system& system, peer_link_config config);
+
+}  // namespace covenant::actors

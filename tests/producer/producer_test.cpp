@@ -673,6 +673,25 @@ const producer_record* record_of(const std::vector<producer_record>& records,
 // every producer still down restarted, and time for the chain to go on with everyone.
 // (Blocks come every 300 ms at least, so that a producer that rejoins a height behind still
 // finds the others' recent final blocks: the pure producer keeps only a few for laggards.)
+// Producer `from` sends `m` to everyone else and crashes right after.
+void send_then_crash(network& net, std::size_t from, const producer_message& m) {
+    for (std::size_t to = 0; to < net.producers.size(); ++to)
+        if (to != from) net.send(from, to, m);
+    net.crashed.insert(from);
+}
+
+// An intercept that lets producer p's first vote at height h0 out, then crashes p.
+std::function<bool(std::size_t, const producer_message&)> crash_after_first_vote(
+    network& net, std::size_t p, std::uint64_t h0, bool& crashed) {
+    return [&net, p, h0, &crashed](std::size_t from, const producer_message& m) {
+        const auto* v = vote_in(m);
+        if (from != p || crashed || v == nullptr || v->height.value != h0) return false;
+        send_then_crash(net, p, m);
+        crashed = true;
+        return true;
+    };
+}
+
 restart_outcome run_restart(network& net, std::size_t p, std::uint64_t h0, const bool& crashed,
                             bool with_records, const std::function<void()>& on_restart,
                             const std::function<void()>& heal) {
@@ -735,15 +754,7 @@ restart_outcome restart_after_proposing(bool with_records) {
     net.link = [&](std::size_t from, std::size_t to, const producer_message& m) {
         return !(cut && (from == x || to == x) && height_of(m) == h0);
     };
-    net.intercept = [&](std::size_t from, const producer_message& m) {
-        const auto* v = vote_in(m);
-        if (from != p || crashed || v == nullptr || v->height.value != h0) return false;
-        for (std::size_t to = 0; to < net.producers.size(); ++to)
-            if (to != p) net.send(p, to, m);
-        net.crashed.insert(p);
-        crashed = true;
-        return true;
-    };
+    net.intercept = crash_after_first_vote(net, p, h0, crashed);
     return run_restart(
         net, p, h0, crashed, with_records, [] {}, [&] { cut = false; });
 }
@@ -764,15 +775,7 @@ restart_outcome restart_after_prevoting_nil(bool with_records) {
         const auto* proposal = proposal_in(m);
         return !(to == p && proposal != nullptr && proposal->round.value == 0 && !crashed);
     };
-    net.intercept = [&](std::size_t from, const producer_message& m) {
-        const auto* v = vote_in(m);
-        if (from != p || crashed || v == nullptr || v->height.value != h0) return false;
-        for (std::size_t to = 0; to < net.producers.size(); ++to)
-            if (to != p) net.send(p, to, m);
-        net.crashed.insert(p);
-        crashed = true;
-        return true;
-    };
+    net.intercept = crash_after_first_vote(net, p, h0, crashed);
     return run_restart(
         net, p, h0, crashed, with_records, [] {}, [&] { cut = false; });
 }
@@ -801,9 +804,7 @@ restart_outcome restart_after_precommitting(bool with_records) {
         if (v == nullptr || v->height.value != h0 || v->what != block_vote::kind::precommit)
             return false;
         if ((from == p && !crashed) || (from == x && !x_crashed)) {
-            for (std::size_t to = 0; to < net.producers.size(); ++to)
-                if (to != from) net.send(from, to, m);
-            net.crashed.insert(from);
+            send_then_crash(net, from, m);
             (from == p ? crashed : x_crashed) = true;
             return true;
         }

@@ -185,7 +185,16 @@ void on_blocks(self_pointer self, const std::vector<protocols::main_block>& bloc
         }
         if (out.applied.empty()) continue;  // already had it
         auto stored = st.store->append(block, producers);
-        COVENANT_ASSERT(stored.ok(), "a block the follower accepted is one the store takes");
+        if (!stored) {
+            // The follower took a block the store could not write (a disk error: the checks
+            // are the same): the node's state is ahead of its disk, so it stops, as a
+            // producer does, and a restart resumes from what is on disk.
+            self->quit(caf::make_error(caf::sec::runtime_error,
+                                       "miner: cannot persist main block " +
+                                           std::to_string(block.header.height.value) + ": " +
+                                           stored.failure().message()));
+            return;
+        }
         ++st.status.blocks_applied;
         act_on(self, out.changes);
     }

@@ -1,6 +1,7 @@
 // The miner node: follows the main chain and runs the replicas it assigns (see the header).
 #include "actors/miner/miner_node.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,7 @@ namespace {
 using protocols::message_kind;
 using follow_atom = caf::atom_constant<caf::atom("follow")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
+constexpr std::size_t evidence_pending_max = 64;
 
 /// The replica's permission source: the chain's roles of its database, updated by the node
 /// as blocks arrive (the replica runs in another actor, hence the lock).
@@ -59,6 +61,8 @@ struct miner_node_state {
     std::map<database_id, running_replica> replicas;
     /// Suspicions this node's replicas raised, by database, not yet resolved on the chain.
     std::map<database_id, protocols::suspect_message> open_suspicions;
+    /// Evidence its replicas found, until the chain has slashed the offender.
+    std::vector<protocols::tx::evidence> pending_evidence;
     std::size_t next_producer = 0;
     miner_status status;
 };
@@ -128,31 +132,64 @@ void send_to_producers(self_pointer self, message_kind kind, const bytes& payloa
                    static_cast<std::uint16_t>(kind), payload);
 }
 
-/// Signs the open suspicions as transactions numbered from the chain's next nonce for this
-/// miner and sends them to every producer. Resolved ones (the chain moved past the view, the
-/// database is gone or no longer ours) are dropped first.
-void send_suspicions(self_pointer self) {
+/// The member an evidence transaction accuses.
+const public_key& offender_of(const protocols::tx::evidence& e) {
+    return std::visit(
+        [](const auto& proof) -> const public_key& {
+            using T = std::decay_t<decltype(proof)>;
+            if constexpr (std::is_same_v<T, protocols::tx::conflicting_votes>) return proof.first.voter;
+            else if constexpr (std::is_same_v<T, protocols::tx::conflicting_proposals>)
+                return proof.first.leader;
+            else return proof.first.signer;
+        },
+        e.proof);
+}
+
+/// Signs what this node still owes the chain -- its replicas' open suspicions, then the
+/// evidence they found -- as transactions numbered from the chain's next nonce for this
+/// miner, and sends them to every producer. Settled ones are dropped first, so that no
+/// transaction waits behind a nonce that will never be filled: a suspicion once the chain
+/// moved past its view or already records this miner's suspicion of it (or the database is
+/// gone or no longer served here), evidence once its offender is slashed or gone.
+void send_pending(self_pointer self) {
     auto& st = self->state;
     const auto& ledger = st.follower->state();
+    const auto& me = st.config().key.public_key();
     for (auto it = st.open_suspicions.begin(); it != st.open_suspicions.end();) {
-        auto view = ledger.view(it->first);
-        if (!view || *view > it->second.view || st.replicas.count(it->first) == 0)
-            it = st.open_suspicions.erase(it);
-        else
-            ++it;
+        const auto* db = ledger.database(it->first);
+        bool settled = db == nullptr || db->view > it->second.view || st.replicas.count(it->first) == 0;
+        if (!settled) {
+            auto recorded = db->suspicions.find(it->second.view.value);
+            settled = recorded != db->suspicions.end() && recorded->second.count(me) != 0;
+        }
+        it = settled ? st.open_suspicions.erase(it) : std::next(it);
     }
-    account_nonce nonce = ledger.next_nonce(crypto::address_of(st.config().key.public_key()));
-    for (const auto& [id, suspicion] : st.open_suspicions) {
+    auto& evidence = st.pending_evidence;
+    evidence.erase(std::remove_if(evidence.begin(), evidence.end(),
+                                  [&](const protocols::tx::evidence& e) {
+                                      const auto* m = ledger.miner(offender_of(e));
+                                      return m == nullptr || m->slashed;
+                                  }),
+                   evidence.end());
+
+    account_nonce nonce = ledger.next_nonce(crypto::address_of(me));
+    auto send = [&](decltype(protocols::transaction{}.body) body) {
         protocols::transaction tx;
-        tx.sender = st.config().key.public_key();
+        tx.sender = me;
         tx.nonce = nonce;
         tx.fee = st.config().transaction_fee;
-        tx.body = protocols::tx::suspect_leader{suspicion};
+        tx.body = std::move(body);
         tx.sign(st.config().key);
         send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
         ++st.status.transactions_sent;
         nonce = nonce.next();
-    }
+    };
+    for (const auto& [id, suspicion] : st.open_suspicions) send(protocols::tx::suspect_leader{suspicion});
+    for (const auto& e : evidence) send(e);
+}
+
+bool owes_the_chain(self_pointer self) {
+    return !self->state.open_suspicions.empty() || !self->state.pending_evidence.empty();
 }
 
 void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
@@ -198,7 +235,7 @@ void on_blocks(self_pointer self, const std::vector<protocols::main_block>& bloc
         ++st.status.blocks_applied;
         act_on(self, out.changes);
     }
-    if (!st.open_suspicions.empty()) send_suspicions(self);
+    if (owes_the_chain(self)) send_pending(self);
 }
 
 void ask_for_blocks(self_pointer self) {
@@ -270,7 +307,7 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
                                follow_atom::value);
         },
         [=](resend_atom) {
-            if (!self->state.open_suspicions.empty()) send_suspicions(self);
+            if (owes_the_chain(self)) send_pending(self);
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().resend_interval_ms),
                                resend_atom::value);
         },
@@ -281,24 +318,16 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
             auto at = open.find(suspicion->database);
             if (at != open.end() && !(at->second.view < suspicion->view)) return;  // known
             open[suspicion->database] = *suspicion;
-            send_suspicions(self);
+            send_pending(self);
         },
         [=](evidence_atom, const bytes& wire) {
             auto evidence = protocols::decode_evidence(wire);
             if (!evidence) return;
-            auto& st2 = self->state;
-            protocols::transaction tx;
-            tx.sender = st2.config().key.public_key();
-            // After the open suspicions' nonces, which send_suspicions numbers first.
-            account_nonce nonce =
-                st2.follower->state().next_nonce(crypto::address_of(tx.sender));
-            for (std::size_t i = 0; i < st2.open_suspicions.size(); ++i) nonce = nonce.next();
-            tx.nonce = nonce;
-            tx.fee = st2.config().transaction_fee;
-            tx.body = std::move(evidence).value();
-            tx.sign(st2.config().key);
-            send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
-            ++st2.status.transactions_sent;
+            auto& pending = self->state.pending_evidence;
+            if (std::find(pending.begin(), pending.end(), *evidence) != pending.end()) return;
+            if (pending.size() >= evidence_pending_max) return;  // bounded; re-found later
+            pending.push_back(std::move(evidence).value());
+            send_pending(self);
         },
         [=](miner_status_atom) { return status_of(self); },
         [=](replica_of_atom, const bytes& id) -> caf::actor {

@@ -17,7 +17,9 @@
 // The replicas report suspicions of their leader here; the node turns each into a
 // suspect_leader transaction signed with the miner's key and sends it to every producer,
 // again every resend_interval_ms (re-numbered from the chain's nonce) until the chain has
-// recorded a view beyond the one suspected. Evidence from a replica is sent once.
+// recorded a view beyond the one suspected or records this miner's suspicion of it. Evidence
+// from a replica is sent the same way, after the suspicions, until the chain has slashed
+// the offender.
 //
 // Any number of databases at once: each replica subscribes to the node's router on its
 // database's channel (the database id every envelope of database traffic carries), so the

@@ -64,6 +64,8 @@ struct miner_node_state {
     /// Evidence its replicas found, until the chain has slashed the offender.
     std::vector<protocols::tx::evidence> pending_evidence;
     std::size_t next_producer = 0;
+    /// The producer asked last: only its reply is taken (anyone else's is ignored).
+    std::optional<bytes> awaiting_reply_from;
     miner_status status;
 };
 
@@ -246,6 +248,7 @@ void ask_for_blocks(self_pointer self) {
     fetch.from_height = st.follower->height().next();
     fetch.count = static_cast<std::uint32_t>(protocols::limits::main_blocks_per_fetch_max);
     const auto& to = producers[st.next_producer++ % producers.size()];
+    st.awaiting_reply_from = to.view().to_bytes();
     self->send(st.config().router, send_atom::value, to.view().to_bytes(),
                static_cast<std::uint16_t>(message_kind::main_block_fetch), protocols::encode(fetch));
 }
@@ -290,18 +293,32 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
     return {
         [=](deliver_atom, const inbound_envelope& in) {
             if (in.kind != static_cast<std::uint16_t>(message_kind::main_block_fetch_reply)) return;
+            auto& awaiting = self->state.awaiting_reply_from;
+            if (!awaiting || in.sender_node_id != *awaiting) {
+                ++self->state.status.replies_ignored;  // not asked for: never acted on
+                return;
+            }
+            awaiting.reset();
             auto reply = protocols::decode_block_fetch_reply(in.payload);
             if (!reply) {
                 ++self->state.status.blocks_refused;
                 self->state.status.last_refusal = "block fetch reply: " + reply.failure().message();
                 return;
             }
+            const auto refused_before = self->state.status.blocks_refused;
+            const auto height_before = self->state.follower->height();
             on_blocks(self, reply->blocks);
-            // More where these came from: ask again at once rather than at the next interval.
-            if (reply->head_height > self->state.follower->height() && !reply->blocks.empty())
+            // More where these came from: ask again at once rather than at the next interval
+            // (not after a refused block: that producer waits for the next interval).
+            if (reply->head_height > self->state.follower->height() &&
+                self->state.follower->height() > height_before &&
+                self->state.status.blocks_refused == refused_before)
                 ask_for_blocks(self);
         },
         [=](follow_atom) {
+            // A database whose replica could not start (its files did not open) is tried again.
+            for (const auto& [id, a] : self->state.follower->current_assignments())
+                if (self->state.replicas.count(id) == 0) start_replica(self, a);
             ask_for_blocks(self);
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().follow_interval_ms),
                                follow_atom::value);

@@ -66,6 +66,7 @@ struct miner_status {
     std::vector<served_database> databases;
     std::uint64_t blocks_applied = 0;
     std::uint64_t blocks_refused = 0;    // fetched blocks that failed a check
+    std::uint64_t replies_ignored = 0;   // block-fetch replies not from the producer asked
     std::uint64_t replicas_started = 0;  // starts and restarts
     std::uint64_t view_changes_followed = 0;
     std::uint64_t transactions_sent = 0;  // suspicions and evidence, counting resends
@@ -75,7 +76,7 @@ struct miner_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, miner_status& x) {
     return f(caf::meta::type_name("covenant::miner_status"), x.chain_height, x.chain_head,
-             x.databases, x.blocks_applied, x.blocks_refused, x.replicas_started,
+             x.databases, x.blocks_applied, x.blocks_refused, x.replies_ignored, x.replicas_started,
              x.view_changes_followed, x.transactions_sent, x.last_refusal);
 }
 

@@ -37,6 +37,8 @@ bytes encode(const fetch_batches& m);
 bytes encode(const fetch_reply& m);
 bytes encode(const shard_block& m);
 bytes encode(const shard_block_vote& m);
+bytes encode(const shard_block_fetch& m);
+bytes encode(const shard_block_fetch_reply& m);
 bytes encode(const transaction& m);
 bytes encode(const main_block& m);
 bytes encode(const main_chain::block_proposal& m);
@@ -62,6 +64,8 @@ result<fetch_batches> decode_fetch_batches(byte_view wire);
 result<fetch_reply> decode_fetch_reply(byte_view wire);
 result<shard_block> decode_shard_block(byte_view wire);
 result<shard_block_vote> decode_shard_block_vote(byte_view wire);
+result<shard_block_fetch> decode_shard_block_fetch(byte_view wire);
+result<shard_block_fetch_reply> decode_shard_block_fetch_reply(byte_view wire);
 result<transaction> decode_transaction(byte_view wire);
 /// A block, proposed (no finality signatures, finalityRound 0) or final: besides the
 /// parts, finalityRound not below the header's round and every finality signature a

@@ -107,6 +107,45 @@ shard_block_vote read_shard_block_vote(wire::ShardBlockVote::Reader in) {
     return v;
 }
 
+shard_block_fetch read_shard_block_fetch(wire::ShardBlockFetch::Reader in) {
+    shard_block_fetch m;
+    m.database = read_fixed<database_id>(in.getDatabase(), "shardBlockFetch.database");
+    m.from_height = block_height(in.getFromHeight());
+    require(m.from_height.value >= 1, protocol_errc::invalid_value,
+            "shardBlockFetch.fromHeight must be >= 1");
+    m.count = in.getCount();
+    require(m.count >= 1 && m.count <= limits::shard_blocks_per_fetch_max,
+            protocol_errc::invalid_value, "shardBlockFetch.count out of range");
+    return m;
+}
+
+shard_block_fetch_reply read_shard_block_fetch_reply(wire::ShardBlockFetchReply::Reader in) {
+    shard_block_fetch_reply m;
+    m.database = read_fixed<database_id>(in.getDatabase(), "shardBlockFetchReply.database");
+    m.head_height = block_height(in.getHeadHeight());
+    auto list = in.getBlocks();
+    check_count(list, 0, limits::shard_blocks_per_fetch_max, "shardBlockFetchReply.blocks");
+    m.blocks.reserve(list.size());
+    for (auto entry : list) {
+        shard_block b = read_shard_block(entry);
+        require(b.header.database == m.database, protocol_errc::inconsistent,
+                "shardBlockFetchReply: a block of another database");
+        if (!m.blocks.empty()) {
+            const auto& below = m.blocks.back();
+            require(below.header.height.value != block_height::max_value &&
+                        b.header.height == below.header.height.next() &&
+                        b.header.parent == below.hash() &&
+                        b.header.first_seq == below.entries.back().seq.next(),
+                    protocol_errc::inconsistent, "shardBlockFetchReply: blocks are not a chain");
+        }
+        m.blocks.push_back(std::move(b));
+    }
+    if (!m.blocks.empty())
+        require(m.blocks.back().header.height <= m.head_height, protocol_errc::inconsistent,
+                "shardBlockFetchReply: a block above the server's head height");
+    return m;
+}
+
 // ---- main chain transactions ------------------------------------------------------
 
 void write_evidence(wire::Evidence::Builder g, const tx::evidence& body) {
@@ -589,6 +628,27 @@ bytes encode(const shard_block_vote& m) {
 }
 result<shard_block_vote> decode_shard_block_vote(byte_view wire) {
     return decode_root<wire::ShardBlockVote>(wire, read_shard_block_vote);
+}
+bytes encode(const shard_block_fetch& m) {
+    return encode_root<wire::ShardBlockFetch>([&](wire::ShardBlockFetch::Builder root) {
+        root.setDatabase(as_data(m.database));
+        root.setFromHeight(m.from_height.value);
+        root.setCount(m.count);
+    });
+}
+result<shard_block_fetch> decode_shard_block_fetch(byte_view wire) {
+    return decode_root<wire::ShardBlockFetch>(wire, read_shard_block_fetch);
+}
+bytes encode(const shard_block_fetch_reply& m) {
+    return encode_root<wire::ShardBlockFetchReply>([&](wire::ShardBlockFetchReply::Builder root) {
+        root.setDatabase(as_data(m.database));
+        root.setHeadHeight(m.head_height.value);
+        auto list = root.initBlocks(static_cast<unsigned>(m.blocks.size()));
+        for (unsigned i = 0; i < m.blocks.size(); ++i) write_shard_block(list[i], m.blocks[i]);
+    });
+}
+result<shard_block_fetch_reply> decode_shard_block_fetch_reply(byte_view wire) {
+    return decode_root<wire::ShardBlockFetchReply>(wire, read_shard_block_fetch_reply);
 }
 bytes encode(const tx::evidence& m) {
     return encode_root<wire::Evidence>([&](auto root) { write_evidence(root, m); });

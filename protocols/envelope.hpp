@@ -37,8 +37,10 @@ enum class message_kind : std::uint16_t {
     main_producer_evidence,
     main_block_fetch,
     main_block_fetch_reply,
+    shard_block_fetch,
+    shard_block_fetch_reply,
 };
-inline constexpr std::uint16_t message_kind_count = 20;
+inline constexpr std::uint16_t message_kind_count = 22;
 
 /// A channel is empty (main-chain traffic) or exactly this long (a database id).
 inline constexpr std::size_t envelope_channel_bytes = 32;

@@ -48,6 +48,11 @@ inline constexpr std::size_t producer_candidates_max = 32;
 // needs fewer than signature_checks_per_message_max checks to decode.
 inline constexpr std::size_t main_blocks_per_fetch_max = 64;
 inline constexpr std::size_t main_fetch_reply_bytes_soft_max = 1u << 20;
+// Shard-chain catch-up: blocks one fetch may ask for; a server stops adding blocks to a
+// reply past the soft size (the first block always goes) so that it decodes within the
+// signature budget.
+inline constexpr std::size_t shard_blocks_per_fetch_max = 16;
+inline constexpr std::size_t shard_fetch_reply_bytes_soft_max = 1u << 20;
 inline constexpr std::size_t billing_lines_max = 4'096;
 inline constexpr std::size_t endpoint_bytes_max = 256;
 inline constexpr std::uint32_t database_miners_max = 64;

@@ -1,6 +1,8 @@
 // Building and verifying shard-chain blocks (see shard_chain.hpp for the rules).
 #include "protocols/shard_chain.hpp"
 
+#include <algorithm>
+
 #include "common/assert.hpp"
 #include "crypto/signing.hpp"
 #include "protocols/limits.hpp"
@@ -53,14 +55,15 @@ std::optional<std::string> entry_seqs_fault(const shard_block& block) {
 }
 
 std::optional<std::string> entry_certificate_fault(const shard_block& block,
-                                                   const shard_entry& entry, const group& members) {
+                                                   const shard_entry& entry,
+                                                   const group_history& groups) {
     const auto& cert = entry.commit_certificate;
     const std::string where = "entry seq " + text(entry.seq.value) + ": ";
     if (cert.phase != vote_phase::commit)
         return where + "a prepare certificate where a commit certificate is needed";
     if (!certificate_is_for(cert, block.header.database, entry))
         return where + "certificate is for another slot (database, view, seq or batch hash)";
-    if (auto fault = certificate_fault(cert, members)) return where + "commit " + *fault;
+    if (auto fault = certificate_fault(cert, groups)) return where + "commit " + *fault;
     return std::nullopt;
 }
 
@@ -152,10 +155,17 @@ std::optional<std::string> shard_block_structure_fault(const shard_block& block)
     return std::nullopt;
 }
 
+const group& shard_block_group(const shard_block& block, const group_history& groups) {
+    view_number latest;
+    for (const auto& entry : block.entries) latest = std::max(latest, entry.commit_certificate.view);
+    return groups.at(latest);
+}
+
 std::optional<std::string> shard_block_signatures_fault(const shard_block& block,
-                                                        const group& members) {
+                                                        const group_history& groups) {
     for (const auto& entry : block.entries)
-        if (auto fault = entry_certificate_fault(block, entry, members)) return fault;
+        if (auto fault = entry_certificate_fault(block, entry, groups)) return fault;
+    const group& members = shard_block_group(block, groups);
     // Signatures last: they are the expensive check, and a structurally bad block
     // has already been reported above.
     if (auto fault = signer_set_fault(block.signatures, members, members.quorum(),
@@ -165,7 +175,8 @@ std::optional<std::string> shard_block_signatures_fault(const shard_block& block
 }
 
 std::optional<chain_fault> verify_next_shard_block(const shard_chain_head& head,
-                                                   const shard_block& block, const group& members) {
+                                                   const shard_block& block,
+                                                   const group_history& members) {
     // Cheapest first, so a broken link or header is named before any signature is checked.
     auto fault = shard_block_link_fault(head, block);
     if (!fault) fault = shard_block_structure_fault(block);
@@ -176,7 +187,7 @@ std::optional<chain_fault> verify_next_shard_block(const shard_chain_head& head,
 
 std::optional<chain_fault> verify_shard_chain_from(const shard_chain_head& head,
                                                    const std::vector<shard_block>& blocks,
-                                                   const group& members) {
+                                                   const group_history& members) {
     shard_chain_head current = head;
     for (const auto& block : blocks) {
         if (auto fault = verify_next_shard_block(current, block, members)) return fault;
@@ -186,7 +197,7 @@ std::optional<chain_fault> verify_shard_chain_from(const shard_chain_head& head,
 }
 
 std::optional<chain_fault> verify_shard_chain(const std::vector<shard_block>& blocks,
-                                              const group& members) {
+                                              const group_history& members) {
     if (blocks.empty()) return std::nullopt;
     const auto genesis = shard_chain_head::before_first_block(blocks.front().header.database);
     return verify_shard_chain_from(genesis, blocks, members);

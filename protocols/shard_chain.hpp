@@ -10,15 +10,18 @@
 //     block's first seq is the previous block's last seq + 1, its entries consecutive;
 //   - each header agrees with its entries (count, entries root, state digest);
 //   - every entry carries a commit certificate for (database, view, seq, batch hash) with
-//     valid votes from a quorum of the members;
-//   - every block is signed by a quorum of distinct members (domain shard/block).
+//     valid votes from a quorum of the group of that view;
+//   - every block is signed by a quorum of distinct members (domain shard/block) of the
+//     block's group: the group of the latest view among its entries' certificates. (When
+//     the chain replaces a member, the blocks of earlier views stay signed by the group
+//     that ran them; see group_history.hpp.)
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "protocols/group.hpp"
+#include "protocols/group_history.hpp"
 #include "protocols/shard_chain_messages.hpp"
 
 namespace covenant::protocols {
@@ -64,27 +67,32 @@ std::optional<std::string> shard_block_link_fault(const shard_chain_head& head,
 /// first_seq, entries root, state digest), or it has no entries or too many. No signatures.
 std::optional<std::string> shard_block_structure_fault(const shard_block& block);
 
-/// Why a block's evidence does not convince `members`: an entry without a valid commit
-/// certificate of a quorum, or block signatures from fewer than a quorum. Checks every
-/// signature again (blocks read back from storage or built in memory are not trusted).
+/// The group whose quorum must sign `block` (see the rules above).
+const group& shard_block_group(const shard_block& block, const group_history& groups);
+
+/// Why a block's evidence does not convince the database's groups: an entry without a
+/// valid commit certificate of a quorum of its view's group, or block signatures from
+/// fewer than a quorum of the block's group. Checks every signature again (blocks read
+/// back from storage or built in memory are not trusted).
 std::optional<std::string> shard_block_signatures_fault(const shard_block& block,
-                                                        const group& members);
+                                                        const group_history& groups);
 
 /// All of the above for one block that is to follow `head`: what a replica runs on each
 /// new block before storing it.
 std::optional<chain_fault> verify_next_shard_block(const shard_chain_head& head,
-                                                   const shard_block& block, const group& members);
+                                                   const shard_block& block,
+                                                   const group_history& members);
 
 /// Verifies `blocks` as the continuation of `head`; reports the first bad block.
 std::optional<chain_fault> verify_shard_chain_from(const shard_chain_head& head,
                                                    const std::vector<shard_block>& blocks,
-                                                   const group& members);
+                                                   const group_history& members);
 
 /// Verifies a whole chain from genesis; the chain's database is that of its first block
 /// (a caller that knows which database it expects passes
 /// shard_chain_head::before_first_block(database) to verify_shard_chain_from instead).
 /// An empty chain is valid.
 std::optional<chain_fault> verify_shard_chain(const std::vector<shard_block>& blocks,
-                                              const group& members);
+                                              const group_history& members);
 
 }  // namespace covenant::protocols

@@ -82,4 +82,26 @@ struct shard_block_vote {
     }
 };
 
+/// Asks a member for its stored blocks from `from_height` on (at most `count`).
+struct shard_block_fetch {
+    database_id database;
+    block_height from_height;
+    std::uint32_t count = 0;
+    friend bool operator==(const shard_block_fetch& a, const shard_block_fetch& b) {
+        return a.database == b.database && a.from_height == b.from_height && a.count == b.count;
+    }
+};
+
+/// Stored blocks, consecutive and hash-linked (their signatures checked by the decoder;
+/// whether they belong to the database's chain is for the receiver to verify), and the
+/// server's head height (a hint: the reply itself is unsigned, its envelope is).
+struct shard_block_fetch_reply {
+    database_id database;
+    block_height head_height;
+    std::vector<shard_block> blocks;
+    friend bool operator==(const shard_block_fetch_reply& a, const shard_block_fetch_reply& b) {
+        return a.database == b.database && a.head_height == b.head_height && a.blocks == b.blocks;
+    }
+};
+
 }  // namespace covenant::protocols

@@ -10,6 +10,7 @@
 #include "protocols/main_chain/ledger.hpp"
 #include "sim/kayak_cluster.hpp"
 #include "sim/sqlite_rows.hpp"
+#include "storage/shard_chain_store.hpp"
 
 namespace covenant::sim {
 
@@ -211,6 +212,14 @@ std::size_t chain_cluster::miner_index(const public_key& member) const {
 std::vector<std::vector<sql_value>> chain_cluster::rows(std::size_t i, const database_id& db,
                                                         const std::string& sql) {
     return sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".sqlite", sql);
+}
+
+std::vector<protocols::shard_block> chain_cluster::shard_chain(std::size_t i, const database_id& db) {
+    auto store = storage::shard_chain_store::open(miners_.at(i).path + "/db-" + db.hex() + ".chain");
+    COVENANT_ASSERT(store.ok(), "cannot open a miner's shard chain");
+    auto blocks = store.value()->load_all();
+    COVENANT_ASSERT(blocks.ok(), "cannot read a miner's shard chain");
+    return std::move(blocks).value();
 }
 
 void chain_cluster::crash_miner(std::size_t i) {

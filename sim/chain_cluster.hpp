@@ -75,6 +75,8 @@ class chain_cluster : public simulation {
     /// Rows of a query run directly on miner i's SQLite file of `db`.
     std::vector<std::vector<protocols::sql_value>> rows(std::size_t i, const database_id& db,
                                                         const std::string& sql);
+    /// The shard chain miner i stored for `db`, read back from its file.
+    std::vector<protocols::shard_block> shard_chain(std::size_t i, const database_id& db);
     /// Kills miner i's node (its replicas die with it; its files survive, as after a crash).
     void crash_miner(std::size_t i);
     void restart_miner(std::size_t i);

@@ -163,7 +163,7 @@ void cluster::start_replica(std::size_t i) {
         std::make_shared<storage::kayak_block_store>(std::move(chain).value()), permissions_,
         10, epoch_ms};
     c.replica.database = database_;
-    c.replica.members = group_;
+    c.replica.groups = group_;
     c.replica.mode = options_.mode;
     c.replica.pipeline_depth = options_.pipeline_depth;
     c.replica.batch_requests_max = options_.batch_requests_max;

@@ -118,7 +118,7 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
     auto permissions = std::make_shared<chain_permissions>(a);
     c.permissions = permissions;
     c.replica.database = a.id;
-    c.replica.members = protocols::group(a.members);
+    c.replica.groups = main_chain::groups_of(a);
     c.replica.mode = a.mode;
     for (const auto& member : a.members) c.member_nodes[member] = node_of_member(ledger, member);
     auto actor = spawn_replica_actor(self->system(), std::move(c));

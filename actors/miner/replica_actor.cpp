@@ -28,6 +28,7 @@ constexpr message_kind subscribed_kinds[] = {
     message_kind::kayak_commit_certificate, message_kind::kayak_execution,
     message_kind::kayak_new_view,  message_kind::kayak_fetch,
     message_kind::kayak_fetch_reply, message_kind::shard_block_vote,
+    message_kind::shard_block_fetch, message_kind::shard_block_fetch_reply,
 };
 
 using self_pointer = caf::stateful_actor<replica_actor_state>*;
@@ -114,6 +115,23 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
         case message_kind::shard_block_vote:
             if (auto m = protocols::decode_shard_block_vote(in.payload))
                 return r.on_shard_block_vote(*m, now);
+            break;
+        case message_kind::shard_block_fetch: {
+            // Served to anyone (the blocks hold hashes and signatures, no data), straight
+            // back to the node that asked.
+            auto m = protocols::decode_shard_block_fetch(in.payload);
+            if (!m || !sender_node) break;
+            auto reply = r.shard_blocks_for(*m);
+            if (!reply) break;
+            self->send(st.config().router, send_atom::value, in.sender_node_id,
+                       static_cast<std::uint16_t>(message_kind::shard_block_fetch_reply), st.channel,
+                       protocols::encode(*reply));
+            return {};
+        }
+        case message_kind::shard_block_fetch_reply:
+            if (!from_member) break;
+            if (auto m = protocols::decode_shard_block_fetch_reply(in.payload))
+                return r.on_shard_block_fetch_reply(*m, sender_member->second, now);
             break;
         default: break;
     }

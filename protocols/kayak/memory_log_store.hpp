@@ -90,6 +90,12 @@ public:
         head_ = protocols::shard_chain_head::after(block);
         return true;
     }
+    std::vector<protocols::shard_block> load(block_height from_height, std::size_t count) const override {
+        std::vector<protocols::shard_block> out;
+        for (std::uint64_t h = from_height.value; h <= blocks_.size() && out.size() < count; ++h)
+            out.push_back(blocks_[h - 1]);
+        return out;
+    }
     const std::vector<protocols::shard_block>& blocks() const { return blocks_; }
 
 private:

@@ -86,6 +86,10 @@ public:
     virtual std::optional<protocols::shard_chain_head> head() const = 0;
     /// Appends a block the replica verified; false if the store refused it.
     virtual bool append(const protocols::shard_block& block) = 0;
+    /// Stored blocks from `from_height` (>= 1) on, at most `count`; fewer at the head, none
+    /// past it or if they cannot be read back.
+    virtual std::vector<protocols::shard_block> load(block_height from_height,
+                                                     std::size_t count) const = 0;
 };
 
 /// What executing one committed batch produced.

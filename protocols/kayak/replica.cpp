@@ -30,7 +30,8 @@ replica::replica(replica_config config, crypto::key_pair key, log_store& log,
       executor_(executor),
       blocks_(blocks),
       permissions_(permissions) {
-    COVENANT_ASSERT(config_.members.contains(key_.public_key()), "a replica must be a member");
+    COVENANT_ASSERT(config_.groups.latest().contains(key_.public_key()),
+                    "a replica must be a member of its database's latest group");
     COVENANT_ASSERT(config_.pipeline_depth >= 1 && config_.pipeline_depth <= limits::pipeline_depth_max,
                     "pipeline depth out of range");
     COVENANT_ASSERT(config_.batch_requests_max >= 1 &&
@@ -153,7 +154,7 @@ client_response replica::signed_rejection(const client_request& request, rejecti
     r.state_seq = executor_.applied_seq();
     r.state_digest = executor_.state_digest();
     std::optional<public_key> hint;
-    if (reason == rejection_reason::not_leader) hint = config_.members.leader(view_);
+    if (reason == rejection_reason::not_leader) hint = members().leader(view_);
     r.body = rejection{reason, std::move(message), hint};
     r.sign(key_);
     return r;
@@ -213,7 +214,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
         awaited_requests_.emplace(request_hash, awaited_request{request, now_ms});
         clients_waiting_.insert(request_hash);
         if (!is_leader())
-            send({config_.members.leader(view_)}, message_kind::client_request, encode(request), out);
+            send({members().leader(view_)}, message_kind::client_request, encode(request), out);
         return out;
     }
     if (in_flight_.count(request_hash)) {
@@ -476,7 +477,7 @@ replica_output replica::on_prepare(const prepare_message& prepare, std::int64_t 
         refuse("prepare for another database or view");
         return out;
     }
-    if (p.leader != config_.members.leader(view_) || p.leader == key_.public_key()) {
+    if (p.leader != members().leader(view_) || p.leader == key_.public_key()) {
         refuse("prepare not from this view's leader");
         return out;
     }
@@ -520,7 +521,7 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
         return;
     }
     if (prepare.justification) {
-        if (auto fault = certificate_fault(*prepare.justification, config_.members, false)) {
+        if (auto fault = certificate_fault(*prepare.justification, config_.groups, false)) {
             refuse("justification: " + *fault);
             return;
         }
@@ -609,7 +610,7 @@ replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
     replica_output out;
     (void)now_ms;
     if (v.database != config_.database || v.view != view_ || !is_leader() ||
-        !config_.members.contains(v.voter)) {
+        !members().contains(v.voter)) {
         refuse("vote not for this leader's view");
         return out;
     }
@@ -651,7 +652,7 @@ void replica::try_certify_prepare(sequence_number seq, replica_output& out) {
     if (it == slots_.end() || !it->second.accepted || it->second.accepted_view != view_) return;
     slot& s = it->second;
     if (s.prepared && s.prepared->view == view_) return;  // already certified
-    if (s.prepare_votes.size() < config_.members.quorum()) return;
+    if (s.prepare_votes.size() < members().quorum()) return;
     // Certificates go out in seq order: followers lock seq only after seq-1.
     if (seq != last_committed_.next()) {
         auto previous = slots_.find(sequence_number(seq.value - 1));
@@ -675,14 +676,14 @@ void replica::lock(slot& s, const certificate& prepare_certificate, replica_outp
     if (is_leader())
         record_commit_vote(s, own.voter, own.voter_signature, out);
     else
-        send({config_.members.leader(view_)}, message_kind::kayak_vote, encode(own), out);
+        send({members().leader(view_)}, message_kind::kayak_vote, encode(own), out);
 }
 
 void replica::record_commit_vote(slot& s, const public_key& voter, const signature& sig,
                                  replica_output& out) {
     if (!s.prepared || s.prepared->view != view_) return;  // commit votes follow our lock
     s.commit_votes.emplace(voter, sig);
-    if (s.committed || s.commit_votes.size() < config_.members.quorum()) return;
+    if (s.committed || s.commit_votes.size() < members().quorum()) return;
     const certificate cert = make_certificate(vote_phase::commit, config_.database, view_,
                                               s.batch->header.seq, s.hash, s.commit_votes);
     send(others(), message_kind::kayak_commit_certificate, encode(cert), out);
@@ -699,7 +700,7 @@ replica_output replica::on_commit(const commit_message& commit, std::int64_t now
         return out;
     }
     if (cert.seq <= last_committed_) return out;
-    if (auto fault = certificate_fault(cert, config_.members, false)) {
+    if (auto fault = certificate_fault(cert, config_.groups, false)) {
         refuse("commit: " + *fault);
         return out;
     }
@@ -713,7 +714,7 @@ replica_output replica::on_commit(const commit_message& commit, std::int64_t now
     if (!(s.prepared && s.prepared->view == view_))
         lock(s, cert, out);
     else  // a repeated COMMIT: our commit vote may have been lost
-        send({config_.members.leader(view_)}, message_kind::kayak_vote,
+        send({members().leader(view_)}, message_kind::kayak_vote,
              encode(make_vote(vote_phase::commit, cert.seq, s.hash)), out);
     retry_buffered_prepares(now_ms, out);
     return out;
@@ -727,7 +728,7 @@ replica_output replica::on_commit_certificate(const certificate& cert, const pub
         return out;
     }
     if (cert.seq <= last_committed_) return out;
-    if (auto fault = certificate_fault(cert, config_.members, false)) {
+    if (auto fault = certificate_fault(cert, config_.groups, false)) {
         refuse("commit certificate: " + *fault);
         return out;
     }
@@ -842,7 +843,7 @@ void replica::execute_one(const batch& b, const certificate& cert, replica_outpu
 replica_output replica::on_execution(const execution_message& e, std::int64_t now_ms) {
     replica_output out;
     (void)now_ms;
-    if (e.database != config_.database || !config_.members.contains(e.signer)) {
+    if (e.database != config_.database || !known_member(e.signer)) {
         refuse("execution from a non-member");
         return out;
     }
@@ -878,13 +879,20 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
     // f+1 members (this one included) must vouch for exactly our results.
     std::vector<signer_signature> matching;
     for (const auto& [signer, e] : done.executions) {
-        if (e.batch_hash != own->second.batch_hash) continue;
+        // Same batch, signed for the same view (members may hold commit certificates of
+        // different views for it, and a receipt names one).
+        if (e.batch_hash != own->second.batch_hash || e.view != own->second.view) continue;
         if (e.results_root == own->second.results_root && e.state_digest == own->second.state_digest)
             matching.push_back({signer, e.signer_signature});
         else
             ++stats_.divergent_executions;
     }
-    if (matching.size() < config_.members.one_honest()) return;
+    // Counted in this view's group: a client accepts f+1 signers of any one group in
+    // force from the batch's commit on (client_check.hpp).
+    std::size_t vouching = 0;
+    for (const auto& m : matching)
+        if (members().contains(m.signer)) ++vouching;
+    if (vouching < members().one_honest()) return;
     done.answered = true;
     std::vector<digest> leaves;
     for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
@@ -956,14 +964,19 @@ void replica::seal_blocks(std::int64_t now_ms, replica_output& out) {
         if (entries.front().seq != tip.last_seq.next()) continue;  // already stored (recovery)
         shard_block block = build_shard_block(config_.database, tip.height.next(), tip.hash,
                                               timestamp, std::move(entries));
-        block.add_signature(key_);
-        shard_block_vote own{config_.database, block.header.height, block.hash(), key_.public_key(), {}};
-        own.sign(key_);
-        send(others(), message_kind::shard_block_vote, encode(own), out);
+        // Only the block's group signs it: a member that joined after those batches
+        // committed stores the block its predecessors signed.
+        const group& signers = shard_block_group(block, config_.groups);
+        if (signers.contains(key_.public_key())) {
+            block.add_signature(key_);
+            shard_block_vote own{config_.database, block.header.height, block.hash(), key_.public_key(), {}};
+            own.sign(key_);
+            send(others(), message_kind::shard_block_vote, encode(own), out);
+        }
         const block_height height = block.header.height;
         building_.emplace(height, std::move(block));
         for (const auto& [signer, v] : early_block_votes_[height])
-            if (v.block_hash == building_.at(height).hash())
+            if (v.block_hash == building_.at(height).hash() && signers.contains(signer))
                 building_.at(height).add_signature(signer_signature{signer, v.signer_signature});
         early_block_votes_.erase(height);
         complete_blocks(out);
@@ -973,25 +986,33 @@ void replica::seal_blocks(std::int64_t now_ms, replica_output& out) {
 void replica::complete_blocks(replica_output& out) {
     (void)out;
     while (!building_.empty()) {
-        auto& [height, block] = *building_.begin();
-        if (block.signatures.size() < config_.members.quorum()) return;
-        const auto head = blocks_.head() ? *blocks_.head() : shard_chain_head::before_first_block(config_.database);
-        if (auto fault = verify_next_shard_block(head, block, config_.members)) {
-            refuse("own shard block does not verify: " + fault->reason);
-            return;
-        }
-        const bool stored = blocks_.append(block);
-        COVENANT_ASSERT(stored, "the block store refused a verified block");
-        ++stats_.shard_blocks_stored;
-        early_block_votes_.erase(early_block_votes_.begin(), early_block_votes_.upper_bound(height));
-        building_.erase(building_.begin());
+        const shard_block& block = building_.begin()->second;
+        if (block.signatures.size() < shard_block_group(block, config_.groups).quorum()) return;
+        if (!store_lowest_block(block, "own shard block does not verify: ")) return;
     }
+}
+
+bool replica::store_lowest_block(const shard_block& block, const char* refusal) {
+    COVENANT_ASSERT(!building_.empty() && block.header.height == building_.begin()->first,
+                    "only the lowest block being built is stored");
+    const auto head = blocks_.head() ? *blocks_.head() : shard_chain_head::before_first_block(config_.database);
+    if (auto fault = verify_next_shard_block(head, block, config_.groups)) {
+        refuse(refusal + fault->reason);
+        return false;
+    }
+    const bool stored = blocks_.append(block);
+    COVENANT_ASSERT(stored, "the block store refused a verified block");
+    ++stats_.shard_blocks_stored;
+    const block_height height = block.header.height;
+    early_block_votes_.erase(early_block_votes_.begin(), early_block_votes_.upper_bound(height));
+    building_.erase(building_.begin());  // last: `block` may live there
+    return true;
 }
 
 replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int64_t now_ms) {
     replica_output out;
     (void)now_ms;
-    if (v.database != config_.database || !config_.members.contains(v.signer)) {
+    if (v.database != config_.database || !known_member(v.signer)) {
         refuse("shard block vote from a non-member");
         return out;
     }
@@ -1008,8 +1029,51 @@ replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int6
         refuse("a member signed another block at height " + std::to_string(v.height.value));
         return out;
     }
+    if (!shard_block_group(building->second, config_.groups).contains(v.signer)) {
+        refuse("shard block vote from a member outside the block's group");
+        return out;
+    }
     building->second.add_signature(signer_signature{v.signer, v.signer_signature});
     complete_blocks(out);
+    return out;
+}
+
+std::optional<shard_block_fetch_reply> replica::shard_blocks_for(const shard_block_fetch& request) const {
+    if (request.database != config_.database) return std::nullopt;
+    shard_block_fetch_reply reply;
+    reply.database = config_.database;
+    if (auto head = blocks_.head()) reply.head_height = head->height;
+    std::size_t reply_bytes = 0;
+    for (auto& block : blocks_.load(request.from_height,
+                                    std::min<std::size_t>(request.count, limits::shard_blocks_per_fetch_max))) {
+        const std::size_t size = encode(block).size();
+        if (!reply.blocks.empty() && reply_bytes + size > limits::shard_fetch_reply_bytes_soft_max) break;
+        reply_bytes += size;
+        reply.blocks.push_back(std::move(block));
+    }
+    return reply;
+}
+
+replica_output replica::on_shard_block_fetch_reply(const shard_block_fetch_reply& reply,
+                                                   const public_key& from, std::int64_t now_ms) {
+    replica_output out;
+    (void)now_ms;
+    if (reply.database != config_.database || !known_member(from)) {
+        refuse("shard block fetch reply from a non-member");
+        return out;
+    }
+    for (const auto& fetched : reply.blocks) {
+        if (building_.empty()) break;
+        auto& [height, ours] = *building_.begin();
+        if (fetched.header.height < height) continue;
+        if (fetched.header.height > height) break;
+        if (fetched.hash() != ours.hash()) {
+            refuse("a member served another block at height " + std::to_string(height.value));
+            break;
+        }
+        if (!store_lowest_block(fetched, "fetched shard block: ")) break;
+    }
+    complete_blocks(out);  // the next one may have its signatures already
     return out;
 }
 
@@ -1049,7 +1113,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     heard_from_leader_ = false;
     last_new_view_sent_ms_ = now_ms;
     const new_view_message nv = make_new_view();
-    const public_key leader = config_.members.leader(view_);
+    const public_key leader = members().leader(view_);
     if (leader == key_.public_key()) {
         view_change_pending_ = true;
         out.append(on_new_view(nv, now_ms));
@@ -1089,29 +1153,30 @@ void replica::hand_awaited_requests_to_leader(std::int64_t now_ms, replica_outpu
         return;
     }
     for (const auto& [hash, a] : awaited_requests_)
-        send({config_.members.leader(view_)}, message_kind::client_request, encode(a.request), out);
+        send({members().leader(view_)}, message_kind::client_request, encode(a.request), out);
 }
 
 replica_output replica::on_new_view(const new_view_message& message, std::int64_t now_ms) {
     replica_output out;
     if (message.database == config_.database && message.new_view == view_ &&
-        message.member == config_.members.leader(view_) && message.member != key_.public_key()) {
+        message.member == members().leader(view_) && message.member != key_.public_key()) {
         heard_from_leader_ = true;  // the leader's own NEW-VIEW: its view has started
         return out;
     }
-    if (message.database != config_.database || !config_.members.contains(message.member) ||
-        config_.members.leader(message.new_view) != key_.public_key() || message.new_view < view_) {
+    const group& addressed = config_.groups.at(message.new_view);
+    if (message.database != config_.database || !addressed.contains(message.member) ||
+        addressed.leader(message.new_view) != key_.public_key() || message.new_view < view_) {
         refuse("new view not addressed to this member as leader");
         return out;
     }
     for (const auto& p : message.prepared)
-        if (auto fault = certificate_fault(p.prepare_certificate, config_.members, false)) {
+        if (auto fault = certificate_fault(p.prepare_certificate, config_.groups, false)) {
             refuse("new view: " + *fault);
             return out;
         }
     if (message.new_view > view_) {
         // We have not learned of this view yet; keep it for when we do, if it is near.
-        if (message.new_view.value <= view_.value + config_.members.size())
+        if (message.new_view.value <= view_.value + members().size())
             new_views_[message.new_view][message.member] = message;
         return out;
     }
@@ -1133,7 +1198,7 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
 
 void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out) {
     auto& gathered = new_views_[view_];
-    if (gathered.size() < config_.members.quorum()) return;
+    if (gathered.size() < members().quorum()) return;
     // Catch up first to the furthest commit any of them reports. A member whose claim a
     // fetch does not bear out loses its say (see on_fetch_reply and on_tick).
     for (const auto& [member, nv] : gathered) {
@@ -1204,7 +1269,7 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
 // ---- catch-up ----------------------------------------------------------------------------
 
 void replica::request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out) {
-    if (from == key_.public_key() || !config_.members.contains(from)) return;
+    if (from == key_.public_key() || !known_member(from)) return;
     if (fetching_from_ && now_ms - fetch_sent_ms_ < config_.fetch_retry_ms) return;
     fetching_from_ = from;
     fetch_sent_ms_ = now_ms;
@@ -1215,7 +1280,7 @@ void replica::request_catch_up(const public_key& from, std::int64_t now_ms, repl
 
 replica_output replica::on_fetch(const fetch_batches& request, const public_key& from) {
     replica_output out;
-    if (request.database != config_.database || !config_.members.contains(from)) {
+    if (request.database != config_.database || !known_member(from)) {
         refuse("fetch from a non-member");
         return out;
     }
@@ -1237,7 +1302,7 @@ replica_output replica::on_fetch(const fetch_batches& request, const public_key&
 replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_key& from,
                                        std::int64_t now_ms) {
     replica_output out;
-    if (reply.database != config_.database || !config_.members.contains(from)) {
+    if (reply.database != config_.database || !known_member(from)) {
         refuse("fetch reply from a non-member");
         return out;
     }
@@ -1251,7 +1316,7 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
             refuse("fetch reply does not continue our chain");
             break;
         }
-        if (auto fault = certificate_fault(c.commit_certificate, config_.members, false)) {
+        if (auto fault = certificate_fault(c.commit_certificate, config_.groups, false)) {
             refuse("fetch reply: " + *fault);
             break;
         }
@@ -1303,11 +1368,13 @@ replica_output replica::on_tick(std::int64_t now_ms) {
     for (auto it = awaited_requests_.begin(); it != awaited_requests_.end();)
         it = now_ms - it->second.since_ms > 3 * config_.progress_timeout_ms ? awaited_requests_.erase(it)
                                                                             : std::next(it);
-    // A new view whose leader has not started it: our NEW-VIEW may have been lost.
-    if (!is_leader() && !heard_from_leader_ && now_ms - last_new_view_sent_ms_ >= 5 * config_.retransmit_ms &&
+    // A new view whose leader has not started it: our NEW-VIEW may have been lost, or the
+    // leader's node may have learned of the view after us (members follow the main chain
+    // each at its own pace) and dropped it. Soon again, well within the progress timeout.
+    if (!is_leader() && !heard_from_leader_ && now_ms - last_new_view_sent_ms_ >= 2 * config_.retransmit_ms &&
         view_.value > 0) {
         last_new_view_sent_ms_ = now_ms;
-        send({config_.members.leader(view_)}, message_kind::kayak_new_view, encode(make_new_view()), out);
+        send({members().leader(view_)}, message_kind::kayak_new_view, encode(make_new_view()), out);
     }
     if (view_change_pending_ && fetching_from_ && now_ms - fetch_sent_ms_ >= config_.fetch_retry_ms) {
         // A member that claimed further commits does not answer: drop its NEW-VIEW.
@@ -1336,9 +1403,28 @@ replica_output replica::on_tick(std::int64_t now_ms) {
     if (!building_.empty() && now_ms - last_block_vote_ms_ >= 5 * config_.retransmit_ms) {
         last_block_vote_ms_ = now_ms;
         for (const auto& [height, block] : building_) {
+            if (!shard_block_group(block, config_.groups).contains(key_.public_key())) continue;
             shard_block_vote own{config_.database, height, block.hash(), key_.public_key(), {}};
             own.sign(key_);
             send(others(), message_kind::shard_block_vote, encode(own), out);
+        }
+    }
+    // A block that gathers no quorum for long: its signers may have stored it before this
+    // member built it (it executed late, or joined the group late). Fetch it, stored.
+    if (building_.empty()) {
+        stuck_block_height_ = block_height{};
+    } else if (building_.begin()->first != stuck_block_height_) {
+        stuck_block_height_ = building_.begin()->first;
+        stuck_block_since_ms_ = now_ms;
+    } else if (now_ms - stuck_block_since_ms_ >= 10 * config_.retransmit_ms &&
+               now_ms - block_fetch_sent_ms_ >= config_.fetch_retry_ms) {
+        const auto peers = others();
+        if (!peers.empty()) {
+            block_fetch_sent_ms_ = now_ms;
+            const public_key& peer = peers[block_fetch_turn_++ % peers.size()];
+            shard_block_fetch request{config_.database, stuck_block_height_,
+                                      static_cast<std::uint32_t>(limits::shard_blocks_per_fetch_max)};
+            send({peer}, message_kind::shard_block_fetch, encode(request), out);
         }
     }
     if (fetching_from_ && now_ms - fetch_sent_ms_ >= config_.fetch_retry_ms) {
@@ -1370,7 +1456,7 @@ bool replica::awaiting_suspicious_work() const {
 
 std::vector<public_key> replica::others() const {
     std::vector<public_key> to;
-    for (const auto& m : config_.members.members())
+    for (const auto& m : members().members())
         if (m != key_.public_key()) to.push_back(m);
     return to;
 }

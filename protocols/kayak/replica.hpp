@@ -36,14 +36,16 @@
 
 #include "crypto/signing.hpp"
 #include "protocols/envelope.hpp"
-#include "protocols/group.hpp"
+#include "protocols/group_history.hpp"
 #include "protocols/kayak/ports.hpp"
 
 namespace covenant::kayak {
 
 struct replica_config {
     database_id database;
-    protocols::group members;
+    /// The database's groups by view (from the main chain): the group of the current view
+    /// votes; a certificate is checked against the group of its own view.
+    protocols::group_history groups;
     protocols::consistency_mode mode = protocols::consistency_mode::strong;
     std::size_t batch_requests_max = 256;       // requests per batch
     std::size_t pipeline_depth = 4;             // batches proposed and not yet committed
@@ -122,10 +124,21 @@ public:
     replica_output on_fetch_reply(const protocols::fetch_reply& reply, const public_key& from,
                                   std::int64_t now_ms);
     replica_output on_shard_block_vote(const protocols::shard_block_vote& vote, std::int64_t now_ms);
+    /// What this member serves to anyone asking for its stored shard blocks (members
+    /// catching up, clients verifying the chain); nullopt for another database.
+    std::optional<protocols::shard_block_fetch_reply> shard_blocks_for(
+        const protocols::shard_block_fetch& request) const;
+    /// Stored blocks from another member: a block this member is building but cannot
+    /// complete (the others signed it before this member executed its batches) is taken
+    /// from the reply if it is the same block and verifies.
+    replica_output on_shard_block_fetch_reply(const protocols::shard_block_fetch_reply& reply,
+                                              const public_key& from, std::int64_t now_ms);
     replica_output on_tick(std::int64_t now_ms);
 
     view_number view() const { return view_; }
-    bool is_leader() const { return config_.members.leader(view_) == key_.public_key(); }
+    bool is_leader() const { return members().leader(view_) == key_.public_key(); }
+    /// The group of the current view.
+    const protocols::group& members() const { return config_.groups.at(view_); }
     sequence_number last_committed() const { return last_committed_; }
     sequence_number last_executed() const { return executor_.applied_seq(); }
     digest state_digest() const { return executor_.state_digest(); }
@@ -194,6 +207,9 @@ private:
                       const execution_result& result, replica_output& out);
     void seal_blocks(std::int64_t now_ms, replica_output& out);
     void complete_blocks(replica_output& out);
+    /// Verifies `block` (the lowest being built, or a stored copy of it) and stores it in
+    /// its place; false, with the refusal noted, if it does not verify.
+    bool store_lowest_block(const protocols::shard_block& block, const char* refusal);
     protocols::shard_chain_head chain_tip() const;
     protocols::prepare_message prepare_for(sequence_number seq, const slot& s) const;
 
@@ -215,6 +231,11 @@ private:
                                                 protocols::rejection_reason reason,
                                                 std::string message) const;
     void refuse(const std::string& why);
+    /// A member of the current view's group or of the latest group the chain recorded
+    /// (which a member that has not reached the latest view will join next).
+    bool known_member(const public_key& key) const {
+        return members().contains(key) || config_.groups.latest().contains(key);
+    }
     void note_progress(std::int64_t now_ms) { last_progress_ms_ = now_ms; }
 
     replica_config config_;
@@ -267,6 +288,11 @@ private:
     std::map<block_height, protocols::shard_block> building_;  // sealed, gathering signatures
     std::map<block_height, std::map<public_key, protocols::shard_block_vote>> early_block_votes_;
     std::int64_t last_block_vote_ms_ = 0;
+    // Shard-block catch-up: the lowest block being built, since when, and whom to ask next.
+    block_height stuck_block_height_;
+    std::int64_t stuck_block_since_ms_ = 0;
+    std::int64_t block_fetch_sent_ms_ = 0;
+    std::size_t block_fetch_turn_ = 0;
 
     // Liveness.
     std::int64_t last_progress_ms_ = 0;

@@ -136,6 +136,8 @@ class ledger {
     std::vector<public_key> eligible_miners(const database_record* excluding_members_of) const;
     /// Takes `member` out of every database it serves, putting in its place the best
     /// eligible miner not yet a member; if none, the member stays, awaiting replacement.
+    /// A replacement moves the database to the next view, which the new group holds from:
+    /// certificates of earlier views stay checkable against the group that signed them.
     void replace_everywhere(const public_key& member);
 
     chain_parameters parameters_;

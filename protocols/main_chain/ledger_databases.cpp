@@ -45,6 +45,7 @@ ledger::outcome ledger::apply_rule(const context& c, const tx::create_database& 
     db.owner = c.sender;
     db.members.assign(eligible.begin(), eligible.begin() + t.miner_count);
     db.past_members.insert(db.members.begin(), db.members.end());
+    db.membership[0] = db.members;
     db.mode = t.mode;
     db.roles[c.sender] = role::admin;
     db.advance_payment = t.advance_payment;

@@ -93,7 +93,7 @@ void ledger::replace_everywhere(const public_key& member) {
         auto slot = std::find(db.members.begin(), db.members.end(), member);
         if (slot == db.members.end()) continue;
         const auto candidates = eligible_miners(&db);
-        if (candidates.empty()) {
+        if (candidates.empty() || db.view.value == view_number::max_value) {
             db.awaiting_replacement.insert(member);
             continue;
         }
@@ -101,7 +101,10 @@ void ledger::replace_everywhere(const public_key& member) {
         *slot = replacement;
         db.past_members.insert(replacement);
         db.awaiting_replacement.erase(member);
-        for (auto& [view, suspects] : db.suspicions) suspects.erase(member);
+        // The new group starts a view of its own; suspicions of the old view are moot.
+        db.view = db.view.next();
+        db.suspicions.clear();
+        db.membership[db.view.value] = db.members;
         ++db.membership_changes;
         miners_.at(replacement).serving += 1;
         auto old = miners_.find(member);

@@ -66,6 +66,11 @@ digest ledger::state_root() const {
         }
         write_optional_height(out, db.checkpoint_height);
         out.fixed(db.checkpoint_head).fixed(db.checkpoint_state).u64(db.membership_changes);
+        out.u32(static_cast<std::uint32_t>(db.membership.size()));
+        for (const auto& [first_view, members] : db.membership) {
+            out.u64(first_view).u32(static_cast<std::uint32_t>(members.size()));
+            for (const auto& k : members) out.fixed(k);
+        }
     }
 
     out.u64(applied_offences_.size());

@@ -91,6 +91,10 @@ struct database_record {
     digest checkpoint_head;
     digest checkpoint_state;
     std::uint64_t membership_changes = 0;  // members replaced since creation
+    /// Every group the database had, by the first view it held for: {0: the creation's
+    /// members}, and each replacement moves the database to a new view with its new
+    /// members. Replicas check a certificate against the group of its view.
+    std::map<std::uint64_t, std::vector<public_key>> membership;
 };
 
 /// What an offence is, so that the same misbehaviour is slashed at most once.

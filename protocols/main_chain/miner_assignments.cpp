@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/assert.hpp"
+
 namespace covenant::main_chain {
 
 assignments assignments_of(const ledger& state, const public_key& miner) {
@@ -14,6 +16,7 @@ assignments assignments_of(const ledger& state, const public_key& miner) {
         a.id = id;
         a.owner = db.owner;
         a.members = db.members;
+        a.membership = db.membership;
         a.view = db.view;
         a.mode = db.mode;
         a.roles = db.roles;
@@ -21,6 +24,15 @@ assignments assignments_of(const ledger& state, const public_key& miner) {
         out.emplace(id, std::move(a));
     }
     return out;
+}
+
+protocols::group_history groups_of(const database_assignment& a) {
+    COVENANT_ASSERT(!a.membership.empty() && a.membership.rbegin()->second == a.members,
+                    "an assignment's membership ends with its members");
+    std::map<view_number, protocols::group> by_first_view;
+    for (const auto& [first_view, members] : a.membership)
+        by_first_view.emplace(view_number(first_view), protocols::group(members));
+    return protocols::group_history(std::move(by_first_view));
 }
 
 assignment_changes compare_assignments(const assignments& before, const assignments& after) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocols/group_history.hpp"
 #include "protocols/main_chain/ledger.hpp"
 
 namespace covenant::main_chain {
@@ -18,6 +19,8 @@ struct database_assignment {
     database_id id;
     account_address owner;
     std::vector<public_key> members;  // in the agreed order: leader = members[view mod n]
+    /// Every group the database had, by first view (the last is `members`).
+    std::map<std::uint64_t, std::vector<public_key>> membership;
     view_number view;
     protocols::consistency_mode mode = protocols::consistency_mode::strong;
     std::map<account_address, protocols::role> roles;
@@ -25,12 +28,15 @@ struct database_assignment {
 
     friend bool operator==(const database_assignment& a, const database_assignment& b) {
         return a.id == b.id && a.owner == b.owner && a.members == b.members &&
-               a.view == b.view && a.mode == b.mode && a.roles == b.roles &&
+               a.membership == b.membership && a.view == b.view && a.mode == b.mode && a.roles == b.roles &&
                a.out_of_funds == b.out_of_funds;
     }
 };
 
 using assignments = std::map<database_id, database_assignment>;
+
+/// The database's groups by view, as its replicas check certificates.
+protocols::group_history groups_of(const database_assignment& a);
 
 /// Every database `miner` is a current member of, per `state`.
 assignments assignments_of(const ledger& state, const public_key& miner);

@@ -26,6 +26,8 @@ enum MessageKind {
   mainProducerEvidence @17;
   mainBlockFetch @18;
   mainBlockFetchReply @19;
+  shardBlockFetch @20;
+  shardBlockFetchReply @21;
 }
 
 struct Envelope {

@@ -39,3 +39,20 @@ struct ShardBlockVote {
   signer @3 :Data;
   signature @4 :Data;
 }
+
+# Catch-up on stored blocks: a member that could not complete a block (it executed the
+# batches after the others had gathered their signatures, e.g. a replacement member), or
+# anyone verifying a database's chain, asks a member for stored blocks from a height.
+struct ShardBlockFetch {
+  database @0 :Data;
+  fromHeight @1 :UInt64;   # >= 1
+  count @2 :UInt32;        # 1 .. 16
+}
+
+# Consecutive, hash-linked stored blocks from the height asked (fewer near the head, none if
+# the server has none there), and the server's head height as an unsigned hint.
+struct ShardBlockFetchReply {
+  database @0 :Data;
+  headHeight @1 :UInt64;
+  blocks @2 :List(ShardBlock);
+}

@@ -74,7 +74,7 @@ struct replica_group {
         m.executor = std::make_unique<storage::sql_batch_executor>(std::move(sql).value());
         kayak::replica_config config;
         config.database = database;
-        config.members = members_group;
+        config.groups = members_group;
         config.batch_delay_ms = 0;
         config.mode = mode;
         config.seal_every_batches = seal_every;

@@ -87,6 +87,13 @@ BOOST_AUTO_TEST_CASE(conflicting_votes_slash_and_replace) {
     BOOST_TEST(chain.database(db)->past_members.count(cheat.public_key()) == 1u);
     BOOST_TEST(chain.database(db)->membership_changes == 1u);
     BOOST_TEST(chain.miner(spare.public_key())->serving == 1u);
+    // The new group holds from a view of its own; the old group stays on record for the
+    // certificates it signed.
+    BOOST_TEST(chain.view(db)->value == 1u);
+    const auto& membership = chain.database(db)->membership;
+    BOOST_TEST_REQUIRE(membership.size() == 2u);
+    BOOST_TEST((membership.at(0) == members));
+    BOOST_TEST((membership.at(1) == now));
 
     // The same offence again, and another offence by the slashed miner.
     expect_refused(bob, votes(make_vote(cheat, db, 1), make_vote(cheat, db, 2)),

@@ -14,29 +14,13 @@
 #include <vector>
 
 #include "sim/chain_cluster.hpp"
+#include "network_support.hpp"
 
 using namespace covenant;
 using namespace covenant::protocols;
 using covenant::sim::chain_cluster;
+using namespace covenant::network_test;
 
-namespace {
-
-sql_statement sql(std::string text) {
-    sql_statement s;
-    s.sql = std::move(text);
-    return s;
-}
-
-bool refused(const std::optional<client_response>& r) {
-    return r && std::holds_alternative<rejection>(r->body);
-}
-
-bool succeeded(const std::optional<client_response>& r) {
-    if (!r || !std::holds_alternative<request_outcome>(r->body)) return false;
-    return std::holds_alternative<std::vector<statement_result>>(std::get<request_outcome>(r->body).body);
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(a_database_created_on_chain_survives_the_loss_of_its_leader) {
     chain_cluster net;

@@ -805,3 +805,58 @@ BOOST_AUTO_TEST_CASE(reply_blocks_are_a_final_chain) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Shard-chain catch-up: a fetch and its reply round-trip; the reply's blocks must be signed,
+// of the database named, consecutive and linked, and none above the head height claimed.
+BOOST_AUTO_TEST_SUITE(shard_chain_catch_up)
+
+BOOST_AUTO_TEST_CASE(round_trips) {
+    check_round_trip(test::sample_shard_block_fetch(), decode_shard_block_fetch);
+    check_round_trip(test::sample_shard_block_fetch_reply(), decode_shard_block_fetch_reply);
+    shard_block_fetch_reply empty;  // a member without the blocks asked for
+    empty.database = test::sample_database();
+    empty.head_height = block_height(2);
+    check_round_trip(empty, decode_shard_block_fetch_reply);
+}
+
+BOOST_AUTO_TEST_CASE(fetch_bounds) {
+    auto zero_count = test::sample_shard_block_fetch();
+    zero_count.count = 0;
+    expect_error(decode_shard_block_fetch(encode(zero_count)), protocol_errc::invalid_value);
+    auto too_many = test::sample_shard_block_fetch();
+    too_many.count = static_cast<std::uint32_t>(limits::shard_blocks_per_fetch_max + 1);
+    expect_error(decode_shard_block_fetch(encode(too_many)), protocol_errc::invalid_value);
+    auto from_zero = test::sample_shard_block_fetch();
+    from_zero.from_height = block_height(0);
+    expect_error(decode_shard_block_fetch(encode(from_zero)), protocol_errc::invalid_value);
+}
+
+BOOST_AUTO_TEST_CASE(reply_blocks_are_a_signed_chain_of_one_database) {
+    auto swapped = test::sample_shard_block_fetch_reply();
+    std::swap(swapped.blocks[0], swapped.blocks[1]);
+    expect_error(decode_shard_block_fetch_reply(encode(swapped)), protocol_errc::inconsistent);
+
+    auto other_database = test::sample_shard_block_fetch_reply();
+    other_database.database.data[0] ^= 1;
+    expect_error(decode_shard_block_fetch_reply(encode(other_database)), protocol_errc::inconsistent);
+
+    auto unlinked = test::sample_shard_block_fetch_reply();
+    unlinked.blocks[1].header.parent.data[0] ^= 1;
+    unlinked.blocks[1].signatures.clear();
+    for (const auto& key : test::sorted_members(3)) unlinked.blocks[1].add_signature(key);
+    expect_error(decode_shard_block_fetch_reply(encode(unlinked)), protocol_errc::inconsistent);
+
+    auto forged = test::sample_shard_block_fetch_reply();
+    forged.blocks[0].header.timestamp_ms += 1;  // no longer what was signed
+    expect_error(decode_shard_block_fetch_reply(encode(forged)), protocol_errc::bad_signature);
+
+    auto above_head = test::sample_shard_block_fetch_reply();
+    above_head.head_height = block_height(4);
+    expect_error(decode_shard_block_fetch_reply(encode(above_head)), protocol_errc::inconsistent);
+
+    auto shorter = test::sample_shard_block_fetch_reply();
+    shorter.blocks.pop_back();
+    BOOST_TEST(decode_shard_block_fetch_reply(encode(shorter)).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -82,6 +82,16 @@ void split(main_chain::block_fetch_reply& m, std::set<bytes>& parts) {
     m.blocks.clear();
     m.head_height = block_height{};
 }
+// A shard-block catch-up reply is unsigned too: each block is a part, with its own parts.
+void split(shard_block_fetch_reply& m, std::set<bytes>& parts) {
+    for (auto& b : m.blocks) {
+        split(b, parts);
+        parts.insert(encode(b));
+    }
+    m.blocks.clear();
+    m.head_height = block_height{};
+    m.database = database_id{};
+}
 template <class T>
 void split(T&, std::set<bytes>&) {}  // covered whole by its signature
 
@@ -134,6 +144,10 @@ std::vector<decoder_target> all_decoder_targets() {
                        target_decoder(decode_shard_block)});
     targets.push_back({"shard-block-vote", encoded(sample_shard_block_vote()), true,
                        target_decoder(decode_shard_block_vote)});
+    targets.push_back({"shard-block-fetch", encoded(sample_shard_block_fetch()), false,
+                       target_decoder(decode_shard_block_fetch)});
+    targets.push_back({"shard-block-fetch-reply", encoded(sample_shard_block_fetch_reply()), true,
+                       target_decoder(decode_shard_block_fetch_reply)});
     std::vector<bytes> transactions;
     for (const auto& t : sample_transactions()) transactions.push_back(encode(t));
     targets.push_back({"transaction", transactions, true, target_decoder(decode_transaction)});

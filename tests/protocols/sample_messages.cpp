@@ -26,12 +26,13 @@ std::vector<crypto::key_pair> sorted_members(std::size_t n) {
     return keys;
 }
 
-namespace {
 database_id sample_database() {
     database_id id;
     id.data.fill(0xdb);
     return id;
 }
+
+namespace {
 digest filled(std::uint8_t b) {
     digest d;
     d.data.fill(b);
@@ -237,14 +238,17 @@ fetch_reply sample_fetch_reply() {
     return m;
 }
 
-shard_block sample_shard_block() {
+namespace {
+/// A block of batches first_seq .. end_seq - 1 (view 2, certified and signed by 3 members).
+shard_block sample_block(block_height height, const digest& parent, std::int64_t timestamp_ms,
+                         std::uint64_t first_seq, std::uint64_t end_seq, std::size_t requests) {
     shard_block block;
     block.header.database = sample_database();
-    block.header.height = block_height(4);
-    block.header.parent = filled(0x44);
-    block.header.timestamp_ms = 1'790'000'001'000;
-    for (std::uint64_t seq = 30; seq < 33; ++seq) {
-        batch b = sample_batch(seq, 1);
+    block.header.height = height;
+    block.header.parent = parent;
+    block.header.timestamp_ms = timestamp_ms;
+    for (std::uint64_t seq = first_seq; seq < end_seq; ++seq) {
+        batch b = sample_batch(seq, requests);
         shard_entry e;
         e.view = view_number(2);
         e.seq = b.header.seq;
@@ -257,6 +261,26 @@ shard_block sample_shard_block() {
     block.seal_header();
     for (const auto& key : sorted_members(3)) block.add_signature(key);
     return block;
+}
+}  // namespace
+
+shard_block sample_shard_block() {
+    return sample_block(block_height(4), filled(0x44), 1'790'000'001'000, 30, 33, 1);
+}
+
+shard_block_fetch sample_shard_block_fetch() {
+    return shard_block_fetch{sample_database(), block_height(4), 8};
+}
+
+shard_block_fetch_reply sample_shard_block_fetch_reply() {
+    shard_block_fetch_reply m;
+    m.database = sample_database();
+    m.head_height = block_height(7);
+    const shard_block first = sample_shard_block();  // height 4, seqs 30..32
+    const shard_block second = sample_block(first.header.height.next(), first.hash(),
+                                            first.header.timestamp_ms + 1'000, 33, 35, 2);
+    m.blocks = {first, second};
+    return m;
 }
 
 shard_block_vote sample_shard_block_vote() {

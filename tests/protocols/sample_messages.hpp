@@ -15,6 +15,8 @@ crypto::key_pair test_key(std::uint8_t index);
 
 /// Keys 1..n sorted by public key, as certificates need them.
 std::vector<crypto::key_pair> sorted_members(std::size_t n);
+/// The database every sample message belongs to.
+database_id sample_database();
 
 protocols::client_request sample_request(std::uint64_t sequence = 1);
 protocols::batch sample_batch(std::uint64_t seq = 1, std::size_t requests = 3);
@@ -32,6 +34,8 @@ protocols::fetch_batches sample_fetch();
 protocols::fetch_reply sample_fetch_reply();
 protocols::shard_block sample_shard_block();
 protocols::shard_block_vote sample_shard_block_vote();
+protocols::shard_block_fetch sample_shard_block_fetch();
+protocols::shard_block_fetch_reply sample_shard_block_fetch_reply();
 std::vector<protocols::transaction> sample_transactions();  // one of every kind
 /// A final block of round 1, its finality certificate three precommits of round 2.
 protocols::main_block sample_main_block();

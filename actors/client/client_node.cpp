@@ -110,6 +110,8 @@ std::optional<node_id> route_to_member(self_pointer self, const public_key& memb
         return std::nullopt;
     }
     self->link_to(link);  // links stop with the gateway
+    // The link registers itself too; this one is ordered before the request that follows.
+    self->send(st.config().router, add_peer_atom::value, node.view().to_bytes(), link);
     st.links.emplace(node, link);
     ++st.status.links_opened;
     return node;

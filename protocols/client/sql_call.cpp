@@ -90,8 +90,21 @@ sql_call::step sql_call::start(const database_view& db, std::int64_t now_ms) {
     return out;
 }
 
+sql_failure_info sql_call::stale_failure(const std::string& said) const {
+    auto info = failure(client_errc::stale_sequence,
+                        "sequence " + std::to_string(request_.sequence.value) +
+                            " was already used on this database (by this request or another of "
+                            "this key; its outcome is unknown): " + said);
+    info.expected_sequence = expected_sequence_;
+    return info;
+}
+
 sql_call::step sql_call::on_tick(const database_view& db, std::int64_t now_ms) {
     step out;
+    if (stale_since_ms_ && now_ms - *stale_since_ms_ >= settings_.resend_ms) {
+        out.done = stale_failure(last_problem_);
+        return out;
+    }
     if (settings_.deadline_ms && now_ms >= *settings_.deadline_ms) {
         std::string why = "no verified answer in time";
         if (!last_problem_.empty()) why += " (last: " + last_problem_ + ")";
@@ -179,13 +192,11 @@ sql_call::step sql_call::on_response(const protocols::client_response& response,
                     expected_sequence_ = std::max(expected_sequence_.value_or(0), *expected);
                 said_stale_.insert(response.responder);
                 if (said_stale_.size() < db.members.one_honest()) return out;
-                auto info = failure(client_errc::stale_sequence,
-                                    "sequence " + std::to_string(request_.sequence.value) +
-                                        " was already used on this database (by this request "
-                                        "or another of this key; its outcome is unknown): " +
-                                        said);
-                info.expected_sequence = expected_sequence_;
-                out.done = std::move(info);
+                // f+1 say it is used. A member asked before it executed may still be
+                // gathering the execution signatures to answer: it gets resend_ms, unless
+                // every member believed already said so.
+                if (!stale_since_ms_) stale_since_ms_ = now_ms;
+                if (said_stale_.size() >= everyone_believed(db).size()) out.done = stale_failure(said);
                 return out;
             }
             case rejection_reason::bad_signature:

@@ -12,8 +12,10 @@
 // resend_ms or a bad answer, to the next.
 //
 // A member saying the request's sequence is stale ends the call only once f+1 members say
-// so (one of them is honest): the sequence was used, by this request or another of this
-// key, and the outcome cannot be learned any more. The call never signs anything itself.
+// so (one of them is honest), and then only after resend_ms more (or once every member
+// believed says so): a member asked before the request executed may still answer it. Then
+// the sequence was used, by this request or another of this key, and the outcome cannot be
+// learned any more. The call never signs anything itself.
 //
 // Every answer is checked against the members the chain lists before it counts
 // (kayak/client_check): a strong-mode write needs its commit certificate (a quorum of
@@ -98,6 +100,7 @@ class sql_call {
     std::optional<public_key> next_reader(const database_view& db);
     std::vector<public_key> everyone_believed(const database_view& db) const;
     bool chain_denies(const database_view& db) const;
+    sql_failure_info stale_failure(const std::string& said) const;
 
     protocols::client_request request_;
     digest hash_;
@@ -108,6 +111,7 @@ class sql_call {
     std::set<public_key> distrusted_;
     std::set<public_key> said_stale_;
     std::optional<std::uint64_t> expected_sequence_;
+    std::optional<std::int64_t> stale_since_ms_;
     std::uint64_t refused_answers_ = 0;
     std::string last_problem_;
 };

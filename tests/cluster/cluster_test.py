@@ -12,7 +12,7 @@ per node are written to a temporary directory. Then:
   4. two miners follow the chain (their status.json chain height advances, same heads);
      one is killed and restarted, resumes from its stored chain and follows on;
   5. a bad config exits 2 naming the key; a listen port in use exits 1; a second node on a
-     data directory in use exits 1; --role=client exits 2;
+     data directory in use exits 1; --role=client with an HTTP address off loopback exits 2;
   6. SIGTERM stops every node cleanly (exit 0, status.json says "stopped").
 
 Every process is killed and the directory removed at the end, also on failure (--keep
@@ -265,9 +265,10 @@ def scenario(cluster, producers, miners, node_bin):
     m_names = [f"miner{i}" for i in range(miners)]
 
     # Usage errors first (no cluster needed).
-    code, err = cluster.run_once(["--config", cluster.nodes["producer0"]["config"], "--role=client"])
-    if code != 2 or "not built yet" not in err:
-        raise Failure(f"--role=client: expected exit 2 saying it is not built, got {code}: {err}")
+    code, err = cluster.run_once(["--config", cluster.nodes["producer0"]["config"], "--role=client",
+                                  "--http-listen", "10.1.2.3:8080"])
+    if code != 2 or "not a loopback" not in err:
+        raise Failure(f"--role=client off loopback: expected exit 2 saying so, got {code}: {err}")
     bad = os.path.join(cluster.dir, "bad.toml")
     with open(cluster.nodes["producer0"]["config"]) as f:
         text = f.read()

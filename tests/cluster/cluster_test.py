@@ -66,6 +66,37 @@ def free_ports(count):
             s.close()
 
 
+def log_and_network_settings(name):
+    """The [log] and [network] tables of every node's config in these tests."""
+    return f'''
+[log]
+level = "debug"
+file = "{name}.log"
+
+[network]
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+'''
+
+
+def role_settings():
+    """[producer] and [miner] timing for a cluster on one machine (each role reads its own)."""
+    return '''
+[producer]
+block_interval_ms = 200
+propose_timeout_ms = 1500
+prevote_timeout_ms = 800
+precommit_timeout_ms = 800
+timeout_step_ms = 300
+resend_interval_ms = 600
+fetch_timeout_ms = 800
+catch_up_delay_ms = 300
+
+[miner]
+follow_interval_ms = 150
+'''
+
+
 class Cluster:
     def __init__(self, node_bin, cql_bin, directory, deadline):
         self.node_bin = node_bin
@@ -136,28 +167,7 @@ status_interval_ms = 100
 '''
             if node["role"] == "miner":
                 text += f"node_id_nonce = {node['nonce']}\n"
-            text += f'''
-[log]
-level = "debug"
-file = "{name}.log"
-
-[network]
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-
-[producer]
-block_interval_ms = 200
-propose_timeout_ms = 1500
-prevote_timeout_ms = 800
-precommit_timeout_ms = 800
-timeout_step_ms = 300
-resend_interval_ms = 600
-fetch_timeout_ms = 800
-catch_up_delay_ms = 300
-
-[miner]
-follow_interval_ms = 150
-''' + peers
+            text += log_and_network_settings(name) + role_settings() + peers
             node["config"] = os.path.join(self.dir, f"{name}.toml")
             with open(node["config"], "w") as f:
                 f.write(text)

@@ -35,7 +35,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_test import Cluster, Failure, free_ports, log  # noqa: E402
+from cluster_test import (Cluster, Failure, free_ports, log,  # noqa: E402
+                          log_and_network_settings, role_settings)
 
 
 def address_of(public_key_hex):
@@ -92,43 +93,24 @@ node_id_nonce = {node["nonce"]}
 '''
             if node["role"] != "client":
                 text += f'listen = "127.0.0.1:{node["port"]}"\n'
-            text += '''
-[log]
-level = "debug"
-file = "%s.log"
-
-[network]
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-
-[producer]
-block_interval_ms = 200
-propose_timeout_ms = 1500
-prevote_timeout_ms = 800
-precommit_timeout_ms = 800
-timeout_step_ms = 300
-resend_interval_ms = 600
-fetch_timeout_ms = 800
-catch_up_delay_ms = 300
-
-[miner]
-follow_interval_ms = 150
-resend_interval_ms = 500
-progress_timeout_ms = 8000
-
-[miner.registration]
-deposit = 10000
-capacity = 2
-''' % name
+            text += log_and_network_settings(name)
             if node["role"] == "client":
-                text = text[:text.index("[producer]")]
-                text += f'''[client]
+                text += f'''
+[client]
 http_listen = "127.0.0.1:{self.http_port}"
 request_timeout_ms = 20000
 request_resend_ms = 500
 transaction_timeout_ms = 20000
 follow_interval_ms = 150
 resend_interval_ms = 500
+'''
+            else:
+                text += role_settings() + '''resend_interval_ms = 500
+progress_timeout_ms = 8000
+
+[miner.registration]
+deposit = 10000
+capacity = 2
 '''
             if node["role"] == "producer":
                 text += peers(p_names)

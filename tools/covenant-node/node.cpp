@@ -371,6 +371,22 @@ void configure_system(caf::actor_system_config& cfg, const node_config& config,
     cfg.set("logger.console", caf::atom("none"));
 }
 
+/// The genesis producers' node ids (a miner or client fetches blocks from them and sends
+/// them transactions), warning about any the peers do not list.
+std::vector<node_id> genesis_producer_nodes(const storage::genesis_document& genesis,
+                                            const std::map<node_id, std::string>& configured,
+                                            spdlog::logger& log) {
+    std::vector<node_id> out;
+    for (const auto& [key, nonce] : genesis.producer_node_nonces) {
+        const auto id = crypto::compute_node_id(key, nonce);
+        out.push_back(id);
+        if (configured.count(id) == 0)
+            log.warn("genesis producer {} (node {}) is not among the peers: it cannot be reached",
+                     key.hex().substr(0, 16), id.hex().substr(0, 16));
+    }
+    return out;
+}
+
 }  // namespace
 
 bool write_file_atomically(const std::string& path, const std::string& text) {
@@ -502,16 +518,7 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
         }
         node.role_actor = std::move(spawned).value();
     } else if (config.role == node_role::client) {
-        std::vector<node_id> producer_nodes;
-        for (const auto& [key, nonce] : genesis.producer_node_nonces) {
-            const auto id = crypto::compute_node_id(key, nonce);
-            producer_nodes.push_back(id);
-            if (configured.count(id) == 0)
-                log.warn(
-                    "genesis producer {} (node {}) is not among the peers: it cannot be "
-                    "reached",
-                    key.hex().substr(0, 16), id.hex().substr(0, 16));
-        }
+        auto producer_nodes = genesis_producer_nodes(genesis, configured, log);
         const auto& k = config.client;
         actors::client_node_config c{identity.key};
         c.node_id_nonce = identity.nonce;
@@ -561,16 +568,7 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
         node.http_port = http->port();
         log.info("HTTP API on http://{}", host_port{k.http_listen.host, node.http_port}.text());
     } else {
-        std::vector<node_id> producer_nodes;
-        for (const auto& [key, nonce] : genesis.producer_node_nonces) {
-            const auto id = crypto::compute_node_id(key, nonce);
-            producer_nodes.push_back(id);
-            if (configured.count(id) == 0)
-                log.warn(
-                    "genesis producer {} (node {}) is not among the peers: it cannot be "
-                    "reached",
-                    key.hex().substr(0, 16), id.hex().substr(0, 16));
-        }
+        auto producer_nodes = genesis_producer_nodes(genesis, configured, log);
         const auto& m = config.miner;
         actors::miner_node_config c{identity.key,
                                     node.router,

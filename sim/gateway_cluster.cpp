@@ -70,14 +70,18 @@ gateway_cluster::gateway_cluster(chain_cluster_options options, std::size_t gate
     : chain_cluster(options) {
     COVENANT_ASSERT(gateways >= 1, "a gateway cluster has a gateway");
     const std::uint64_t client_index = producers_.size() + miners_.size();
-    gateways_.push_back(gateway{owner_, client_.id, client_.router, {}, client_index,
-                                directory_ + "/gateway0"});
+    gateways_.push_back(
+        gateway{owner_, client_.id, client_.router, {}, client_index, directory_ + "/gateway0"});
     std::vector<node*> others;
     for (auto& p : producers_) others.push_back(&p);
     for (auto& m : miners_) others.push_back(&m);
     for (std::size_t g = 1; g < gateways; ++g) {
-        gateway gw{simulated_key(gateway_key_base + static_cast<std::uint32_t>(g)), {}, {}, {},
-                   client_index + g, directory_ + "/gateway" + std::to_string(g)};
+        gateway gw{simulated_key(gateway_key_base + static_cast<std::uint32_t>(g)),
+                   {},
+                   {},
+                   {},
+                   client_index + g,
+                   directory_ + "/gateway" + std::to_string(g)};
         gw.id = crypto::compute_node_id(gw.key.public_key(), 0);
         gw.router = actors::spawn_router(*system_, {gw.key, 0, 0});
         caf::anon_send(network_, register_atom::value, gw.network_index, gw.router);
@@ -147,7 +151,8 @@ std::optional<actors::transaction_answer> gateway_cluster::submit(std::size_t g,
                                                                   client::transaction_body body,
                                                                   std::int64_t limit_ms) {
     return await<actors::transaction_answer>(
-        g, caf::make_message(actors::submit_atom::value, actors::transaction_request{std::move(body)}),
+        g,
+        caf::make_message(actors::submit_atom::value, actors::transaction_request{std::move(body)}),
         limit_ms);
 }
 
@@ -189,7 +194,8 @@ actors::database_list gateway_cluster::databases(std::size_t g) {
 void gateway_cluster::make_byzantine(std::size_t miner) {
     const std::uint64_t from = producers_.size() + miner;
     for (const auto& gw : gateways_)
-        caf::anon_send(miners_.at(miner).router, actors::add_peer_atom::value, gw.id.view().to_bytes(),
+        caf::anon_send(miners_.at(miner).router, actors::add_peer_atom::value,
+                       gw.id.view().to_bytes(),
                        system_->spawn(byzantine_link, network_, from, gw.network_index,
                                       miners_.at(miner).key));
     scheduler_->run();

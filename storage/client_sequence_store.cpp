@@ -14,16 +14,22 @@ class sequence_category final : public std::error_category {
     const char* name() const noexcept override { return "client sequence store"; }
     std::string message(int code) const override {
         switch (static_cast<sequence_store_errc>(code)) {
-            case sequence_store_errc::sqlite_failed: return "SQLite failed";
-            case sequence_store_errc::not_wal: return "not in WAL mode";
-            case sequence_store_errc::corrupt_block: return "corrupt block";
-            case sequence_store_errc::corrupt_row: return "corrupt row";
+            case sequence_store_errc::sqlite_failed:
+                return "SQLite failed";
+            case sequence_store_errc::not_wal:
+                return "not in WAL mode";
+            case sequence_store_errc::corrupt_block:
+                return "corrupt block";
+            case sequence_store_errc::corrupt_row:
+                return "corrupt row";
         }
         return "unknown error";
     }
 };
 
-error corrupt(const std::string& what) { return error{sequence_store_errc::corrupt_row, what}; }
+error corrupt(const std::string& what) {
+    return error{sequence_store_errc::corrupt_row, what};
+}
 
 // Sequences are stored as SQLite's signed integers: a client never gets near 2^63.
 constexpr std::uint64_t sequence_max = stored_height_max;
@@ -35,14 +41,17 @@ const std::error_category& sequence_store_category() {
     return category;
 }
 
-void client_sequence_store::closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void client_sequence_store::closer::operator()(sqlite3* db) const {
+    sqlite3_close_v2(db);
+}
 
 client_sequence_store::client_sequence_store(std::unique_ptr<sqlite3, closer> db)
     : db_(std::move(db)) {}
 
 client_sequence_store::~client_sequence_store() = default;
 
-result<std::unique_ptr<client_sequence_store>> client_sequence_store::open(const std::string& path) {
+result<std::unique_ptr<client_sequence_store>> client_sequence_store::open(
+    const std::string& path) {
     auto db = table::open_wal<closer>(path);
     if (!db) return db.failure();
     if (auto created = table::execute(db->get(),
@@ -61,7 +70,8 @@ result<nothing> client_sequence_store::load() {
     for (;;) {
         const int stepped = sqlite3_step(rows->get());
         if (stepped == SQLITE_DONE) break;
-        if (stepped != SQLITE_ROW) return table::sqlite_failure(db_.get(), "reading client_sequence");
+        if (stepped != SQLITE_ROW)
+            return table::sqlite_failure(db_.get(), "reading client_sequence");
         auto id = database_id::from_view(column_bytes(rows->get(), 0));
         if (!id) return corrupt("a database id that is not 32 bytes");
         const auto next = sqlite3_column_int64(rows->get(), 1);
@@ -71,8 +81,8 @@ result<nothing> client_sequence_store::load() {
         if (sqlite3_column_type(rows->get(), 2) != SQLITE_NULL) {
             auto request = protocols::decode_client_request(column_bytes(rows->get(), 2));
             if (!request)
-                return corrupt("database " + id->hex() + ": pending request: " +
-                               request.failure().message());
+                return corrupt("database " + id->hex() +
+                               ": pending request: " + request.failure().message());
             if (request->database != *id || request->sequence.next() != r.next)
                 return corrupt("database " + id->hex() + ": pending request is not the last one");
             r.pending = std::move(request).value();

@@ -53,11 +53,11 @@ class followed_chain {
     std::optional<fetch> next_fetch();
 
     /// Called for each block applied and stored, with how this miner's assignments changed.
-    using block_applied = std::function<void(const protocols::main_block&,
-                                             const main_chain::assignment_changes&)>;
+    using block_applied =
+        std::function<void(const protocols::main_block&, const main_chain::assignment_changes&)>;
 
     struct reply_outcome {
-        bool taken = false;      // it came from the producer asked last
+        bool taken = false;  // it came from the producer asked last
         std::size_t applied = 0;
         /// A block the store could not write although the follower took it: the node's state
         /// is ahead of its disk, so the node must stop (a restart resumes from the disk).

@@ -18,8 +18,8 @@
 namespace covenant::actors {
 namespace {
 
-using protocols::message_kind;
 using client::client_errc;
+using protocols::message_kind;
 using follow_atom = caf::atom_constant<caf::atom("follow")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -48,9 +48,9 @@ struct client_state {
     std::unique_ptr<storage::client_sequence_store> sequences;
     std::map<std::uint64_t, caf::response_promise> transaction_waiters;  // by ticket
     std::uint64_t next_ticket = 0;
-    std::map<std::uint64_t, call_state> calls;                 // by call id
-    std::multimap<digest, std::uint64_t> calls_by_request;     // request hash -> call id
-    std::map<database_id, std::uint64_t> active_write;         // one per database
+    std::map<std::uint64_t, call_state> calls;              // by call id
+    std::multimap<digest, std::uint64_t> calls_by_request;  // request hash -> call id
+    std::map<database_id, std::uint64_t> active_write;      // one per database
     std::map<database_id, std::deque<queued_write>> write_queue;
     std::size_t queued_writes = 0;
     std::uint64_t next_call = 0;
@@ -68,7 +68,9 @@ std::int64_t now_ms(self_pointer self) {
            self->state.config().clock_offset_ms;
 }
 
-const main_chain::ledger& ledger_of(self_pointer self) { return self->state.chain->ledger(); }
+const main_chain::ledger& ledger_of(self_pointer self) {
+    return self->state.chain->ledger();
+}
 
 database_info info_of(const main_chain::database_record& db, const account_address& me) {
     database_info d;
@@ -211,7 +213,8 @@ call_state take_call(self_pointer self, std::uint64_t id) {
 }
 
 /// Signs the next write of `db` under its next sequence (written to disk first) and starts it.
-void begin_write(self_pointer self, const database_id& db, std::vector<protocols::sql_statement> statements,
+void begin_write(self_pointer self, const database_id& db,
+                 std::vector<protocols::sql_statement> statements,
                  std::optional<caf::response_promise> promise, std::int64_t deadline_ms) {
     auto& st = self->state;
     protocols::client_request r;
@@ -224,7 +227,8 @@ void begin_write(self_pointer self, const database_id& db, std::vector<protocols
     r.sign(st.config().key);
     if (auto begun = st.sequences->begin(r); !begun) {
         if (promise)
-            promise->deliver(failure_answer(error{client_errc::storage_failed, begun.failure().message()}));
+            promise->deliver(
+                failure_answer(error{client_errc::storage_failed, begun.failure().message()}));
         return;
     }
     call_state c{std::make_unique<client::sql_call>(
@@ -302,7 +306,8 @@ void apply_step(self_pointer self, std::uint64_t id, client::sql_call::step step
 }
 
 void fail_call(self_pointer self, std::uint64_t id, client_errc code, const std::string& why) {
-    apply_step(self, id, client::sql_call::step{{}, client::sql_failure_info{error{code, why}, {}}});
+    apply_step(self, id,
+               client::sql_call::step{{}, client::sql_failure_info{error{code, why}, {}}});
 }
 
 /// Starts the next write of `db` if none is running: first a request left unsettled by an
@@ -310,10 +315,12 @@ void fail_call(self_pointer self, std::uint64_t id, client_errc code, const std:
 void pump_writes(self_pointer self, const database_id& db) {
     auto& st = self->state;
     if (st.active_write.count(db) != 0) return;
-    if (!client::view_of(ledger_of(self), db, st.address)) return;  // not on the followed chain (yet)
+    if (!client::view_of(ledger_of(self), db, st.address))
+        return;  // not on the followed chain (yet)
     if (auto unsettled = st.sequences->pending(db)) {
         call_state c{std::make_unique<client::sql_call>(
-                         *unsettled, client::sql_call::settings{st.config().request_resend_ms, std::nullopt}),
+                         *unsettled,
+                         client::sql_call::settings{st.config().request_resend_ms, std::nullopt}),
                      db, unsettled->statements, std::nullopt, 0};
         st.active_write[db] = start_call(self, std::move(c));
         return;
@@ -325,10 +332,12 @@ void pump_writes(self_pointer self, const database_id& db) {
         q->second.pop_front();
         --st.queued_writes;
         if (now >= next.deadline_ms) {
-            next.promise.deliver(failure_answer(error{client_errc::timed_out, "queued behind other writes until the deadline"}));
+            next.promise.deliver(failure_answer(
+                error{client_errc::timed_out, "queued behind other writes until the deadline"}));
             continue;
         }
-        begin_write(self, db, std::move(next.statements), std::move(next.promise), next.deadline_ms);
+        begin_write(self, db, std::move(next.statements), std::move(next.promise),
+                    next.deadline_ms);
         break;
     }
     if (q != st.write_queue.end() && q->second.empty()) st.write_queue.erase(q);
@@ -363,14 +372,18 @@ void on_sql(self_pointer self, sql_request& request, caf::response_promise promi
     protocols::client_request r;
     r.database = request.database;
     r.client = st.config().key.public_key();
-    r.sequence = client_sequence(++st.read_counter);  // reads use no sequence: it only sets them apart
+    r.sequence =
+        client_sequence(++st.read_counter);  // reads use no sequence: it only sets them apart
     r.timestamp_ms = now_ms(self);
     r.kind = protocols::query_kind::read;
     r.statements = std::move(request.statements);
     r.sign(st.config().key);
     call_state c{std::make_unique<client::sql_call>(
                      r, client::sql_call::settings{st.config().request_resend_ms, deadline}),
-                 request.database, {}, std::move(promise), deadline};
+                 request.database,
+                 {},
+                 std::move(promise),
+                 deadline};
     start_call(self, std::move(c));
 }
 
@@ -439,7 +452,8 @@ void on_tick(self_pointer self) {
                 ++it;
                 continue;
             }
-            it->promise.deliver(failure_answer(error{client_errc::timed_out, "not started before the deadline"}));
+            it->promise.deliver(
+                failure_answer(error{client_errc::timed_out, "not started before the deadline"}));
             it = items.erase(it);
             --st.queued_writes;
         }
@@ -453,17 +467,17 @@ void ask_for_blocks(self_pointer self) {
     auto fetch = self->state.chain->next_fetch();
     if (!fetch) return;
     self->send(self->state.config().router, send_atom::value, fetch->to.view().to_bytes(),
-               static_cast<std::uint16_t>(message_kind::main_block_fetch), std::move(fetch->payload));
+               static_cast<std::uint16_t>(message_kind::main_block_fetch),
+               std::move(fetch->payload));
 }
 
 void on_block_reply(self_pointer self, const inbound_envelope& in) {
     auto& st = self->state;
-    auto out = st.chain->on_reply(in.sender_node_id, in.payload,
-                                  [=](const protocols::main_block& block,
-                                      const main_chain::assignment_changes&) {
-                                      answer_settled(self, self->state.tracker->on_block(
-                                                               block, ledger_of(self)));
-                                  });
+    auto out = st.chain->on_reply(
+        in.sender_node_id, in.payload,
+        [=](const protocols::main_block& block, const main_chain::assignment_changes&) {
+            answer_settled(self, self->state.tracker->on_block(block, ledger_of(self)));
+        });
     if (out.store_failure) {
         self->quit(caf::make_error(caf::sec::runtime_error, "client: " + *out.store_failure));
         return;
@@ -499,15 +513,16 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
     st.sequences = std::move(prepared->sequences);
     st.address = crypto::address_of(st.config().key.public_key());
     st.tracker = std::make_unique<client::transaction_tracker>(
-        st.config().key,
-        client::transaction_tracker::settings{st.config().transaction_fee, 64,
-                                              st.config().transaction_timeout_ms});
+        st.config().key, client::transaction_tracker::settings{st.config().transaction_fee, 64,
+                                                               st.config().transaction_timeout_ms});
     for (auto kind : {message_kind::main_block_fetch_reply, message_kind::client_response})
         self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
                    caf::actor_cast<caf::actor>(self));
     ask_for_blocks(self);
-    self->delayed_send(self, std::chrono::milliseconds(st.config().follow_interval_ms), follow_atom::value);
-    self->delayed_send(self, std::chrono::milliseconds(st.config().resend_interval_ms), resend_atom::value);
+    self->delayed_send(self, std::chrono::milliseconds(st.config().follow_interval_ms),
+                       follow_atom::value);
+    self->delayed_send(self, std::chrono::milliseconds(st.config().resend_interval_ms),
+                       resend_atom::value);
     self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
     return {
         [=](deliver_atom, const inbound_envelope& in) {
@@ -518,13 +533,15 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
         },
         [=](follow_atom) {
             ask_for_blocks(self);
-            self->delayed_send(self, std::chrono::milliseconds(self->state.config().follow_interval_ms),
+            self->delayed_send(self,
+                               std::chrono::milliseconds(self->state.config().follow_interval_ms),
                                follow_atom::value);
         },
         [=](resend_atom) {
             // A producer's mempool is not durable, and a producer may have been away.
             for (const auto& tx : self->state.tracker->in_flight()) send_transaction(self, tx);
-            self->delayed_send(self, std::chrono::milliseconds(self->state.config().resend_interval_ms),
+            self->delayed_send(self,
+                               std::chrono::milliseconds(self->state.config().resend_interval_ms),
                                resend_atom::value);
         },
         [=](tick_atom) {
@@ -603,8 +620,8 @@ result<caf::actor> spawn_client_node(caf::actor_system& system, client_node_conf
     if (!chain) return chain.failure();
     auto sequences = storage::client_sequence_store::open(config.data_dir + "/client.sqlite");
     if (!sequences) return sequences.failure();
-    auto prepared = std::make_shared<prepared_client>(prepared_client{
-        std::move(config), std::move(chain).value(), std::move(sequences).value()});
+    auto prepared = std::make_shared<prepared_client>(
+        prepared_client{std::move(config), std::move(chain).value(), std::move(sequences).value()});
     return system.spawn(client_node, std::move(prepared));
 }
 

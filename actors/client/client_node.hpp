@@ -61,13 +61,13 @@ struct client_status {
     std::uint64_t replies_ignored = 0;
     std::uint64_t transactions_submitted = 0;  // signed and sent (refused ones not counted)
     std::uint64_t transactions_final = 0;
-    std::uint64_t transactions_refused = 0;    // by the pre-check, or settled unfinished
+    std::uint64_t transactions_refused = 0;  // by the pre-check, or settled unfinished
     std::uint64_t transactions_in_flight = 0;
-    std::uint64_t requests_sent = 0;           // SQL requests, counting resends
+    std::uint64_t requests_sent = 0;  // SQL requests, counting resends
     std::uint64_t answers_verified = 0;
-    std::uint64_t answers_refused = 0;         // failed verification: never returned
+    std::uint64_t answers_refused = 0;  // failed verification: never returned
     std::uint64_t calls_in_flight = 0;
-    std::uint64_t links_opened = 0;            // to members at their registered endpoints
+    std::uint64_t links_opened = 0;  // to members at their registered endpoints
     std::string last_problem;
 };
 
@@ -105,8 +105,8 @@ struct transaction_request {
 struct transaction_answer {
     std::optional<error> failure;  // ledger_errc (refused) or client_errc
     protocols::transaction tx;
-    std::uint64_t height = 0;                // the final block's
-    std::optional<database_info> database;   // create_database: the new one, as final
+    std::uint64_t height = 0;               // the final block's
+    std::optional<database_info> database;  // create_database: the new one, as final
 };
 
 struct sql_request {
@@ -116,7 +116,7 @@ struct sql_request {
 };
 
 struct sql_answer {
-    std::optional<error> failure;  // client_errc
+    std::optional<error> failure;         // client_errc
     protocols::client_response response;  // verified; body is a request_outcome
     bool receipt = false;
     std::size_t certificate_signers = 0;
@@ -138,14 +138,14 @@ struct client_node_config {
     std::function<caf::actor(const node_id&, const std::string&)> connect{};
     std::size_t links_max = 64;
     std::int64_t follow_interval_ms = 200;
-    std::int64_t resend_interval_ms = 1000;      // transactions to the producers
-    std::int64_t request_resend_ms = 1000;       // an SQL request without a usable answer
-    std::int64_t request_timeout_ms = 30'000;    // a call's answer, or timed_out
+    std::int64_t resend_interval_ms = 1000;    // transactions to the producers
+    std::int64_t request_resend_ms = 1000;     // an SQL request without a usable answer
+    std::int64_t request_timeout_ms = 30'000;  // a call's answer, or timed_out
     std::int64_t transaction_timeout_ms = 30'000;
     std::int64_t tick_ms = 20;
     std::int64_t clock_offset_ms = 0;  // added to the actor clock (virtual in the simulator)
     std::uint64_t transaction_fee = 1;
-    std::size_t calls_max = 1024;      // SQL calls in flight or queued, and transactions
+    std::size_t calls_max = 1024;  // SQL calls in flight or queued, and transactions
 };
 
 /// Opens the gateway's stores (replaying the followed chain from genesis) and spawns it;

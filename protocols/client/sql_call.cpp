@@ -94,7 +94,8 @@ sql_failure_info sql_call::stale_failure(const std::string& said) const {
     auto info = failure(client_errc::stale_sequence,
                         "sequence " + std::to_string(request_.sequence.value) +
                             " was already used on this database (by this request or another of "
-                            "this key; its outcome is unknown): " + said);
+                            "this key; its outcome is unknown): " +
+                            said);
     info.expected_sequence = expected_sequence_;
     return info;
 }
@@ -128,7 +129,8 @@ sql_call::step sql_call::on_tick(const database_view& db, std::int64_t now_ms) {
     if (out.send_to.empty()) {
         out.done = failure(client_errc::unavailable,
                            "no member left to ask (every one gave an answer that failed "
-                           "verification; last: " + last_problem_ + ")");
+                           "verification; last: " +
+                               last_problem_ + ")");
     }
     return out;
 }
@@ -163,8 +165,8 @@ sql_call::step sql_call::on_response(const protocols::client_response& response,
         return out;
     }
     if (const auto* refused = std::get_if<protocols::rejection>(&response.body)) {
-        const std::string said = "member " + response.responder.hex().substr(0, 16) + ": " +
-                                 refused->message;
+        const std::string said =
+            "member " + response.responder.hex().substr(0, 16) + ": " + refused->message;
         last_problem_ = said;
         switch (refused->reason) {
             case rejection_reason::not_leader:
@@ -196,7 +198,8 @@ sql_call::step sql_call::on_response(const protocols::client_response& response,
                 // gathering the execution signatures to answer: it gets resend_ms, unless
                 // every member believed already said so.
                 if (!stale_since_ms_) stale_since_ms_ = now_ms;
-                if (said_stale_.size() >= everyone_believed(db).size()) out.done = stale_failure(said);
+                if (said_stale_.size() >= everyone_believed(db).size())
+                    out.done = stale_failure(said);
                 return out;
             }
             case rejection_reason::bad_signature:

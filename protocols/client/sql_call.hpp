@@ -81,7 +81,7 @@ class sql_call {
     sql_call(protocols::client_request request, settings s);
 
     struct step {
-        std::vector<public_key> send_to;    // members to send the request to now
+        std::vector<public_key> send_to;      // members to send the request to now
         std::optional<sql_call_result> done;  // the call is over
     };
     step start(const database_view& db, std::int64_t now_ms);

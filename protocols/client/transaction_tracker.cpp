@@ -24,8 +24,7 @@ std::vector<protocols::transaction> transaction_tracker::in_flight() const {
 result<protocols::transaction> transaction_tracker::submit(std::uint64_t ticket,
                                                            transaction_body body,
                                                            const main_chain::ledger& state,
-                                                           block_height head,
-                                                           std::int64_t now_ms) {
+                                                           block_height head, std::int64_t now_ms) {
     if (in_flight_.size() >= settings_.in_flight_max)
         return error{client_errc::overloaded,
                      std::to_string(in_flight_.size()) + " transactions in flight already"};

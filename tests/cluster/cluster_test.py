@@ -423,17 +423,24 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
+    return run_cluster(Cluster, args, "covenant-cluster-", lambda cluster: (
+        cluster.setup(args.producers, args.miners),
+        scenario(cluster, args.producers, args.miners, args.node)))
+
+
+def run_cluster(cluster_class, args, prefix, body):
+    """Runs body(cluster) in a fresh directory within args.timeout seconds; every process is
+    killed and the directory removed afterwards (kept with args.keep). The exit status."""
     deadline = time.monotonic() + args.timeout
-    directory = tempfile.mkdtemp(prefix="covenant-cluster-")
-    cluster = Cluster(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
+    directory = tempfile.mkdtemp(prefix=prefix)
+    cluster = cluster_class(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
     # ctest ends a test that overruns with SIGTERM: clean up then, too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Failure("terminated")))
     started = time.monotonic()
     ok = False
     try:
         log(f"directory {directory}")
-        cluster.setup(args.producers, args.miners)
-        scenario(cluster, args.producers, args.miners, args.node)
+        body(cluster)
         ok = True
     except (Failure, subprocess.TimeoutExpired) as e:
         log(f"FAILED: {e}")

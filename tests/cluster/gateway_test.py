@@ -25,18 +25,16 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_test import (Cluster, Failure, free_ports, log,  # noqa: E402
-                          log_and_network_settings, role_settings)
+                          log_and_network_settings, role_settings, run_cluster)
 
 
 def address_of(public_key_hex):
@@ -299,27 +297,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    deadline = time.monotonic() + args.timeout
-    directory = tempfile.mkdtemp(prefix="covenant-gateway-")
-    cluster = GatewayCluster(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Failure("terminated")))
-    started = time.monotonic()
-    ok = False
-    try:
-        log(f"directory {directory}")
-        p_names, m_names = cluster.setup_gateway(4, 4)
-        scenario(cluster, p_names, m_names)
-        ok = True
-    except (Failure, subprocess.TimeoutExpired) as e:
-        log(f"FAILED: {e}")
-    finally:
-        cluster.stop_all()
-        if args.keep:
-            log(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
-    log(f"{'passed' if ok else 'failed'} in {time.monotonic() - started:.1f} s")
-    return 0 if ok else 1
+    return run_cluster(GatewayCluster, args, "covenant-gateway-",
+                       lambda cluster: scenario(cluster, *cluster.setup_gateway(4, 4)))
 
 
 if __name__ == "__main__":

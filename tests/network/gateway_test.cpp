@@ -41,7 +41,9 @@ bool ok(const std::optional<actors::sql_answer>& a) {
                std::get<request_outcome>(a->response.body).body);
 }
 
-std::string text(const std::optional<error>& e) { return e ? e->message() : "none"; }
+std::string text(const std::optional<error>& e) {
+    return e ? e->message() : "none";
+}
 
 std::string failure_of(const std::optional<actors::sql_answer>& a) {
     if (!a) return "no answer";
@@ -118,10 +120,12 @@ BOOST_AUTO_TEST_CASE(a_database_created_through_the_gateway_serves_verified_writ
         5'000));
 
     // A failing statement is a verified outcome too, and nothing of its request applied.
-    auto failing = net.exec(0, db, {sql("INSERT INTO t VALUES (100, 'x')"), sql("INSERT INTO t VALUES (1, 'dup')")});
+    auto failing = net.exec(
+        0, db, {sql("INSERT INTO t VALUES (100, 'x')"), sql("INSERT INTO t VALUES (1, 'dup')")});
     BOOST_TEST_REQUIRE(failing.has_value());
     BOOST_TEST(!failing->failure);
-    BOOST_TEST(std::holds_alternative<protocols::sql_failure>(std::get<request_outcome>(failing->response.body).body));
+    BOOST_TEST(std::holds_alternative<protocols::sql_failure>(
+        std::get<request_outcome>(failing->response.body).body));
 
     // Restarted on its data directory: the chain comes back from its store at once, and the
     // next write takes the next sequence (no replica says it is stale).
@@ -188,7 +192,8 @@ BOOST_AUTO_TEST_CASE(a_user_needs_a_role_on_the_chain_and_the_ledger_refuses_at_
     auto denied = net.exec(1, db, {sql("INSERT INTO t VALUES (7, 'intruder')")});
     BOOST_TEST_REQUIRE(denied.has_value());
     BOOST_TEST_REQUIRE(denied->failure.has_value());
-    BOOST_TEST((denied->failure->code == client::client_errc::not_permitted), text(denied->failure));
+    BOOST_TEST((denied->failure->code == client::client_errc::not_permitted),
+               text(denied->failure));
     auto unread = net.query(1, db, sql("SELECT * FROM t"));
     BOOST_TEST_REQUIRE(unread.has_value());
     BOOST_TEST_REQUIRE(unread->failure.has_value());
@@ -224,7 +229,9 @@ BOOST_AUTO_TEST_CASE(a_user_needs_a_role_on_the_chain_and_the_ledger_refuses_at_
     BOOST_TEST_REQUIRE(ok(allowed), failure_of(allowed));
     for (std::size_t m = 0; m < net.miner_count(); ++m) {
         BOOST_TEST_REQUIRE(net.run_until(
-            [&] { return net.rows(m, db, "SELECT count(*) FROM t")[0][0] == sql_value::integer(1); },
+            [&] {
+                return net.rows(m, db, "SELECT count(*) FROM t")[0][0] == sql_value::integer(1);
+            },
             5'000));
         BOOST_TEST(net.rows(m, db, "SELECT k FROM t WHERE k IN (7, 8)").empty());
     }

@@ -82,30 +82,49 @@ class bounded_task_queue final : public httplib::TaskQueue {
 std::pair<int, std::string> status_of(const error& e) {
     if (e.code.category() == client::client_category()) {
         switch (static_cast<client::client_errc>(e.code.value())) {
-            case client::client_errc::bad_request: return {400, "bad_request"};
-            case client::client_errc::not_permitted: return {403, "not_permitted"};
-            case client::client_errc::out_of_funds: return {403, "out_of_funds"};
-            case client::client_errc::unknown_database: return {404, "unknown_database"};
-            case client::client_errc::stale_sequence: return {409, "stale_sequence"};
-            case client::client_errc::timed_out: return {504, "timed_out"};
-            case client::client_errc::unavailable: return {502, "unavailable"};
-            case client::client_errc::overloaded: return {503, "overloaded"};
-            case client::client_errc::storage_failed: return {500, "storage_failed"};
+            case client::client_errc::bad_request:
+                return {400, "bad_request"};
+            case client::client_errc::not_permitted:
+                return {403, "not_permitted"};
+            case client::client_errc::out_of_funds:
+                return {403, "out_of_funds"};
+            case client::client_errc::unknown_database:
+                return {404, "unknown_database"};
+            case client::client_errc::stale_sequence:
+                return {409, "stale_sequence"};
+            case client::client_errc::timed_out:
+                return {504, "timed_out"};
+            case client::client_errc::unavailable:
+                return {502, "unavailable"};
+            case client::client_errc::overloaded:
+                return {503, "overloaded"};
+            case client::client_errc::storage_failed:
+                return {500, "storage_failed"};
         }
     }
     if (e.code.category() == main_chain::ledger_category()) {
         using main_chain::ledger_errc;
         switch (static_cast<ledger_errc>(e.code.value())) {
-            case ledger_errc::not_authorized: return {403, "not_authorized"};
-            case ledger_errc::unknown_database: return {404, "unknown_database"};
-            case ledger_errc::bad_nonce: return {409, "bad_nonce"};
-            case ledger_errc::insufficient_funds: return {422, "insufficient_funds"};
-            case ledger_errc::no_miners: return {422, "no_miners"};
-            case ledger_errc::invalid_value: return {422, "invalid_value"};
-            case ledger_errc::unknown_account: return {422, "unknown_account"};
-            case ledger_errc::fee_too_low: return {422, "fee_too_low"};
-            case ledger_errc::overflow: return {422, "overflow"};
-            default: return {422, "refused"};
+            case ledger_errc::not_authorized:
+                return {403, "not_authorized"};
+            case ledger_errc::unknown_database:
+                return {404, "unknown_database"};
+            case ledger_errc::bad_nonce:
+                return {409, "bad_nonce"};
+            case ledger_errc::insufficient_funds:
+                return {422, "insufficient_funds"};
+            case ledger_errc::no_miners:
+                return {422, "no_miners"};
+            case ledger_errc::invalid_value:
+                return {422, "invalid_value"};
+            case ledger_errc::unknown_account:
+                return {422, "unknown_account"};
+            case ledger_errc::fee_too_low:
+                return {422, "fee_too_low"};
+            case ledger_errc::overflow:
+                return {422, "overflow"};
+            default:
+                return {422, "refused"};
         }
     }
     return {500, "internal"};
@@ -153,7 +172,8 @@ std::uint64_t unsigned_field(const json& body, const char* name, std::uint64_t m
         throw bad_input{std::string(name) + ": missing"};
     }
     const auto& v = body[name];
-    if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
+    if (!v.is_number_integer() ||
+        (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0))
         throw bad_input{std::string(name) + ": expected an integer from " + std::to_string(min)};
     const auto n = v.get<std::uint64_t>();
     if (n < min || n > max)
@@ -184,9 +204,12 @@ std::string mode_name(protocols::consistency_mode m) {
 json role_json(const std::optional<protocols::role>& r) {
     if (!r) return nullptr;
     switch (*r) {
-        case protocols::role::admin: return "admin";
-        case protocols::role::write: return "write";
-        case protocols::role::read: return "read";
+        case protocols::role::admin:
+            return "admin";
+        case protocols::role::write:
+            return "write";
+        case protocols::role::read:
+            return "read";
     }
     return nullptr;
 }
@@ -223,10 +246,16 @@ json result_json(const protocols::statement_result& r) {
 
 http_api::http_api(caf::actor_system& system, caf::actor client, const client_settings& settings,
                    const node_id& id, spdlog::logger& log)
-    : system_(system), client_(std::move(client)), settings_(settings), id_(id), log_(log),
+    : system_(system),
+      client_(std::move(client)),
+      settings_(settings),
+      id_(id),
+      log_(log),
       server_(std::make_unique<httplib::Server>()) {}
 
-http_api::~http_api() { stop(); }
+http_api::~http_api() {
+    stop();
+}
 
 void http_api::stop() {
     if (server_) server_->stop();
@@ -280,10 +309,18 @@ void http_api::routes() {
             .receive([&](T& answer) { out = std::move(answer); }, [&](caf::error&) {});
         return out;
     };
-    struct account_tag { using type = account_info; };
-    struct list_tag { using type = database_list; };
-    struct tx_tag { using type = transaction_answer; };
-    struct sql_tag { using type = sql_answer; };
+    struct account_tag {
+        using type = account_info;
+    };
+    struct list_tag {
+        using type = database_list;
+    };
+    struct tx_tag {
+        using type = transaction_answer;
+    };
+    struct sql_tag {
+        using type = sql_answer;
+    };
 
     // Every handler: bad input is a 400, anything thrown a 500; never a crash.
     auto guarded = [this](auto handler) {
@@ -318,86 +355,108 @@ void http_api::routes() {
     };
 
     server.Get("/v1/status", guarded([=](const httplib::Request&, httplib::Response& res) {
-        auto a = ask(wait_local, account_tag{}, account_atom::value);
-        if (!a) return no_answer(res);
-        send_json(res, 200,
-                  json{{"node_id", a->node.hex()}, {"address", a->address.hex()},
-                       {"public_key", a->key.hex()}, {"chain_height", a->chain_height},
-                       {"balance", a->balance}, {"nonce", a->next_nonce.value}});
-    }));
+                   auto a = ask(wait_local, account_tag{}, account_atom::value);
+                   if (!a) return no_answer(res);
+                   send_json(res, 200,
+                             json{{"node_id", a->node.hex()},
+                                  {"address", a->address.hex()},
+                                  {"public_key", a->key.hex()},
+                                  {"chain_height", a->chain_height},
+                                  {"balance", a->balance},
+                                  {"nonce", a->next_nonce.value}});
+               }));
     server.Get("/v1/account", guarded([=](const httplib::Request&, httplib::Response& res) {
-        auto a = ask(wait_local, account_tag{}, account_atom::value);
-        if (!a) return no_answer(res);
-        send_json(res, 200,
-                  json{{"address", a->address.hex()}, {"public_key", a->key.hex()},
-                       {"balance", a->balance}, {"nonce", a->next_nonce.value},
-                       {"staked", a->staked}, {"chain_height", a->chain_height}});
-    }));
-    server.Get("/v1/databases", guarded([=](const httplib::Request&, httplib::Response& res) {
-        auto list = ask(wait_local, list_tag{}, databases_atom::value);
-        if (!list) return no_answer(res);
-        json dbs = json::array();
-        for (const auto& d : list->databases) dbs.push_back(database_json(d, false));
-        send_json(res, 200, json{{"databases", dbs}, {"chain_height", list->chain_height}});
-    }));
-    server.Get(R"(/v1/databases/([^/]+))", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        const auto id = database_in_path(req);
-        auto list = ask(wait_local, list_tag{}, databases_atom::value, id.view().to_bytes());
-        if (!list) return no_answer(res);
-        if (list->databases.empty())
-            return send_error(res, 404, "unknown_database",
-                              "the followed chain (height " + std::to_string(list->chain_height) +
-                                  ") has no database " + id.hex());
-        send_json(res, 200, database_json(list->databases.front(), true));
-    }));
+                   auto a = ask(wait_local, account_tag{}, account_atom::value);
+                   if (!a) return no_answer(res);
+                   send_json(res, 200,
+                             json{{"address", a->address.hex()},
+                                  {"public_key", a->key.hex()},
+                                  {"balance", a->balance},
+                                  {"nonce", a->next_nonce.value},
+                                  {"staked", a->staked},
+                                  {"chain_height", a->chain_height}});
+               }));
+    server.Get(
+        "/v1/databases", guarded([=](const httplib::Request&, httplib::Response& res) {
+            auto list = ask(wait_local, list_tag{}, databases_atom::value);
+            if (!list) return no_answer(res);
+            json dbs = json::array();
+            for (const auto& d : list->databases) dbs.push_back(database_json(d, false));
+            send_json(res, 200, json{{"databases", dbs}, {"chain_height", list->chain_height}});
+        }));
+    server.Get(R"(/v1/databases/([^/]+))",
+               guarded([=](const httplib::Request& req, httplib::Response& res) {
+                   const auto id = database_in_path(req);
+                   auto list =
+                       ask(wait_local, list_tag{}, databases_atom::value, id.view().to_bytes());
+                   if (!list) return no_answer(res);
+                   if (list->databases.empty())
+                       return send_error(res, 404, "unknown_database",
+                                         "the followed chain (height " +
+                                             std::to_string(list->chain_height) +
+                                             ") has no database " + id.hex());
+                   send_json(res, 200, database_json(list->databases.front(), true));
+               }));
     server.Post("/v1/databases", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        const json body = parse_body(req);
-        only_fields(body, {"miners", "mode", "advance_payment"});
-        protocols::tx::create_database create;
-        create.miner_count = static_cast<std::uint32_t>(
-            unsigned_field(body, "miners", 1, protocols::limits::database_miners_max));
-        const std::string mode = body.contains("mode") ? string_field(body, "mode") : "strong";
-        if (mode == "strong") create.mode = protocols::consistency_mode::strong;
-        else if (mode == "eventual") create.mode = protocols::consistency_mode::eventual;
-        else throw bad_input{"mode: expected \"strong\" or \"eventual\""};
-        create.advance_payment = unsigned_field(body, "advance_payment", 0,
-                                                std::numeric_limits<std::int64_t>::max(), 0);
-        submit(res, create, [](const transaction_answer& a) {
-            if (!a.database) return json{{"error", "created, but not on the followed chain"}};
-            json out = database_json(*a.database, false);
-            out.erase("owner");
-            out.erase("role");
-            return out;
-        });
-    }));
-    server.Delete(R"(/v1/databases/([^/]+))", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        const auto id = database_in_path(req);
-        submit(res, protocols::tx::drop_database{id}, [id](const transaction_answer&) {
-            return json{{"database", id.hex()}, {"dropped", true}};
-        });
-    }));
+                    const json body = parse_body(req);
+                    only_fields(body, {"miners", "mode", "advance_payment"});
+                    protocols::tx::create_database create;
+                    create.miner_count = static_cast<std::uint32_t>(
+                        unsigned_field(body, "miners", 1, protocols::limits::database_miners_max));
+                    const std::string mode =
+                        body.contains("mode") ? string_field(body, "mode") : "strong";
+                    if (mode == "strong")
+                        create.mode = protocols::consistency_mode::strong;
+                    else if (mode == "eventual")
+                        create.mode = protocols::consistency_mode::eventual;
+                    else
+                        throw bad_input{"mode: expected \"strong\" or \"eventual\""};
+                    create.advance_payment = unsigned_field(
+                        body, "advance_payment", 0, std::numeric_limits<std::int64_t>::max(), 0);
+                    submit(res, create, [](const transaction_answer& a) {
+                        if (!a.database)
+                            return json{{"error", "created, but not on the followed chain"}};
+                        json out = database_json(*a.database, false);
+                        out.erase("owner");
+                        out.erase("role");
+                        return out;
+                    });
+                }));
+    server.Delete(R"(/v1/databases/([^/]+))",
+                  guarded([=](const httplib::Request& req, httplib::Response& res) {
+                      const auto id = database_in_path(req);
+                      submit(res, protocols::tx::drop_database{id},
+                             [id](const transaction_answer&) {
+                                 return json{{"database", id.hex()}, {"dropped", true}};
+                             });
+                  }));
     server.Post("/v1/transfer", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        const json body = parse_body(req);
-        only_fields(body, {"to", "amount"});
-        protocols::tx::transfer t;
-        t.to = hex_field<account_address>(string_field(body, "to"), "to");
-        t.amount = unsigned_field(body, "amount", 1, std::numeric_limits<std::int64_t>::max());
-        submit(res, t, [t](const transaction_answer&) {
-            return json{{"to", t.to.hex()}, {"amount", t.amount}};
-        });
-    }));
+                    const json body = parse_body(req);
+                    only_fields(body, {"to", "amount"});
+                    protocols::tx::transfer t;
+                    t.to = hex_field<account_address>(string_field(body, "to"), "to");
+                    t.amount =
+                        unsigned_field(body, "amount", 1, std::numeric_limits<std::int64_t>::max());
+                    submit(res, t, [t](const transaction_answer&) {
+                        return json{{"to", t.to.hex()}, {"amount", t.amount}};
+                    });
+                }));
     // grant and revoke: "user" is an account address; "public_key" a user's key instead.
     auto user_of = [](const json& body) {
         if (body.contains("public_key")) {
-            if (body.contains("user")) throw bad_input{"give user (an address) or public_key, not both"};
-            return crypto::address_of(hex_field<public_key>(string_field(body, "public_key"), "public_key"));
+            if (body.contains("user"))
+                throw bad_input{"give user (an address) or public_key, not both"};
+            return crypto::address_of(
+                hex_field<public_key>(string_field(body, "public_key"), "public_key"));
         }
         return hex_field<account_address>(string_field(body, "user"), "user");
     };
     auto grant_or_revoke = [=](const httplib::Request& req, httplib::Response& res, bool revoke) {
         const json body = parse_body(req);
-        if (revoke) only_fields(body, {"database", "user", "public_key"});
-        else only_fields(body, {"database", "user", "public_key", "role"});
+        if (revoke)
+            only_fields(body, {"database", "user", "public_key"});
+        else
+            only_fields(body, {"database", "user", "public_key", "role"});
         const auto db = hex_field<database_id>(string_field(body, "database"), "database");
         const auto user = user_of(body);
         const std::string role = revoke ? "none" : string_field(body, "role");
@@ -406,20 +465,24 @@ void http_api::routes() {
         };
         if (role == "none") return submit(res, protocols::tx::revoke_role{db, user}, answer);
         protocols::tx::grant_role g{db, user, protocols::role::read};
-        if (role == "admin") g.granted = protocols::role::admin;
-        else if (role == "write") g.granted = protocols::role::write;
-        else if (role != "read") throw bad_input{"role: expected admin, write, read or none"};
+        if (role == "admin")
+            g.granted = protocols::role::admin;
+        else if (role == "write")
+            g.granted = protocols::role::write;
+        else if (role != "read")
+            throw bad_input{"role: expected admin, write, read or none"};
         submit(res, g, answer);
     };
     server.Post("/v1/grant", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        grant_or_revoke(req, res, false);
-    }));
+                    grant_or_revoke(req, res, false);
+                }));
     server.Post("/v1/revoke", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        grant_or_revoke(req, res, true);
-    }));
+                    grant_or_revoke(req, res, true);
+                }));
 
     // exec and query: the actor answers only with what it verified.
-    auto run_sql = [=](const httplib::Request& req, httplib::Response& res, protocols::query_kind kind) {
+    auto run_sql = [=](const httplib::Request& req, httplib::Response& res,
+                       protocols::query_kind kind) {
         const json body = parse_body(req);
         only_fields(body, {"database", "statements", "sql", "params"});
         const auto db = hex_field<database_id>(string_field(body, "database"), "database");
@@ -433,7 +496,8 @@ void http_api::routes() {
         if (a->failure) return send_error(res, *a->failure);
         const auto& response = a->response;
         const auto& outcome = std::get<protocols::request_outcome>(response.body);
-        const std::uint64_t seq = a->receipt ? response.receipt->seq.value : response.state_seq.value;
+        const std::uint64_t seq =
+            a->receipt ? response.receipt->seq.value : response.state_seq.value;
         json proof{{"verified", true},
                    {"served_by", response.responder.hex()},
                    {"seq", seq},
@@ -462,14 +526,14 @@ void http_api::routes() {
         send_json(res, 200, out);
     };
     server.Post("/v1/exec", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        run_sql(req, res, protocols::query_kind::write);
-    }));
+                    run_sql(req, res, protocols::query_kind::write);
+                }));
     server.Post("/v1/query", guarded([=](const httplib::Request& req, httplib::Response& res) {
-        run_sql(req, res, protocols::query_kind::read);
-    }));
+                    run_sql(req, res, protocols::query_kind::read);
+                }));
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return;
-        const std::string code = res.status == 404 ? "not_found"
+        const std::string code = res.status == 404   ? "not_found"
                                  : res.status == 413 ? "too_large"
                                                      : "bad_request";
         send_error(res, res.status, code, "HTTP " + std::to_string(res.status));

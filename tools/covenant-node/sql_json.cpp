@@ -16,12 +16,16 @@ error bad(const std::string& where, const std::string& what) {
 
 }  // namespace
 
-result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j, const std::string& where) {
+result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j,
+                                                 const std::string& where) {
     using protocols::sql_value;
     switch (j.type()) {
-        case nlohmann::json::value_t::null: return sql_value::null();
-        case nlohmann::json::value_t::boolean: return sql_value::integer(j.get<bool>() ? 1 : 0);
-        case nlohmann::json::value_t::number_integer: return sql_value::integer(j.get<std::int64_t>());
+        case nlohmann::json::value_t::null:
+            return sql_value::null();
+        case nlohmann::json::value_t::boolean:
+            return sql_value::integer(j.get<bool>() ? 1 : 0);
+        case nlohmann::json::value_t::number_integer:
+            return sql_value::integer(j.get<std::int64_t>());
         case nlohmann::json::value_t::number_unsigned: {
             const auto u = j.get<std::uint64_t>();
             if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -33,7 +37,8 @@ result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j, const 
             if (std::isnan(d)) return bad(where, "not a number");
             return sql_value::real(d);
         }
-        case nlohmann::json::value_t::string: return sql_value::text(j.get<std::string>());
+        case nlohmann::json::value_t::string:
+            return sql_value::text(j.get<std::string>());
         case nlohmann::json::value_t::object: {
             if (j.size() == 1 && j.contains("blob") && j["blob"].is_string()) {
                 auto raw = from_hex(j["blob"].get<std::string>());
@@ -42,13 +47,16 @@ result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j, const 
             }
             if (j.size() == 1 && j.contains("real") && j["real"].is_string()) {
                 const auto text = j["real"].get<std::string>();
-                if (text == "Infinity") return sql_value::real(std::numeric_limits<double>::infinity());
-                if (text == "-Infinity") return sql_value::real(-std::numeric_limits<double>::infinity());
+                if (text == "Infinity")
+                    return sql_value::real(std::numeric_limits<double>::infinity());
+                if (text == "-Infinity")
+                    return sql_value::real(-std::numeric_limits<double>::infinity());
                 return bad(where, "real: expected \"Infinity\" or \"-Infinity\"");
             }
             return bad(where, "an object value must be {\"blob\": \"<hex>\"}");
         }
-        default: return bad(where, "expected null, a number, a string or {\"blob\": \"<hex>\"}");
+        default:
+            return bad(where, "expected null, a number, a string or {\"blob\": \"<hex>\"}");
     }
 }
 
@@ -59,7 +67,8 @@ nlohmann::json sql_value_to_json(const protocols::sql_value& v) {
             if constexpr (std::is_same_v<T, protocols::sql_value::null_t>) {
                 return nullptr;
             } else if constexpr (std::is_same_v<T, double>) {
-                if (std::isinf(x)) return nlohmann::json{{"real", x > 0 ? "Infinity" : "-Infinity"}};
+                if (std::isinf(x))
+                    return nlohmann::json{{"real", x > 0 ? "Infinity" : "-Infinity"}};
                 return x;
             } else if constexpr (std::is_same_v<T, bytes>) {
                 return nlohmann::json{{"blob", to_hex(x)}};
@@ -75,11 +84,13 @@ result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j
     if (!j.is_object()) return bad(where, "expected an object {\"sql\", \"params\"}");
     for (const auto& [key, value] : j.items())
         if (key != "sql" && key != "params") return bad(where, "unknown field \"" + key + "\"");
-    if (!j.contains("sql") || !j["sql"].is_string()) return bad(where + ".sql", "expected a string");
+    if (!j.contains("sql") || !j["sql"].is_string())
+        return bad(where + ".sql", "expected a string");
     protocols::sql_statement s;
     s.sql = j["sql"].get<std::string>();
     if (s.sql.empty()) return bad(where + ".sql", "empty");
-    if (s.sql.size() > protocols::limits::sql_text_bytes_max) return bad(where + ".sql", "too long");
+    if (s.sql.size() > protocols::limits::sql_text_bytes_max)
+        return bad(where + ".sql", "too long");
     if (!j.contains("params") || j["params"].is_null()) return s;
     const auto& params = j["params"];
     if (params.size() > protocols::limits::parameters_per_statement_max)
@@ -111,10 +122,12 @@ result<std::vector<protocols::sql_statement>> sql_statements_from_json(const nlo
         if (body.contains("sql") || body.contains("params"))
             return bad("statements", "give statements, or sql and params, not both");
         const auto& list = body["statements"];
-        if (!list.is_array() || list.empty()) return bad("statements", "expected a non-empty array");
+        if (!list.is_array() || list.empty())
+            return bad("statements", "expected a non-empty array");
         if (list.size() > protocols::limits::statements_per_request_max)
-            return bad("statements", "more than " +
-                                         std::to_string(protocols::limits::statements_per_request_max));
+            return bad(
+                "statements",
+                "more than " + std::to_string(protocols::limits::statements_per_request_max));
         std::size_t i = 0;
         for (const auto& s : list) {
             auto parsed = sql_statement_from_json(s, "statements[" + std::to_string(i++) + "]");

@@ -19,6 +19,8 @@ find_package(nlohmann_json CONFIG REQUIRED)
 # toml++ (covenant-node's config file): Debian's package is the compiled library with a CMake
 # config, target tomlplusplus::tomlplusplus, header <toml++/toml.h>.
 find_package(tomlplusplus CONFIG REQUIRED)
+# cpp-httplib (the client gateway's HTTP API): Debian builds it as a library with a .pc file.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
 find_package(Threads REQUIRED)
 

@@ -95,7 +95,7 @@ class chain_cluster : public simulation {
     void send_again(const digest& request, std::size_t to);
     std::optional<protocols::client_response> response(const digest& request) const;
 
-  private:
+  protected:  // for harnesses built on this one (sim/gateway_cluster.hpp)
     struct node {
         crypto::key_pair key;
         node_id id;

@@ -2,21 +2,18 @@
 #include "actors/miner/miner_node.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <set>
 
+#include "actors/chain/followed_chain.hpp"
 #include "actors/miner/replica_actor.hpp"
 #include "actors/router/router.hpp"
 #include "crypto/node_id.hpp"
+#include "protocols/main_chain/transaction_check.hpp"
 #include "protocols/codec.hpp"
-#include "protocols/limits.hpp"
-#include "protocols/main_chain/chain_follower.hpp"
-#include "protocols/main_chain/sync_messages.hpp"
 #include "storage/kayak_block_store.hpp"
 #include "storage/kayak_log_store.hpp"
-#include "storage/main_chain_store.hpp"
 #include "storage/shard_chain_store.hpp"
 #include "storage/sql_batch_executor.hpp"
 
@@ -56,17 +53,14 @@ struct miner_node_state {
     static inline const char* name = "covenant.miner.node";
     std::unique_ptr<miner_node_config> config_storage;
     miner_node_config& config() { return *config_storage; }
-    std::unique_ptr<storage::main_chain_store> store;
-    std::unique_ptr<main_chain::chain_follower> follower;
+    std::unique_ptr<followed_chain> chain;  // the store, the follower, the fetches
     std::map<database_id, running_replica> replicas;
     /// Suspicions this node's replicas raised, by database, not yet resolved on the chain.
     std::map<database_id, protocols::suspect_message> open_suspicions;
     /// Evidence its replicas found, until the chain has slashed the offender.
     std::vector<protocols::tx::evidence> pending_evidence;
-    std::size_t next_producer = 0;
-    /// The producer asked last: only its reply is taken (anyone else's is ignored).
-    std::optional<bytes> awaiting_reply_from;
     miner_status status;
+    bool registered = false;  // the chain has listed this miner
 };
 
 using self_pointer = caf::stateful_actor<miner_node_state>*;
@@ -107,7 +101,7 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
                                             : log.failure().message());
         return;
     }
-    const auto& ledger = st.follower->state();
+    const auto& ledger = st.chain->ledger();
     replica_actor_config c{
         st.config().replica_defaults, st.config().key, {}, st.config().router,
         caf::actor_cast<caf::actor>(self),
@@ -147,6 +141,15 @@ const public_key& offender_of(const protocols::tx::evidence& e) {
         e.proof);
 }
 
+/// Registered: the chain lists this miner (once it has, the node never registers again in
+/// this run, even after an exit removed the record).
+bool needs_registration(self_pointer self) {
+    auto& st = self->state;
+    if (!st.config().registration || st.registered) return false;
+    st.registered = st.chain->ledger().miner(st.config().key.public_key()) != nullptr;
+    return !st.registered;
+}
+
 /// Signs what this node still owes the chain -- its replicas' open suspicions, then the
 /// evidence they found -- as transactions numbered from the chain's next nonce for this
 /// miner, and sends them to every producer. Settled ones are dropped first, so that no
@@ -155,7 +158,7 @@ const public_key& offender_of(const protocols::tx::evidence& e) {
 /// gone or no longer served here), evidence once its offender is slashed or gone.
 void send_pending(self_pointer self) {
     auto& st = self->state;
-    const auto& ledger = st.follower->state();
+    const auto& ledger = st.chain->ledger();
     const auto& me = st.config().key.public_key();
     for (auto it = st.open_suspicions.begin(); it != st.open_suspicions.end();) {
         const auto* db = ledger.database(it->first);
@@ -182,16 +185,24 @@ void send_pending(self_pointer self) {
         tx.fee = st.config().transaction_fee;
         tx.body = std::move(body);
         tx.sign(st.config().key);
+        if (std::holds_alternative<protocols::tx::register_miner>(tx.body)) {
+            if (auto refusal = main_chain::transaction_refusal(ledger, st.chain->height(), {}, tx)) {
+                st.status.last_refusal = "registration: " + refusal->message();
+                return;  // not sent: the nonce stays for the transactions after it
+            }
+        }
         send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
         ++st.status.transactions_sent;
         nonce = nonce.next();
     };
+    if (needs_registration(self)) send(*st.config().registration);
     for (const auto& [id, suspicion] : st.open_suspicions) send(protocols::tx::suspect_leader{suspicion});
     for (const auto& e : evidence) send(e);
 }
 
 bool owes_the_chain(self_pointer self) {
-    return !self->state.open_suspicions.empty() || !self->state.pending_evidence.empty();
+    return !self->state.open_suspicions.empty() || !self->state.pending_evidence.empty() ||
+           needs_registration(self);
 }
 
 void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
@@ -211,54 +222,24 @@ void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
     }
 }
 
-void on_blocks(self_pointer self, const std::vector<protocols::main_block>& blocks) {
-    auto& st = self->state;
-    for (const auto& block : blocks) {
-        // One block at a time: the store wants the producer set that signed each one.
-        const auto producers = st.follower->state().producers_for(block.header.height);
-        auto out = st.follower->on_final_blocks({block});
-        if (out.refusal) {
-            ++st.status.blocks_refused;
-            st.status.last_refusal = *out.refusal;
-            return;
-        }
-        if (out.applied.empty()) continue;  // already had it
-        auto stored = st.store->append(block, producers);
-        if (!stored) {
-            // The follower took a block the store could not write (a disk error: the checks
-            // are the same): the node's state is ahead of its disk, so it stops, as a
-            // producer does, and a restart resumes from what is on disk.
-            self->quit(caf::make_error(caf::sec::runtime_error,
-                                       "miner: cannot persist main block " +
-                                           std::to_string(block.header.height.value) + ": " +
-                                           stored.failure().message()));
-            return;
-        }
-        ++st.status.blocks_applied;
-        act_on(self, out.changes);
-    }
-    if (owes_the_chain(self)) send_pending(self);
-}
-
 void ask_for_blocks(self_pointer self) {
-    auto& st = self->state;
-    const auto& producers = st.config().producer_nodes;
-    if (producers.empty()) return;
-    main_chain::block_fetch fetch;
-    fetch.from_height = st.follower->height().next();
-    fetch.count = static_cast<std::uint32_t>(protocols::limits::main_blocks_per_fetch_max);
-    const auto& to = producers[st.next_producer++ % producers.size()];
-    st.awaiting_reply_from = to.view().to_bytes();
-    self->send(st.config().router, send_atom::value, to.view().to_bytes(),
-               static_cast<std::uint16_t>(message_kind::main_block_fetch), protocols::encode(fetch));
+    auto fetch = self->state.chain->next_fetch();
+    if (!fetch) return;
+    self->send(self->state.config().router, send_atom::value, fetch->to.view().to_bytes(),
+               static_cast<std::uint16_t>(message_kind::main_block_fetch), std::move(fetch->payload));
 }
 
 miner_status status_of(self_pointer self) {
     auto& st = self->state;
     miner_status s = st.status;
-    s.chain_height = st.follower->height().value;
-    if (st.follower->head()) s.chain_head = st.follower->head()->hash.view().to_bytes();
-    for (const auto& [id, a] : st.follower->current_assignments()) {
+    const auto& follow = st.chain->stats();
+    s.blocks_applied = follow.blocks_applied;
+    s.blocks_refused = follow.blocks_refused;
+    s.replies_ignored = follow.replies_ignored;
+    if (!follow.last_refusal.empty()) s.last_refusal = follow.last_refusal;
+    s.chain_height = st.chain->height().value;
+    if (st.chain->follower().head()) s.chain_head = st.chain->follower().head()->hash.view().to_bytes();
+    for (const auto& [id, a] : st.chain->follower().current_assignments()) {
         if (st.replicas.count(id) == 0) continue;
         served_database d;
         d.id = id.view().to_bytes();
@@ -272,19 +253,17 @@ miner_status status_of(self_pointer self) {
 /// What spawn_miner_node() prepared before the actor exists.
 struct prepared_node {
     miner_node_config config;
-    std::unique_ptr<storage::main_chain_store> store;
-    std::unique_ptr<main_chain::chain_follower> follower;
+    std::unique_ptr<followed_chain> chain;
 };
 
 caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepared) {
     auto& st = self->state;
     st.config_storage = std::make_unique<miner_node_config>(std::move(prepared->config));
-    st.store = std::move(prepared->store);
-    st.follower = std::move(prepared->follower);
+    st.chain = std::move(prepared->chain);
     self->send(st.config().router, subscribe_atom::value,
                static_cast<std::uint16_t>(message_kind::main_block_fetch_reply),
                caf::actor_cast<caf::actor>(self));
-    for (const auto& [id, a] : st.follower->current_assignments()) start_replica(self, a);
+    for (const auto& [id, a] : st.chain->follower().current_assignments()) start_replica(self, a);
     ask_for_blocks(self);
     self->delayed_send(self, std::chrono::milliseconds(st.config().follow_interval_ms),
                        follow_atom::value);
@@ -293,31 +272,23 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
     return {
         [=](deliver_atom, const inbound_envelope& in) {
             if (in.kind != static_cast<std::uint16_t>(message_kind::main_block_fetch_reply)) return;
-            auto& awaiting = self->state.awaiting_reply_from;
-            if (!awaiting || in.sender_node_id != *awaiting) {
-                ++self->state.status.replies_ignored;  // not asked for: never acted on
+            auto out = self->state.chain->on_reply(
+                in.sender_node_id, in.payload,
+                [=](const protocols::main_block&, const main_chain::assignment_changes& changes) {
+                    act_on(self, changes);
+                });
+            if (out.store_failure) {
+                // The node's state is ahead of its disk: it stops, as a producer does, and a
+                // restart resumes from what is on disk.
+                self->quit(caf::make_error(caf::sec::runtime_error, "miner: " + *out.store_failure));
                 return;
             }
-            awaiting.reset();
-            auto reply = protocols::decode_block_fetch_reply(in.payload);
-            if (!reply) {
-                ++self->state.status.blocks_refused;
-                self->state.status.last_refusal = "block fetch reply: " + reply.failure().message();
-                return;
-            }
-            const auto refused_before = self->state.status.blocks_refused;
-            const auto height_before = self->state.follower->height();
-            on_blocks(self, reply->blocks);
-            // More where these came from: ask again at once rather than at the next interval
-            // (not after a refused block: that producer waits for the next interval).
-            if (reply->head_height > self->state.follower->height() &&
-                self->state.follower->height() > height_before &&
-                self->state.status.blocks_refused == refused_before)
-                ask_for_blocks(self);
+            if (out.taken && owes_the_chain(self)) send_pending(self);
+            if (out.ask_again) ask_for_blocks(self);
         },
         [=](follow_atom) {
             // A database whose replica could not start (its files did not open) is tried again.
-            for (const auto& [id, a] : self->state.follower->current_assignments())
+            for (const auto& [id, a] : self->state.chain->follower().current_assignments())
                 if (self->state.replicas.count(id) == 0) start_replica(self, a);
             ask_for_blocks(self);
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().follow_interval_ms),
@@ -364,18 +335,11 @@ void add_miner_message_types(caf::actor_system_config& config) {
 }
 
 result<caf::actor> spawn_miner_node(caf::actor_system& system, miner_node_config config) {
-    std::error_code ignored;
-    std::filesystem::create_directories(config.data_dir, ignored);
-    auto store = storage::main_chain_store::open(config.data_dir + "/main_chain.sqlite");
-    if (!store) return store.failure();
-    auto blocks = store.value()->load_all();
-    if (!blocks) return blocks.failure();
-    auto ledger = storage::replay(config.genesis, blocks.value());
-    if (!ledger) return ledger.failure();
-    auto follower = std::make_unique<main_chain::chain_follower>(
-        std::move(ledger).value(), store.value()->head(), config.key.public_key());
-    auto prepared = std::make_shared<prepared_node>(
-        prepared_node{std::move(config), std::move(store).value(), std::move(follower)});
+    auto chain = followed_chain::open(config.data_dir + "/main_chain.sqlite", config.genesis,
+                                      config.key.public_key(), config.producer_nodes);
+    if (!chain) return chain.failure();
+    auto prepared =
+        std::make_shared<prepared_node>(prepared_node{std::move(config), std::move(chain).value()});
     return system.spawn(miner_node, std::move(prepared));
 }
 

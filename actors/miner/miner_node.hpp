@@ -19,7 +19,8 @@
 // again every resend_interval_ms (re-numbered from the chain's nonce) until the chain has
 // recorded a view beyond the one suspected or records this miner's suspicion of it. Evidence
 // from a replica is sent the same way, after the suspicions, until the chain has slashed
-// the offender.
+// the offender. A node configured to register itself sends register_miner first, until the
+// chain lists it.
 //
 // Any number of databases at once: each replica subscribes to the node's router on its
 // database's channel (the database id every envelope of database traffic carries), so the
@@ -96,6 +97,11 @@ struct miner_node_config {
     std::int64_t replica_tick_ms = 10;
     std::int64_t clock_offset_ms = 0;  // added to the actor clock (virtual in the simulator)
     std::uint64_t transaction_fee = 1;
+    /// If set, the node registers itself (this register_miner, with its node-id nonce as the
+    /// proof of work) while the chain does not list it: sent with its other transactions,
+    /// first, after a check against the followed ledger (a refusal is reported in the status,
+    /// not sent).
+    std::optional<protocols::tx::register_miner> registration{};
 };
 
 void add_miner_message_types(caf::actor_system_config& config);

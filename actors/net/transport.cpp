@@ -41,11 +41,59 @@ void refuse_remote_exits(caf::scheduled_actor* self) {
 struct gate_state {
     static inline const char* name = "covenant.gate";
     std::map<caf::node_id, std::int64_t> banned_until_ms;
+    /// Node id -> the remote handle its first valid envelope came from (its way back).
+    std::map<bytes, caf::actor> learned;
+    /// Remote handles being monitored, with the node ids learned through each.
+    std::map<caf::actor_addr, std::set<bytes>> learned_via;
     gate_stats stats;
+
+    std::size_t learned_from_process(const caf::node_id& process) const {
+        std::size_t n = 0;
+        for (const auto& [addr, ids] : learned_via)
+            if (addr.node() == process) n += ids.size();
+        return n;
+    }
 };
 
-caf::behavior gate(caf::stateful_actor<gate_state>* self, gate_config config) {
+using gate_pointer = caf::stateful_actor<gate_state>*;
+
+/// Forgets every route learned through `via` (its connection is gone, or its process is
+/// banned), and tells the router.
+void forget_routes_via(gate_pointer self, const caf::actor_addr& via, const caf::actor& router) {
+    auto& st = self->state;
+    auto at = st.learned_via.find(via);
+    if (at == st.learned_via.end()) return;
+    for (const auto& node : at->second) {
+        st.learned.erase(node);
+        self->send(router, forget_route_atom::value, node);
+    }
+    st.learned_via.erase(at);
+}
+
+/// Notes that `node`'s valid envelope came from the remote `sender`: its route back, unless
+/// it already has one (the first handle wins while its connection lasts, so a replayed
+/// envelope from elsewhere cannot take another node's answers) or a bound is reached.
+void learn_route(gate_pointer self, const gate_config& config, const bytes& node,
+                 const caf::strong_actor_ptr& sender) {
+    auto& st = self->state;
+    if (st.learned.count(node) != 0) return;
+    if (auto id = node_id::from_view(node); id && config.configured_peers.count(*id) != 0) return;
+    if (st.learned.size() >= config.learned_routes_max ||
+        st.learned_from_process(sender->node()) >= config.learned_routes_per_process_max) {
+        ++st.stats.routes_refused;
+        return;
+    }
+    auto handle = caf::actor_cast<caf::actor>(sender);
+    auto& ids = st.learned_via[handle.address()];
+    if (ids.empty()) self->monitor(handle);
+    ids.insert(node);
+    st.learned.emplace(node, handle);
+    self->send(config.router, learn_route_atom::value, node, caf::actor_cast<caf::actor>(self));
+}
+
+caf::behavior gate(gate_pointer self, gate_config config) {
     refuse_remote_exits(self);
+    self->set_down_handler([=](caf::down_msg& m) { forget_routes_via(self, m.source, config.router); });
     self->set_default_handler(
         [self](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
             ++self->state.stats.ignored;
@@ -76,11 +124,29 @@ caf::behavior gate(caf::stateful_actor<gate_state>* self, gate_config config) {
                     st.banned_until_ms[sender->node()] = now + config.ban_ms;
                     ++st.stats.peers_dropped;
                     st.stats.last_dropped = caf::to_string(sender->node());
+                    // Nothing goes back to a banned process either.
+                    std::vector<caf::actor_addr> vias;
+                    for (const auto& [via, ids] : st.learned_via)
+                        if (via.node() == sender->node()) vias.push_back(via);
+                    for (const auto& via : vias) forget_routes_via(self, via, config.router);
                 }
                 return;
             }
             ++st.stats.forwarded;
+            if (remote) learn_route(self, config, checked->sender_id().view().to_bytes(), sender);
             self->send(config.router, wire_atom::value, std::move(wire));
+        },
+        [=](relay_atom, const bytes& node, bytes& wire) {
+            auto& st = self->state;
+            if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(config.router))
+                return;  // only this node's router answers through its gate
+            auto at = st.learned.find(node);
+            if (at == st.learned.end()) {
+                ++st.stats.relay_dropped;
+                return;
+            }
+            ++st.stats.relayed;
+            self->send(at->second, wire_atom::value, std::move(wire));
         },
         [=](gate_stats_atom) -> caf::result<gate_stats> {
             if (!from_this_process(self)) return caf::sec::unexpected_message;
@@ -89,6 +155,7 @@ caf::behavior gate(caf::stateful_actor<gate_state>* self, gate_config config) {
             for (auto it = st.banned_until_ms.begin(); it != st.banned_until_ms.end();)
                 it = now >= it->second ? st.banned_until_ms.erase(it) : std::next(it);
             st.stats.banned_now = st.banned_until_ms.size();
+            st.stats.routes_learned = st.learned.size();
             return st.stats;
         },
     };
@@ -169,7 +236,17 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config 
     return {
         [=](wire_atom, bytes& wire) {
             auto& s = self->state;
-            if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(config.router))
+            const auto& sender = self->current_sender();
+            if (sender != nullptr && s.remote && sender->node() == s.remote.node() &&
+                sender->node() != self->node()) {
+                // The peer's process answers over this connection: its gate learned our route.
+                // Our gate checks it, seeing the remote sender (delegate keeps it).
+                if (!config.gate) return;
+                ++s.status.received;
+                self->delegate(config.gate, wire_atom::value, std::move(wire));
+                return;
+            }
+            if (sender != caf::actor_cast<caf::strong_actor_ptr>(config.router))
                 return;  // only this node's router speaks through its links
             if (!s.remote) {
                 ++s.status.dropped;

@@ -10,6 +10,13 @@
 //    before passing the bytes to the router. A remote node whose envelope fails the check
 //    is dropped: everything it sends is ignored for ban_ms, and the drop is counted. A
 //    local sender (a test) is never banned.
+//    It also learns how to answer a remote node that connected in: the first remote handle
+//    a valid envelope of a node id came from is that node's route back (learn_route_atom to
+//    the router), until that handle's connection goes (the gate monitors it) or its
+//    process is banned; at most learned_routes_max routes, and learned_routes_per_process_max
+//    node ids per remote process. The router hands the gate what it sends such a node
+//    (relay_atom), and the gate sends it to that handle: the remote node's peer link,
+//    which passes it to its own gate. A configured peer's route is never replaced.
 //  - A peer link stands for one configured peer: it registers itself with the router
 //    (add_peer_atom, the peer's node id), connects to the peer's gate through the middleman
 //    actor (asynchronously: no scheduler thread waits on a socket), monitors it, and after
@@ -17,7 +24,10 @@
 //    exponential backoff from reconnect_min_ms to reconnect_max_ms. Envelopes the router
 //    hands it while there is no connection are dropped and counted: the protocols above
 //    resend what matters. It forwards only what its own router sends, under its own
-//    handle, so the peer learns the link's handle, never the router's.
+//    handle, so the peer learns the link's handle, never the router's. What the peer's
+//    process sends back over the connection (answers through the peer's gate, which
+//    learned this node's route) the link hands to its own node's gate, keeping the
+//    sender, so it is checked (and its sender banned) like anything arriving at the gate.
 //
 // Both refuse exit messages from other processes (an exit a remote node sends them is
 // ignored); CAF's unconditional `kill` reason cannot be refused, so a hostile peer that
@@ -34,6 +44,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "common/bytes.hpp"
@@ -53,6 +64,10 @@ struct gate_stats {
     std::uint64_t ignored = 0;        // messages from a banned node, or not wire messages
     std::uint64_t peers_dropped = 0;  // bans: remote nodes that sent an invalid envelope
     std::uint64_t banned_now = 0;     // bans in force
+    std::uint64_t routes_learned = 0;  // routes to nodes that connected in, now
+    std::uint64_t routes_refused = 0;  // node ids not learned: over a bound
+    std::uint64_t relayed = 0;         // envelopes sent back over a learned route
+    std::uint64_t relay_dropped = 0;   // envelopes for a learned route already gone
     std::string last_rejection;       // the check's message for the latest rejection
     std::string last_dropped;         // CAF node id of the latest node banned
 };
@@ -60,7 +75,8 @@ struct gate_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gate_stats& x) {
     return f(caf::meta::type_name("covenant::gate_stats"), x.received, x.forwarded, x.rejected,
-             x.ignored, x.peers_dropped, x.banned_now, x.last_rejection, x.last_dropped);
+             x.ignored, x.peers_dropped, x.banned_now, x.routes_learned, x.routes_refused,
+             x.relayed, x.relay_dropped, x.last_rejection, x.last_dropped);
 }
 
 struct link_status {
@@ -72,6 +88,7 @@ struct link_status {
     std::uint64_t disconnects = 0;       // connections lost
     std::uint64_t sent = 0;              // envelopes passed to the peer
     std::uint64_t dropped = 0;           // envelopes dropped while not connected
+    std::uint64_t received = 0;          // envelopes from the peer, passed to the gate
     std::int64_t retry_in_ms = 0;        // the backoff of the next attempt
     std::string last_error;
 };
@@ -79,14 +96,17 @@ struct link_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_status& x) {
     return f(caf::meta::type_name("covenant::link_status"), x.peer, x.address, x.connected,
-             x.connects, x.connect_failures, x.disconnects, x.sent, x.dropped, x.retry_in_ms,
-             x.last_error);
+             x.connects, x.connect_failures, x.disconnects, x.sent, x.dropped, x.received,
+             x.retry_in_ms, x.last_error);
 }
 
 struct gate_config {
     caf::actor router;
     unsigned node_id_difficulty = 0;  // asked of every sender (the network's, from genesis)
     std::int64_t ban_ms = 60000;      // 0: count invalid envelopes, ban nobody
+    std::size_t learned_routes_max = 1024;
+    std::size_t learned_routes_per_process_max = 4;
+    std::set<node_id> configured_peers{};  // have routes of their own: never learned
 };
 
 struct peer_link_config {
@@ -97,6 +117,7 @@ struct peer_link_config {
     std::int64_t reconnect_min_ms = 200;
     std::int64_t reconnect_max_ms = 5000;
     std::int64_t connect_timeout_ms = 10000;
+    caf::actor gate{};  // gets what the peer's process sends back (none: dropped)
 };
 
 /// Announces gate_stats and link_status (and nothing a peer sends: between processes only

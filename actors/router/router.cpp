@@ -19,7 +19,8 @@ struct router_state {
 
     using subscription = std::pair<std::uint16_t, bytes>;  // (kind, channel or empty)
 
-    std::map<bytes, caf::actor> peers;                 // node id -> its router
+    std::map<bytes, caf::actor> peers;                 // node id -> its router (configured)
+    std::map<bytes, caf::actor> learned;               // node id -> the gate it came in by
     std::map<subscription, caf::actor> subscribers;    // -> local component
     std::set<caf::actor_addr> monitored;               // subscribers being watched
     router_stats stats;
@@ -58,8 +59,9 @@ void seal_and_send(self_pointer self, const router_config& config, const bytes& 
                    std::uint16_t kind, bytes channel, bytes payload) {
     auto& state = self->state;
     auto peer = state.peers.find(destination);
-    if (peer == state.peers.end() || kind >= protocols::message_kind_count ||
-        !protocols::valid_envelope_channel(channel)) {
+    auto learned = peer == state.peers.end() ? state.learned.find(destination) : state.learned.end();
+    if ((peer == state.peers.end() && learned == state.learned.end()) ||
+        kind >= protocols::message_kind_count || !protocols::valid_envelope_channel(channel)) {
         ++state.stats.unroutable;
         return;
     }
@@ -67,7 +69,12 @@ void seal_and_send(self_pointer self, const router_config& config, const bytes& 
                                                  static_cast<protocols::message_kind>(kind),
                                                  std::move(payload), std::move(channel));
     ++state.stats.sent;
-    self->send(peer->second, wire_atom::value, protocols::encode(sealed));
+    if (peer != state.peers.end()) {
+        self->send(peer->second, wire_atom::value, protocols::encode(sealed));
+        return;
+    }
+    ++state.stats.sent_learned;
+    self->send(learned->second, relay_atom::value, destination, protocols::encode(sealed));
 }
 
 caf::behavior router(self_pointer self, router_config config) {
@@ -82,7 +89,15 @@ caf::behavior router(self_pointer self, router_config config) {
     return {
         [=](add_peer_atom, const bytes& node, const caf::actor& peer_router) {
             self->state.peers[node] = peer_router;
+            self->state.learned.erase(node);  // a configured route wins
         },
+        [=](learn_route_atom, const bytes& node, const caf::actor& via) {
+            auto& st = self->state;
+            if (!via || st.peers.count(node) != 0) return;
+            if (st.learned.size() >= router_learned_routes_max && st.learned.count(node) == 0) return;
+            st.learned[node] = via;
+        },
+        [=](forget_route_atom, const bytes& node) { self->state.learned.erase(node); },
         [=](subscribe_atom, std::uint16_t kind, const caf::actor& subscriber) {
             subscribe(self, kind, bytes{}, subscriber);
         },
@@ -118,7 +133,11 @@ caf::behavior router(self_pointer self, router_config config) {
                                      std::move(decoded->payload)};
             self->send(*subscriber, deliver_atom::value, std::move(inbound));
         },
-        [=](stats_atom) { return self->state.stats; },
+        [=](stats_atom) {
+            auto stats = self->state.stats;
+            stats.learned_routes = self->state.learned.size();
+            return stats;
+        },
     };
 }
 

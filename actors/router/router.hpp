@@ -18,6 +18,13 @@
 // Subscriptions end when the subscriber asks (unsubscribe_atom) or when it terminates: the
 // router monitors its subscribers and drops every subscription of an actor that is gone.
 //
+// Routes: a configured peer (add_peer_atom, a peer link of the node's config) always wins.
+// A node that connected in and sent a valid envelope is reachable too, through the gate
+// that received it (learn_route_atom, from the gate): the router hands such a node's
+// envelopes to the gate as (relay_atom, node id, bytes), and the gate sends them back over
+// that node's own connection. A learned route never replaces a configured one, and goes
+// when the gate says the connection is gone (forget_route_atom).
+//
 // In production the peer routers are remote actors reached over CAF's middleman (TCP);
 // in the simulator the same router talks through a simulated network. Either way only
 // envelope bytes travel between nodes, so every test exercises the real codecs.
@@ -57,6 +64,17 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
 /// (add_peer_atom, bytes node_id, actor peer_router): where a node's router is.
 using add_peer_atom = caf::atom_constant<caf::atom("add_peer")>;
+/// (learn_route_atom, bytes node_id, actor via): `node_id` connected in and can be answered
+/// through `via` (the gate that received it), as (relay_atom, node_id, bytes). Ignored for
+/// a node with a configured route (add_peer_atom), and beyond learned_routes_max.
+using learn_route_atom = caf::atom_constant<caf::atom("learnroute")>;
+/// (forget_route_atom, bytes node_id): the learned route's connection is gone.
+using forget_route_atom = caf::atom_constant<caf::atom("forgetrt")>;
+/// (relay_atom, bytes node_id, bytes envelope): the router asks the gate to send an
+/// envelope back to a node that connected in.
+using relay_atom = caf::atom_constant<caf::atom("relay")>;
+/// The most learned routes a router keeps (the gate keeps its own, lower, bound).
+inline constexpr std::size_t router_learned_routes_max = 4096;
 /// (stats_atom) -> router_stats.
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 /// (deliver_atom, inbound_envelope): sent by the router to a subscriber.
@@ -84,13 +102,15 @@ struct router_stats {
     std::uint64_t unroutable = 0;     // a local send or subscription with no route to the
                                       // destination, an unknown kind or a malformed channel
     std::uint64_t undeliverable = 0;  // valid, but no local subscriber for its kind and channel
+    std::uint64_t sent_learned = 0;   // of `sent`: to a node that connected in (via the gate)
+    std::uint64_t learned_routes = 0; // routes to nodes that connected in, now
     std::string last_rejection;       // the decoder's message for the latest rejection
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
     return f(caf::meta::type_name("covenant::router_stats"), x.sent, x.accepted, x.rejected,
-             x.unroutable, x.undeliverable, x.last_rejection);
+             x.unroutable, x.undeliverable, x.sent_learned, x.learned_routes, x.last_rejection);
 }
 
 struct router_config {

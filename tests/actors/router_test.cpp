@@ -3,6 +3,8 @@
 // envelopes and senders without proof of work are dropped and counted, never delivered.
 // Envelopes on a channel (a database id) reach that channel's subscriber, else the kind's
 // channel-less one; subscriptions end on request or when the subscriber terminates.
+// Routes learned from a gate carry envelopes back to a node that connected in, never in
+// place of a configured peer, and go when the gate forgets them.
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
@@ -282,6 +284,70 @@ BOOST_FIXTURE_TEST_CASE(subscriptions_end_on_request_and_with_their_subscriber, 
     BOOST_TEST(on_a2->empty());
     BOOST_TEST((payloads(on_a3) == std::vector<bytes>{{4}}));
     BOOST_TEST(stats(bob_router).accepted == 3u);
+}
+
+namespace {
+
+/// Records what a router relays to it, as a gate would be handed it: (destination, bytes).
+caf::actor spawn_relay_recorder(caf::actor_system& system,
+                                std::shared_ptr<std::vector<std::pair<bytes, bytes>>> relayed) {
+    return system.spawn([relayed](caf::event_based_actor*) -> caf::behavior {
+        return {[relayed](relay_atom, const bytes& node, const bytes& wire) {
+            relayed->emplace_back(node, wire);
+        }};
+    });
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(learned_routes_answer_nodes_that_connected_in_but_never_a_configured_one,
+                        two_nodes) {
+    auto relayed = std::make_shared<std::vector<std::pair<bytes, bytes>>>();
+    auto gate = spawn_relay_recorder(*system, relayed);
+    const auto carol = mined_identity(4);
+    const bytes carol_id = carol.id.id.view().to_bytes();
+    const bytes vote = protocols::encode(test::sample_vote());
+
+    // Carol is nobody's configured peer: unroutable until the gate learns her route.
+    caf::anon_send(bob_router, send_atom::value, carol_id, vote_kind, vote);
+    run();
+    BOOST_TEST(stats(bob_router).unroutable == 1u);
+    caf::anon_send(bob_router, learn_route_atom::value, carol_id, gate);
+    caf::anon_send(bob_router, send_atom::value, carol_id, vote_kind, vote);
+    run();
+    BOOST_REQUIRE_EQUAL(relayed->size(), 1u);
+    BOOST_TEST(relayed->front().first == carol_id);
+    auto sealed = protocols::decode_envelope(relayed->front().second, difficulty);
+    BOOST_REQUIRE(sealed.ok());
+    BOOST_TEST((sealed->sender == bob.key.public_key()));
+    BOOST_TEST(sealed->payload == vote);
+    auto s = stats(bob_router);
+    BOOST_TEST(s.sent_learned == 1u);
+    BOOST_TEST(s.learned_routes == 1u);
+
+    // A learned route never replaces a configured one: alice stays reached directly.
+    caf::anon_send(bob_router, learn_route_atom::value, alice.id.id.view().to_bytes(), gate);
+    caf::anon_send(bob_router, send_atom::value, alice.id.id.view().to_bytes(), vote_kind, vote);
+    run();
+    BOOST_TEST(relayed->size() == 1u);
+    BOOST_TEST(stats(bob_router).learned_routes == 1u);
+    // ... and a configuration that comes later takes over from the learned one.
+    caf::anon_send(bob_router, add_peer_atom::value, carol_id, alice_router);
+    caf::anon_send(bob_router, send_atom::value, carol_id, vote_kind, vote);
+    run();
+    BOOST_TEST(relayed->size() == 1u);
+    BOOST_TEST(stats(bob_router).learned_routes == 0u);
+
+    // Forgotten (the connection went): unroutable again.
+    const auto dave = mined_identity(5);
+    const bytes dave_id = dave.id.id.view().to_bytes();
+    caf::anon_send(bob_router, learn_route_atom::value, dave_id, gate);
+    caf::anon_send(bob_router, forget_route_atom::value, dave_id);
+    caf::anon_send(bob_router, send_atom::value, dave_id, vote_kind, vote);
+    run();
+    BOOST_TEST(relayed->size() == 1u);
+    BOOST_TEST(stats(bob_router).unroutable == 2u);
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,7 +12,7 @@ per node are written to a temporary directory. Then:
   4. two miners follow the chain (their status.json chain height advances, same heads);
      one is killed and restarted, resumes from its stored chain and follows on;
   5. a bad config exits 2 naming the key; a listen port in use exits 1; a second node on a
-     data directory in use exits 1; --role=client exits 2;
+     data directory in use exits 1; --role=client with an HTTP address off loopback exits 2;
   6. SIGTERM stops every node cleanly (exit 0, status.json says "stopped").
 
 Every process is killed and the directory removed at the end, also on failure (--keep
@@ -64,6 +64,37 @@ def free_ports(count):
     finally:
         for s in sockets:
             s.close()
+
+
+def log_and_network_settings(name):
+    """The [log] and [network] tables of every node's config in these tests."""
+    return f'''
+[log]
+level = "debug"
+file = "{name}.log"
+
+[network]
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+'''
+
+
+def role_settings():
+    """[producer] and [miner] timing for a cluster on one machine (each role reads its own)."""
+    return '''
+[producer]
+block_interval_ms = 200
+propose_timeout_ms = 1500
+prevote_timeout_ms = 800
+precommit_timeout_ms = 800
+timeout_step_ms = 300
+resend_interval_ms = 600
+fetch_timeout_ms = 800
+catch_up_delay_ms = 300
+
+[miner]
+follow_interval_ms = 150
+'''
 
 
 class Cluster:
@@ -136,28 +167,7 @@ status_interval_ms = 100
 '''
             if node["role"] == "miner":
                 text += f"node_id_nonce = {node['nonce']}\n"
-            text += f'''
-[log]
-level = "debug"
-file = "{name}.log"
-
-[network]
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-
-[producer]
-block_interval_ms = 200
-propose_timeout_ms = 1500
-prevote_timeout_ms = 800
-precommit_timeout_ms = 800
-timeout_step_ms = 300
-resend_interval_ms = 600
-fetch_timeout_ms = 800
-catch_up_delay_ms = 300
-
-[miner]
-follow_interval_ms = 150
-''' + peers
+            text += log_and_network_settings(name) + role_settings() + peers
             node["config"] = os.path.join(self.dir, f"{name}.toml")
             with open(node["config"], "w") as f:
                 f.write(text)
@@ -265,9 +275,10 @@ def scenario(cluster, producers, miners, node_bin):
     m_names = [f"miner{i}" for i in range(miners)]
 
     # Usage errors first (no cluster needed).
-    code, err = cluster.run_once(["--config", cluster.nodes["producer0"]["config"], "--role=client"])
-    if code != 2 or "not built yet" not in err:
-        raise Failure(f"--role=client: expected exit 2 saying it is not built, got {code}: {err}")
+    code, err = cluster.run_once(["--config", cluster.nodes["producer0"]["config"], "--role=client",
+                                  "--http-listen", "10.1.2.3:8080"])
+    if code != 2 or "not a loopback" not in err:
+        raise Failure(f"--role=client off loopback: expected exit 2 saying so, got {code}: {err}")
     bad = os.path.join(cluster.dir, "bad.toml")
     with open(cluster.nodes["producer0"]["config"]) as f:
         text = f.read()
@@ -412,17 +423,24 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
+    return run_cluster(Cluster, args, "covenant-cluster-", lambda cluster: (
+        cluster.setup(args.producers, args.miners),
+        scenario(cluster, args.producers, args.miners, args.node)))
+
+
+def run_cluster(cluster_class, args, prefix, body):
+    """Runs body(cluster) in a fresh directory within args.timeout seconds; every process is
+    killed and the directory removed afterwards (kept with args.keep). The exit status."""
     deadline = time.monotonic() + args.timeout
-    directory = tempfile.mkdtemp(prefix="covenant-cluster-")
-    cluster = Cluster(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
+    directory = tempfile.mkdtemp(prefix=prefix)
+    cluster = cluster_class(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
     # ctest ends a test that overruns with SIGTERM: clean up then, too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Failure("terminated")))
     started = time.monotonic()
     ok = False
     try:
         log(f"directory {directory}")
-        cluster.setup(args.producers, args.miners)
-        scenario(cluster, args.producers, args.miners, args.node)
+        body(cluster)
         ok = True
     except (Failure, subprocess.TimeoutExpired) as e:
         log(f"FAILED: {e}")

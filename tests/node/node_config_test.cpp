@@ -325,10 +325,102 @@ BOOST_AUTO_TEST_CASE(malformed_toml_is_refused_with_its_line) {
     expect_refused(minimal + "role = \"miner\"\n", "not valid TOML (line 7");
 }
 
-BOOST_AUTO_TEST_CASE(client_role_parses_without_node_values) {
-    auto c = parse("role = \"client\"\n");
+const std::string client_minimal = R"(
+role = "client"
+key_file = "keys/c.key"
+node_id_nonce = 7
+data_dir = "data/c"
+genesis = "genesis.json"
+)";
+
+BOOST_AUTO_TEST_CASE(client_role_needs_no_listen_address_and_takes_gateway_defaults) {
+    auto c = parse(client_minimal);
     BOOST_TEST_REQUIRE(c.ok(), why(c));
     BOOST_TEST(role_name(c->role) == "client");
+    BOOST_TEST(!c->has_listen);
+    BOOST_TEST(c->client.http_listen.text() == "127.0.0.1:7800");
+    BOOST_TEST(!c->client.http_allow_remote);
+    BOOST_TEST(c->client.request_timeout_ms == 30'000);
+    BOOST_TEST(c->client.request_resend_ms == 1000);
+    BOOST_TEST(c->client.transaction_timeout_ms == 30'000);
+    BOOST_TEST(c->client.http_threads == 8u);
+    BOOST_TEST(c->client.calls_max == 1024u);
+    expect_refused("role = \"client\"\n", "key_file");
+    expect_refused("role = \"client\"\nkey_file = \"k\"\n", "data_dir");
+}
+
+BOOST_AUTO_TEST_CASE(client_table_reads_every_key_and_flags_override) {
+    auto c = parse(client_minimal + R"(listen = "127.0.0.1:7300"
+[client]
+http_listen = "127.0.0.1:8001"
+http_threads = 3
+http_body_bytes_max = 65536
+request_timeout_ms = 5000
+request_resend_ms = 300
+transaction_timeout_ms = 9000
+follow_interval_ms = 150
+resend_interval_ms = 700
+transaction_fee = 2
+calls_max = 10
+links_max = 5
+)");
+    BOOST_TEST_REQUIRE(c.ok(), why(c));
+    BOOST_TEST(c->has_listen);
+    BOOST_TEST(c->client.http_listen.port == 8001);
+    BOOST_TEST(c->client.http_threads == 3u);
+    BOOST_TEST(c->client.http_body_bytes_max == 65536u);
+    BOOST_TEST(c->client.request_timeout_ms == 5000);
+    BOOST_TEST(c->client.request_resend_ms == 300);
+    BOOST_TEST(c->client.transaction_timeout_ms == 9000);
+    BOOST_TEST(c->client.follow_interval_ms == 150);
+    BOOST_TEST(c->client.resend_interval_ms == 700);
+    BOOST_TEST(c->client.transaction_fee == 2u);
+    BOOST_TEST(c->client.calls_max == 10u);
+    BOOST_TEST(c->client.links_max == 5u);
+    config_overrides o;
+    o.http_listen = "127.0.0.1:9009";
+    o.request_timeout_ms = 1234;
+    auto flagged = parse(client_minimal, o);
+    BOOST_TEST_REQUIRE(flagged.ok(), why(flagged));
+    BOOST_TEST(flagged->client.http_listen.port == 9009);
+    BOOST_TEST(flagged->client.request_timeout_ms == 1234);
+
+    expect_refused(client_minimal + "[client]\nhttp_port = 1\n", "client.http_port (line 8): unknown key");
+    expect_refused(client_minimal + "[client]\nrequest_timeout_ms = \"soon\"\n",
+                   "client.request_timeout_ms (line 8): expected an integer");
+    expect_refused(client_minimal + "[client]\nhttp_listen = \"nowhere\"\n", "client.http_listen");
+    expect_refused(client_minimal + "[client]\nhttp_threads = 0\n", "at least 1");
+    // Off loopback only when asked for: the gateway signs for whoever reaches it.
+    expect_refused(client_minimal + "[client]\nhttp_listen = \"0.0.0.0:8000\"\n", "not a loopback");
+    auto remote = parse(client_minimal + "[client]\nhttp_listen = \"0.0.0.0:8000\"\nhttp_allow_remote = true\n");
+    BOOST_TEST(remote.ok(), why(remote));
+    config_overrides bad;
+    bad.http_listen = "10.1.2.3:80";
+    expect_refused(client_minimal, "not a loopback", bad);
+    config_overrides zero;
+    zero.request_timeout_ms = 0;
+    expect_refused(client_minimal, "--request-timeout-ms", zero);
+}
+
+BOOST_AUTO_TEST_CASE(miner_registration_table_is_read_strictly) {
+    auto c = parse(minimal + "[miner.registration]\ndeposit = 5000\ncapacity = 2\nprice_per_statement = 3\n"
+                             "endpoint = \"127.0.0.1:7101\"\n");
+    BOOST_TEST_REQUIRE(c.ok(), why(c));
+    BOOST_TEST_REQUIRE(c->miner.registration.has_value());
+    BOOST_TEST(c->miner.registration->deposit == 5000u);
+    BOOST_TEST(c->miner.registration->capacity == 2u);
+    BOOST_TEST(c->miner.registration->price_per_statement == 3u);
+    BOOST_TEST(c->miner.registration->endpoint == "127.0.0.1:7101");
+    auto defaults = parse(minimal + "[miner.registration]\ndeposit = 1\n");
+    BOOST_TEST_REQUIRE(defaults.ok(), why(defaults));
+    BOOST_TEST(defaults->miner.registration->capacity == 1u);
+    BOOST_TEST(defaults->miner.registration->endpoint.empty());
+    BOOST_TEST(!parse(minimal)->miner.registration.has_value());
+    expect_refused(minimal + "[miner.registration]\ncapacity = 2\n", "miner.registration.deposit");
+    expect_refused(minimal + "[miner.registration]\ndeposit = 1\nstake = 2\n",
+                   "miner.registration.stake (line 9): unknown key");
+    expect_refused(minimal + "[miner.registration]\ndeposit = 1\nendpoint = \"h\"\n",
+                   "miner.registration.endpoint");
 }
 
 BOOST_AUTO_TEST_CASE(reading_a_file_resolves_paths_against_its_directory) {

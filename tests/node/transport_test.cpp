@@ -3,7 +3,8 @@
 // and counted, its valid envelope before that delivered; a peer link reconnects after its
 // peer's process is killed and started again on the same port; the gate and the link
 // stop only on an exit from their own process, and a link forwards only its router's
-// envelopes.
+// envelopes; a node that connects in (not configured here) gets an answer back over its own
+// connection, and the route goes with the connection.
 #define BOOST_TEST_MODULE transport
 #include <boost/test/unit_test.hpp>
 
@@ -27,6 +28,7 @@
 
 #include "actors/net/transport.hpp"
 #include "actors/router/router.hpp"
+#include "crypto/node_id.hpp"
 #include "protocols/envelope.hpp"
 #include "sample_messages.hpp"
 
@@ -227,4 +229,43 @@ BOOST_FIXTURE_TEST_CASE(only_exits_from_this_process_stop_the_gate, system_fixtu
     self->wait_for(gate);
     BOOST_TEST(!ask<actors::gate_stats>(gate, actors::gate_stats_atom::value).has_value());
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_node_that_connects_in_is_answered_over_its_connection, system_fixture) {
+    auto router = spawn_router(*system);
+    const auto kind = static_cast<std::uint16_t>(protocols::message_kind::main_transaction);
+    // Answers every envelope to its sender, through the router, as a producer serving a
+    // block fetch would: the sender is no configured peer here.
+    auto answerer = system->spawn([router, kind](caf::event_based_actor* self) -> caf::behavior {
+        return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
+            bytes answer = in.payload;
+            answer.push_back(8);
+            self->send(router, actors::send_atom::value, in.sender_node_id, kind, answer);
+        }};
+    });
+    caf::anon_send(router, actors::subscribe_atom::value, kind, answerer);
+    auto gate = actors::spawn_gate(*system, {router, 0, 60000});
+    auto port = system->middleman().publish(gate, 0, "127.0.0.1", true);
+    BOOST_TEST_REQUIRE(static_cast<bool>(port));
+    const auto own_id = crypto::compute_node_id(test::test_key(1).public_key(), 0);
+
+    child asker({"ask", std::to_string(*port), own_id.hex()});
+    BOOST_TEST(asker.wait() == 0, "the node that connected in got no answer");
+    auto gate_stats = ask<actors::gate_stats>(gate, actors::gate_stats_atom::value);
+    BOOST_TEST_REQUIRE(gate_stats.has_value());
+    BOOST_TEST(gate_stats->relayed >= 1u);
+    BOOST_TEST(gate_stats->rejected == 0u);
+    auto stats = ask<actors::router_stats>(router, actors::stats_atom::value);
+    BOOST_TEST_REQUIRE(stats.has_value());
+    BOOST_TEST(stats->sent_learned >= 1u);
+    BOOST_TEST(stats->unroutable == 0u);
+
+    // Its process is gone, and so is the route.
+    BOOST_TEST(eventually([&] {
+        auto g = ask<actors::gate_stats>(gate, actors::gate_stats_atom::value);
+        auto r = ask<actors::router_stats>(router, actors::stats_atom::value);
+        return g && r && g->routes_learned == 0 && r->learned_routes == 0;
+    }));
+    for (auto& a : {gate, router, answerer})
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

@@ -7,7 +7,12 @@
 //   wire_peer exit PORT   connects to the actor published on 127.0.0.1:PORT and sends it an
 //                         exit message (user_shutdown) from this process;
 //   wire_peer listen PORT publishes an actor that takes (wire_atom, bytes) on
-//                         127.0.0.1:PORT and runs until it is killed.
+//                         127.0.0.1:PORT and runs until it is killed;
+//   wire_peer ask PORT NODE_ID  runs a node's transport without publishing anything (a
+//                         router, a gate, and a peer link to NODE_ID at 127.0.0.1:PORT),
+//                         sends that node an envelope (kind mainTransaction, payload
+//                         {7, 7}) and waits up to 10 s for an answer from it: exit 0 if one
+//                         with payload {7, 7, 8} came back over the link, 1 otherwise.
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -18,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "actors/net/transport.hpp"
 #include "actors/router/router.hpp"
 #include "crypto/signing.hpp"
 #include "protocols/codec.hpp"
@@ -36,9 +42,50 @@ bytes valid_envelope(std::uint8_t tag) {
 
 }  // namespace
 
+int ask(caf::actor_system& system, std::uint16_t port, const std::string& node_hex) {
+    auto target = node_id::from_hex_string(node_hex);
+    if (!target) {
+        std::cerr << "wire_peer: bad node id\n";
+        return 2;
+    }
+    std::array<std::uint8_t, 32> seed{};
+    seed[0] = 0x78;
+    const auto key = crypto::key_pair::from_seed(crypto::secret_seed(seed));
+    auto router = actors::spawn_router(system, {key, 0, 0});
+    auto gate = actors::spawn_gate(system, {router, 0, 60000});
+    actors::peer_link_config link_config{*target, "127.0.0.1", port, router, 50, 200, 2000};
+    link_config.gate = gate;
+    auto link = actors::spawn_peer_link(system, link_config);
+    caf::scoped_actor self{system};
+    const auto kind = static_cast<std::uint16_t>(protocols::message_kind::main_transaction);
+    self->send(router, actors::subscribe_atom::value, kind, caf::actor{self});
+    int status = 1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (status != 0 && std::chrono::steady_clock::now() < deadline) {
+        // Sent again until answered: the link may still be connecting.
+        self->send(router, actors::send_atom::value, target->view().to_bytes(), kind, bytes{7, 7});
+        self->receive(
+            [&](actors::deliver_atom, const actors::inbound_envelope& in) {
+                if (in.sender_node_id == target->view().to_bytes() && in.payload == bytes{7, 7, 8})
+                    status = 0;
+            },
+            caf::after(std::chrono::milliseconds(200)) >> [] {});
+    }
+    for (auto& a : {link, gate, router}) self->send_exit(a, caf::exit_reason::user_shutdown);
+    return status;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "ask") {
+        caf::actor_system_config cfg;
+        cfg.load<caf::io::middleman>();
+        actors::add_router_message_types(cfg);
+        actors::add_transport_message_types(cfg);
+        caf::actor_system system{cfg};
+        return ask(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
+    }
     if (argc != 3) {
-        std::cerr << "usage: wire_peer send|exit|listen PORT\n";
+        std::cerr << "usage: wire_peer send|exit|listen PORT | wire_peer ask PORT NODE_ID\n";
         return 2;
     }
     const std::string mode = argv[1];

@@ -1,12 +1,13 @@
-// covenant-node: runs one node of a Covenant network, a block producer or a miner (the
-// client gateway comes next), from a TOML config file and flags that override it.
+// covenant-node: runs one node of a Covenant network -- a block producer, a miner, or a
+// client gateway (the user's key behind an HTTP/JSON API on loopback) -- from a TOML config
+// file and flags that override it.
 //
 // Startup, in order, each failure a one-line "covenant-node: ..." on stderr (and in the log
 // file, if there is one) and a non-zero exit: the command line and the config file (exit
 // 2), the log file, the genesis file, the key file and its passphrase (exit 1), this node's
 // node-id nonce and the peers against the genesis (exit 2), then the data directory, the
-// listen address and the role's actor (exit 1). docs/node.md describes the config and
-// status.json.
+// listen address, the role's actor and (client) the HTTP address (exit 1). docs/node.md
+// describes the config, the HTTP API and status.json.
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -55,10 +56,6 @@ class reporter {
     std::shared_ptr<spdlog::logger> log_;
 };
 
-const char* client_not_built =
-    "--role=client: the client gateway is not built yet (it comes with the next part of "
-    "issue 5); run a producer or a miner";
-
 /// The log: stderr, or a file (appended to) with its errors and worse also on stderr, so
 /// that an operator starting the node sees why it stopped.
 std::shared_ptr<spdlog::logger> make_logger(const log_settings& settings) {
@@ -95,13 +92,21 @@ int main(int argc, char** argv) {
     ::signal(SIGPIPE, SIG_IGN);
 
     CLI::App app{
-        "covenant-node: one node of a Covenant network, a block producer or a miner, from a "
-        "TOML config file (docs/node.md); the flags below override the file's values.\n"
+        "covenant-node: one node of a Covenant network -- a block producer, a miner, or a "
+        "client gateway serving the HTTP/JSON API of docs/node.md on loopback -- from a TOML "
+        "config file (docs/node.md); the flags below override the file's values.\n"
         "The key file's passphrase comes from --passphrase-file (or the config's "
         "passphrase_file), else the CQL_PASSPHRASE environment variable, else the terminal.\n"
         "The node writes DATA_DIR/status.json every status_interval_ms and stops cleanly on "
         "SIGINT or SIGTERM (exit 0). Exit 1: a runtime error (key, genesis, data directory, "
-        "listen address in use, a failed actor); exit 2: the command line or the config.",
+        "listen or HTTP address in use, a failed actor); exit 2: the command line or the "
+        "config.\n"
+        "Role client: the [client] table sets the HTTP API (http_listen, default "
+        "127.0.0.1:7800, loopback only unless http_allow_remote = true; http_threads, "
+        "http_body_bytes_max) and its calls (request_timeout_ms, request_resend_ms, "
+        "transaction_timeout_ms, follow_interval_ms, resend_interval_ms, transaction_fee, "
+        "calls_max, links_max). Role miner: [miner.registration] (deposit, capacity, "
+        "price_per_statement, endpoint) registers the miner on the chain.",
         "covenant-node"};
     app.set_version_flag("--version", std::string("covenant-node ") + COVENANT_NODE_VERSION,
                          "Print the version and exit");
@@ -134,6 +139,14 @@ int main(int argc, char** argv) {
     auto* log_file_option = app.add_option(
         "--log-file", o.log_file.emplace(),
         "Append the log to this file instead of stderr; empty: stderr (overrides [log] file)");
+    auto* http_option = app.add_option(
+        "--http-listen", o.http_listen.emplace(),
+        "Role client: HOST:PORT of the HTTP API, loopback unless [client] http_allow_remote; "
+        "port 0 picks a free one (overrides [client] http_listen)");
+    auto* timeout_option = app.add_option(
+        "--request-timeout-ms", o.request_timeout_ms.emplace(),
+        "Role client: how long an SQL call waits for a verified answer before 504 (overrides "
+        "[client] request_timeout_ms)");
 
     try {
         app.parse(argc, argv);
@@ -154,18 +167,13 @@ int main(int argc, char** argv) {
     keep_if(passphrase_option, o.passphrase_file);
     keep_if(level_option, o.log_level);
     keep_if(log_file_option, o.log_file);
+    keep_if(http_option, o.http_listen);
+    keep_if(timeout_option, o.request_timeout_ms);
     if (role_option->count() > 0) o.role = role;
 
     reporter report;
-    if (o.role && *o.role == "client") return report.fail(client_not_built, exit_usage_error);
-
     auto config = read_node_config(config_path, o);
     if (!config) return report.fail(config.failure().detail, exit_usage_error);
-    if (config->role == node_role::client)
-        return report.fail(std::string(config->source) +
-                               ": role = \"client\": the client "
-                               "gateway is not built yet (it comes with the next part of issue 5)",
-                           exit_usage_error);
 
     std::shared_ptr<spdlog::logger> log;
     try {

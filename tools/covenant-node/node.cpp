@@ -19,11 +19,13 @@
 #include <map>
 #include <optional>
 
+#include "actors/client/client_node.hpp"
 #include "actors/miner/miner_node.hpp"
 #include "actors/net/transport.hpp"
 #include "actors/producer/producer_actor.hpp"
 #include "actors/router/router.hpp"
 #include "crypto/node_id.hpp"
+#include "http_api.hpp"
 
 namespace covenant::node {
 namespace {
@@ -153,12 +155,32 @@ json to_json(const actors::miner_status& s) {
                 {"last_refusal", s.last_refusal}};
 }
 
+json to_json(const actors::client_status& s) {
+    return json{{"chain_height", s.chain_height},
+                {"chain_head", s.chain_head.hex()},
+                {"blocks_applied", s.blocks_applied},
+                {"blocks_refused", s.blocks_refused},
+                {"replies_ignored", s.replies_ignored},
+                {"transactions_submitted", s.transactions_submitted},
+                {"transactions_final", s.transactions_final},
+                {"transactions_refused", s.transactions_refused},
+                {"transactions_in_flight", s.transactions_in_flight},
+                {"requests_sent", s.requests_sent},
+                {"answers_verified", s.answers_verified},
+                {"answers_refused", s.answers_refused},
+                {"calls_in_flight", s.calls_in_flight},
+                {"links_opened", s.links_opened},
+                {"last_problem", s.last_problem}};
+}
+
 json to_json(const actors::router_stats& s) {
     return json{{"sent", s.sent},
                 {"accepted", s.accepted},
                 {"rejected", s.rejected},
                 {"unroutable", s.unroutable},
                 {"undeliverable", s.undeliverable},
+                {"sent_learned", s.sent_learned},
+                {"learned_routes", s.learned_routes},
                 {"last_rejection", s.last_rejection}};
 }
 
@@ -169,6 +191,10 @@ json to_json(const actors::gate_stats& s) {
                 {"ignored", s.ignored},
                 {"peers_dropped", s.peers_dropped},
                 {"banned_now", s.banned_now},
+                {"routes_learned", s.routes_learned},
+                {"routes_refused", s.routes_refused},
+                {"relayed", s.relayed},
+                {"relay_dropped", s.relay_dropped},
                 {"last_rejection", s.last_rejection},
                 {"last_dropped", s.last_dropped}};
 }
@@ -183,6 +209,7 @@ json to_json(const actors::link_status& s, const std::string& name) {
                 {"disconnects", s.disconnects},
                 {"sent", s.sent},
                 {"dropped", s.dropped},
+                {"received", s.received},
                 {"retry_in_ms", s.retry_in_ms},
                 {"last_error", s.last_error}};
 }
@@ -203,6 +230,8 @@ struct running_node {
     caf::actor role_actor;
     std::vector<std::pair<caf::actor, std::string>> links;  // with the peer's config name
     std::uint16_t port = 0;
+    bool published = false;
+    std::uint16_t http_port = 0;  // role client
 };
 
 class status_writer {
@@ -226,7 +255,9 @@ class status_writer {
         const milliseconds timeout(std::max<std::int64_t>(config_.status_interval_ms, 1000));
         json doc = base_;
         doc["state"] = state;
-        doc["listen"] = host_port{config_.listen.host, node.port}.text();
+        doc["listen"] = node.published ? json(host_port{config_.listen.host, node.port}.text()) : json(nullptr);
+        if (config_.role == node_role::client)
+            doc["http_listen"] = host_port{config_.client.http_listen.host, node.http_port}.text();
         doc["updated_at_ms"] = unix_ms();
         if (node.role_actor) {
             if (config_.role == node_role::producer) {
@@ -237,6 +268,15 @@ class status_writer {
                     note_height(s->final_height, "final height");
                 } else {
                     doc["producer"] = nullptr;
+                }
+            } else if (config_.role == node_role::client) {
+                auto s = ask<actors::client_status>(self, node.role_actor, timeout,
+                                                    actors::client_status_atom::value);
+                if (s) {
+                    doc["client"] = to_json(*s);
+                    note_height(s->chain_height, "chain height");
+                } else {
+                    doc["client"] = nullptr;
                 }
             } else {
                 auto s = ask<actors::miner_status>(self, node.role_actor, timeout,
@@ -331,6 +371,22 @@ void configure_system(caf::actor_system_config& cfg, const node_config& config,
     cfg.set("logger.console", caf::atom("none"));
 }
 
+/// The genesis producers' node ids (a miner or client fetches blocks from them and sends
+/// them transactions), warning about any the peers do not list.
+std::vector<node_id> genesis_producer_nodes(const storage::genesis_document& genesis,
+                                            const std::map<node_id, std::string>& configured,
+                                            spdlog::logger& log) {
+    std::vector<node_id> out;
+    for (const auto& [key, nonce] : genesis.producer_node_nonces) {
+        const auto id = crypto::compute_node_id(key, nonce);
+        out.push_back(id);
+        if (configured.count(id) == 0)
+            log.warn("genesis producer {} (node {}) is not among the peers: it cannot be reached",
+                     key.hex().substr(0, 16), id.hex().substr(0, 16));
+    }
+    return out;
+}
+
 }  // namespace
 
 bool write_file_atomically(const std::string& path, const std::string& text) {
@@ -389,23 +445,32 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
 
     const unsigned difficulty = genesis.genesis.parameters.node_id_difficulty;
     node.router = actors::spawn_router(system, {identity.key, identity.nonce, difficulty});
-    node.gate = actors::spawn_gate(system, {node.router, difficulty, config.network.ban_ms});
+    actors::gate_config gate_settings{node.router, difficulty, config.network.ban_ms};
+    for (const auto& p : peers) gate_settings.configured_peers.insert(p.id);
+    node.gate = actors::spawn_gate(system, std::move(gate_settings));
     // reuse = SO_REUSEADDR: a node restarted at once can listen again although connections
     // of its previous run linger in TIME_WAIT; a port another process listens on is still
-    // refused (Linux allows one listener per address without SO_REUSEPORT).
-    auto published =
-        system.middleman().publish(node.gate, config.listen.port, config.listen.host.c_str(), true);
-    if (!published) {
-        auto why = why_cannot_listen(config.listen);
-        log.error("listen {}: cannot listen there: {}", config.listen.text(),
-                  why.empty() ? system.render(published.error()) : why);
-        stop_everything();
-        return exit_runtime_error;
+    // refused (Linux allows one listener per address without SO_REUSEPORT). A client with no
+    // listen address publishes nothing: its answers come back over its own links.
+    if (config.has_listen) {
+        auto published = system.middleman().publish(node.gate, config.listen.port,
+                                                    config.listen.host.c_str(), true);
+        if (!published) {
+            auto why = why_cannot_listen(config.listen);
+            log.error("listen {}: cannot listen there: {}", config.listen.text(),
+                      why.empty() ? system.render(published.error()) : why);
+            stop_everything();
+            return exit_runtime_error;
+        }
+        node.port = *published;
+        node.published = true;
+        log.info("{} {} listening on {} (network {}, genesis {})", role_name(config.role),
+                 identity.id.hex().substr(0, 16), host_port{config.listen.host, node.port}.text(),
+                 genesis.network, genesis.hash().hex().substr(0, 16));
+    } else {
+        log.info("{} {} (network {}, genesis {}), not listening for peers", role_name(config.role),
+                 identity.id.hex().substr(0, 16), genesis.network, genesis.hash().hex().substr(0, 16));
     }
-    node.port = *published;
-    log.info("{} {} listening on {} (network {}, genesis {})", role_name(config.role),
-             identity.id.hex().substr(0, 16), host_port{config.listen.host, node.port}.text(),
-             genesis.network, genesis.hash().hex().substr(0, 16));
 
     for (const auto& p : peers) {
         actors::peer_link_config c{p.id,
@@ -414,12 +479,14 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
                                    node.router,
                                    config.network.reconnect_min_ms,
                                    config.network.reconnect_max_ms,
-                                   config.network.connect_timeout_ms};
+                                   config.network.connect_timeout_ms,
+                                   node.gate};
         node.links.emplace_back(actors::spawn_peer_link(system, std::move(c)), p.name);
     }
 
     std::map<node_id, std::string> configured;
     for (const auto& p : peers) configured.emplace(p.id, p.name);
+    std::unique_ptr<http_api> http;  // role client
     // The clock blocks carry: the actor clock is steady, the chain wants Unix time.
     const std::int64_t clock_offset_ms = unix_ms() - steady_ms();
 
@@ -450,17 +517,58 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
             return exit_runtime_error;
         }
         node.role_actor = std::move(spawned).value();
-    } else {
-        std::vector<node_id> producer_nodes;
-        for (const auto& [key, nonce] : genesis.producer_node_nonces) {
-            const auto id = crypto::compute_node_id(key, nonce);
-            producer_nodes.push_back(id);
-            if (configured.count(id) == 0)
-                log.warn(
-                    "genesis producer {} (node {}) is not among the peers: it cannot be "
-                    "reached",
-                    key.hex().substr(0, 16), id.hex().substr(0, 16));
+    } else if (config.role == node_role::client) {
+        auto producer_nodes = genesis_producer_nodes(genesis, configured, log);
+        const auto& k = config.client;
+        actors::client_node_config c{identity.key};
+        c.node_id_nonce = identity.nonce;
+        c.router = node.router;
+        c.data_dir = config.data_dir;
+        c.genesis = genesis.genesis;
+        c.producer_nodes = std::move(producer_nodes);
+        for (const auto& p : peers) c.routed_nodes.insert(p.id);
+        // A member that is no configured peer: a link to the endpoint it registered.
+        const auto network = config.network;
+        const auto router = node.router;
+        const auto gate = node.gate;
+        c.connect = [&system, network, router, gate](const node_id& id, const std::string& endpoint) {
+            auto address = parse_host_port(endpoint, false);
+            if (!address) return caf::actor{};
+            actors::peer_link_config link{id, address->host, address->port, router,
+                                          network.reconnect_min_ms, network.reconnect_max_ms,
+                                          network.connect_timeout_ms, gate};
+            return actors::spawn_peer_link(system, std::move(link));
+        };
+        c.links_max = k.links_max;
+        c.follow_interval_ms = k.follow_interval_ms;
+        c.resend_interval_ms = k.resend_interval_ms;
+        c.request_resend_ms = k.request_resend_ms;
+        c.request_timeout_ms = k.request_timeout_ms;
+        c.transaction_timeout_ms = k.transaction_timeout_ms;
+        c.clock_offset_ms = clock_offset_ms;
+        c.transaction_fee = k.transaction_fee;
+        c.calls_max = k.calls_max;
+        auto spawned = actors::spawn_client_node(system, std::move(c));
+        if (!spawned) {
+            log.error("the client gateway cannot start on {}: {}", config.data_dir,
+                      spawned.failure().message());
+            stop_everything();
+            return exit_runtime_error;
         }
+        node.role_actor = std::move(spawned).value();
+        auto api = http_api::start(system, node.role_actor, k, identity.id, log);
+        if (!api) {
+            auto why = why_cannot_listen(k.http_listen);
+            log.error("client.http_listen {}: cannot listen there: {}", k.http_listen.text(),
+                      why.empty() ? api.failure().message() : why);
+            stop_everything();
+            return exit_runtime_error;
+        }
+        http = std::move(api).value();
+        node.http_port = http->port();
+        log.info("HTTP API on http://{}", host_port{k.http_listen.host, node.http_port}.text());
+    } else {
+        auto producer_nodes = genesis_producer_nodes(genesis, configured, log);
         const auto& m = config.miner;
         actors::miner_node_config c{identity.key,
                                     node.router,
@@ -473,6 +581,17 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
                                     m.replica_tick_ms,
                                     clock_offset_ms,
                                     m.transaction_fee};
+        if (m.registration) {
+            protocols::tx::register_miner r;
+            r.pow_nonce = identity.nonce;
+            r.deposit = m.registration->deposit;
+            r.capacity = m.registration->capacity;
+            r.price_per_statement = m.registration->price_per_statement;
+            r.endpoint = m.registration->endpoint.empty()
+                             ? host_port{config.listen.host, node.port}.text()
+                             : m.registration->endpoint;
+            c.registration = r;
+        }
         auto spawned = actors::spawn_miner_node(system, std::move(c));
         if (!spawned) {
             log.error("the miner cannot start on {}: {}", config.data_dir,
@@ -525,9 +644,10 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
         }
         status_file.update(self, node, "running");
     }
+    if (http) http->stop();  // no new calls while the actors stop
     status_file.update(self, node, status == exit_ok ? "stopped" : "failed");
     stop_everything();
-    system.middleman().unpublish(node.gate, node.port);
+    if (node.published) system.middleman().unpublish(node.gate, node.port);
     self->wait_for(node.role_actor);
     log.info("stopped");
     log.flush();

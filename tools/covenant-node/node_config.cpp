@@ -174,6 +174,17 @@ Fixed hex_value(const std::string& text, const std::string& key, const toml::nod
 }
 
 constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
+
+// The parts that need a value after the overrides: checked once, at the end.
+struct pending_client {
+    std::optional<std::string> http_listen;
+    const toml::node* http_listen_at = nullptr;
+};
+struct pending {
+    std::optional<std::string> role;
+    std::optional<std::string> listen;
+    pending_client client;
+};
 // An hour: longer timeouts and intervals are surely a mistake in the unit.
 constexpr std::int64_t ms_max = 3'600'000;
 
@@ -249,6 +260,53 @@ void read_miner(table_reader& top, node_config& c) {
     r.integer_into("seal_every_batches", k.seal_every_batches, 1, 1 << 20);
     r.integer_into("seal_every_ms", k.seal_every_ms, 1, ms_max);
     r.integer_into("clock_skew_max_ms", k.clock_skew_max_ms, 0, ms_max);
+    if (const toml::table* reg = sub_table(r, "registration")) {
+        table_reader g(*reg, "miner.registration");
+        miner_registration out;
+        auto deposit = g.integer("deposit", 1, int64_max);
+        if (!deposit) fail("miner.registration.deposit", reg, "missing (the deposit to register with)");
+        out.deposit = static_cast<std::uint64_t>(*deposit);
+        g.integer_into("capacity", out.capacity, 1, 1 << 16);
+        g.integer_into("price_per_statement", out.price_per_statement, 0, int64_max);
+        if (auto endpoint = g.nonempty_string("endpoint")) {
+            address_value(*endpoint, false, "miner.registration.endpoint", reg->get("endpoint"));
+            out.endpoint = *endpoint;
+        }
+        g.finish();
+        m.registration = out;
+    }
+    r.finish();
+}
+
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void read_client(table_reader& top, node_config& c, pending_client& later) {
+    const toml::table* t = sub_table(top, "client");
+    if (t == nullptr) return;
+    table_reader r(*t, "client");
+    auto& k = c.client;
+    if (auto v = r.nonempty_string("http_listen")) {
+        address_value(*v, true, "client.http_listen", t->get("http_listen"));
+        later.http_listen = v;
+        later.http_listen_at = t->get("http_listen");
+    }
+    if (const toml::node* n = r.take("http_allow_remote")) {
+        if (!n->is_boolean())
+            fail("client.http_allow_remote", n, "expected a boolean, found " + type_name(*n));
+        k.http_allow_remote = n->as_boolean()->get();
+    }
+    r.integer_into("http_threads", k.http_threads, 1, 256);
+    r.integer_into("http_body_bytes_max", k.http_body_bytes_max, 1024, 64 << 20);
+    r.integer_into("request_timeout_ms", k.request_timeout_ms, 1, ms_max);
+    r.integer_into("request_resend_ms", k.request_resend_ms, 1, ms_max);
+    r.integer_into("transaction_timeout_ms", k.transaction_timeout_ms, 1, ms_max);
+    r.integer_into("follow_interval_ms", k.follow_interval_ms, 1, ms_max);
+    r.integer_into("resend_interval_ms", k.resend_interval_ms, 1, ms_max);
+    r.integer_into("transaction_fee", k.transaction_fee, 0, int64_max);
+    r.integer_into("calls_max", k.calls_max, 1, 1 << 20);
+    r.integer_into("links_max", k.links_max, 1, 4096);
     r.finish();
 }
 
@@ -283,11 +341,7 @@ void read_peers(table_reader& top, node_config& c) {
     }
 }
 
-// The parts that need a value after the overrides: checked once, at the end.
-struct pending {
-    std::optional<std::string> role;
-    std::optional<std::string> listen;
-};
+
 
 void read_top(const toml::table& root, const std::string& base_dir, node_config& c,
               pending& later) {
@@ -312,6 +366,7 @@ void read_top(const toml::table& root, const std::string& base_dir, node_config&
     read_network(r, c);
     read_producer(r, c);
     read_miner(r, c);
+    read_client(r, c, later.client);
     read_peers(r, c);
     r.finish();
 }
@@ -351,15 +406,38 @@ void apply(const config_overrides& o, node_config& c, pending& later) {
     }
     if (o.passphrase_file)
         c.passphrase_file = o.passphrase_file->empty() ? "" : absolute_from_cwd(*o.passphrase_file);
+    if (o.http_listen) {
+        address_value(*o.http_listen, true, "--http-listen", nullptr);
+        later.client.http_listen = o.http_listen;
+        later.client.http_listen_at = nullptr;
+    }
+    if (o.request_timeout_ms) {
+        if (*o.request_timeout_ms < 1 || *o.request_timeout_ms > ms_max)
+            fail("--request-timeout-ms", nullptr, "must be 1 .. " + std::to_string(ms_max));
+        c.client.request_timeout_ms = *o.request_timeout_ms;
+    }
 }
 
 void finish(node_config& c, const pending& later) {
     if (!later.role) fail("role", nullptr, "missing (producer, miner or client; or --role)");
     c.role = parse_role(*later.role, "role", nullptr);
-    if (c.role == node_role::client) return;  // the gateway's settings come with it
     if (c.key_file.empty()) fail("key_file", nullptr, "missing (or --key-file)");
-    if (!later.listen) fail("listen", nullptr, "missing (\"host:port\", or --listen)");
-    c.listen = address_value(*later.listen, true, "listen", nullptr);
+    if (later.listen) {
+        c.listen = address_value(*later.listen, true, "listen", nullptr);
+    } else if (c.role == node_role::client) {
+        c.has_listen = false;  // a gateway needs no listen address: answers come over its links
+    } else {
+        fail("listen", nullptr, "missing (\"host:port\", or --listen)");
+    }
+    if (later.client.http_listen)
+        c.client.http_listen = address_value(*later.client.http_listen, true, "client.http_listen",
+                                             later.client.http_listen_at);
+    if (c.role == node_role::client && !c.client.http_allow_remote &&
+        !is_loopback(c.client.http_listen.host))
+        fail("client.http_listen", later.client.http_listen_at,
+             c.client.http_listen.host +
+                 " is not a loopback address: the gateway signs with the user's key for whoever "
+                 "reaches it (set client.http_allow_remote = true to allow it)");
     if (c.data_dir.empty()) fail("data_dir", nullptr, "missing (or --data-dir)");
     if (c.genesis.empty()) fail("genesis", nullptr, "missing (or --genesis)");
 }

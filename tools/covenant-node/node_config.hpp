@@ -16,6 +16,8 @@
 //   [network]                          # reconnect backoff, ban of peers sending bad envelopes
 //   [producer]                         # consensus timing and catch-up (role producer)
 //   [miner]                            # chain following and replica defaults (role miner)
+//   [miner.registration]               # deposit, capacity, price: register on the chain
+//   [client]                           # the gateway's HTTP API and its calls (role client)
 //
 //   [[peers]]
 //   node_id = "<64 hex>"               # or key = "<64 hex>" (+ node_id_nonce unless the key
@@ -87,12 +89,38 @@ struct producer_settings {
     std::uint32_t fetch_blocks_max = 64;
 };
 
+/// [miner.registration]: the miner registers itself on the chain (register_miner) when the
+/// chain does not list it.
+struct miner_registration {
+    std::uint64_t deposit = 0;              // required
+    std::uint32_t capacity = 1;             // databases served at once
+    std::uint64_t price_per_statement = 1;
+    std::string endpoint;                   // empty: the listen address as bound
+};
+
 struct miner_settings {
     kayak::replica_config replica;  // timeouts and sizes; the chain gives the rest
     std::int64_t follow_interval_ms = 200;
     std::int64_t resend_interval_ms = 1000;
     std::int64_t replica_tick_ms = 10;
     std::uint64_t transaction_fee = 1;
+    std::optional<miner_registration> registration;
+};
+
+/// [client]: the gateway (role client).
+struct client_settings {
+    host_port http_listen{"127.0.0.1", 7800};
+    bool http_allow_remote = false;         // listen on a non-loopback address
+    std::size_t http_threads = 8;
+    std::size_t http_body_bytes_max = 8u << 20;
+    std::int64_t request_timeout_ms = 30'000;   // an HTTP call's answer, or 504
+    std::int64_t request_resend_ms = 1000;      // an SQL request without a usable answer
+    std::int64_t transaction_timeout_ms = 30'000;
+    std::int64_t follow_interval_ms = 200;
+    std::int64_t resend_interval_ms = 1000;     // transactions to the producers
+    std::uint64_t transaction_fee = 1;
+    std::size_t calls_max = 1024;
+    std::size_t links_max = 64;                 // links to members at their chain endpoints
 };
 
 struct node_config {
@@ -109,6 +137,8 @@ struct node_config {
     network_settings network;
     producer_settings producer;
     miner_settings miner;
+    client_settings client;
+    bool has_listen = true;  // a client may have no listen address (it publishes nothing)
     std::string source;  // the config file's path, for messages
 };
 
@@ -123,6 +153,8 @@ struct config_overrides {
     std::optional<std::string> genesis;
     std::optional<std::string> key_file;
     std::optional<std::string> passphrase_file;
+    std::optional<std::string> http_listen;
+    std::optional<std::int64_t> request_timeout_ms;
 };
 
 /// Parses TOML text. `base_dir` is what relative paths in it are relative to; `source` names

@@ -3,6 +3,7 @@
 
 #include "protocols/client/client_errors.hpp"
 #include "protocols/kayak/client_check.hpp"
+#include "protocols/main_chain/miner_assignments.hpp"
 
 namespace covenant::client {
 
@@ -13,7 +14,8 @@ std::optional<database_view> view_of(const main_chain::ledger& state, const data
                                      const account_address& client) {
     const auto* db = state.database(id);
     if (db == nullptr || db->members.empty()) return std::nullopt;
-    database_view v{id, protocols::group(db->members), db->view, db->mode, std::nullopt};
+    database_view v{id, protocols::group(db->members), main_chain::groups_of(db->membership), db->view,
+                    db->mode, std::nullopt};
     if (auto held = db->roles.find(client); held != db->roles.end()) {
         v.role = held->second;
         // An owner out of funds: its users keep reads and lose writes (as the miners judge).
@@ -145,8 +147,8 @@ sql_call::step sql_call::on_response(const protocols::client_response& response,
     }
     if (distrusted_.count(response.responder) != 0) return out;
     const bool strong_write = is_write() && db.mode == protocols::consistency_mode::strong;
-    auto fault = strong_write ? kayak::write_response_fault(response, hash_, db.members)
-                              : kayak::read_response_fault(response, hash_, db.members);
+    auto fault = strong_write ? kayak::write_response_fault(response, hash_, db.groups)
+                              : kayak::read_response_fault(response, hash_, db.groups);
     if (fault) {
         // Never a result. That member is not believed again; others are asked at once.
         ++refused_answers_;

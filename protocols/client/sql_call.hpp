@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "protocols/group.hpp"
+#include "protocols/group_history.hpp"
 #include "protocols/main_chain/ledger.hpp"
 #include "protocols/sql_messages.hpp"
 
@@ -46,7 +46,8 @@ namespace covenant::client {
 /// A database as the followed chain lists it, seen by one client.
 struct database_view {
     database_id id;
-    protocols::group members;
+    protocols::group members;        // the current group
+    protocols::group_history groups;  // every group by view: answers are checked against these
     view_number view;
     protocols::consistency_mode mode = protocols::consistency_mode::strong;
     std::optional<protocols::role> role;  // this client's, out of funds taken into account

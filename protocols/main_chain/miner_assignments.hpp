@@ -35,8 +35,10 @@ struct database_assignment {
 
 using assignments = std::map<database_id, database_assignment>;
 
-/// The database's groups by view, as its replicas check certificates.
-protocols::group_history groups_of(const database_assignment& a);
+/// A database's groups by view (its `membership` record), as replicas and clients check
+/// certificates.
+protocols::group_history groups_of(const std::map<std::uint64_t, std::vector<public_key>>& membership);
+inline protocols::group_history groups_of(const database_assignment& a) { return groups_of(a.membership); }
 
 /// Every database `miner` is a current member of, per `state`.
 assignments assignments_of(const ledger& state, const public_key& miner);

@@ -104,6 +104,10 @@ shard_block_vote read_shard_block_vote(wire::ShardBlockVote::Reader in) {
     v.signer_signature = read_fixed<signature>(in.getSignature(), "shardBlockVote.signature");
     charge_signature_check("shardBlockVote: signer");
     if (!v.signature_valid()) reject(protocol_errc::bad_signature, "shardBlockVote: signer");
+    // Checked by the receiver against the checkpoint it computed: the bytes are not here.
+    if (in.getCheckpointSignature().size() != 0)
+        v.checkpoint_signature =
+            read_fixed<signature>(in.getCheckpointSignature(), "shardBlockVote.checkpointSignature");
     return v;
 }
 
@@ -624,6 +628,7 @@ bytes encode(const shard_block_vote& m) {
         root.setBlockHash(as_data(m.block_hash));
         root.setSigner(as_data(m.signer));
         root.setSignature(as_data(m.signer_signature));
+        if (m.checkpoint_signature) root.setCheckpointSignature(as_data(*m.checkpoint_signature));
     });
 }
 result<shard_block_vote> decode_shard_block_vote(byte_view wire) {

@@ -3,6 +3,7 @@
 // in protocols/schema/shard_chain.capnp.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "protocols/sql_messages.hpp"
@@ -72,13 +73,18 @@ struct shard_block_vote {
     digest block_hash;
     public_key signer;
     signature signer_signature;
+    /// The signer's signature over its checkpoint of the block (tx::shard_checkpoint's
+    /// signing bytes, with the billing it computed); members whose billing agrees gather
+    /// these into the checkpoint transaction.
+    std::optional<signature> checkpoint_signature;
 
     bytes signing_bytes() const { return shard_block_signing_bytes(database, height, block_hash); }
     void sign(const crypto::key_pair& member_key);
     bool signature_valid() const;
     friend bool operator==(const shard_block_vote& a, const shard_block_vote& b) {
         return a.database == b.database && a.height == b.height && a.block_hash == b.block_hash &&
-               a.signer == b.signer && a.signer_signature == b.signer_signature;
+               a.signer == b.signer && a.signer_signature == b.signer_signature &&
+               a.checkpoint_signature == b.checkpoint_signature;
     }
 };
 

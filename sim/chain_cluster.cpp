@@ -10,6 +10,7 @@
 #include "protocols/main_chain/ledger.hpp"
 #include "sim/kayak_cluster.hpp"
 #include "sim/sqlite_rows.hpp"
+#include "storage/main_chain_store.hpp"
 #include "storage/shard_chain_store.hpp"
 
 namespace covenant::sim {
@@ -212,6 +213,16 @@ std::size_t chain_cluster::miner_index(const public_key& member) const {
 std::vector<std::vector<sql_value>> chain_cluster::rows(std::size_t i, const database_id& db,
                                                         const std::string& sql) {
     return sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".sqlite", sql);
+}
+
+main_chain::ledger chain_cluster::chain_state(std::size_t i) {
+    auto store = storage::main_chain_store::open(producers_.at(i).path);
+    COVENANT_ASSERT(store.ok(), "cannot open a producer's store");
+    auto blocks = store.value()->load_all();
+    COVENANT_ASSERT(blocks.ok(), "cannot read a producer's store");
+    auto state = storage::replay(genesis_, blocks.value());
+    COVENANT_ASSERT(state.ok(), "a producer's stored chain does not replay");
+    return std::move(state).value();
 }
 
 std::vector<protocols::shard_block> chain_cluster::shard_chain(std::size_t i, const database_id& db) {

@@ -19,6 +19,7 @@
 #include "actors/miner/miner_node.hpp"
 #include "actors/miner/replica_actor.hpp"
 #include "actors/producer/producer_actor.hpp"
+#include "protocols/main_chain/ledger.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
 #include "sim/network.hpp"
@@ -61,6 +62,8 @@ class chain_cluster : public simulation {
     const crypto::key_pair& owner() const { return owner_; }
     const crypto::key_pair& miner_key(std::size_t i) const { return miners_.at(i).key; }
     actors::producer_status producer_status(std::size_t i);
+    /// The main chain's state as producer i stored it: its blocks replayed from genesis.
+    main_chain::ledger chain_state(std::size_t i = 0);
     /// The lowest final height among running producers.
     std::uint64_t chain_height();
 

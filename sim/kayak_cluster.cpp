@@ -86,15 +86,18 @@ cluster::cluster(cluster_options options)
     responses_ = std::make_shared<std::map<digest, client_response>>();
     suspicions_ = std::make_shared<std::vector<std::pair<public_key, std::uint64_t>>>();
     evidence_ = std::make_shared<std::size_t>(0);
+    checkpoints_ = std::make_shared<std::size_t>(0);
     auto suspicions = suspicions_;
     auto evidence = evidence_;
-    authority_ = system_->spawn([suspicions, evidence](caf::event_based_actor*) -> caf::behavior {
+    auto checkpoints = checkpoints_;
+    authority_ = system_->spawn([suspicions, evidence, checkpoints](caf::event_based_actor*) -> caf::behavior {
         return {
             [=](actors::suspect_atom, const bytes& wire) {
                 auto s = decode_suspect(wire);
                 if (s) suspicions->push_back({s->member, s->view.value});
             },
             [=](actors::evidence_atom, const bytes&) { ++*evidence; },
+            [=](actors::checkpoint_atom, const bytes&) { ++*checkpoints; },
         };
     });
 

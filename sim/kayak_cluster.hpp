@@ -88,6 +88,8 @@ public:
     /// Suspicions the view-change authority received, as (member, view).
     std::vector<std::pair<public_key, std::uint64_t>> suspicions() const { return *suspicions_; }
     std::size_t evidence_count() const { return *evidence_; }
+    /// Shard checkpoints signed by a quorum that the members handed to the authority.
+    std::size_t checkpoint_count() const { return *checkpoints_; }
     /// Member i's in-memory log (only without sqlite_logs).
     kayak::memory_log_store& log(std::size_t i) { return *members_.at(i).log; }
 
@@ -125,6 +127,7 @@ private:
     std::map<digest, protocols::client_request> sent_;
     std::shared_ptr<std::vector<std::pair<public_key, std::uint64_t>>> suspicions_;
     std::shared_ptr<std::size_t> evidence_;
+    std::shared_ptr<std::size_t> checkpoints_;
     std::shared_ptr<kayak::permission_source> permissions_;
 };
 

@@ -24,6 +24,10 @@ using protocols::message_kind;
 using follow_atom = caf::atom_constant<caf::atom("follow")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
 constexpr std::size_t evidence_pending_max = 64;
+/// Resend rounds a member waits for the member whose turn a checkpoint is before it
+/// submits the checkpoint itself.
+constexpr unsigned checkpoint_backup_rounds = 3;
+constexpr std::size_t checkpoints_pending_max = 64;  // per database
 
 /// The replica's permission source: the chain's roles of its database, updated by the node
 /// as blocks arrive (the replica runs in another actor, hence the lock).
@@ -59,6 +63,17 @@ struct miner_node_state {
     std::map<database_id, protocols::suspect_message> open_suspicions;
     /// Evidence its replicas found, until the chain has slashed the offender.
     std::vector<protocols::tx::evidence> pending_evidence;
+    /// Shard checkpoints its replicas gathered a quorum for, by database and height, until
+    /// the chain records one at least as high. Each carries the billing of its own block,
+    /// so all of them go, in height order: the database's leader on the chain submits them
+    /// at once, from one account, so they land in order; another member only once one has
+    /// waited checkpoint_backup_rounds resend rounds (the leader may be down), so that
+    /// normally one transaction per checkpoint lands, not n.
+    struct pending_checkpoint {
+        protocols::tx::shard_checkpoint body;
+        unsigned rounds = 0;
+    };
+    std::map<database_id, std::map<block_height, pending_checkpoint>> pending_checkpoints;
     miner_status status;
     bool registered = false;  // the chain has listed this miner
 };
@@ -114,7 +129,14 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
     c.replica.database = a.id;
     c.replica.groups = main_chain::groups_of(a);
     c.replica.mode = a.mode;
-    for (const auto& member : a.members) c.member_nodes[member] = node_of_member(ledger, member);
+    c.replica.price_per_statement = 0;
+    for (const auto& member : a.members) {
+        c.member_nodes[member] = node_of_member(ledger, member);
+        const auto* m = ledger.miner(member);
+        const std::uint64_t price = m ? m->price_per_statement : 0;
+        c.replica.price_per_statement =
+            price > UINT64_MAX - c.replica.price_per_statement ? UINT64_MAX : c.replica.price_per_statement + price;
+    }
     auto actor = spawn_replica_actor(self->system(), std::move(c));
     self->link_to(actor);  // the replicas stop with the node (a crash takes them all)
     if (a.view.value > 0) self->send(actor, view_change_atom::value, a.view.value);
@@ -177,7 +199,19 @@ void send_pending(self_pointer self) {
                                   }),
                    evidence.end());
 
+    for (auto it = st.pending_checkpoints.begin(); it != st.pending_checkpoints.end();) {
+        const auto* db = ledger.database(it->first);
+        if (db == nullptr || st.replicas.count(it->first) == 0) {
+            it = st.pending_checkpoints.erase(it);
+            continue;
+        }
+        auto& queue = it->second;
+        if (db->checkpoint_height) queue.erase(queue.begin(), queue.upper_bound(*db->checkpoint_height));
+        it = queue.empty() ? st.pending_checkpoints.erase(it) : std::next(it);
+    }
+
     account_nonce nonce = ledger.next_nonce(crypto::address_of(me));
+    std::vector<protocols::transaction> sent;  // this round's, in nonce order
     auto send = [&](decltype(protocols::transaction{}.body) body) {
         protocols::transaction tx;
         tx.sender = me;
@@ -185,24 +219,33 @@ void send_pending(self_pointer self) {
         tx.fee = st.config().transaction_fee;
         tx.body = std::move(body);
         tx.sign(st.config().key);
-        if (std::holds_alternative<protocols::tx::register_miner>(tx.body)) {
-            if (auto refusal = main_chain::transaction_refusal(ledger, st.chain->height(), {}, tx)) {
-                st.status.last_refusal = "registration: " + refusal->message();
+        const bool registration = std::holds_alternative<protocols::tx::register_miner>(tx.body);
+        if (registration || std::holds_alternative<protocols::tx::shard_checkpoint>(tx.body)) {
+            if (auto refusal = main_chain::transaction_refusal(ledger, st.chain->height(), sent, tx)) {
+                st.status.last_refusal =
+                    std::string(registration ? "registration: " : "checkpoint: ") + refusal->message();
                 return;  // not sent: the nonce stays for the transactions after it
             }
         }
         send_to_producers(self, message_kind::main_transaction, protocols::encode(tx));
         ++st.status.transactions_sent;
         nonce = nonce.next();
+        sent.push_back(std::move(tx));
     };
     if (needs_registration(self)) send(*st.config().registration);
     for (const auto& [id, suspicion] : st.open_suspicions) send(protocols::tx::suspect_leader{suspicion});
     for (const auto& e : evidence) send(e);
+    for (const auto& [id, queue] : st.pending_checkpoints) {
+        const auto* db = ledger.database(id);
+        const bool leader = db->members[db->view.value % db->members.size()] == me;
+        if (!leader && queue.begin()->second.rounds < checkpoint_backup_rounds) continue;
+        for (const auto& [height, pending] : queue) send(pending.body);
+    }
 }
 
 bool owes_the_chain(self_pointer self) {
     return !self->state.open_suspicions.empty() || !self->state.pending_evidence.empty() ||
-           needs_registration(self);
+           !self->state.pending_checkpoints.empty() || needs_registration(self);
 }
 
 void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
@@ -295,6 +338,8 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
                                follow_atom::value);
         },
         [=](resend_atom) {
+            for (auto& [id, queue] : self->state.pending_checkpoints)
+                for (auto& [height, pending] : queue) ++pending.rounds;
             if (owes_the_chain(self)) send_pending(self);
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().resend_interval_ms),
                                resend_atom::value);
@@ -315,6 +360,19 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
             if (std::find(pending.begin(), pending.end(), *evidence) != pending.end()) return;
             if (pending.size() >= evidence_pending_max) return;  // bounded; re-found later
             pending.push_back(std::move(evidence).value());
+            send_pending(self);
+        },
+        [=](checkpoint_atom, const bytes& wire) {
+            auto carrier = protocols::decode_transaction(wire);
+            if (!carrier) return;  // our own replica's bytes: cannot happen, never trusted
+            auto* body = std::get_if<protocols::tx::shard_checkpoint>(&carrier->body);
+            if (body == nullptr) return;
+            auto& queue = self->state.pending_checkpoints[body->database];
+            if (queue.count(body->height)) return;  // known
+            const block_height height = body->height;
+            queue.emplace(height, miner_node_state::pending_checkpoint{std::move(*body), 0});
+            // Bounded: if the chain takes none for this long, the oldest billing is lost.
+            while (queue.size() > checkpoints_pending_max) queue.erase(queue.begin());
             send_pending(self);
         },
         [=](miner_status_atom) { return status_of(self); },

@@ -62,6 +62,15 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
             self->send(st.config().view_authority, suspect_atom::value, protocols::encode(s));
         for (auto& e : out.evidence)
             self->send(st.config().view_authority, evidence_atom::value, protocols::encode(e));
+        for (auto& c : out.checkpoints) {
+            // The transaction codec carries (and checks) the checkpoint whole.
+            protocols::transaction carrier;
+            carrier.sender = st.config().key.public_key();
+            carrier.nonce = account_nonce(1);
+            carrier.body = std::move(c);
+            carrier.sign(st.config().key);
+            self->send(st.config().view_authority, checkpoint_atom::value, protocols::encode(carrier));
+        }
     }
 }
 

@@ -28,6 +28,10 @@ using view_change_atom = caf::atom_constant<caf::atom("viewchange")>;
 using suspect_atom = caf::atom_constant<caf::atom("suspect")>;
 /// (evidence_atom, bytes encoded evidence): sent to the view-change authority.
 using evidence_atom = caf::atom_constant<caf::atom("evidence")>;
+/// (checkpoint_atom, bytes encoded transaction): a shard checkpoint signed by a quorum, as
+/// the body of a transaction signed with the member's key (nonce and fee are the
+/// authority's to set); sent to the view-change authority.
+using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 /// (replica_status_atom) -> replica_status.
 using replica_status_atom = caf::atom_constant<caf::atom("rstatus")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

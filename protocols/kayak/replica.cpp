@@ -19,6 +19,7 @@ void replica_output::append(replica_output&& other) {
     for (auto& r : other.replies) replies.push_back(std::move(r));
     for (auto& s : other.suspicions) suspicions.push_back(std::move(s));
     for (auto& e : other.evidence) evidence.push_back(std::move(e));
+    for (auto& c : other.checkpoints) checkpoints.push_back(std::move(c));
 }
 
 replica::replica(replica_config config, crypto::key_pair key, log_store& log,
@@ -967,17 +968,20 @@ void replica::seal_blocks(std::int64_t now_ms, replica_output& out) {
         // Only the block's group signs it: a member that joined after those batches
         // committed stores the block its predecessors signed.
         const group& signers = shard_block_group(block, config_.groups);
+        begin_checkpoint(block, out);
         if (signers.contains(key_.public_key())) {
             block.add_signature(key_);
-            shard_block_vote own{config_.database, block.header.height, block.hash(), key_.public_key(), {}};
-            own.sign(key_);
-            send(others(), message_kind::shard_block_vote, encode(own), out);
+            send(others(), message_kind::shard_block_vote,
+                 encode(own_block_vote(block.header.height, block.hash())), out);
         }
         const block_height height = block.header.height;
         building_.emplace(height, std::move(block));
-        for (const auto& [signer, v] : early_block_votes_[height])
-            if (v.block_hash == building_.at(height).hash() && signers.contains(signer))
+        for (const auto& [signer, v] : early_block_votes_[height]) {
+            if (v.block_hash != building_.at(height).hash()) continue;
+            if (signers.contains(signer))
                 building_.at(height).add_signature(signer_signature{signer, v.signer_signature});
+            if (v.checkpoint_signature) take_checkpoint_signature(height, signer, *v.checkpoint_signature, out);
+        }
         early_block_votes_.erase(height);
         complete_blocks(out);
     }
@@ -1016,6 +1020,11 @@ replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int6
         refuse("shard block vote from a non-member");
         return out;
     }
+    if (v.checkpoint_signature) {
+        auto building = checkpoints_.find(v.height);
+        if (building != checkpoints_.end() && building->second.body.head_hash == v.block_hash)
+            take_checkpoint_signature(v.height, v.signer, *v.checkpoint_signature, out);
+    }
     const auto head = blocks_.head();
     if (head && v.height <= head->height) return out;  // already stored
     auto building = building_.find(v.height);
@@ -1036,6 +1045,71 @@ replica_output replica::on_shard_block_vote(const shard_block_vote& v, std::int6
     building->second.add_signature(signer_signature{v.signer, v.signer_signature});
     complete_blocks(out);
     return out;
+}
+
+void replica::begin_checkpoint(const shard_block& block, replica_output& out) {
+    // Billing: the statements each client's requests ran in the block's batches, at the
+    // database's price. Every member reads the same committed batches, so honest members
+    // sign the same checkpoint.
+    std::map<account_address, std::uint64_t> statements;
+    const auto batches = log_.load_committed(block.header.first_seq, block.entries.size());
+    if (batches.size() != block.entries.size()) return;  // cannot happen: the log keeps them all
+    for (const auto& c : batches)
+        for (const auto& r : c.batch.requests)
+            statements[crypto::address_of(r.client)] += r.statements.size();
+    if (statements.size() > limits::billing_lines_max) return;  // too many to bill in one go
+    checkpoint_in_progress c;
+    c.body.database = config_.database;
+    c.body.height = block.header.height;
+    c.body.head_hash = block.hash();
+    c.body.state_digest = block.header.state_digest;
+    std::uint64_t total = 0;
+    for (const auto& [user, count] : statements) {  // a map: users ascending, as billing must be
+        std::uint64_t cost = 0;
+        if (__builtin_mul_overflow(count, config_.price_per_statement, &cost) ||
+            __builtin_add_overflow(total, cost, &total))
+            return;  // a price this high cannot be billed: no checkpoint for this block
+        c.body.billing.push_back(billing_line{user, count, cost});
+    }
+    c.signing_bytes = c.body.checkpoint_signing_bytes();
+    const signature own = key_.sign(crypto::sign_domain::shard_checkpoint, c.signing_bytes);
+    checkpoints_[block.header.height] = std::move(c);
+    // Keep the last few: late signatures for a block already stored still count.
+    while (checkpoints_.size() > 8) checkpoints_.erase(checkpoints_.begin());
+    take_checkpoint_signature(block.header.height, key_.public_key(), own, out);
+}
+
+shard_block_vote replica::own_block_vote(block_height height, const digest& block_hash) const {
+    shard_block_vote own{config_.database, height, block_hash, key_.public_key(), {}, std::nullopt};
+    own.sign(key_);
+    auto c = checkpoints_.find(height);
+    if (c != checkpoints_.end() && c->second.body.head_hash == block_hash) {
+        auto mine = c->second.signers.find(key_.public_key());
+        if (mine != c->second.signers.end()) own.checkpoint_signature = mine->second;
+    }
+    return own;
+}
+
+void replica::take_checkpoint_signature(block_height height, const public_key& signer,
+                                        const signature& sig, replica_output& out) {
+    auto at = checkpoints_.find(height);
+    if (at == checkpoints_.end()) return;
+    auto& c = at->second;
+    // The chain counts the signatures of its current members.
+    const group& members = config_.groups.latest();
+    if (c.handed_out || !members.contains(signer) || c.signers.count(signer)) return;
+    // A signature over another billing (or a forged one) does not verify against ours.
+    if (!crypto::verify(signer, crypto::sign_domain::shard_checkpoint, c.signing_bytes, sig)) return;
+    c.signers[signer] = sig;
+    std::size_t counted = 0;
+    for (const auto& [key, s] : c.signers)
+        if (members.contains(key)) ++counted;
+    if (counted < members.quorum()) return;
+    tx::shard_checkpoint done = c.body;
+    for (const auto& [key, s] : c.signers) done.signatures.push_back({key, s});  // sorted
+    c.handed_out = true;
+    ++stats_.checkpoints_signed;
+    out.checkpoints.push_back(std::move(done));
 }
 
 std::optional<shard_block_fetch_reply> replica::shard_blocks_for(const shard_block_fetch& request) const {
@@ -1404,9 +1478,7 @@ replica_output replica::on_tick(std::int64_t now_ms) {
         last_block_vote_ms_ = now_ms;
         for (const auto& [height, block] : building_) {
             if (!shard_block_group(block, config_.groups).contains(key_.public_key())) continue;
-            shard_block_vote own{config_.database, height, block.hash(), key_.public_key(), {}};
-            own.sign(key_);
-            send(others(), message_kind::shard_block_vote, encode(own), out);
+            send(others(), message_kind::shard_block_vote, encode(own_block_vote(height, block.hash())), out);
         }
     }
     // A block that gathers no quorum for long: its signers may have stored it before this

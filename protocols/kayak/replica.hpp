@@ -62,6 +62,10 @@ struct replica_config {
     std::uint64_t client_window = 64;           // how far ahead of its last a client's seq may be
     std::int64_t hold_request_ms = 1000;        // how long an early request waits for its gap
     std::size_t executed_kept = 1024;           // executed batches kept to answer clients
+    /// What the database pays per statement executed (the sum of its members' prices on the
+    /// main chain): the billing of every shard-chain checkpoint. Members must agree on it,
+    /// as on everything they sign.
+    std::uint64_t price_per_statement = 0;
 };
 
 /// A message for other members (or the producers), encoded and ready for envelopes.
@@ -82,6 +86,9 @@ struct replica_output {
     std::vector<client_reply> replies;
     std::vector<protocols::suspect_message> suspicions;  // for the block producers
     std::vector<protocols::tx::evidence> evidence;       // also saved to the log
+    /// Checkpoints of stored shard blocks signed by a quorum of the members, with their
+    /// billing, ready to become main-chain transactions.
+    std::vector<protocols::tx::shard_checkpoint> checkpoints;
     void append(replica_output&& other);
 };
 
@@ -95,6 +102,7 @@ struct replica_stats {
     std::uint64_t divergent_executions = 0;
     std::uint64_t catch_up_batches = 0;
     std::uint64_t shard_blocks_stored = 0;
+    std::uint64_t checkpoints_signed = 0;   // by a quorum, handed out for the main chain
     std::string last_refusal;
 };
 
@@ -211,6 +219,12 @@ private:
     /// its place; false, with the refusal noted, if it does not verify.
     bool store_lowest_block(const protocols::shard_block& block, const char* refusal);
     protocols::shard_chain_head chain_tip() const;
+    // Checkpoints: built with each block (billing from the block's batches in the log),
+    // signed, carried on the block votes, gathered to a quorum.
+    void begin_checkpoint(const protocols::shard_block& block, replica_output& out);
+    protocols::shard_block_vote own_block_vote(block_height height, const digest& block_hash) const;
+    void take_checkpoint_signature(block_height height, const public_key& signer,
+                                   const signature& sig, replica_output& out);
     protocols::prepare_message prepare_for(sequence_number seq, const slot& s) const;
 
     // ---- checks ---------------------------------------------------------------------
@@ -288,6 +302,13 @@ private:
     std::map<block_height, protocols::shard_block> building_;  // sealed, gathering signatures
     std::map<block_height, std::map<public_key, protocols::shard_block_vote>> early_block_votes_;
     std::int64_t last_block_vote_ms_ = 0;
+    struct checkpoint_in_progress {
+        protocols::tx::shard_checkpoint body;  // without signatures
+        bytes signing_bytes;
+        std::map<public_key, signature> signers;
+        bool handed_out = false;
+    };
+    std::map<block_height, checkpoint_in_progress> checkpoints_;  // the last few blocks'
     // Shard-block catch-up: the lowest block being built, since when, and whom to ask next.
     block_height stuck_block_height_;
     std::int64_t stuck_block_since_ms_ = 0;

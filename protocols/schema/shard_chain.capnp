@@ -38,6 +38,10 @@ struct ShardBlockVote {
   blockHash @2 :Data;
   signer @3 :Data;
   signature @4 :Data;
+  # Empty, or the signer's signature over the checkpoint of this block (domain
+  # shard/checkpoint: database, height, block hash, state digest, billing), which the
+  # receiver checks against the checkpoint it built itself.
+  checkpointSignature @5 :Data;
 }
 
 # Catch-up on stored blocks: a member that could not complete a block (it executed the

@@ -92,6 +92,8 @@ BOOST_AUTO_TEST_CASE(writes_commit_and_every_replica_holds_the_same_state) {
         BOOST_TEST(chain.size() == reference.size());
         BOOST_TEST(chain.back().hash() == reference.back().hash());
     }
+    // Each block's checkpoint gathered a quorum on every member (their billing agreed).
+    BOOST_TEST(c.checkpoint_count() >= c.size() * reference.size());
     // A block's entries are the committed batches, with the digests the replicas reached.
     BOOST_TEST(reference.front().entries.front().seq.value == 1u);
 }

@@ -287,8 +287,15 @@ shard_block_vote sample_shard_block_vote() {
     const auto block = sample_shard_block();
     const auto member = sorted_members(3)[1];
     shard_block_vote v{block.header.database, block.header.height, block.hash(),
-                       member.public_key(), {}};
+                       member.public_key(), {}, std::nullopt};
     v.sign(member);
+    tx::shard_checkpoint checkpoint;
+    checkpoint.database = block.header.database;
+    checkpoint.height = block.header.height;
+    checkpoint.head_hash = block.hash();
+    checkpoint.state_digest = block.header.state_digest;
+    v.checkpoint_signature =
+        member.sign(crypto::sign_domain::shard_checkpoint, checkpoint.checkpoint_signing_bytes());
     return v;
 }
 

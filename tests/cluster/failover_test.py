@@ -45,11 +45,14 @@ PROFILE = profile_with(TEST_PROFILE, {"miner": {"progress_timeout_ms": 5000}})
 
 
 def read_rows(path):
-    """(sorted keys of table t, the file's own state digest) of a miner's SQLite file."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    """(sorted keys of table t, the file's own state digest) of a miner's SQLite file, read
+    in one transaction (one state), read-only."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, isolation_level=None)
     try:
+        db.execute("BEGIN")
         keys = [k for (k,) in db.execute("SELECT k FROM t ORDER BY k")]
         digest = db.execute("SELECT state_digest FROM covenant_meta WHERE id = 1").fetchone()
+        db.execute("COMMIT")
         return keys, digest[0].hex() if digest else None
     finally:
         db.close()
@@ -88,15 +91,18 @@ class Network(LocalNetwork):
         return os.path.join(self.nodes[miner]["data"], f"db-{self.db}.sqlite")
 
     def write(self, k, writer=0):
-        """True when the gateway acknowledged the row as committed (verified)."""
+        """None when the gateway acknowledged the row as committed (verified), else what it
+        answered instead."""
         try:
             status, answer = self.http("POST", "/v1/exec", {
                 "database": self.db, "sql": "INSERT INTO t VALUES (?, ?)", "params": [k, writer]},
                 timeout=60)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-        return status == 200 and answer.get("verified") is True and \
-            [r["rows_affected"] for r in answer["results"]] == [1]
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            return f"no answer: {e}"
+        if status == 200 and answer.get("verified") is True and \
+                [r["rows_affected"] for r in answer["results"]] == [1]:
+            return None
+        return f"{status} {answer.get('code', answer)}"
 
     def converged(self, miners):
         """The replicas of `miners` have executed the same last commit with one digest."""
@@ -109,25 +115,35 @@ class Network(LocalNetwork):
             seen.add((r["last_committed"], r["state_digest"]))
         return len(seen) == 1
 
-    def check_files(self, miners, acknowledged):
-        """Every acknowledged key is a row of every file; the files hold the same rows and
-        digests, matching the replicas' status. Returns the row count."""
-        rows = {}
+    def files_agree(self, miners):
+        """The files of `miners` hold one state (one digest), which each replica's status
+        reports too (the group may still seal blocks after the last write, so the state is
+        compared as of one moment, not after a wait)."""
+        self.snapshots = {m: read_rows(self.file_of(m)) for m in miners}
+        digests = {digest for _, digest in self.snapshots.values()}
+        if len(digests) != 1:
+            return False
         for m in miners:
-            keys, digest = read_rows(self.file_of(m))
+            r = ((self.replica(m, self.db) or {}).get("replica") or {})
+            if r.get("state_digest") not in digests or r.get("last_executed") != r.get("last_committed"):
+                return False
+        return True
+
+    def check_files(self, miners, acknowledged, alive):
+        """Every acknowledged key is a row of every file, and the files hold the same rows
+        and state digest, as the replicas' status says. Returns the row count."""
+        self.wait_until(f"the files of {miners} hold one state", lambda: self.files_agree(miners),
+                        30, alive)
+        for m in miners:
+            keys, digest = self.snapshots[m]
             missing = sorted(set(acknowledged) - set(keys))
             if missing:
                 raise Failure(f"{m}'s file lacks {len(missing)} acknowledged writes: {missing[:20]}")
-            status_digest = self.replica(m, self.db)["replica"]["state_digest"]
-            if digest != status_digest:
-                raise Failure(f"{m}: file digest {digest} but status.json says {status_digest}")
-            rows[m] = (keys, digest)
-        first = rows[miners[0]]
+        first = self.snapshots[miners[0]]
         for m in miners[1:]:
-            if rows[m] != first:
-                extra = sorted(set(rows[m][0]) ^ set(first[0]))
-                raise Failure(f"{m} and {miners[0]} differ: rows {extra[:20]}, digests "
-                              f"{rows[m][1]} / {first[1]}")
+            if self.snapshots[m][0] != first[0]:
+                extra = sorted(set(self.snapshots[m][0]) ^ set(first[0]))
+                raise Failure(f"{m} and {miners[0]} hold different rows with one digest: {extra[:20]}")
         return len(first[0])
 
 
@@ -139,7 +155,7 @@ class Writers:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.acknowledged = []
-        self.unacknowledged = 0
+        self.unacknowledged = {}  # what the gateway answered instead -> how often
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
                         for i in range(count)]
 
@@ -148,12 +164,12 @@ class Writers:
         while not self.stop.is_set():
             n += 1
             k = writer * 1_000_000 + n
-            ok = self.net.write(k, writer)
+            problem = self.net.write(k, writer)
             with self.lock:
-                if ok:
+                if problem is None:
                     self.acknowledged.append(k)
                 else:
-                    self.unacknowledged += 1
+                    self.unacknowledged[problem] = self.unacknowledged.get(problem, 0) + 1
 
     def count(self):
         with self.lock:
@@ -198,9 +214,9 @@ def leader_scenario(net):
         net.wait_until("20 more writes are acknowledged in the new view",
                        lambda: writers.count() >= at_view_change + 20, 90, alive)
     acknowledged = list(writers.acknowledged)
-    log(f"{len(acknowledged)} writes acknowledged, {writers.unacknowledged} not")
+    log(f"{len(acknowledged)} writes acknowledged; not acknowledged: {writers.unacknowledged or 'none'}")
     net.wait_until("the survivors converge", lambda: net.converged(survivors), 30, alive)
-    rows = net.check_files(survivors, acknowledged)
+    rows = net.check_files(survivors, acknowledged, alive)
     r = net.replica(survivors[0], net.db)["replica"]
     log(f"survivors {survivors} hold {rows} rows, every acknowledged one; commit {r['last_committed']}, "
         f"digest {r['state_digest'][:16]} on each")
@@ -209,12 +225,13 @@ def leader_scenario(net):
     net.start(leader)
     net.wait_until(f"{leader} runs again", lambda: net.running_again(leader), 30, net.everyone)
     for k in range(1, 4):
-        if not net.write(5_000_000 + k):
-            raise Failure(f"a write after {leader}'s restart was not acknowledged")
+        problem = net.write(5_000_000 + k)
+        if problem:
+            raise Failure(f"a write after {leader}'s restart was not acknowledged: {problem}")
         acknowledged.append(5_000_000 + k)
     net.wait_until(f"{leader} catches up to the others", lambda: net.converged(net.m_names),
                    60, net.everyone)
-    rows = net.check_files(net.m_names, acknowledged)
+    rows = net.check_files(net.m_names, acknowledged, net.everyone)
     r = net.replica(leader, net.db)["replica"]
     log(f"{leader} caught up: commit {r['last_committed']}, {rows} rows, digest {r['state_digest'][:16]} "
         f"as the others ({r['catch_up_batches']} batches fetched)")
@@ -223,8 +240,9 @@ def leader_scenario(net):
 def producer_scenario(net):
     net.start_network()
     net.create()
-    if not net.write(1):
-        raise Failure("the first write was not acknowledged")
+    problem = net.write(1)
+    if problem:
+        raise Failure(f"the first write was not acknowledged: {problem}")
     victim = net.p_names[1]
     rest = [n for n in net.p_names if n != victim]
     at_kill = max(net.height(n) for n in net.p_names)
@@ -235,8 +253,9 @@ def producer_scenario(net):
     net.wait_until(f"the others pass height {at_kill + 5}",
                    lambda: all(net.height(n) >= at_kill + 5 for n in followers), 60, alive)
     log(f"heights without {victim}: {[(n, net.height(n)) for n in followers]}")
-    if not net.write(2):
-        raise Failure(f"a write with {victim} down was not acknowledged")
+    problem = net.write(2)
+    if problem:
+        raise Failure(f"a write with {victim} down was not acknowledged: {problem}")
     to = address_of(net.nodes["miner0"]["public_key"])
     status, sent = net.http("POST", "/v1/transfer", {"to": to, "amount": 7})
     net.expect("a transfer with a producer down", status, sent)

@@ -161,18 +161,17 @@ def role_settings():
 class LocalNetwork:
     """Nodes of one network in one directory: identities, genesis, configs, processes.
 
-    `detached`: processes are started in their own session and outlive this object (the
-    devnet); otherwise each dies with the Python process that started it (the tests).
+    Processes started here die with the Python process that started them (the tests);
+    tools/devnet starts its nodes in sessions of their own.
     """
 
     def __init__(self, node_bin, cql_bin, directory, deadline=None, passphrase=TEST_PASSPHRASE,
-                 cheap_keys=True, detached=False):
+                 cheap_keys=True):
         self.node_bin = node_bin
         self.cql_bin = cql_bin
         self.dir = directory
         self.deadline = deadline if deadline is not None else float("inf")
-        self.cheap_keys = cheap_keys
-        self.detached = detached
+        self.cheap_keys = cheap_keys  # Argon2id at its lowest cost: quick, for tests only
         self.processes = {}  # name -> Popen
         self.nodes = {}  # name -> dict (see add_node)
         self.history = {}  # name -> {height: head hash}
@@ -294,14 +293,9 @@ node_id_nonce = {node["nonce"]}
         node = self.nodes[name]
         err = open(os.path.join(self.dir, f"{name}.stderr"), "a")
         try:
-            if self.detached:
-                process = subprocess.Popen([self.node_bin, "--config", node["config"], *extra],
-                                           stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                           start_new_session=True, close_fds=True)
-            else:
-                process = subprocess.Popen([self.node_bin, "--config", node["config"], *extra],
-                                           stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                           preexec_fn=die_with_parent)
+            process = subprocess.Popen([self.node_bin, "--config", node["config"], *extra],
+                                       stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                       preexec_fn=die_with_parent)
         finally:
             err.close()
         self.processes[name] = process

@@ -78,8 +78,8 @@ struct miner_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, miner_status& x) {
     return f(caf::meta::type_name("covenant::miner_status"), x.chain_height, x.chain_head,
-             x.registered, x.databases, x.blocks_applied, x.blocks_refused, x.replies_ignored, x.replicas_started,
-             x.view_changes_followed, x.transactions_sent, x.last_refusal);
+             x.registered, x.databases, x.blocks_applied, x.blocks_refused, x.replies_ignored,
+             x.replicas_started, x.view_changes_followed, x.transactions_sent, x.last_refusal);
 }
 
 struct miner_node_config {

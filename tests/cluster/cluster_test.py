@@ -27,8 +27,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from local_network import (TEST_PROFILE, Failure, LocalNetwork, die_with_parent,  # noqa: E402,F401
-                           free_ports, log, log_and_network_settings, role_settings, run_cluster)
+from local_network import (NODE_ID_DIFFICULTY, TEST_PASSPHRASE, TEST_PROFILE,  # noqa: E402,F401
+                           Failure, LocalNetwork, address_of, die_with_parent, free_ports, log,
+                           log_and_network_settings, role_settings, run_cluster)
+
+# The names other cluster scripts imported from here before local_network existed.
+PASSPHRASE = TEST_PASSPHRASE
+DIFFICULTY = NODE_ID_DIFFICULTY
 
 # Every node lists every other; the miners only follow the chain (no registration).
 CLUSTER_PROFILE = {

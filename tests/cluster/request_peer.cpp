@@ -15,10 +15,10 @@
 // ("outcome" or "rejection"), "reason" and "message" of a rejection, "results" (rows
 // affected per statement) or "failure" of an outcome}. Exit 0 when it ran (answered or not;
 // the caller judges), 1 when it could not (files, the connection), 2 for usage errors.
+#include <CLI/CLI.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <nlohmann/json.hpp>
-#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -44,16 +44,26 @@ namespace {
 
 const char* reason_name(protocols::rejection_reason r) {
     switch (r) {
-        case protocols::rejection_reason::malformed: return "malformed";
-        case protocols::rejection_reason::bad_signature: return "bad_signature";
-        case protocols::rejection_reason::not_permitted: return "not_permitted";
-        case protocols::rejection_reason::stale_sequence: return "stale_sequence";
-        case protocols::rejection_reason::not_leader: return "not_leader";
-        case protocols::rejection_reason::overloaded: return "overloaded";
-        case protocols::rejection_reason::unknown_database: return "unknown_database";
-        case protocols::rejection_reason::out_of_funds: return "out_of_funds";
-        case protocols::rejection_reason::nondeterministic: return "nondeterministic";
-        case protocols::rejection_reason::unavailable: return "unavailable";
+        case protocols::rejection_reason::malformed:
+            return "malformed";
+        case protocols::rejection_reason::bad_signature:
+            return "bad_signature";
+        case protocols::rejection_reason::not_permitted:
+            return "not_permitted";
+        case protocols::rejection_reason::stale_sequence:
+            return "stale_sequence";
+        case protocols::rejection_reason::not_leader:
+            return "not_leader";
+        case protocols::rejection_reason::overloaded:
+            return "overloaded";
+        case protocols::rejection_reason::unknown_database:
+            return "unknown_database";
+        case protocols::rejection_reason::out_of_funds:
+            return "out_of_funds";
+        case protocols::rejection_reason::nondeterministic:
+            return "nondeterministic";
+        case protocols::rejection_reason::unavailable:
+            return "unavailable";
     }
     return "unknown";
 }
@@ -106,13 +116,13 @@ int main(int argc, char** argv) {
     app.add_option("--passphrase-file", passphrase_path, "Its passphrase (first line)")->required();
     app.add_option("--node-id-nonce", nonce, "The key's node-id nonce (cql idminer)")->required();
     app.add_option("--to", to_hex_text, "The member's node id")->required();
-    app.add_option("--address", address, "The member's listen address, 127.0.0.1:PORT")
-        ->required();
+    app.add_option("--address", address, "The member's listen address, 127.0.0.1:PORT")->required();
     app.add_option("--database", database_hex, "The database id")->required();
     app.add_option("--sequence", sequence, "The request's client sequence")->required();
     app.add_option("--sql", sql, "The statement")->required();
     app.add_flag("--read", read, "Send a read (default: a write)");
-    app.add_flag("--corrupt-signature", corrupt, "Flip a bit of the client signature after signing");
+    app.add_flag("--corrupt-signature", corrupt,
+                 "Flip a bit of the client signature after signing");
     app.add_option("--claim-key", claim_key_hex,
                    "Name this public key as the request's client (signed with --key-file's key)");
     app.add_option("--wait-ms", wait_ms, "How long to wait for the connection, then an answer");
@@ -156,7 +166,8 @@ int main(int argc, char** argv) {
     request.statements.push_back(protocols::sql_statement{sql, {}});
     // With a claimed key: the same signature a client makes, but by a key that is not the
     // request's client (what sign() asserts against for honest code).
-    request.client_signature = key->sign(crypto::sign_domain::client_request, request.signing_bytes());
+    request.client_signature =
+        key->sign(crypto::sign_domain::client_request, request.signing_bytes());
     if (corrupt) request.client_signature.data[17] ^= 0x04;
     const bytes payload = protocols::encode(request);
 
@@ -171,14 +182,15 @@ int main(int argc, char** argv) {
     const unsigned difficulty = genesis->genesis.parameters.node_id_difficulty;
     auto router = actors::spawn_router(system, {*key, nonce, difficulty});
     auto gate = actors::spawn_gate(system, {router, difficulty, 60000});
-    actors::peer_link_config link_config{*target,
-                                         address.substr(0, colon),
-                                         static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))),
-                                         router,
-                                         100,
-                                         500,
-                                         2000,
-                                         gate};
+    actors::peer_link_config link_config{
+        *target,
+        address.substr(0, colon),
+        static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))),
+        router,
+        100,
+        500,
+        2000,
+        gate};
     auto link = actors::spawn_peer_link(system, link_config);
     caf::scoped_actor self{system};
     self->send(router, actors::subscribe_atom::value,

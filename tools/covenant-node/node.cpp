@@ -163,10 +163,11 @@ json to_json(const actors::miner_status& s,
         json members = json::array();
         for (const auto& m : d.members) members.push_back(hex_of(m));
         auto r = replicas.find(d.id);
-        databases.push_back(json{{"id", hex_of(d.id)},
-                                 {"view", d.view},
-                                 {"members", members},
-                                 {"replica", r == replicas.end() ? json(nullptr) : to_json(r->second)}});
+        databases.push_back(
+            json{{"id", hex_of(d.id)},
+                 {"view", d.view},
+                 {"members", members},
+                 {"replica", r == replicas.end() ? json(nullptr) : to_json(r->second)}});
     }
     return json{{"chain_height", s.chain_height},
                 {"chain_head", hex_of(s.chain_head)},

@@ -352,6 +352,9 @@ node_id_nonce = {node["nonce"]}
                     out.append(f"--- {path}\n" + "".join(f.readlines()[-lines:]))
         return "\n".join(out)
 
+    def log_tails(self, lines=12):
+        return "\n".join(self.tail(name, lines) for name in self.nodes)
+
     def log_paths(self):
         return "\n".join(f"  {name}: {node['log']}" for name, node in self.nodes.items())
 
@@ -488,6 +491,7 @@ def run_cluster(cluster_class, args, prefix, body):
     except (Failure, subprocess.TimeoutExpired, OSError) as e:
         log(f"FAILED: {e}")
         if cluster.nodes:
+            log("the end of every node's log:\n" + cluster.log_tails())
             log("node logs (" + ("kept" if args.keep else "removed with the directory; --keep keeps them") +
                 "):\n" + cluster.log_paths())
     finally:

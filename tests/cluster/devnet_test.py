@@ -63,6 +63,17 @@ class DevnetRun:
         except ValueError:
             raise Failure(f"devnet {' '.join(args)} --json printed no JSON:\n{out.stdout}\n{out.stderr}")
 
+    def log_tails(self, lines=12):
+        out = []
+        for name, path in self.nodes.items():
+            for p in (path, os.path.join(os.path.dirname(path), name + ".stderr")):
+                try:
+                    with open(p, errors="replace") as f:
+                        out.append(f"--- {p}\n" + "".join(f.readlines()[-lines:]))
+                except OSError:
+                    pass
+        return "\n".join(out)
+
     def log_paths(self):
         return "\n".join(f"  {name}: {path}" for name, path in self.nodes.items())
 

@@ -10,8 +10,9 @@ database of the 4 miners is created through the gateway's HTTP API.
   1. a stream of writes through the gateway (two writers, each row's key unique; a write
      counts as acknowledged when the gateway answers 200 with a verified receipt);
   2. the database's leader (GET /v1/databases/{id}) is killed with SIGKILL in the middle of
-     the stream; the survivors' suspicions reach the chain and the view changes (the chain
-     says view >= 1, and so do the survivors' replicas), and acknowledged writes go on;
+     the stream; the survivors' suspicions reach the chain (at least f+1 = 2 of them send
+     transactions) and the view changes (the chain says view >= 1 with another leader, and
+     the survivors' replicas are in it), and acknowledged writes go on;
   3. afterwards the 3 survivors have committed the same batches with equal state digests
      (status.json and each SQLite file's own record), and every acknowledged write is a
      row of every survivor's SQLite file (read directly, read-only), the same rows on each;
@@ -197,6 +198,7 @@ def leader_scenario(net):
         leader = net.by_key[one["leader"]]
         survivors = [m for m in net.m_names if m != leader]
         before = writers.count()
+        sent = {m: net.status(m)["miner"]["transactions_sent"] for m in survivors}
         net.kill(leader)
         log(f"killed the leader {leader} (SIGKILL) after {before} acknowledged writes")
         alive = [n for n in net.everyone if n != leader]
@@ -208,8 +210,13 @@ def leader_scenario(net):
         net.wait_until("the survivors' replicas are in the new view", lambda: all(
             ((net.replica(m, net.db) or {}).get("replica") or {}).get("view", 0) >= 1
             for m in survivors), 30, alive)
+        # The chain moves the view on f+1 = 2 members' suspicions: each sent its own
+        # (suspect_leader transactions, signed by the miner).
+        suspecting = [m for m in survivors if net.status(m)["miner"]["transactions_sent"] > sent[m]]
+        if len(suspecting) < 2:
+            raise Failure(f"only {suspecting} sent transactions (suspicions) after the kill")
         at_view_change = writers.count()
-        log(f"view {one['view']}, leader {net.by_key[one['leader']]}; "
+        log(f"suspicions sent by {suspecting}; view {one['view']}, leader {net.by_key[one['leader']]}; "
             f"{at_view_change} writes acknowledged so far")
         net.wait_until("20 more writes are acknowledged in the new view",
                        lambda: writers.count() >= at_view_change + 20, 90, alive)

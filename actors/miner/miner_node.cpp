@@ -281,6 +281,7 @@ miner_status status_of(self_pointer self) {
     s.replies_ignored = follow.replies_ignored;
     if (!follow.last_refusal.empty()) s.last_refusal = follow.last_refusal;
     s.chain_height = st.chain->height().value;
+    s.registered = st.chain->ledger().miner(st.config().key.public_key()) != nullptr;
     if (st.chain->follower().head()) s.chain_head = st.chain->follower().head()->hash.view().to_bytes();
     for (const auto& [id, a] : st.chain->follower().current_assignments()) {
         if (st.replicas.count(id) == 0) continue;

@@ -64,6 +64,7 @@ typename Inspector::result_type inspect(Inspector& f, served_database& x) {
 struct miner_status {
     std::uint64_t chain_height = 0;
     bytes chain_head;
+    bool registered = false;  // the followed chain lists this miner
     std::vector<served_database> databases;
     std::uint64_t blocks_applied = 0;
     std::uint64_t blocks_refused = 0;    // fetched blocks that failed a check
@@ -77,8 +78,8 @@ struct miner_status {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, miner_status& x) {
     return f(caf::meta::type_name("covenant::miner_status"), x.chain_height, x.chain_head,
-             x.databases, x.blocks_applied, x.blocks_refused, x.replies_ignored, x.replicas_started,
-             x.view_changes_followed, x.transactions_sent, x.last_refusal);
+             x.registered, x.databases, x.blocks_applied, x.blocks_refused, x.replies_ignored,
+             x.replicas_started, x.view_changes_followed, x.transactions_sent, x.last_refusal);
 }
 
 struct miner_node_config {

@@ -20,254 +20,39 @@ keeps the directory for a look). The whole run is bounded by --timeout seconds.
 """
 
 import argparse
-import hashlib
-import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
-PASSPHRASE = "cluster test passphrase"
-DIFFICULTY = 8
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from local_network import (NODE_ID_DIFFICULTY, TEST_PASSPHRASE, TEST_PROFILE,  # noqa: E402,F401
+                           Failure, LocalNetwork, address_of, die_with_parent, free_ports, log,
+                           log_and_network_settings, role_settings, run_cluster)
+
+# The names other cluster scripts imported from here before local_network existed.
+PASSPHRASE = TEST_PASSPHRASE
+DIFFICULTY = NODE_ID_DIFFICULTY
+
+# Every node lists every other; the miners only follow the chain (no registration).
+CLUSTER_PROFILE = {
+    "": TEST_PROFILE[""],
+    "log": TEST_PROFILE["log"],
+    "network": TEST_PROFILE["network"],
+    "producer": TEST_PROFILE["producer"],
+    "miner": {"follow_interval_ms": TEST_PROFILE["miner"]["follow_interval_ms"]},
+}
 
 
-class Failure(Exception):
-    pass
-
-
-def die_with_parent():
-    """In a child before exec: SIGKILL it when this script dies, however it dies."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_ports(count):
-    """Ports the kernel hands out now (held open together so they differ)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def log_and_network_settings(name):
-    """The [log] and [network] tables of every node's config in these tests."""
-    return f'''
-[log]
-level = "debug"
-file = "{name}.log"
-
-[network]
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-'''
-
-
-def role_settings():
-    """[producer] and [miner] timing for a cluster on one machine (each role reads its own)."""
-    return '''
-[producer]
-block_interval_ms = 200
-propose_timeout_ms = 1500
-prevote_timeout_ms = 800
-precommit_timeout_ms = 800
-timeout_step_ms = 300
-resend_interval_ms = 600
-fetch_timeout_ms = 800
-catch_up_delay_ms = 300
-
-[miner]
-follow_interval_ms = 150
-'''
-
-
-class Cluster:
-    def __init__(self, node_bin, cql_bin, directory, deadline):
-        self.node_bin = node_bin
-        self.cql_bin = cql_bin
-        self.dir = directory
-        self.deadline = deadline
-        self.processes = {}  # name -> Popen
-        self.nodes = {}  # name -> dict(key, nonce, node_id, public_key, port, config, data)
-        self.history = {}  # name -> {height: head hash}
-        self.passphrase_file = os.path.join(directory, "passphrase")
-        with open(self.passphrase_file, "w") as f:
-            f.write(PASSPHRASE + "\n")
-
-    # ---- setup ---------------------------------------------------------------------------
-    def cql(self, *args):
-        out = subprocess.run([self.cql_bin, *args], capture_output=True, text=True, timeout=60)
-        if out.returncode != 0:
-            raise Failure(f"cql {' '.join(args)} failed ({out.returncode}): {out.stderr}")
-        return json.loads(out.stdout)
-
-    def make_identity(self, name):
-        key = os.path.join(self.dir, f"{name}.key")
-        generated = self.cql("generate", "--out", key, "--passphrase-file", self.passphrase_file,
-                             "--kdf-memory-kib", "64", "--kdf-iterations", "1", "--json")
-        mined = self.cql("idminer", "--key", key, "--passphrase-file", self.passphrase_file,
-                         "--difficulty", str(DIFFICULTY), "--json")
-        return {"key": key, "public_key": generated["public_key"], "nonce": mined["nonce"],
-                "node_id": mined["node_id"]}
-
+class Cluster(LocalNetwork):
     def setup(self, producers, miners):
         names = [f"producer{i}" for i in range(producers)] + [f"miner{i}" for i in range(miners)]
-        ports = free_ports(len(names))
-        for name, port in zip(names, ports):
-            node = self.make_identity(name)
-            node["port"] = port
-            node["data"] = os.path.join(self.dir, name)
-            node["role"] = "producer" if name.startswith("producer") else "miner"
-            self.nodes[name] = node
-        genesis = {
-            "network": "covenant-cluster-test",
-            "parameters": {"node_id_difficulty": DIFFICULTY},
-            "producers": [{"key": self.nodes[n]["public_key"], "node_id_nonce": self.nodes[n]["nonce"]}
-                          for n in names if n.startswith("producer")],
-            "allocations": [{"address": hashlib.sha256(bytes.fromhex(self.nodes["producer0"]["public_key"])).hexdigest(),
-                             "amount": 1000000}],
-        }
-        with open(os.path.join(self.dir, "genesis.json"), "w") as f:
-            json.dump(genesis, f, indent=2)
-        # One peer list for every node (each leaves itself out): producers by key (the
-        # genesis has their nonces), miners by node id.
-        peers = ""
+        for name, port in zip(names, free_ports(len(names))):
+            self.add_node(name, "producer" if name.startswith("producer") else "miner", port)
+        self.write_genesis("covenant-cluster-test", {}, {"producer0": 1000000})
         for name in names:
-            node = self.nodes[name]
-            if node["role"] == "producer":
-                peers += f'\n[[peers]]\nkey = "{node["public_key"]}"\naddress = "127.0.0.1:{node["port"]}"\n'
-            else:
-                peers += f'\n[[peers]]\nnode_id = "{node["node_id"]}"\naddress = "127.0.0.1:{node["port"]}"\n'
-        for name in names:
-            node = self.nodes[name]
-            text = f'''# {name}
-role = "{node["role"]}"
-key_file = "{name}.key"
-passphrase_file = "passphrase"
-listen = "127.0.0.1:{node["port"]}"
-data_dir = "{name}"
-genesis = "genesis.json"
-status_interval_ms = 100
-'''
-            if node["role"] == "miner":
-                text += f"node_id_nonce = {node['nonce']}\n"
-            text += log_and_network_settings(name) + role_settings() + peers
-            node["config"] = os.path.join(self.dir, f"{name}.toml")
-            with open(node["config"], "w") as f:
-                f.write(text)
-
-    # ---- processes -----------------------------------------------------------------------
-    def start(self, name, *extra):
-        node = self.nodes[name]
-        err = open(os.path.join(self.dir, f"{name}.stderr"), "a")
-        self.processes[name] = subprocess.Popen(
-            [self.node_bin, "--config", node["config"], *extra],
-            stdin=subprocess.DEVNULL, stdout=err, stderr=err, preexec_fn=die_with_parent)
-        err.close()
-
-    def run_once(self, args, timeout=30):
-        """Runs covenant-node to its exit; (status, stderr)."""
-        out = subprocess.run([self.node_bin, *args], capture_output=True, text=True,
-                             timeout=timeout, stdin=subprocess.DEVNULL,
-                             preexec_fn=die_with_parent)
-        return out.returncode, out.stderr
-
-    def kill(self, name, sig=signal.SIGKILL):
-        process = self.processes[name]
-        process.send_signal(sig)
-        return process.wait(timeout=30)
-
-    def stop_all(self):
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.kill()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def check_alive(self, names):
-        for name in names:
-            code = self.processes[name].poll()
-            if code is not None:
-                raise Failure(f"{name} exited with {code}; its stderr:\n" + self.tail(name))
-
-    def tail(self, name, lines=30):
-        out = []
-        for suffix in (".stderr", ".log"):
-            path = os.path.join(self.dir, name + suffix)
-            if os.path.exists(path):
-                with open(path, errors="replace") as f:
-                    out.append(f"--- {path}\n" + "".join(f.readlines()[-lines:]))
-        return "\n".join(out)
-
-    # ---- status --------------------------------------------------------------------------
-    def status(self, name):
-        path = os.path.join(self.nodes[name]["data"], "status.json")
-        try:
-            with open(path) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-
-    def height(self, name):
-        """Final height (producer) or chain height (miner), recording its head hash."""
-        s = self.status(name)
-        if s is None or s.get("state") != "running":
-            return -1
-        if "producer" in s and s["producer"]:
-            height, head = s["producer"]["final_height"], s["producer"]["head_hash"]
-        elif "miner" in s and s["miner"]:
-            height, head = s["miner"]["chain_height"], s["miner"]["chain_head"]
-        else:
-            return -1
-        seen = self.history.setdefault(name, {})
-        if height in seen and seen[height] != head:
-            raise Failure(f"{name} reported two heads at height {height}: {seen[height]} and {head}")
-        seen[height] = head
-        return height
-
-    def wait_until(self, what, condition, timeout, alive):
-        limit = min(time.monotonic() + timeout, self.deadline)
-        while time.monotonic() < limit:
-            self.check_alive(alive)
-            if condition():
-                return
-            time.sleep(0.1)
-        details = "\n".join(f"{n}: {json.dumps(self.status(n))[:600]}" for n in alive)
-        raise Failure(f"timed out waiting until {what}\n{details}\n" +
-                      "\n".join(self.tail(n, 15) for n in alive))
-
-    def check_agreement(self):
-        """Every two nodes agree on the head hash at every height both reported."""
-        names = list(self.history)
-        compared = 0
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                for height, head in self.history[a].items():
-                    other = self.history[b].get(height)
-                    if height > 0 and other is not None:
-                        compared += 1
-                        if other != head:
-                            raise Failure(f"{a} and {b} disagree at height {height}: {head} vs {other}")
-        return compared
+            self.write_config(name, CLUSTER_PROFILE, names)
 
 
 def scenario(cluster, producers, miners, node_bin):
@@ -426,32 +211,6 @@ def main():
     return run_cluster(Cluster, args, "covenant-cluster-", lambda cluster: (
         cluster.setup(args.producers, args.miners),
         scenario(cluster, args.producers, args.miners, args.node)))
-
-
-def run_cluster(cluster_class, args, prefix, body):
-    """Runs body(cluster) in a fresh directory within args.timeout seconds; every process is
-    killed and the directory removed afterwards (kept with args.keep). The exit status."""
-    deadline = time.monotonic() + args.timeout
-    directory = tempfile.mkdtemp(prefix=prefix)
-    cluster = cluster_class(os.path.abspath(args.node), os.path.abspath(args.cql), directory, deadline)
-    # ctest ends a test that overruns with SIGTERM: clean up then, too.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Failure("terminated")))
-    started = time.monotonic()
-    ok = False
-    try:
-        log(f"directory {directory}")
-        body(cluster)
-        ok = True
-    except (Failure, subprocess.TimeoutExpired) as e:
-        log(f"FAILED: {e}")
-    finally:
-        cluster.stop_all()
-        if args.keep:
-            log(f"kept {directory}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
-    log(f"{'passed' if ok else 'failed'} in {time.monotonic() - started:.1f} s")
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -22,120 +22,25 @@ gateway's HTTP API:
 """
 
 import argparse
-import hashlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_test import (Cluster, Failure, free_ports, log,  # noqa: E402
-                          log_and_network_settings, role_settings, run_cluster)
-
-
-def address_of(public_key_hex):
-    return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from local_network import (TEST_PROFILE, Failure, LocalNetwork, address_of,  # noqa: E402,F401
+                           free_ports, log, run_cluster)
 
 
-class GatewayCluster(Cluster):
-    def setup_gateway(self, producers, miners):
-        names = ([f"producer{i}" for i in range(producers)] + [f"miner{i}" for i in range(miners)]
-                 + ["client"])
-        ports = free_ports(len(names) + 2)
-        self.http_port = ports[-2]
-        self.spare_port = ports[-1]
-        for name, port in zip(names, ports):
-            node = self.make_identity(name)
-            node["port"] = port
-            node["data"] = os.path.join(self.dir, name)
-            node["role"] = name.rstrip("0123456789")
-            self.nodes[name] = node
-        allocations = [{"address": address_of(self.nodes[n]["public_key"]),
-                        "amount": 1000000 if n == "client" else 100000}
-                       for n in names if not n.startswith("producer")]
-        genesis = {
-            "network": "covenant-gateway-test",
-            "parameters": {"node_id_difficulty": 8, "minimum_miner_deposit": 1000},
-            "producers": [{"key": self.nodes[n]["public_key"], "node_id_nonce": self.nodes[n]["nonce"]}
-                          for n in names if n.startswith("producer")],
-            "allocations": allocations,
-        }
-        with open(os.path.join(self.dir, "genesis.json"), "w") as f:
-            json.dump(genesis, f, indent=2)
-
-        def peers(of):
-            text = ""
-            for n in of:
-                node = self.nodes[n]
-                if node["role"] == "producer":
-                    text += f'\n[[peers]]\nkey = "{node["public_key"]}"\naddress = "127.0.0.1:{node["port"]}"\n'
-                else:
-                    text += f'\n[[peers]]\nnode_id = "{node["node_id"]}"\naddress = "127.0.0.1:{node["port"]}"\n'
-            return text
-        p_names = [n for n in names if n.startswith("producer")]
-        m_names = [n for n in names if n.startswith("miner")]
-        for name in names:
-            node = self.nodes[name]
-            text = f'''# {name}
-role = "{node["role"]}"
-key_file = "{name}.key"
-passphrase_file = "passphrase"
-data_dir = "{name}"
-genesis = "genesis.json"
-status_interval_ms = 100
-node_id_nonce = {node["nonce"]}
-'''
-            if node["role"] != "client":
-                text += f'listen = "127.0.0.1:{node["port"]}"\n'
-            text += log_and_network_settings(name)
-            if node["role"] == "client":
-                text += f'''
-[client]
-http_listen = "127.0.0.1:{self.http_port}"
-request_timeout_ms = 20000
-request_resend_ms = 500
-transaction_timeout_ms = 20000
-follow_interval_ms = 150
-resend_interval_ms = 500
-'''
-            else:
-                text += role_settings() + '''resend_interval_ms = 500
-progress_timeout_ms = 8000
-
-[miner.registration]
-deposit = 10000
-capacity = 2
-'''
-            if node["role"] == "producer":
-                text += peers(p_names)
-            elif node["role"] == "miner":
-                text += peers(p_names + m_names)
-            else:
-                text += peers(p_names)
-            node["config"] = os.path.join(self.dir, f"{name}.toml")
-            with open(node["config"], "w") as f:
-                f.write(text)
+class GatewayCluster(LocalNetwork):
+    def setup_gateway(self, producers, miners, clients=("client",)):
+        """The network of every gateway test (local_network.plan_gateway_network)."""
+        p_names, m_names = self.plan_gateway_network("covenant-gateway-test", producers, miners,
+                                                     list(clients), TEST_PROFILE)
+        self.http_port = self.nodes["client"]["http_port"]
         return p_names, m_names
-
-    # ---- HTTP ------------------------------------------------------------------------------
-    def http(self, method, path, body=None, raw=None, timeout=40):
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=data,
-                                         method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-
-    def expect(self, what, status, answer, code=None, status_wanted=200):
-        if status != status_wanted or (code is not None and answer.get("code") != code):
-            raise Failure(f"{what}: expected {status_wanted} {code or ''}, got {status}: {answer}")
-        return answer
 
 
 def scenario(c, p_names, m_names):

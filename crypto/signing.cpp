@@ -33,6 +33,7 @@ std::string_view domain_tag(sign_domain domain) {
         case sign_domain::main_prevote: return "main/prevote";
         case sign_domain::main_precommit: return "main/precommit";
         case sign_domain::main_round_proposal: return "main/round-proposal";
+        case sign_domain::member_status: return "member/status";
     }
     COVENANT_ASSERT(false, "sign_domain out of range");
     return {};

@@ -34,8 +34,9 @@ enum class sign_domain : std::uint8_t {
     main_prevote,          // a producer's prevote (height, round, block hash or nil)
     main_precommit,        // a producer's precommit, also a final block's finality signature
     main_round_proposal,   // a proposer's proposal of a block for one round of a height
+    member_status,         // a member's signed answer to a status query (cql info)
 };
-inline constexpr std::size_t sign_domain_count = 16;
+inline constexpr std::size_t sign_domain_count = 17;
 
 /// The tag string of a domain, e.g. "kayak/commit-vote".
 std::string_view domain_tag(sign_domain domain);

@@ -17,6 +17,7 @@
 #include "protocols/main_chain/producer_messages.hpp"
 #include "protocols/main_chain/sync_messages.hpp"
 #include "protocols/main_chain_messages.hpp"
+#include "protocols/member_status_messages.hpp"
 #include "protocols/shard_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
 
@@ -46,6 +47,8 @@ bytes encode(const main_chain::block_vote& m);
 bytes encode(const main_chain::producer_evidence& m);
 bytes encode(const main_chain::block_fetch& m);
 bytes encode(const main_chain::block_fetch_reply& m);
+bytes encode(const member_status_query& m);
+bytes encode(const member_status& m);
 bytes encode(const envelope& m);
 
 result<client_request> decode_client_request(byte_view wire);
@@ -88,6 +91,13 @@ result<main_chain::block_fetch> decode_block_fetch(byte_view wire);
 /// (decode_main_block's checks) with at least one finality signature, at consecutive
 /// heights, each one's parent the hash of the one before, none above headHeight.
 result<main_chain::block_fetch_reply> decode_block_fetch_reply(byte_view wire);
+
+/// A member-status query: a 32-byte database id and challenge.
+result<member_status_query> decode_member_status_query(byte_view wire);
+/// A member's status: fixed sizes, a shard head exactly with a shard height above 0, a
+/// timestamp not negative and the member's signature. (Whether the member is one of the
+/// database's, and the challenge the one asked, is for the asker.)
+result<member_status> decode_member_status(byte_view wire);
 
 /// Checks the sender's proof of work (at least `node_id_difficulty` leading zero bits),
 /// the channel (empty or 32 bytes) and the signature. The payload is left for the decoder

@@ -39,8 +39,10 @@ enum class message_kind : std::uint16_t {
     main_block_fetch_reply,
     shard_block_fetch,
     shard_block_fetch_reply,
+    member_status_query,  // anyone asks a member how far it is (protocols/member_status.hpp)
+    member_status,        // the member's signed answer
 };
-inline constexpr std::uint16_t message_kind_count = 22;
+inline constexpr std::uint16_t message_kind_count = 24;
 
 /// A channel is empty (main-chain traffic) or exactly this long (a database id).
 inline constexpr std::size_t envelope_channel_bytes = 32;

@@ -176,6 +176,35 @@ std::optional<actors::sql_answer> gateway_cluster::query(std::size_t g, const da
         limit_ms);
 }
 
+std::optional<actors::member_report> gateway_cluster::members(std::size_t g, const database_id& db,
+                                                              std::int64_t timeout_ms,
+                                                              bytes challenge,
+                                                              std::int64_t limit_ms) {
+    return await<actors::member_report>(
+        g,
+        caf::make_message(actors::members_atom::value, db.view().to_bytes(), timeout_ms,
+                          std::move(challenge)),
+        limit_ms);
+}
+
+std::optional<actors::shard_blocks_answer> gateway_cluster::shard_blocks(
+    std::size_t g, actors::shard_blocks_request request, std::int64_t limit_ms) {
+    return await<actors::shard_blocks_answer>(
+        g, caf::make_message(actors::shard_blocks_atom::value, std::move(request)), limit_ms);
+}
+
+actors::main_blocks_answer gateway_cluster::main_blocks(std::size_t g, std::uint64_t from,
+                                                        std::uint32_t count) {
+    return ask<actors::main_blocks_answer>(
+        gateways_.at(g).actor, caf::make_message(actors::main_blocks_atom::value, from, count));
+}
+
+actors::checkpoint_list gateway_cluster::checkpoints(std::size_t g, const database_id& db) {
+    return ask<actors::checkpoint_list>(
+        gateways_.at(g).actor,
+        caf::make_message(actors::checkpoints_atom::value, db.view().to_bytes()));
+}
+
 actors::client_status gateway_cluster::gateway_status(std::size_t g) {
     return ask<actors::client_status>(gateways_.at(g).actor,
                                       caf::make_message(actors::client_status_atom::value));

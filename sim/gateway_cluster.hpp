@@ -38,6 +38,20 @@ class gateway_cluster : public chain_cluster {
     std::optional<actors::sql_answer> query(std::size_t g, const database_id& db,
                                             protocols::sql_statement statement,
                                             std::int64_t limit_ms = 20'000);
+    /// Inspection through gateway g (cql info, cql verify): each member's signed status over
+    /// `challenge` (empty: the gateway picks one), a member's stored shard blocks relayed, the
+    /// followed chain's final blocks, the checkpoints it holds for a database.
+    std::optional<actors::member_report> members(std::size_t g, const database_id& db,
+                                                 std::int64_t timeout_ms, bytes challenge = {},
+                                                 std::int64_t limit_ms = 20'000);
+    std::optional<actors::shard_blocks_answer> shard_blocks(std::size_t g,
+                                                            actors::shard_blocks_request request,
+                                                            std::int64_t limit_ms = 20'000);
+    actors::main_blocks_answer main_blocks(std::size_t g, std::uint64_t from, std::uint32_t count);
+    actors::checkpoint_list checkpoints(std::size_t g, const database_id& db);
+    /// What the chain started from.
+    const main_chain::genesis& genesis() const { return genesis_; }
+
     actors::client_status gateway_status(std::size_t g);
     actors::account_info account(std::size_t g);
     actors::database_list databases(std::size_t g);

@@ -9,10 +9,10 @@
 
 namespace covenant::actors {
 
-result<std::unique_ptr<followed_chain>> followed_chain::open(const std::string& store_path,
-                                                             const main_chain::genesis& genesis,
-                                                             std::optional<public_key> miner,
-                                                             std::vector<node_id> producers) {
+result<std::unique_ptr<followed_chain>> followed_chain::open(
+    const std::string& store_path, const main_chain::genesis& genesis,
+    std::optional<public_key> miner, std::vector<node_id> producers,
+    const std::function<void(const protocols::main_block&)>& on_replayed) {
     std::error_code ignored;
     const auto parent = std::filesystem::path(store_path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
@@ -22,6 +22,8 @@ result<std::unique_ptr<followed_chain>> followed_chain::open(const std::string& 
     if (!blocks) return blocks.failure();
     auto ledger = storage::replay(genesis, blocks.value());
     if (!ledger) return ledger.failure();
+    if (on_replayed)
+        for (const auto& block : blocks.value()) on_replayed(block);
     auto follower = std::make_unique<main_chain::chain_follower>(
         std::move(ledger).value(), store.value()->head(), std::move(miner));
     return std::unique_ptr<followed_chain>(

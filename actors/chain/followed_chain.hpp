@@ -37,12 +37,13 @@ class followed_chain {
   public:
     /// Opens (creating if needed) the store at `store_path`, replays it from `genesis`, and
     /// follows from its head. `miner`: whose database assignments to track (nullopt: none).
-    /// `producers`: whom to fetch blocks from, in turn. A store that cannot be opened or
-    /// replayed is an error value.
-    static result<std::unique_ptr<followed_chain>> open(const std::string& store_path,
-                                                        const main_chain::genesis& genesis,
-                                                        std::optional<public_key> miner,
-                                                        std::vector<node_id> producers);
+    /// `producers`: whom to fetch blocks from, in turn. `on_replayed`, if given, sees every
+    /// stored block once the replay succeeded, in height order (a node indexing what the
+    /// chain holds). A store that cannot be opened or replayed is an error value.
+    static result<std::unique_ptr<followed_chain>> open(
+        const std::string& store_path, const main_chain::genesis& genesis,
+        std::optional<public_key> miner, std::vector<node_id> producers,
+        const std::function<void(const protocols::main_block&)>& on_replayed = {});
 
     struct fetch {
         node_id to;
@@ -67,6 +68,13 @@ class followed_chain {
     };
     /// A block-fetch reply from `sender`: decoded, checked and applied block by block.
     reply_outcome on_reply(byte_view sender, byte_view payload, const block_applied& on_block);
+
+    /// Stored final blocks from `from_height` (>= 1; at most `count`, which is at most
+    /// storage::main_chain_store::load_blocks_max), read back and checked by the store.
+    result<std::vector<protocols::main_block>> stored_blocks(block_height from_height,
+                                                             std::uint64_t count) const {
+        return store_->load(from_height, count);
+    }
 
     const main_chain::chain_follower& follower() const { return *follower_; }
     const main_chain::ledger& ledger() const { return follower_->state(); }

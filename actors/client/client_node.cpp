@@ -9,10 +9,13 @@
 
 #include "actors/chain/followed_chain.hpp"
 #include "actors/router/router.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/node_id.hpp"
+#include "protocols/canonical.hpp"
 #include "protocols/client/client_errors.hpp"
 #include "protocols/client/sql_call.hpp"
 #include "protocols/codec.hpp"
+#include "protocols/limits.hpp"
 #include "storage/client_sequence_store.hpp"
 
 namespace covenant::actors {
@@ -38,6 +41,43 @@ struct queued_write {
     std::int64_t deadline_ms = 0;
 };
 
+/// A member-status query waiting for the members' answers (by its challenge).
+struct status_query {
+    caf::response_promise promise;
+    member_report report;
+    std::int64_t deadline_ms = 0;
+    std::size_t waiting = 0;  // members asked that have not answered
+};
+
+/// A ShardBlockFetch relayed to one member for a caller. One per (member node, database) is
+/// sent at a time: a reply names no request, so it answers the one in flight.
+struct relayed_fetch {
+    caf::response_promise promise;
+    shard_blocks_request request;
+    std::int64_t deadline_ms = 0;
+    bool sent = false;
+};
+
+/// The shard checkpoints the followed chain holds, by database (bounded in total).
+struct checkpoint_index {
+    std::map<database_id, std::vector<checkpoint_record>> by_database;
+    std::set<database_id> incomplete;  // some of theirs were not kept
+    std::size_t count = 0;
+
+    void add(const protocols::main_block& block, std::size_t max) {
+        for (const auto& t : block.transactions) {
+            const auto* c = std::get_if<protocols::tx::shard_checkpoint>(&t.body);
+            if (c == nullptr) continue;
+            if (count >= max) {
+                incomplete.insert(c->database);
+                continue;
+            }
+            by_database[c->database].push_back(checkpoint_record{block.header.height, t});
+            ++count;
+        }
+    }
+};
+
 struct client_state {
     static inline const char* name = "covenant.client.node";
     std::unique_ptr<client_node_config> config_storage;
@@ -57,6 +97,11 @@ struct client_state {
     std::uint64_t read_counter = 0;  // makes every read request distinct
     std::map<node_id, caf::actor> links;
     client_status status;
+    std::map<digest, status_query> status_queries;  // by challenge
+    std::map<std::pair<node_id, database_id>, std::deque<relayed_fetch>> relayed_fetches;
+    std::size_t relayed_waiting = 0;
+    std::uint64_t challenges_made = 0;
+    checkpoint_index checkpoints;
 };
 
 using self_pointer = caf::stateful_actor<client_state>*;
@@ -461,6 +506,261 @@ void on_tick(self_pointer self) {
     }
 }
 
+// ---- inspection (cql info, cql verify) ----------------------------------------------------------
+
+/// How long an inspection waits for members: the caller's timeout within sane bounds.
+std::int64_t bounded_wait_ms(std::int64_t asked) {
+    constexpr std::int64_t wait_min_ms = 50;
+    constexpr std::int64_t wait_max_ms = 60'000;
+    return std::clamp(asked, wait_min_ms, wait_max_ms);
+}
+
+std::size_t inspections_waiting(self_pointer self) {
+    return self->state.status_queries.size() + self->state.relayed_waiting;
+}
+
+/// A challenge no earlier query of this gateway used: its key, the time and a counter.
+digest next_challenge(self_pointer self) {
+    auto& st = self->state;
+    protocols::canonical_writer out;
+    out.fixed(st.config().key.public_key()).i64(now_ms(self)).u64(++st.challenges_made);
+    return crypto::hash(out.get());
+}
+
+caf::result<member_report> on_members(self_pointer self, const bytes& id, std::int64_t timeout_ms,
+                                      const bytes& asked_challenge) {
+    auto& st = self->state;
+    member_report report;
+    report.chain_height = st.chain->height().value;
+    const auto database = database_id::from_view(id);
+    const auto* db = database ? ledger_of(self).database(*database) : nullptr;
+    if (db == nullptr) {
+        report.failure = error{client_errc::unknown_database,
+                               "the followed chain (height " + std::to_string(report.chain_height) +
+                                   ") has no such database"};
+        return report;
+    }
+    if (inspections_waiting(self) >= st.config().status_queries_max) {
+        report.failure = error{client_errc::overloaded, "too many inspections waiting"};
+        return report;
+    }
+    report.database = info_of(*db, st.address);
+    digest challenge;
+    if (asked_challenge.empty()) {
+        challenge = next_challenge(self);
+    } else if (auto given = digest::from_view(asked_challenge)) {
+        challenge = *given;
+    } else {
+        report.failure = error{client_errc::bad_request, "a challenge is 32 bytes"};
+        return report;
+    }
+    if (st.status_queries.count(challenge) != 0) {
+        report.failure =
+            error{client_errc::bad_request, "that challenge is in use by another query"};
+        return report;
+    }
+    const bytes query = protocols::encode(protocols::member_status_query{db->id, challenge});
+    std::size_t waiting = 0;
+    for (const auto& member : db->members) {
+        member_answer a;
+        a.member = member;
+        const auto* record = ledger_of(self).miner(member);
+        a.node = crypto::compute_node_id(member, record ? record->node_id_nonce : 0);
+        a.leader = member == report.database.leader;
+        if (auto node = route_to_member(self, member)) {
+            self->send(st.config().router, send_atom::value, node->view().to_bytes(),
+                       static_cast<std::uint16_t>(message_kind::member_status_query),
+                       db->id.view().to_bytes(), query);
+            ++waiting;
+        } else {
+            a.problem = "no route to it (" + st.status.last_problem + ")";
+        }
+        report.members.push_back(std::move(a));
+    }
+    if (waiting == 0) return report;
+    status_query q;
+    q.promise = self->make_response_promise();
+    q.report = std::move(report);
+    q.deadline_ms = now_ms(self) + bounded_wait_ms(timeout_ms);
+    q.waiting = waiting;
+    st.status_queries.emplace(challenge, std::move(q));
+    return caf::delegated<member_report>();
+}
+
+void on_member_status(self_pointer self, const inbound_envelope& in) {
+    auto& st = self->state;
+    auto m = protocols::decode_member_status(in.payload);
+    if (!m) {
+        st.status.last_problem = "undecodable member status: " + m.failure().message();
+        return;
+    }
+    auto q = st.status_queries.find(m->challenge);
+    if (q == st.status_queries.end() || m->database != q->second.report.database.id) return;
+    for (auto& a : q->second.report.members) {
+        if (a.member != m->member || a.status) continue;
+        a.status = *m;
+        a.signed_status = in.payload;
+        a.problem.clear();
+        --q->second.waiting;
+    }
+    if (q->second.waiting > 0) return;
+    q->second.promise.deliver(std::move(q->second.report));
+    st.status_queries.erase(q);
+}
+
+void send_relayed_fetch(self_pointer self, const node_id& node, relayed_fetch& f) {
+    protocols::shard_block_fetch fetch{f.request.database, f.request.from_height, f.request.count};
+    self->send(self->state.config().router, send_atom::value, node.view().to_bytes(),
+               static_cast<std::uint16_t>(message_kind::shard_block_fetch),
+               f.request.database.view().to_bytes(), protocols::encode(fetch));
+    f.sent = true;
+}
+
+shard_blocks_answer failed_fetch(client_errc code, const std::string& why) {
+    shard_blocks_answer a;
+    a.failure = error{code, why};
+    return a;
+}
+
+caf::result<shard_blocks_answer> on_shard_blocks(self_pointer self, shard_blocks_request& request) {
+    auto& st = self->state;
+    if (request.from_height.value == 0 || request.count == 0 ||
+        request.count > protocols::limits::shard_blocks_per_fetch_max)
+        return failed_fetch(client_errc::bad_request,
+                            "from must be at least 1 and count 1 .. " +
+                                std::to_string(protocols::limits::shard_blocks_per_fetch_max));
+    const auto* db = ledger_of(self).database(request.database);
+    if (db == nullptr)
+        return failed_fetch(client_errc::unknown_database,
+                            "the followed chain has no database " + request.database.hex());
+    if (db->past_members.count(request.member) == 0 &&
+        std::find(db->members.begin(), db->members.end(), request.member) == db->members.end())
+        return failed_fetch(client_errc::bad_request,
+                            request.member.hex() + " was never a member of the database");
+    if (inspections_waiting(self) >= st.config().status_queries_max)
+        return failed_fetch(client_errc::overloaded, "too many inspections waiting");
+    auto node = route_to_member(self, request.member);
+    if (!node) return failed_fetch(client_errc::unavailable, "no route to the member");
+    relayed_fetch f;
+    f.promise = self->make_response_promise();
+    f.request = request;
+    f.deadline_ms = now_ms(self) + bounded_wait_ms(request.timeout_ms);
+    auto& queue = st.relayed_fetches[{*node, request.database}];
+    queue.push_back(std::move(f));
+    ++st.relayed_waiting;
+    if (queue.size() == 1) send_relayed_fetch(self, *node, queue.front());
+    return caf::delegated<shard_blocks_answer>();
+}
+
+/// Answers the head of a relay queue and sends the next one.
+void pop_relayed(self_pointer self,
+                 std::map<std::pair<node_id, database_id>, std::deque<relayed_fetch>>::iterator at,
+                 shard_blocks_answer answer) {
+    auto& st = self->state;
+    at->second.front().promise.deliver(std::move(answer));
+    at->second.pop_front();
+    --st.relayed_waiting;
+    if (at->second.empty()) {
+        st.relayed_fetches.erase(at);
+        return;
+    }
+    send_relayed_fetch(self, at->first.first, at->second.front());
+}
+
+void on_shard_block_reply(self_pointer self, const inbound_envelope& in) {
+    auto& st = self->state;
+    const auto sender = node_id::from_view(in.sender_node_id);
+    auto reply = protocols::decode_shard_block_fetch_reply(in.payload);
+    if (!sender || !reply) {
+        if (!reply)
+            st.status.last_problem = "undecodable shard blocks: " + reply.failure().message();
+        return;
+    }
+    auto at = st.relayed_fetches.find({*sender, reply->database});
+    if (at == st.relayed_fetches.end() || !at->second.front().sent) return;
+    const auto& asked = at->second.front().request;
+    // A late reply to an earlier request (its waiter timed out) starts elsewhere.
+    if (!reply->blocks.empty() && reply->blocks.front().header.height != asked.from_height) return;
+    shard_blocks_answer answer;
+    answer.head_height = reply->head_height;
+    for (const auto& block : reply->blocks) answer.blocks.push_back(protocols::encode(block));
+    pop_relayed(self, at, std::move(answer));
+}
+
+/// Inspections past their deadline answer with what they have.
+void expire_inspections(self_pointer self, std::int64_t now) {
+    auto& st = self->state;
+    for (auto q = st.status_queries.begin(); q != st.status_queries.end();) {
+        if (now < q->second.deadline_ms) {
+            ++q;
+            continue;
+        }
+        for (auto& a : q->second.report.members)
+            if (!a.status && a.problem.empty()) a.problem = "no answer in time";
+        q->second.promise.deliver(std::move(q->second.report));
+        q = st.status_queries.erase(q);
+    }
+    for (auto at = st.relayed_fetches.begin(); at != st.relayed_fetches.end();) {
+        auto next = std::next(at);
+        auto& queue = at->second;
+        // Waiting behind the one in flight past their own deadline: answered now.
+        for (auto it = std::next(queue.begin()); it != queue.end();) {
+            if (now < it->deadline_ms) {
+                ++it;
+                continue;
+            }
+            it->promise.deliver(failed_fetch(client_errc::timed_out,
+                                             "queued behind another fetch from the member"));
+            it = queue.erase(it);
+            --st.relayed_waiting;
+        }
+        if (now >= queue.front().deadline_ms)
+            pop_relayed(
+                self, at,
+                failed_fetch(client_errc::unavailable, "the member did not answer in time"));
+        at = next;
+    }
+}
+
+main_blocks_answer on_main_blocks(self_pointer self, std::uint64_t from, std::uint32_t count) {
+    main_blocks_answer a;
+    a.head_height = self->state.chain->height().value;
+    if (from == 0 || count == 0 || count > protocols::limits::main_blocks_per_fetch_max) {
+        a.failure = error{client_errc::bad_request,
+                          "from must be at least 1 and count 1 .. " +
+                              std::to_string(protocols::limits::main_blocks_per_fetch_max)};
+        return a;
+    }
+    if (from > a.head_height) return a;
+    auto blocks = self->state.chain->stored_blocks(block_height(from), count);
+    if (!blocks) {
+        a.failure = error{client_errc::storage_failed, blocks.failure().message()};
+        return a;
+    }
+    for (const auto& b : blocks.value()) a.blocks.push_back(protocols::encode(b));
+    return a;
+}
+
+checkpoint_list on_checkpoints(self_pointer self, const bytes& id) {
+    auto& st = self->state;
+    checkpoint_list out;
+    out.chain_height = st.chain->height().value;
+    const auto database = database_id::from_view(id);
+    const auto* db = database ? ledger_of(self).database(*database) : nullptr;
+    if (db == nullptr) {
+        out.failure = error{client_errc::unknown_database, "the followed chain (height " +
+                                                               std::to_string(out.chain_height) +
+                                                               ") has no such database"};
+        return out;
+    }
+    out.database = info_of(*db, st.address);
+    out.membership = db->membership;
+    if (auto at = st.checkpoints.by_database.find(db->id); at != st.checkpoints.by_database.end())
+        out.checkpoints = at->second;
+    out.complete = st.checkpoints.incomplete.count(db->id) == 0;
+    return out;
+}
+
 // ---- chain ----------------------------------------------------------------------------------
 
 void ask_for_blocks(self_pointer self) {
@@ -476,6 +776,7 @@ void on_block_reply(self_pointer self, const inbound_envelope& in) {
     auto out = st.chain->on_reply(
         in.sender_node_id, in.payload,
         [=](const protocols::main_block& block, const main_chain::assignment_changes&) {
+            self->state.checkpoints.add(block, self->state.config().checkpoints_max);
             answer_settled(self, self->state.tracker->on_block(block, ledger_of(self)));
         });
     if (out.store_failure) {
@@ -504,6 +805,7 @@ struct prepared_client {
     client_node_config config;
     std::unique_ptr<followed_chain> chain;
     std::unique_ptr<storage::client_sequence_store> sequences;
+    checkpoint_index checkpoints;  // of the blocks replayed at start
 };
 
 caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> prepared) {
@@ -511,11 +813,13 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
     st.config_storage = std::make_unique<client_node_config>(std::move(prepared->config));
     st.chain = std::move(prepared->chain);
     st.sequences = std::move(prepared->sequences);
+    st.checkpoints = std::move(prepared->checkpoints);
     st.address = crypto::address_of(st.config().key.public_key());
     st.tracker = std::make_unique<client::transaction_tracker>(
         st.config().key, client::transaction_tracker::settings{st.config().transaction_fee, 64,
                                                                st.config().transaction_timeout_ms});
-    for (auto kind : {message_kind::main_block_fetch_reply, message_kind::client_response})
+    for (auto kind : {message_kind::main_block_fetch_reply, message_kind::client_response,
+                      message_kind::member_status, message_kind::shard_block_fetch_reply})
         self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
                    caf::actor_cast<caf::actor>(self));
     ask_for_blocks(self);
@@ -530,6 +834,10 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
                 on_block_reply(self, in);
             else if (in.kind == static_cast<std::uint16_t>(message_kind::client_response))
                 on_response(self, in);
+            else if (in.kind == static_cast<std::uint16_t>(message_kind::member_status))
+                on_member_status(self, in);
+            else if (in.kind == static_cast<std::uint16_t>(message_kind::shard_block_fetch_reply))
+                on_shard_block_reply(self, in);
         },
         [=](follow_atom) {
             ask_for_blocks(self);
@@ -546,6 +854,7 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
         },
         [=](tick_atom) {
             on_tick(self);
+            expire_inspections(self, now_ms(self));
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().tick_ms),
                                tick_atom::value);
         },
@@ -607,6 +916,15 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
             on_sql(self, request, promise);
             return caf::delegated<sql_answer>();
         },
+        [=](members_atom, const bytes& id, std::int64_t timeout_ms, const bytes& challenge)
+            -> caf::result<member_report> { return on_members(self, id, timeout_ms, challenge); },
+        [=](shard_blocks_atom, shard_blocks_request& request) -> caf::result<shard_blocks_answer> {
+            return on_shard_blocks(self, request);
+        },
+        [=](main_blocks_atom, std::uint64_t from, std::uint32_t count) {
+            return on_main_blocks(self, from, count);
+        },
+        [=](checkpoints_atom, const bytes& id) { return on_checkpoints(self, id); },
     };
 }
 
@@ -615,13 +933,17 @@ caf::behavior client_node(self_pointer self, std::shared_ptr<prepared_client> pr
 result<caf::actor> spawn_client_node(caf::actor_system& system, client_node_config config) {
     std::error_code ignored;
     std::filesystem::create_directories(config.data_dir, ignored);
-    auto chain = followed_chain::open(config.data_dir + "/main_chain.sqlite", config.genesis,
-                                      std::nullopt, config.producer_nodes);
+    checkpoint_index checkpoints;
+    const auto checkpoints_max = config.checkpoints_max;
+    auto chain = followed_chain::open(
+        config.data_dir + "/main_chain.sqlite", config.genesis, std::nullopt, config.producer_nodes,
+        [&](const protocols::main_block& block) { checkpoints.add(block, checkpoints_max); });
     if (!chain) return chain.failure();
     auto sequences = storage::client_sequence_store::open(config.data_dir + "/client.sqlite");
     if (!sequences) return sequences.failure();
     auto prepared = std::make_shared<prepared_client>(
-        prepared_client{std::move(config), std::move(chain).value(), std::move(sequences).value()});
+        prepared_client{std::move(config), std::move(chain).value(), std::move(sequences).value(),
+                        std::move(checkpoints)});
     return system.spawn(client_node, std::move(prepared));
 }
 

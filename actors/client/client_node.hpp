@@ -20,6 +20,10 @@
 //    connected to at the endpoint it registered on the chain (the connect function the node
 //    gives; none in the simulator, where every node is routed).
 //
+//  - Inspection for `cql info` and `cql verify`: each member asked for its signed status
+//    (member_status_query), a member's stored shard blocks relayed (ShardBlockFetch), the
+//    followed chain's final blocks, and an index of the shard checkpoints it holds.
+//
 // The API is local (the HTTP server of covenant-node, tests): the messages below, each
 // answered with a typed reply; these types travel only inside the process.
 #pragma once
@@ -28,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +42,7 @@
 #include "crypto/signing.hpp"
 #include "protocols/client/transaction_tracker.hpp"
 #include "protocols/main_chain/ledger_state.hpp"
+#include "protocols/member_status_messages.hpp"
 #include "protocols/sql_messages.hpp"
 
 namespace covenant::actors {
@@ -52,6 +58,20 @@ using databases_atom = caf::atom_constant<caf::atom("cdbs")>;
 using submit_atom = caf::atom_constant<caf::atom("csubmit")>;
 /// (sql_atom, sql_request) -> sql_answer, once verified or failed.
 using sql_atom = caf::atom_constant<caf::atom("csql")>;
+/// (members_atom, bytes database id, int64 timeout_ms, bytes challenge) -> member_report: each
+/// current member asked for its signed status (member_status_query) over the challenge (32
+/// bytes from the caller, who can then check the answers are fresh; empty: the gateway picks
+/// one), answered once all did or at the timeout.
+using members_atom = caf::atom_constant<caf::atom("cmembers")>;
+/// (shard_blocks_atom, shard_blocks_request) -> shard_blocks_answer: a ShardBlockFetch relayed
+/// to one member (current or past) and its reply, or unavailable at the timeout.
+using shard_blocks_atom = caf::atom_constant<caf::atom("cshard")>;
+/// (main_blocks_atom, uint64 from height, uint32 count) -> main_blocks_answer: final blocks of
+/// the followed chain's store, encoded.
+using main_blocks_atom = caf::atom_constant<caf::atom("cmain")>;
+/// (checkpoints_atom, bytes database id) -> checkpoint_list: the database's groups by view and
+/// the shard checkpoints recorded for it on the followed chain.
+using checkpoints_atom = caf::atom_constant<caf::atom("cchecks")>;
 
 struct client_status {
     std::uint64_t chain_height = 0;
@@ -123,6 +143,59 @@ struct sql_answer {
     std::size_t result_signers = 0;
 };
 
+/// One member's answer to a status query, as far as it answered.
+struct member_answer {
+    public_key member;
+    node_id node;
+    bool leader = false;
+    std::optional<protocols::member_status> status;  // decoded, its signature checked
+    bytes signed_status;                             // the answer as the member encoded it
+    std::string problem;                             // why there is no status
+};
+
+struct member_report {
+    std::optional<error> failure;  // client_errc: unknown_database, overloaded
+    database_info database;
+    std::vector<member_answer> members;  // in the chain's member order
+    std::uint64_t chain_height = 0;
+};
+
+struct shard_blocks_request {
+    database_id database;
+    public_key member;
+    block_height from_height;  // >= 1
+    std::uint32_t count = 0;   // 1 .. limits::shard_blocks_per_fetch_max
+    std::int64_t timeout_ms = 0;
+};
+
+struct shard_blocks_answer {
+    std::optional<error> failure;  // client_errc: bad_request, unknown_database, unavailable, ...
+    block_height head_height;      // the member's, as it says
+    std::vector<bytes> blocks;     // encoded shard blocks, consecutive from the height asked
+};
+
+struct main_blocks_answer {
+    std::optional<error> failure;
+    std::uint64_t head_height = 0;
+    std::vector<bytes> blocks;  // encoded final blocks
+};
+
+/// A shard_checkpoint transaction on the followed chain, whole (its body is a
+/// protocols::tx::shard_checkpoint), with the height of the block that holds it.
+struct checkpoint_record {
+    block_height main_height;
+    protocols::transaction transaction;
+};
+
+struct checkpoint_list {
+    std::optional<error> failure;  // unknown_database
+    database_info database;
+    std::map<std::uint64_t, std::vector<public_key>> membership;  // first view -> members
+    std::vector<checkpoint_record> checkpoints;                   // in chain order
+    bool complete = true;  // false once the gateway's index dropped some (checkpoints_max)
+    std::uint64_t chain_height = 0;
+};
+
 struct client_node_config {
     crypto::key_pair key;
     std::uint64_t node_id_nonce = 0;
@@ -146,6 +219,8 @@ struct client_node_config {
     std::int64_t clock_offset_ms = 0;  // added to the actor clock (virtual in the simulator)
     std::uint64_t transaction_fee = 1;
     std::size_t calls_max = 1024;  // SQL calls in flight or queued, and transactions
+    std::size_t status_queries_max = 64;    // member-status queries and block relays waiting
+    std::size_t checkpoints_max = 100'000;  // kept in the index, for all databases together
 };
 
 /// Opens the gateway's stores (replaying the followed chain from genesis) and spawns it;
@@ -161,3 +236,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::transaction_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::transaction_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::sql_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::sql_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::member_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::shard_blocks_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::shard_blocks_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::main_blocks_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(covenant::actors::checkpoint_list)

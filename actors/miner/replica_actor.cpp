@@ -29,6 +29,7 @@ constexpr message_kind subscribed_kinds[] = {
     message_kind::kayak_new_view,  message_kind::kayak_fetch,
     message_kind::kayak_fetch_reply, message_kind::shard_block_vote,
     message_kind::shard_block_fetch, message_kind::shard_block_fetch_reply,
+    message_kind::member_status_query,
 };
 
 using self_pointer = caf::stateful_actor<replica_actor_state>*;
@@ -135,6 +136,26 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
             self->send(st.config().router, send_atom::value, in.sender_node_id,
                        static_cast<std::uint16_t>(message_kind::shard_block_fetch_reply), st.channel,
                        protocols::encode(*reply));
+            return {};
+        }
+        case message_kind::member_status_query: {
+            // Answered to anyone, signed, straight back to the node that asked (`cql info`).
+            auto m = protocols::decode_member_status_query(in.payload);
+            if (!m || !sender_node || m->database != st.config().replica.database) break;
+            protocols::member_progress p;
+            p.view = r.view();
+            p.last_committed = r.last_committed();
+            p.last_executed = r.last_executed();
+            p.state_digest = r.state_digest();
+            if (auto head = r.shard_head()) {
+                p.shard_height = head->height;
+                p.shard_head = head->hash;
+            }
+            const auto answer = protocols::member_status::answer(
+                *m, p, std::max<std::int64_t>(now, 0), st.config().key);
+            self->send(st.config().router, send_atom::value, in.sender_node_id,
+                       static_cast<std::uint16_t>(message_kind::member_status), st.channel,
+                       protocols::encode(answer));
             return {};
         }
         case message_kind::shard_block_fetch_reply:

@@ -28,6 +28,8 @@ enum MessageKind {
   mainBlockFetchReply @19;
   shardBlockFetch @20;
   shardBlockFetchReply @21;
+  memberStatusQuery @22;
+  memberStatus @23;
 }
 
 struct Envelope {

@@ -30,7 +30,7 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
     for (char** entry = environ; *entry != nullptr; ++entry) {
         const std::string item = *entry;
         const std::string name = item.substr(0, item.find('='));
-        if (name == "CQL_PASSPHRASE" || env.count(name) != 0) continue;
+        if (name == "CQL_PASSPHRASE" || name == "CQL_CONFIG" || env.count(name) != 0) continue;
         out.push_back(item);
     }
     for (const auto& [name, value] : env) out.push_back(name + "=" + value);
@@ -55,7 +55,7 @@ std::vector<std::string> run_result::err_lines() const {
 
 run_result run_cql(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env, const std::string& directory,
-                   int timeout_seconds) {
+                   int timeout_seconds, const std::string& input) {
     // Everything the child needs is built before fork().
     std::vector<std::string> argv_strings = {cql_binary};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -67,21 +67,33 @@ run_result run_cql(const std::vector<std::string>& args,
     int err_pipe[2];
     BOOST_REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
     BOOST_REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    BOOST_REQUIRE(null_fd >= 0);
+    // stdin: /dev/null, or a pipe holding `input` (small enough for the pipe's buffer).
+    int in_pipe[2] = {-1, -1};
+    int stdin_fd = -1;
+    if (input.empty()) {
+        stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    } else {
+        BOOST_REQUIRE(input.size() < 60'000);
+        BOOST_REQUIRE(::pipe2(in_pipe, O_CLOEXEC) == 0);
+        BOOST_REQUIRE(::write(in_pipe[1], input.data(), input.size()) ==
+                      static_cast<ssize_t>(input.size()));
+        ::close(in_pipe[1]);
+        stdin_fd = in_pipe[0];
+    }
+    BOOST_REQUIRE(stdin_fd >= 0);
 
     const pid_t pid = ::fork();
     BOOST_REQUIRE(pid >= 0);
     if (pid == 0) {
         // Child: a new session has no controlling terminal, so /dev/tty cannot be opened.
-        if (::setsid() < 0 || ::chdir(directory.c_str()) != 0 || ::dup2(null_fd, 0) < 0 ||
+        if (::setsid() < 0 || ::chdir(directory.c_str()) != 0 || ::dup2(stdin_fd, 0) < 0 ||
             ::dup2(out_pipe[1], 1) < 0 || ::dup2(err_pipe[1], 2) < 0) {
             ::_exit(126);
         }
         ::execve(cql_binary, argv_pointers.data(), env_pointers.data());
         ::_exit(127);
     }
-    ::close(null_fd);
+    ::close(stdin_fd);
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
 

@@ -19,11 +19,12 @@ struct run_result {
 };
 
 /// Runs CQL_BINARY with `args`. The child gets the parent's environment without
-/// CQL_PASSPHRASE, plus `env`; runs in `directory`; calls setsid() so /dev/tty cannot be
-/// opened. Killed after `timeout_seconds`.
+/// CQL_PASSPHRASE and CQL_CONFIG, plus `env`; runs in `directory`; calls setsid() so /dev/tty
+/// cannot be opened; reads `input` on stdin (a pipe; /dev/null when empty). Killed after
+/// `timeout_seconds`.
 run_result run_cql(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env, const std::string& directory,
-                   int timeout_seconds = 120);
+                   int timeout_seconds = 120, const std::string& input = {});
 
 /// A fresh temporary directory, removed with its contents on destruction.
 class temp_dir {

@@ -6,6 +6,7 @@
 #include "ledger_fixture.hpp"
 #include "protocols/main_chain/block_application.hpp"
 #include "protocols/main_chain/chain_follower.hpp"
+#include "protocols/main_chain/database_audit.hpp"
 #include "protocols/main_chain/miner_assignments.hpp"
 
 namespace covenant::test {
@@ -213,6 +214,54 @@ BOOST_FIXTURE_TEST_CASE(a_follower_applies_final_blocks_and_refuses_the_rest, ch
     BOOST_TEST(!out.refusal.has_value());
     BOOST_TEST(out.changes.empty());
     BOOST_TEST(follower.state().state_root() == chain.state_root());
+}
+
+// What `cql verify` takes from the main chain: the chain re-verified block by block, the
+// database's checkpoints with the height of the block that holds each, its groups; the first
+// bad block stops it (nothing after it applied), and a dropped database is known as such.
+BOOST_FIXTURE_TEST_CASE(a_database_audit_replays_the_chain_for_one_database, chain_fixture) {
+    register_miners(4);
+    genesis_state = chain;
+    const auto db = main_chain::ledger::database_id_for(address(alice), account_nonce{1});
+    const auto b1 = next_block({make_tx(alice, account_nonce{1}, 1,
+                                        tx::create_database{4, consistency_mode::strong, 1'000})});
+    const auto members = *chain.members(db);
+    const auto b2 =
+        next_block({make_tx(bob, account_nonce{1}, 1, checkpoint(db, 1, {10}, members))});
+    const auto b3 = next_block({pay(alice, 2, 5)});
+
+    auto audit = main_chain::database_audit::from_state(genesis_state, db);
+    BOOST_TEST(audit.on_blocks({b1, b2}));
+    BOOST_TEST(audit.on_blocks({b2, b3}));  // an overlap is skipped
+    BOOST_TEST(audit.height().value == 3u);
+    BOOST_TEST((*audit.head_hash() == b3.hash()));
+    BOOST_TEST(!audit.fault().has_value());
+    BOOST_TEST_REQUIRE(audit.checkpoints().size() == 1u);
+    BOOST_TEST(audit.checkpoints()[0].main_height.value == 2u);
+    BOOST_TEST(audit.checkpoints()[0].checkpoint.height.value == 1u);
+    BOOST_TEST((audit.checkpoints()[0].transaction == b2.transactions[0].hash()));
+    BOOST_TEST_REQUIRE(audit.record().has_value());
+    BOOST_TEST((audit.record()->membership.at(0) == members));
+    BOOST_TEST(!audit.dropped());
+
+    auto bad = b2;
+    bad.header.state_root = b1.header.state_root;
+    bad.finality.clear();
+    bad.add_finality_vote(alice);
+    auto refused = main_chain::database_audit::from_state(genesis_state, db);
+    BOOST_TEST(!refused.on_blocks({b1, bad, b3}));
+    BOOST_TEST_REQUIRE(refused.fault().has_value());
+    BOOST_TEST(refused.fault()->height.value == 2u);
+    BOOST_TEST(refused.fault()->reason.find("state root") != std::string::npos,
+               refused.fault()->reason);
+    BOOST_TEST(refused.height().value == 1u);
+    BOOST_TEST(refused.checkpoints().empty());
+    BOOST_TEST(!refused.on_blocks({b3}));  // stopped for good
+
+    const auto b4 = next_block({make_tx(alice, account_nonce{3}, 1, tx::drop_database{db})});
+    BOOST_TEST(audit.on_blocks({b4}));
+    BOOST_TEST(audit.dropped());
+    BOOST_TEST(audit.record().has_value());  // as it was before the drop
 }
 
 BOOST_AUTO_TEST_SUITE_END()

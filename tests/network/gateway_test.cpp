@@ -6,7 +6,9 @@
 // verified answer is); a user without a role is refused by the members and the chain
 // agrees, and is served once granted on the chain; transactions the ledger would refuse are
 // refused at once with its reason; a restarted gateway resumes its chain and its request
-// numbering.
+// numbering. Inspection (cql info, cql verify): every member answers a status query signed
+// over the caller's challenge; a member's stored shard blocks and the chain's final blocks,
+// relayed, verify from the genesis and from height 1 (a crashed member: no answer, unreachable).
 #define BOOST_TEST_MODULE gateway
 #include <boost/test/unit_test.hpp>
 
@@ -15,7 +17,11 @@
 #include <vector>
 
 #include "protocols/client/client_errors.hpp"
+#include "protocols/codec.hpp"
+#include "protocols/main_chain/database_audit.hpp"
 #include "protocols/main_chain/ledger_errors.hpp"
+#include "protocols/main_chain/miner_assignments.hpp"
+#include "protocols/shard_chain_audit.hpp"
 #include "sim/gateway_cluster.hpp"
 
 using namespace covenant;
@@ -235,4 +241,103 @@ BOOST_AUTO_TEST_CASE(a_user_needs_a_role_on_the_chain_and_the_ledger_refuses_at_
             5'000));
         BOOST_TEST(net.rows(m, db, "SELECT k FROM t WHERE k IN (7, 8)").empty());
     }
+}
+
+BOOST_AUTO_TEST_CASE(members_answer_signed_and_their_chains_verify_from_outside) {
+    gateway_cluster net;
+    const auto db = make_database(net);
+    BOOST_TEST_REQUIRE(ok(net.exec(0, db, {sql("INSERT INTO t VALUES (1, 'a')")})));
+    net.run_for(5'500);  // past seal_every_ms: the next batch ends a shard block
+    BOOST_TEST_REQUIRE(ok(net.exec(0, db, {sql("INSERT INTO t VALUES (2, 'b')")})));
+
+    bytes challenge(32, 0x5c);
+    std::optional<actors::member_report> report;
+    BOOST_TEST_REQUIRE(net.run_until(
+        [&] {
+            report = net.members(0, db, 500, challenge);
+            if (!report || report->failure) return false;
+            for (const auto& m : report->members)
+                if (!m.status || m.status->progress.shard_height.value == 0) return false;
+            return true;
+        },
+        10'000));
+    BOOST_TEST(report->members.size() == 4u);
+    const auto members = report->database.members;
+    std::size_t leaders = 0;
+    for (const auto& m : report->members) {
+        auto decoded = decode_member_status(m.signed_status);  // the member's own bytes
+        BOOST_TEST_REQUIRE(decoded.ok());
+        BOOST_TEST((decoded->member == m.member));
+        BOOST_TEST((decoded->challenge.view().to_bytes() == challenge));
+        BOOST_TEST((decoded->database == db));
+        BOOST_TEST(decoded->progress.last_executed.value >= 3u);
+        BOOST_TEST(
+            (decoded->progress.state_digest == report->members[0].status->progress.state_digest));
+        leaders += m.leader ? 1 : 0;
+    }
+    BOOST_TEST(leaders == 1u);
+    // A challenge in use, a database the chain does not have.
+    auto unknown = net.members(0, database_id{}, 500);
+    BOOST_TEST_REQUIRE(unknown.has_value());
+    BOOST_TEST(unknown->failure.has_value());
+
+    // The main chain from the genesis, its final blocks as the gateway stored them.
+    auto chain = main_chain::database_audit::start(net.genesis(), db);
+    BOOST_TEST_REQUIRE(chain.ok());
+    for (std::uint64_t from = 1;;) {
+        const auto page = net.main_blocks(0, from, 64);
+        BOOST_TEST_REQUIRE(!page.failure);
+        if (page.blocks.empty()) break;
+        std::vector<main_block> blocks;
+        for (const auto& raw : page.blocks) blocks.push_back(decode_main_block(raw).value());
+        BOOST_TEST_REQUIRE(chain->on_blocks(blocks), chain->fault()->reason);
+        from += blocks.size();
+    }
+    BOOST_TEST_REQUIRE(chain->record().has_value());
+    const auto listed = net.checkpoints(0, db);
+    BOOST_TEST(!listed.failure);
+    BOOST_TEST((listed.membership == chain->record()->membership));
+    BOOST_TEST(listed.checkpoints.size() == chain->checkpoints().size());
+
+    // Every member's shard chain, relayed; one member crashed first.
+    const auto crashed = net.miner_index(members[3]);
+    net.crash_miner(crashed);
+    protocols::shard_chain_audit audit(db, main_chain::groups_of(chain->record()->membership),
+                                       members, chain->checkpoints());
+    for (const auto& member : members) {
+        while (auto next = audit.next_height(member)) {
+            auto page =
+                net.shard_blocks(0, actors::shard_blocks_request{db, member, *next, 16, 1'000});
+            BOOST_TEST_REQUIRE(page.has_value());
+            if (page->failure) {
+                audit.on_unreachable(member, page->failure->message());
+                continue;
+            }
+            std::vector<shard_block> blocks;
+            for (const auto& raw : page->blocks) blocks.push_back(decode_shard_block(raw).value());
+            audit.on_blocks(member, blocks, page->head_height);
+        }
+    }
+    audit.finish();
+    const auto faults = audit.faults();
+    BOOST_TEST_REQUIRE(faults.size() == 1u);
+    BOOST_TEST((faults[0].kind == protocols::audit_fault_kind::unreachable));
+    BOOST_TEST((faults[0].member == members[3]));
+    for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(audit.members()[i].verified.height.value >= 1u);
+
+    // The crashed member's status is missing, the others still answer.
+    auto after = net.members(0, db, 500);
+    BOOST_TEST_REQUIRE(after.has_value());
+    std::size_t answered = 0;
+    for (const auto& m : after->members) {
+        if (m.status) ++answered;
+        if (m.member == members[3]) BOOST_TEST(m.problem == "no answer in time");
+    }
+    BOOST_TEST(answered == 3u);
+    // Blocks of someone who was never a member are not relayed.
+    auto stranger =
+        net.shard_blocks(0, actors::shard_blocks_request{db, net.gateway_key(1).public_key(),
+                                                         block_height(1), 16, 500});
+    BOOST_TEST_REQUIRE(stranger.has_value());
+    BOOST_TEST(stranger->failure.has_value());
 }

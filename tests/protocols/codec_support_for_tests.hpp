@@ -19,6 +19,9 @@ void expect_error(const result<T>& r, protocols::protocol_errc expected) {
 /// A request whose database field is 31 bytes long.
 bytes encode_request_with_short_database();
 
+/// A member-status query whose challenge is 31 bytes long.
+bytes encode_member_status_query_with_short_challenge();
+
 /// A request whose `statements` all point at one shared list of `parameters` empty
 /// structs: a few kilobytes on the wire that would decode to statements x parameters
 /// elements if sharing were not bounded.

@@ -860,3 +860,56 @@ BOOST_AUTO_TEST_CASE(reply_blocks_are_a_signed_chain_of_one_database) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The member-status query and its answer: both round-trip; the answer must be signed by the
+// member it names, have a shard head exactly with a shard height, and no negative time.
+BOOST_AUTO_TEST_SUITE(member_status_messages)
+
+BOOST_AUTO_TEST_CASE(round_trips) {
+    check_round_trip(test::sample_member_status_query(), decode_member_status_query);
+    check_round_trip(test::sample_member_status(), decode_member_status);
+    check_round_trip(test::sample_member_status(false), decode_member_status);
+}
+
+BOOST_AUTO_TEST_CASE(answer_checks) {
+    const auto good = test::sample_member_status();
+    BOOST_TEST(good.signature_valid());
+    BOOST_TEST((good.challenge == test::sample_member_status_query().challenge));
+
+    auto altered = good;  // any field changed after signing
+    altered.progress.last_committed = sequence_number(42);
+    expect_error(decode_member_status(encode(altered)), protocol_errc::bad_signature);
+    auto other_member = good;
+    other_member.member = test::sorted_members(3)[0].public_key();
+    expect_error(decode_member_status(encode(other_member)), protocol_errc::bad_signature);
+    auto other_challenge = good;
+    other_challenge.challenge.data[0] ^= 1;
+    expect_error(decode_member_status(encode(other_challenge)), protocol_errc::bad_signature);
+
+    auto head_without_height = good;
+    head_without_height.progress.shard_height = block_height(0);
+    head_without_height.sign(test::sorted_members(3)[2]);
+    expect_error(decode_member_status(encode(head_without_height)), protocol_errc::inconsistent);
+    auto height_without_head = test::sample_member_status(false);
+    height_without_head.progress.shard_height = block_height(3);
+    height_without_head.sign(test::sorted_members(3)[2]);
+    expect_error(decode_member_status(encode(height_without_head)), protocol_errc::inconsistent);
+    auto negative_time = good;
+    negative_time.timestamp_ms = -1;
+    negative_time.sign(test::sorted_members(3)[2]);
+    expect_error(decode_member_status(encode(negative_time)), protocol_errc::invalid_value);
+
+    // Another domain's signature over the same bytes does not verify.
+    auto wrong_domain = good;
+    wrong_domain.member_signature =
+        test::sorted_members(3)[2].sign(crypto::sign_domain::shard_block, good.signing_bytes());
+    expect_error(decode_member_status(encode(wrong_domain)), protocol_errc::bad_signature);
+}
+
+BOOST_AUTO_TEST_CASE(fixed_sizes) {
+    expect_error(
+        decode_member_status_query(test::encode_member_status_query_with_short_challenge()),
+        protocol_errc::wrong_size);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

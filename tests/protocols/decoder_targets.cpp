@@ -173,6 +173,12 @@ std::vector<decoder_target> all_decoder_targets() {
                        target_decoder(decode_block_fetch)});
     targets.push_back({"block-fetch-reply", encoded(sample_block_fetch_reply()), true,
                        target_decoder(decode_block_fetch_reply)});
+    // A status query is unsigned on its own (its envelope is signed), as a fetch is.
+    targets.push_back({"member-status-query", encoded(sample_member_status_query()), false,
+                       target_decoder(decode_member_status_query)});
+    targets.push_back({"member-status",
+                       encoded(sample_member_status(true), sample_member_status(false)), true,
+                       target_decoder(decode_member_status)});
     targets.push_back({"envelope",
                        encoded(sample_envelope(fuzz_envelope_difficulty),
                                sample_envelope(fuzz_envelope_difficulty, true)),

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "codec_support_for_tests.hpp"
+#include "schema/member_status.capnp.h"
 #include "schema/sql.capnp.h"
 
 namespace covenant::test {
@@ -14,6 +15,18 @@ bytes encode_request_with_short_database() {
     auto root = message.initRoot<wire::Request>();
     const bytes short_id(31, 0xdb);
     root.setDatabase(capnp::Data::Reader(short_id.data(), short_id.size()));
+    const auto words = capnp::messageToFlatArray(message);
+    const auto raw = words.asBytes();
+    return bytes(raw.begin(), raw.end());
+}
+
+bytes encode_member_status_query_with_short_challenge() {
+    capnp::MallocMessageBuilder message;
+    auto root = message.initRoot<wire::MemberStatusQuery>();
+    const bytes id(32, 0xdb);
+    const bytes short_challenge(31, 0xc1);
+    root.setDatabase(capnp::Data::Reader(id.data(), id.size()));
+    root.setChallenge(capnp::Data::Reader(short_challenge.data(), short_challenge.size()));
     const auto words = capnp::messageToFlatArray(message);
     const auto raw = words.asBytes();
     return bytes(raw.begin(), raw.end());

@@ -475,4 +475,22 @@ envelope sample_envelope(unsigned difficulty, bool on_channel) {
                          on_channel ? vote.database.view().to_bytes() : bytes{});
 }
 
+member_status_query sample_member_status_query() {
+    return member_status_query{sample_database(), filled(0xc1)};
+}
+
+member_status sample_member_status(bool with_shard_head) {
+    member_progress progress;
+    progress.view = view_number(2);
+    progress.last_committed = sequence_number(41);
+    progress.last_executed = sequence_number(41);
+    progress.state_digest = filled(0x5d);
+    if (with_shard_head) {
+        progress.shard_height = block_height(6);
+        progress.shard_head = filled(0x6e);
+    }
+    return member_status::answer(sample_member_status_query(), progress, 1'790'000'004'000,
+                                 sorted_members(3)[2]);
+}
+
 }  // namespace covenant::test

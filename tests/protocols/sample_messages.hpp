@@ -58,5 +58,9 @@ main_chain::block_fetch_reply sample_block_fetch_reply();
 /// A vote in an envelope from a sender with at least `difficulty` bits of work; on the vote's
 /// database channel if `on_channel`, else with no channel.
 protocols::envelope sample_envelope(unsigned difficulty = 4, bool on_channel = false);
+/// A status query for sample_database(), and a member's answer to it (with a shard head,
+/// or before its first shard block).
+protocols::member_status_query sample_member_status_query();
+protocols::member_status sample_member_status(bool with_shard_head = true);
 
 }  // namespace covenant::test

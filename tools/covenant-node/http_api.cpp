@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -16,9 +17,11 @@
 #include "actors/client/client_node.hpp"
 #include "crypto/signing.hpp"
 #include "protocols/client/client_errors.hpp"
+#include "protocols/client/inspection_json.hpp"
+#include "protocols/client/sql_json.hpp"
+#include "protocols/codec.hpp"
 #include "protocols/limits.hpp"
 #include "protocols/main_chain/ledger_errors.hpp"
-#include "sql_json.hpp"
 
 namespace covenant::node {
 namespace {
@@ -195,6 +198,33 @@ Fixed hex_field(const std::string& text, const char* name) {
     return *v;
 }
 
+/// An unsigned integer query parameter (`?name=N`), within [min, max]; `fallback` if absent.
+std::uint64_t unsigned_param(const httplib::Request& req, const char* name, std::uint64_t min,
+                             std::uint64_t max, std::optional<std::uint64_t> fallback = {}) {
+    if (!req.has_param(name)) {
+        if (fallback) return *fallback;
+        throw bad_input{std::string(name) + ": missing (a query parameter)"};
+    }
+    const std::string text = req.get_param_value(name);
+    std::uint64_t n = 0;
+    const bool digits =
+        !text.empty() && text.size() <= 20 &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool fits = digits;
+    for (char c : text) {
+        if (!fits) break;
+        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+        if (n > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+            fits = false;
+        else
+            n = n * 10 + digit;
+    }
+    if (!fits || n < min || n > max)
+        throw bad_input{std::string(name) + ": expected an integer from " + std::to_string(min) +
+                        " to " + std::to_string(max)};
+    return n;
+}
+
 // ---- JSON of answers ----------------------------------------------------------------------
 
 std::string mode_name(protocols::consistency_mode m) {
@@ -227,11 +257,37 @@ json database_json(const database_info& d, bool detailed) {
     return out;
 }
 
+json member_answer_json(const member_answer& a) {
+    json out{{"member", a.member.hex()},
+             {"node_id", a.node.hex()},
+             {"leader", a.leader},
+             {"answered", a.status.has_value()}};
+    if (a.status) {
+        out.update(client::member_status_json(*a.status));
+        out["signed"] = to_hex(a.signed_status);  // the member's own bytes: check them yourself
+    } else {
+        out["problem"] = a.problem;
+    }
+    return out;
+}
+
+/// A checkpoint's fields for a reader, and its whole transaction (`encoded`) for a checker.
+json checkpoint_json(const checkpoint_record& r) {
+    const auto& c = std::get<protocols::tx::shard_checkpoint>(r.transaction.body);
+    return json{{"main_height", r.main_height.value},
+                {"transaction", r.transaction.hash().hex()},
+                {"shard_height", c.height.value},
+                {"head_hash", c.head_hash.hex()},
+                {"state_digest", c.state_digest.hex()},
+                {"signers", c.signatures.size()},
+                {"encoded", to_hex(protocols::encode(r.transaction))}};
+}
+
 json result_json(const protocols::statement_result& r) {
     json rows = json::array();
     for (const auto& row : r.rows) {
         json cells = json::array();
-        for (const auto& v : row) cells.push_back(sql_value_to_json(v));
+        for (const auto& v : row) cells.push_back(client::sql_value_to_json(v));
         rows.push_back(std::move(cells));
     }
     return json{{"rows_affected", r.affected_rows},
@@ -245,11 +301,14 @@ json result_json(const protocols::statement_result& r) {
 // ---- the server ---------------------------------------------------------------------------
 
 http_api::http_api(caf::actor_system& system, caf::actor client, const client_settings& settings,
-                   const node_id& id, spdlog::logger& log)
+                   const node_id& id, const storage::genesis_document& genesis, spdlog::logger& log)
     : system_(system),
       client_(std::move(client)),
       settings_(settings),
       id_(id),
+      genesis_json_(storage::genesis_to_json(genesis)),
+      genesis_hash_(genesis.hash().hex()),
+      network_(genesis.network),
       log_(log),
       server_(std::make_unique<httplib::Server>()) {}
 
@@ -264,8 +323,11 @@ void http_api::stop() {
 
 result<std::unique_ptr<http_api>> http_api::start(caf::actor_system& system, caf::actor client,
                                                   const client_settings& settings,
-                                                  const node_id& id, spdlog::logger& log) {
-    std::unique_ptr<http_api> api(new http_api(system, std::move(client), settings, id, log));
+                                                  const node_id& id,
+                                                  const storage::genesis_document& genesis,
+                                                  spdlog::logger& log) {
+    std::unique_ptr<http_api> api(
+        new http_api(system, std::move(client), settings, id, genesis, log));
     auto& server = *api->server_;
     // cpp-httplib sets SO_REUSEPORT by default, which would let a second process share the
     // port: only SO_REUSEADDR here (a restarted gateway can bind while old connections linger).
@@ -320,6 +382,18 @@ void http_api::routes() {
     };
     struct sql_tag {
         using type = sql_answer;
+    };
+    struct members_tag {
+        using type = member_report;
+    };
+    struct shard_tag {
+        using type = shard_blocks_answer;
+    };
+    struct main_tag {
+        using type = main_blocks_answer;
+    };
+    struct checkpoints_tag {
+        using type = checkpoint_list;
     };
 
     // Every handler: bad input is a 400, anything thrown a 500; never a crash.
@@ -396,6 +470,102 @@ void http_api::routes() {
                                              std::to_string(list->chain_height) +
                                              ") has no database " + id.hex());
                    send_json(res, 200, database_json(list->databases.front(), true));
+               }));
+    // Inspection (`cql info`, `cql verify`): what the members say, signed, and what the chain
+    // holds, for the caller to check by itself.
+    constexpr std::uint64_t inspect_timeout_max_ms = 60'000;
+    server.Get(
+        R"(/v1/databases/([^/]+)/members)",
+        guarded([=](const httplib::Request& req, httplib::Response& res) {
+            const auto id = database_in_path(req);
+            const auto timeout = unsigned_param(req, "timeout_ms", 1, inspect_timeout_max_ms, 3000);
+            bytes challenge;  // empty: the gateway picks one
+            if (req.has_param("challenge"))
+                challenge = hex_field<digest>(req.get_param_value("challenge"), "challenge")
+                                .view()
+                                .to_bytes();
+            auto r = ask(milliseconds(timeout) + wait_local, members_tag{}, members_atom::value,
+                         id.view().to_bytes(), static_cast<std::int64_t>(timeout), challenge);
+            if (!r) return no_answer(res);
+            if (r->failure) return send_error(res, *r->failure);
+            json out = database_json(r->database, true);
+            json members = json::array();
+            for (const auto& a : r->members) members.push_back(member_answer_json(a));
+            out["members"] = std::move(members);
+            out["chain_height"] = r->chain_height;
+            send_json(res, 200, out);
+        }));
+    server.Get(R"(/v1/databases/([^/]+)/shard_chain)",
+               guarded([=](const httplib::Request& req, httplib::Response& res) {
+                   shard_blocks_request q;
+                   q.database = database_in_path(req);
+                   if (!req.has_param("member"))
+                       throw bad_input{"member: missing (a query parameter)"};
+                   q.member = hex_field<public_key>(req.get_param_value("member"), "member");
+                   q.from_height = block_height(unsigned_param(
+                       req, "from", 1, std::numeric_limits<std::uint64_t>::max() - 1, 1));
+                   q.count = static_cast<std::uint32_t>(unsigned_param(
+                       req, "count", 1, protocols::limits::shard_blocks_per_fetch_max,
+                       protocols::limits::shard_blocks_per_fetch_max));
+                   const auto timeout =
+                       unsigned_param(req, "timeout_ms", 1, inspect_timeout_max_ms, 3000);
+                   q.timeout_ms = static_cast<std::int64_t>(timeout);
+                   const auto member = q.member;
+                   const auto from = q.from_height;
+                   auto a = ask(milliseconds(timeout) + wait_local, shard_tag{},
+                                shard_blocks_atom::value, std::move(q));
+                   if (!a) return no_answer(res);
+                   if (a->failure) return send_error(res, *a->failure);
+                   json blocks = json::array();
+                   for (const auto& b : a->blocks) blocks.push_back(to_hex(b));
+                   send_json(res, 200,
+                             json{{"database", req.matches[1].str()},
+                                  {"member", member.hex()},
+                                  {"from", from.value},
+                                  {"head_height", a->head_height.value},
+                                  {"blocks", std::move(blocks)}});
+               }));
+    server.Get(R"(/v1/databases/([^/]+)/checkpoints)",
+               guarded([=](const httplib::Request& req, httplib::Response& res) {
+                   const auto id = database_in_path(req);
+                   auto list = ask(wait_local, checkpoints_tag{}, checkpoints_atom::value,
+                                   id.view().to_bytes());
+                   if (!list) return no_answer(res);
+                   if (list->failure) return send_error(res, *list->failure);
+                   json checkpoints = json::array();
+                   for (const auto& c : list->checkpoints)
+                       checkpoints.push_back(checkpoint_json(c));
+                   send_json(res, 200,
+                             json{{"database", id.hex()},
+                                  {"mode", mode_name(list->database.mode)},
+                                  {"view", list->database.view.value},
+                                  {"membership", client::membership_json(list->membership)},
+                                  {"checkpoints", std::move(checkpoints)},
+                                  {"complete", list->complete},
+                                  {"chain_height", list->chain_height}});
+               }));
+    server.Get("/v1/chain/genesis", guarded([=](const httplib::Request&, httplib::Response& res) {
+                   send_json(res, 200,
+                             json{{"network", network_},
+                                  {"hash", genesis_hash_},
+                                  {"genesis", json::parse(genesis_json_)}});
+               }));
+    server.Get("/v1/chain/blocks",
+               guarded([=](const httplib::Request& req, httplib::Response& res) {
+                   const auto from =
+                       unsigned_param(req, "from", 1, std::numeric_limits<std::uint64_t>::max(), 1);
+                   const auto count = static_cast<std::uint32_t>(
+                       unsigned_param(req, "count", 1, protocols::limits::main_blocks_per_fetch_max,
+                                      protocols::limits::main_blocks_per_fetch_max));
+                   auto a = ask(wait_local, main_tag{}, main_blocks_atom::value, from, count);
+                   if (!a) return no_answer(res);
+                   if (a->failure) return send_error(res, *a->failure);
+                   json blocks = json::array();
+                   for (const auto& b : a->blocks) blocks.push_back(to_hex(b));
+                   send_json(res, 200,
+                             json{{"from", from},
+                                  {"head_height", a->head_height},
+                                  {"blocks", std::move(blocks)}});
                }));
     server.Post("/v1/databases", guarded([=](const httplib::Request& req, httplib::Response& res) {
                     const json body = parse_body(req);
@@ -486,7 +656,7 @@ void http_api::routes() {
         const json body = parse_body(req);
         only_fields(body, {"database", "statements", "sql", "params"});
         const auto db = hex_field<database_id>(string_field(body, "database"), "database");
-        auto statements = sql_statements_from_json(body);
+        auto statements = client::sql_statements_from_json(body);
         if (!statements) throw bad_input{statements.failure().detail};
         if (kind == protocols::query_kind::read && statements->size() != 1)
             throw bad_input{"a query is one statement (sql, params)"};

@@ -17,6 +17,7 @@
 
 #include "common/ids.hpp"
 #include "node_config.hpp"
+#include "storage/genesis_file.hpp"
 
 namespace httplib {
 class Server;
@@ -28,9 +29,13 @@ class http_api {
   public:
     /// Binds `settings.http_listen` (SO_REUSEADDR only: a port another process listens on is
     /// refused) and starts serving on threads of its own; a message saying why on failure.
+    /// `genesis` is served as it is (GET /v1/chain/genesis), for clients that re-verify the
+    /// chain.
     static result<std::unique_ptr<http_api>> start(caf::actor_system& system, caf::actor client,
                                                    const client_settings& settings,
-                                                   const node_id& id, spdlog::logger& log);
+                                                   const node_id& id,
+                                                   const storage::genesis_document& genesis,
+                                                   spdlog::logger& log);
     ~http_api();
     http_api(const http_api&) = delete;
     http_api& operator=(const http_api&) = delete;
@@ -41,13 +46,16 @@ class http_api {
 
   private:
     http_api(caf::actor_system& system, caf::actor client, const client_settings& settings,
-             const node_id& id, spdlog::logger& log);
+             const node_id& id, const storage::genesis_document& genesis, spdlog::logger& log);
     void routes();
 
     caf::actor_system& system_;
     caf::actor client_;
     client_settings settings_;
     node_id id_;
+    std::string genesis_json_;
+    std::string genesis_hash_;
+    std::string network_;
     spdlog::logger& log_;
     std::unique_ptr<httplib::Server> server_;
     std::thread thread_;

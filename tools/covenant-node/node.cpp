@@ -601,7 +601,7 @@ int run_node(const node_config& config, const storage::genesis_document& genesis
             return exit_runtime_error;
         }
         node.role_actor = std::move(spawned).value();
-        auto api = http_api::start(system, node.role_actor, k, identity.id, log);
+        auto api = http_api::start(system, node.role_actor, k, identity.id, genesis, log);
         if (!api) {
             auto why = why_cannot_listen(k.http_listen);
             log.error("client.http_listen {}: cannot listen there: {}", k.http_listen.text(),

@@ -14,6 +14,7 @@
 
 #include "crypto/node_id.hpp"
 #include "protocols/limits.hpp"
+#include "toml_reader.hpp"
 
 namespace covenant::node {
 namespace {
@@ -24,117 +25,23 @@ error config_error(const std::string& what) {
     return error{std::make_error_code(std::errc::invalid_argument), what};
 }
 
-// Thrown inside the parser, turned into an error value at its boundary.
-struct bad_config {
-    std::string message;
-};
+using bad_config = toml_error;
+using table_reader = toml_table_reader;
 
 [[noreturn]] void fail(const std::string& key, const toml::node* at, const std::string& what) {
-    std::string where = key;
-    if (at != nullptr && at->source().begin.line > 0)
-        where += " (line " + std::to_string(at->source().begin.line) + ")";
-    throw bad_config{where + ": " + what};
-}
-
-std::string join(const std::string& table, const std::string& key) {
-    return table.empty() ? key : table + "." + key;
+    toml_fail(key, at, what);
 }
 
 std::string type_name(const toml::node& n) {
-    switch (n.type()) {
-        case toml::node_type::table:
-            return "a table";
-        case toml::node_type::array:
-            return "an array";
-        case toml::node_type::string:
-            return "a string";
-        case toml::node_type::integer:
-            return "an integer";
-        case toml::node_type::floating_point:
-            return "a number with a fraction";
-        case toml::node_type::boolean:
-            return "a boolean";
-        case toml::node_type::date:
-        case toml::node_type::time:
-        case toml::node_type::date_time:
-            return "a date or time";
-        default:
-            return "nothing";
-    }
+    return toml_type_name(n);
 }
 
-// A table being read: each key is taken at most once, and whatever is left at the end is
-// an unknown key.
-class table_reader {
-  public:
-    table_reader(const toml::table& table, std::string name)
-        : table_(table), name_(std::move(name)) {}
-
-    const toml::node* take(const std::string& key) {
-        taken_.insert(key);
-        return table_.get(key);
-    }
-
-    std::string key(const std::string& k) const { return join(name_, k); }
-
-    std::optional<std::string> string(const std::string& k) {
-        const toml::node* n = take(k);
-        if (n == nullptr) return std::nullopt;
-        if (!n->is_string()) fail(key(k), n, "expected a string, found " + type_name(*n));
-        return n->value<std::string>();
-    }
-
-    /// A string that names something (not empty).
-    std::optional<std::string> nonempty_string(const std::string& k) {
-        auto s = string(k);
-        if (s && s->empty()) fail(key(k), table_.get(k), "must not be empty");
-        return s;
-    }
-
-    std::optional<std::int64_t> integer(const std::string& k, std::int64_t min, std::int64_t max) {
-        const toml::node* n = take(k);
-        if (n == nullptr) return std::nullopt;
-        if (!n->is_integer()) fail(key(k), n, "expected an integer, found " + type_name(*n));
-        const std::int64_t v = n->as_integer()->get();
-        if (v < min) fail(key(k), n, "must be at least " + std::to_string(min));
-        if (v > max) fail(key(k), n, "must be at most " + std::to_string(max));
-        return v;
-    }
-
-    template <class T>
-    void integer_into(const std::string& k, T& out, std::int64_t min,
-                      std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
-        if (auto v = integer(k, min, max)) out = static_cast<T>(*v);
-    }
-
-    /// Every key not taken is an error.
-    void finish() const {
-        for (auto&& [k, n] : table_) {
-            const std::string name(k.str());
-            if (taken_.count(name) == 0) fail(key(name), &n, "unknown key");
-        }
-    }
-
-    const toml::table& table() const { return table_; }
-
-  private:
-    const toml::table& table_;
-    std::string name_;
-    std::set<std::string> taken_;
-};
-
 const toml::table* sub_table(table_reader& parent, const std::string& k) {
-    const toml::node* n = parent.take(k);
-    if (n == nullptr) return nullptr;
-    if (!n->is_table())
-        fail(parent.key(k), n, "expected a table ([" + k + "]), found " + type_name(*n));
-    return n->as_table();
+    return parent.sub_table(k);
 }
 
 std::string resolve_path(const std::string& path, const std::string& base_dir) {
-    std::filesystem::path p(path);
-    if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
-    return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+    return resolve_config_path(path, base_dir);
 }
 
 node_role parse_role(const std::string& text, const std::string& key, const toml::node* at) {
@@ -500,16 +407,9 @@ result<node_config> parse_node_config(const std::string& toml_text, const std::s
     const std::string prefix = source.empty() ? "" : source + ": ";
     node_config c;
     c.source = source;
-    toml::table root;
-    try {
-        root = toml::parse(toml_text, source);
-    } catch (const toml::parse_error& e) {
-        const auto& where = e.source().begin;
-        std::ostringstream text;
-        text << prefix << "not valid TOML (line " << where.line << ", column " << where.column
-             << "): " << e.description();
-        return config_error(text.str());
-    }
+    auto parsed = parse_toml_text(toml_text, source);
+    if (!parsed) return parsed.failure();
+    const toml::table root = std::move(parsed).value();
     try {
         pending later;
         read_top(root, base_dir, c, later);
@@ -522,24 +422,9 @@ result<node_config> parse_node_config(const std::string& toml_text, const std::s
 }
 
 result<node_config> read_node_config(const std::string& path, const config_overrides& overrides) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-        return error{std::make_error_code(std::errc::no_such_file_or_directory),
-                     path + ": no such config file (or not a regular file)"};
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return error{std::make_error_code(std::errc::permission_denied),
-                     path + ": cannot open the config file"};
-    std::string text;
-    text.resize(config_bytes_max + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    if (in.bad()) return error{std::make_error_code(std::errc::io_error), path + ": read error"};
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > config_bytes_max)
-        return config_error(path + ": larger than " + std::to_string(config_bytes_max) + " bytes");
-    const std::string base =
-        std::filesystem::absolute(std::filesystem::path(path), ec).parent_path().string();
-    return parse_node_config(text, base, path, overrides);
+    auto file = read_config_file(path, config_bytes_max);
+    if (!file) return file.failure();
+    return parse_node_config(file->text, file->base_dir, path, overrides);
 }
 
 result<std::vector<resolved_peer>> resolve_peers(const node_config& config,

@@ -1,4 +1,4 @@
-// `cql idminer --key FILE --difficulty N`: mines the proof-of-work nonce that gives the
+// `cql idminer [--key FILE] --difficulty N`: mines the proof-of-work nonce that gives the
 // key a node id with N leading zero bits. The key file is opened with its passphrase, like
 // every other use of a key: its public half is only trusted once the file authenticates,
 // so a damaged file can never make idminer spend its work on someone else's key.
@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "config_key.hpp"
 #include "crypto/errors.hpp"
 #include "crypto/key_file.hpp"
 #include "failure.hpp"
@@ -28,11 +29,12 @@ struct idminer_options {
     bool json = false;
 };
 
-void run_idminer(const idminer_options& options) {
-    std::string passphrase = read_passphrase(options.passphrase, passphrase_use::open_key);
-    auto pair = covenant::crypto::read_key_file(options.key, passphrase);
+void run_idminer(const idminer_options& options, const connection_options& connection) {
+    const auto chosen = choose_key(options.key, options.passphrase, connection);
+    std::string passphrase = read_passphrase(chosen.passphrase, passphrase_use::open_key);
+    auto pair = covenant::crypto::read_key_file(chosen.path, passphrase);
     wipe(passphrase);
-    if (!pair) throw failure(pair.failure().message() + ": " + options.key);
+    if (!pair) throw failure(pair.failure().message() + ": " + chosen.path);
     const covenant::public_key* key = &pair->public_key();
 
     auto mined = mine_smallest_node_id(*key, options.difficulty, options.threads);
@@ -52,11 +54,12 @@ void run_idminer(const idminer_options& options) {
 
 }  // namespace
 
-command add_idminer_command(CLI::App& root) {
+command add_idminer_command(CLI::App& root, const connection_options& connection) {
     auto options = std::make_shared<idminer_options>();
     CLI::App* app = root.add_subcommand(
         "idminer", "Mine a proof-of-work node id for a key");
-    app->add_option("--key", options->key, "Key file whose public key to mine for")->required();
+    app->add_option("--key", options->key,
+                    "Key file whose public key to mine for (default: the config's key_file)");
     app->add_option("--difficulty", options->difficulty,
                     "Leading zero bits the node id must have (0.." +
                         std::to_string(max_difficulty) + "; each bit doubles the work)")
@@ -70,7 +73,7 @@ command add_idminer_command(CLI::App& root) {
     add_passphrase_options(*app, options->passphrase);
     app->add_flag("--json", options->json,
                   "Print {\"node_id\", \"nonce\", \"difficulty\", \"public_key\"} as JSON");
-    return command{app, [options] { run_idminer(*options); }};
+    return command{app, [options, &connection] { run_idminer(*options, connection); }};
 }
 
 }  // namespace cql

@@ -26,11 +26,20 @@ int report(const std::string& where, const std::string& message, int status) {
     return status;
 }
 
-// The first argument that is not an option names the command: the top level has only
-// flags (--help, --version), so nothing else can stand there.
+constexpr const char* command_list =
+    "generate, wallet, idminer, create, drop, databases, info, balance, transfer, grant, exec, "
+    "query, console, verify";
+
+// The first argument that is not an option (nor the value of a root option) names the command.
 const char* first_positional(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--config" || arg == "--gateway" || arg == "--timeout-ms") {
+            ++i;
+            continue;
+        }
         if (argv[i][0] != '-') return argv[i];
+    }
     return nullptr;
 }
 
@@ -38,20 +47,31 @@ const char* first_positional(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     CLI::App app{
-        "cql: keys, wallet addresses and node ids for Covenant, a decentralized SQL "
-        "database.\nPassphrases come from --passphrase-file, else the "
-        "CQL_PASSPHRASE environment variable, else the terminal.",
+        "cql: the command line of Covenant, a decentralized SQL database: keys, wallet "
+        "addresses and node ids, and (through a client gateway) databases, SQL, tokens, "
+        "permissions and verification.\nPassphrases come from --passphrase-file, else the "
+        "CQL_PASSPHRASE environment variable, else the terminal. The gateway comes from "
+        "--gateway, else the config file (--config, else CQL_CONFIG), else 127.0.0.1:7800.",
         "cql"};
     app.set_version_flag("--version", std::string("cql ") + CQL_VERSION,
                          "Print the version and exit");
     app.require_subcommand(0, 1);
     app.footer("Run 'cql COMMAND --help' for the options of a command.");
+    cql::connection_options connection;
+    cql::add_connection_options(app, connection);
 
     std::vector<cql::command> commands = {
         cql::add_generate_command(app),
-        cql::add_wallet_command(app),
-        cql::add_idminer_command(app),
+        cql::add_wallet_command(app, connection),
+        cql::add_idminer_command(app, connection),
     };
+    for (auto* group :
+         {&cql::add_database_commands, &cql::add_account_commands, &cql::add_sql_commands})
+        for (auto& c : (*group)(app, connection)) commands.push_back(std::move(c));
+    commands.push_back(cql::add_console_command(app, connection));
+    commands.push_back(cql::add_verify_command(app, connection));
+    // The root's options (--config, --gateway, --timeout-ms) may also follow the command.
+    for (auto& c : commands) c.app->fallthrough();
 
     // Which command the error belongs to, for the message prefix.
     auto current_command = [&]() -> std::string {
@@ -70,7 +90,7 @@ int main(int argc, char** argv) {
             if (const char* name = first_positional(argc, argv)) {
                 return report("",
                               std::string("unknown command '") + name +
-                                  "' (commands: generate, wallet, idminer; see cql --help)",
+                                  "' (commands: " + command_list + "; see cql --help)",
                               cql::exit_usage_error);
             }
         }
@@ -88,6 +108,7 @@ int main(int argc, char** argv) {
             return report(c.app->get_name(), e.what(), cql::exit_runtime_error);
         }
     }
-    return report("", "no command given (commands: generate, wallet, idminer; see cql --help)",
+    return report("",
+                  std::string("no command given (commands: ") + command_list + "; see cql --help)",
                   cql::exit_usage_error);
 }

@@ -1,4 +1,5 @@
-// SQL values and statements as the gateway's HTTP API writes them in JSON (docs/node.md):
+// SQL values and statements as the gateway's HTTP API writes them in JSON (docs/node.md),
+// shared by the gateway (tools/covenant-node/http_api) and cql, which reads its answers:
 // null; integers as JSON integers (exactly int64); reals as JSON numbers (an infinite real
 // as {"real": "Infinity"} or {"real": "-Infinity"}); text as strings; blobs as
 // {"blob": "<hex>"}; true and false as the integers 1 and 0. A statement is
@@ -14,7 +15,7 @@
 #include "common/result.hpp"
 #include "protocols/sql_messages.hpp"
 
-namespace covenant::node {
+namespace covenant::client {
 
 result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j, const std::string& where);
 nlohmann::json sql_value_to_json(const protocols::sql_value& v);
@@ -25,4 +26,4 @@ result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j
 /// {"statements": [statement, ...]} or one statement's fields at the top: {"sql", "params"}.
 result<std::vector<protocols::sql_statement>> sql_statements_from_json(const nlohmann::json& body);
 
-}  // namespace covenant::node
+}  // namespace covenant::client

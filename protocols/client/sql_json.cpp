@@ -1,5 +1,5 @@
 // SQL values in the gateway's JSON (see sql_json.hpp).
-#include "sql_json.hpp"
+#include "protocols/client/sql_json.hpp"
 
 #include <cmath>
 #include <limits>
@@ -7,7 +7,7 @@
 
 #include "protocols/limits.hpp"
 
-namespace covenant::node {
+namespace covenant::client {
 namespace {
 
 error bad(const std::string& where, const std::string& what) {
@@ -145,4 +145,4 @@ result<std::vector<protocols::sql_statement>> sql_statements_from_json(const nlo
     return out;
 }
 
-}  // namespace covenant::node
+}  // namespace covenant::client

@@ -48,9 +48,11 @@ std::uint64_t fork_height(probed_network& net, const std::vector<std::size_t>& h
     return 0;
 }
 
-void check_chain_with_byzantine_producer(byzantine_behaviors behaviors, std::uint64_t seed) {
+void check_chain_with_byzantine_producer(byzantine_behaviors behaviors, std::uint64_t seed,
+                                         std::uint32_t per_million = 300'000) {
     chain_cluster_options o;
     o.seed = seed;
+    o.byzantine_per_million = per_million;
     o.byzantine_producers[1] = behaviors;
     probed_network net(o);
     const std::vector<std::size_t> honest{0, 2, 3};
@@ -70,6 +72,11 @@ void check_chain_with_byzantine_producer(byzantine_behaviors behaviors, std::uin
                                        << s.evidence_count);
     }
     BOOST_TEST(grew, "the honest producers kept finalizing blocks");
+    if (behaviors.has(byzantine_behavior::equivocate)) {
+        std::uint64_t evidence = 0;
+        for (auto i : honest) evidence += net.producer_status(i).evidence_count;
+        BOOST_TEST(evidence > 0u, "the double proposals were caught");
+    }
     BOOST_TEST(fork_height(net, honest) == 0u, "no fork among the honest producers");
 }
 
@@ -78,7 +85,8 @@ void check_chain_with_byzantine_producer(byzantine_behaviors behaviors, std::uin
 BOOST_AUTO_TEST_SUITE(byzantine_producer)
 
 BOOST_AUTO_TEST_CASE(an_equivocating_producer_neither_forks_nor_stops_the_chain) {
-    check_chain_with_byzantine_producer({byzantine_behavior::equivocate}, 5);
+    // Every one of its proposals is two blocks.
+    check_chain_with_byzantine_producer({byzantine_behavior::equivocate}, 5, 1'000'000);
 }
 
 BOOST_AUTO_TEST_CASE(a_producer_withholding_and_falsifying_votes_neither_forks_nor_stops_the_chain) {

@@ -62,6 +62,15 @@ inline std::size_t divergent_states(sim::cluster& c, const std::vector<std::size
     return bad;
 }
 
+/// Slots (view, seq) where member i accepted two different batches: an honest member signs
+/// one prepare vote per slot, so these are conflicting votes by it.
+inline std::size_t conflicting_slots(sim::cluster& c, std::size_t i) {
+    std::size_t bad = 0;
+    for (const auto& [slot, hashes] : c.log(i).accepted_history())
+        if (hashes.size() > 1) ++bad;
+    return bad;
+}
+
 /// Evidence kept by `members` against a member not in `byzantine`.
 inline std::size_t evidence_against_honest(sim::cluster& c, const std::vector<std::size_t>& members,
                                            const std::set<std::size_t>& byzantine) {

@@ -23,7 +23,8 @@ std::optional<byzantine_behavior> parse_byzantine_behavior(std::string_view name
 const std::vector<byzantine_behavior>& all_byzantine_behaviors() {
     static const std::vector<byzantine_behavior> all = [] {
         std::vector<byzantine_behavior> v;
-        for (std::size_t i = 0; i < byzantine_behavior_count; ++i) v.push_back(static_cast<byzantine_behavior>(i));
+        for (std::size_t i = 0; i < byzantine_behavior_count; ++i)
+            v.push_back(static_cast<byzantine_behavior>(i));
         return v;
     }();
     return all;

@@ -88,7 +88,9 @@ class byzantine_behaviors {
     }
 
   private:
-    static std::uint32_t bit(byzantine_behavior b) { return std::uint32_t{1} << static_cast<unsigned>(b); }
+    static std::uint32_t bit(byzantine_behavior b) {
+        return std::uint32_t{1} << static_cast<unsigned>(b);
+    }
     std::uint32_t bits_ = 0;
 };
 
@@ -117,7 +119,8 @@ struct byzantine_options {
 /// A Byzantine replica: the honest replica actor of `config` behind an attacking outbox
 /// on the node's router. The actor returned is the one the node knows (linked, told of
 /// view changes, asked for status); the outbox ends with it.
-caf::actor spawn_byzantine_replica_actor(caf::actor_system& system, actors::replica_actor_config config,
+caf::actor spawn_byzantine_replica_actor(caf::actor_system& system,
+                                         actors::replica_actor_config config,
                                          byzantine_options options);
 /// For miner_node_config::spawn_replica. Each replica it spawns draws from its own seed
 /// (options.seed, then +1 per replica), so a restart does not replay the same choices.

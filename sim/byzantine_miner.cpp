@@ -28,18 +28,31 @@ class replica_attacker final : public attack_base {
                      const std::map<public_key, node_id>& member_nodes)
         : attack_base(std::move(options)), key_(std::move(key)) {
         std::size_t index = 0;
-        for (const auto& [member, node] : member_nodes) node_index_[node.view().to_bytes()] = index++;
+        for (const auto& [member, node] : member_nodes)
+            node_index_[node.view().to_bytes()] = index++;
     }
 
     std::vector<outgoing_message> attack(outgoing_message m) override {
         std::vector<outgoing_message> out;
         switch (static_cast<message_kind>(m.kind)) {
-            case message_kind::kayak_prepare: out = attack_prepare(m); break;
-            case message_kind::kayak_vote: out = attack_vote(m); break;
-            case message_kind::kayak_execution: out = attack_execution(m); break;
-            case message_kind::shard_block_vote: out = attack_block_vote(m); break;
-            case message_kind::client_response: out = attack_response(m); break;
-            default: out.push_back(m); break;
+            case message_kind::kayak_prepare:
+                out = attack_prepare(m);
+                break;
+            case message_kind::kayak_vote:
+                out = attack_vote(m);
+                break;
+            case message_kind::kayak_execution:
+                out = attack_execution(m);
+                break;
+            case message_kind::shard_block_vote:
+                out = attack_block_vote(m);
+                break;
+            case message_kind::client_response:
+                out = attack_response(m);
+                break;
+            default:
+                out.push_back(m);
+                break;
         }
         return finish(m, std::move(out));
     }
@@ -154,7 +167,8 @@ class replica_attacker final : public attack_base {
     std::vector<outgoing_message> attack_block_vote(outgoing_message m) {
         if (fire(B::withhold_votes)) return {};
         if (has(B::wrong_digests)) {
-            if (auto v = protocols::decode_shard_block_vote(m.payload); v && fire(B::wrong_digests)) {
+            if (auto v = protocols::decode_shard_block_vote(m.payload);
+                v && fire(B::wrong_digests)) {
                 v->block_hash = altered(v->block_hash);
                 v->sign(key_);
                 m.payload = protocols::encode(*v);
@@ -169,13 +183,16 @@ class replica_attacker final : public attack_base {
         auto r = protocols::decode_client_response(m.payload);
         if (!r) return {m};
         bool changed = false;
-        if (auto* outcome = std::get_if<protocols::request_outcome>(&r->body); outcome && fire(B::wrong_results)) {
-            if (auto* results = std::get_if<std::vector<protocols::statement_result>>(&outcome->body)) {
+        if (auto* outcome = std::get_if<protocols::request_outcome>(&r->body);
+            outcome && fire(B::wrong_results)) {
+            if (auto* results =
+                    std::get_if<std::vector<protocols::statement_result>>(&outcome->body)) {
                 for (auto& s : *results) {
                     s.affected_rows += 1;
                     s.rows.push_back({protocols::sql_value::integer(666)});
                 }
-                if (results->empty()) outcome->body = protocols::sql_failure{0, 1, "invented failure"};
+                if (results->empty())
+                    outcome->body = protocols::sql_failure{0, 1, "invented failure"};
             } else {
                 outcome->body = std::vector<protocols::statement_result>{};
             }
@@ -199,9 +216,11 @@ class replica_attacker final : public attack_base {
 
 }  // namespace
 
-caf::actor spawn_byzantine_replica_actor(caf::actor_system& system, actors::replica_actor_config config,
+caf::actor spawn_byzantine_replica_actor(caf::actor_system& system,
+                                         actors::replica_actor_config config,
                                          byzantine_options options) {
-    auto attacks = std::make_shared<replica_attacker>(std::move(options), config.key, config.member_nodes);
+    auto attacks =
+        std::make_shared<replica_attacker>(std::move(options), config.key, config.member_nodes);
     auto outbox = spawn_byzantine_outbox(system, config.router, attacks);
     config.router = outbox;
     auto core = actors::spawn_replica_actor(system, std::move(config));

@@ -25,11 +25,11 @@ caf::behavior outbox(caf::stateful_actor<outbox_state>* self, caf::actor router,
     auto pass = [=](outgoing_message m) {
         for (auto& out : self->state.attacks->attack(std::move(m))) {
             if (out.channel)
-                self->send(self->state.router, actors::send_atom::value, std::move(out.to_node), out.kind,
-                           std::move(*out.channel), std::move(out.payload));
+                self->send(self->state.router, actors::send_atom::value, std::move(out.to_node),
+                           out.kind, std::move(*out.channel), std::move(out.payload));
             else
-                self->send(self->state.router, actors::send_atom::value, std::move(out.to_node), out.kind,
-                           std::move(out.payload));
+                self->send(self->state.router, actors::send_atom::value, std::move(out.to_node),
+                           out.kind, std::move(out.payload));
         }
     };
     return {
@@ -40,7 +40,8 @@ caf::behavior outbox(caf::stateful_actor<outbox_state>* self, caf::actor router,
             pass(outgoing_message{std::move(to), kind, std::nullopt, std::move(payload)});
         },
         [=](actors::subscribe_atom, std::uint16_t kind, bytes channel, caf::actor who) {
-            self->send(self->state.router, actors::subscribe_atom::value, kind, std::move(channel), std::move(who));
+            self->send(self->state.router, actors::subscribe_atom::value, kind, std::move(channel),
+                       std::move(who));
         },
         [=](actors::subscribe_atom, std::uint16_t kind, caf::actor who) {
             self->send(self->state.router, actors::subscribe_atom::value, kind, std::move(who));

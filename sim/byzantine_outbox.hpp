@@ -46,7 +46,9 @@ class attack_base : public attacker {
     bool fire(byzantine_behavior b);
     void count(byzantine_behavior b);
     std::uint64_t next() { return random_(); }
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(random_() % n); }
+    std::size_t below(std::size_t n) {
+        return n == 0 ? 0 : static_cast<std::size_t>(random_() % n);
+    }
     /// Truncated, bit-flipped, noise of the same length, or empty.
     bytes garble(bytes payload);
     /// Keeps `m` (bounded: a random one is overwritten once full) for replay_old.

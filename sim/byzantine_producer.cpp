@@ -67,7 +67,8 @@ class producer_attacker final : public attack_base {
         return p;
     }
 
-    std::vector<outgoing_message> attack_message(outgoing_message m, main_chain::producer_message message) {
+    std::vector<outgoing_message> attack_message(outgoing_message m,
+                                                 main_chain::producer_message message) {
         if (auto* p = std::get_if<main_chain::block_proposal>(&message.body)) {
             const auto slot = std::make_pair(p->height(), p->round);
             auto at = plans_.find(slot);
@@ -75,7 +76,9 @@ class producer_attacker final : public attack_base {
                 if (plans_.size() >= plans_max) plans_.erase(plans_.begin());
                 proposal_plan plan;
                 if (fire(B::wrong_results) || fire(B::wrong_digests))
-                    plan.wrong = rebuilt(*p, [&](protocols::main_block& b) { b.header.state_root = altered(b.header.state_root); });
+                    plan.wrong = rebuilt(*p, [&](protocols::main_block& b) {
+                        b.header.state_root = altered(b.header.state_root);
+                    });
                 if (fire(B::equivocate))
                     plan.twin = rebuilt(*p, [&](protocols::main_block& b) {
                         b.header.timestamp_ms += 1 + static_cast<std::int64_t>(below(5));
@@ -85,7 +88,8 @@ class producer_attacker final : public attack_base {
             if (at->second.wrong) return {with(m, {*at->second.wrong})};
             if (at->second.twin) {
                 auto index = node_index_.find(m.to_node);
-                if (index != node_index_.end() && index->second % 2 == 1) return {with(m, {*at->second.twin})};
+                if (index != node_index_.end() && index->second % 2 == 1)
+                    return {with(m, {*at->second.twin})};
             }
             return {m};
         }
@@ -115,9 +119,11 @@ class producer_attacker final : public attack_base {
 
 }  // namespace
 
-result<caf::actor> spawn_byzantine_producer_actor(caf::actor_system& system, actors::producer_actor_config config,
+result<caf::actor> spawn_byzantine_producer_actor(caf::actor_system& system,
+                                                  actors::producer_actor_config config,
                                                   byzantine_options options) {
-    auto attacks = std::make_shared<producer_attacker>(std::move(options), config.key, config.peers);
+    auto attacks =
+        std::make_shared<producer_attacker>(std::move(options), config.key, config.peers);
     auto outbox = spawn_byzantine_outbox(system, config.router, attacks);
     config.router = outbox;
     auto core = actors::spawn_producer_actor(system, std::move(config));

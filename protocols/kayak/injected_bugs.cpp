@@ -10,7 +10,9 @@ constexpr std::array<std::string_view, injected_bug_count> names{
     "nondeterministic-time", "accept-stale-view"};
 }  // namespace
 
-std::string_view to_string(injected_bug bug) { return names.at(static_cast<std::size_t>(bug)); }
+std::string_view to_string(injected_bug bug) {
+    return names.at(static_cast<std::size_t>(bug));
+}
 
 std::optional<injected_bug> parse_injected_bug(std::string_view name) {
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -21,7 +23,8 @@ std::optional<injected_bug> parse_injected_bug(std::string_view name) {
 const std::vector<injected_bug>& all_injected_bugs() {
     static const std::vector<injected_bug> all = [] {
         std::vector<injected_bug> v;
-        for (std::size_t i = 0; i < injected_bug_count; ++i) v.push_back(static_cast<injected_bug>(i));
+        for (std::size_t i = 0; i < injected_bug_count; ++i)
+            v.push_back(static_cast<injected_bug>(i));
         return v;
     }();
     return all;

@@ -61,11 +61,17 @@ class injected_bugs {
     std::vector<injected_bug> list() const;
     /// The names joined by commas ("" when empty).
     std::string to_string() const;
-    friend bool operator==(const injected_bugs& a, const injected_bugs& b) { return a.bits_ == b.bits_; }
-    friend bool operator!=(const injected_bugs& a, const injected_bugs& b) { return a.bits_ != b.bits_; }
+    friend bool operator==(const injected_bugs& a, const injected_bugs& b) {
+        return a.bits_ == b.bits_;
+    }
+    friend bool operator!=(const injected_bugs& a, const injected_bugs& b) {
+        return a.bits_ != b.bits_;
+    }
 
   private:
-    static std::uint32_t bit(injected_bug bug) { return std::uint32_t{1} << static_cast<unsigned>(bug); }
+    static std::uint32_t bit(injected_bug bug) {
+        return std::uint32_t{1} << static_cast<unsigned>(bug);
+    }
     std::uint32_t bits_ = 0;
 };
 

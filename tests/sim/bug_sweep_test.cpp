@@ -23,7 +23,7 @@ namespace {
 
 constexpr std::int64_t epoch_ms = 1'790'000'000'000;
 constexpr std::int64_t step_ms = 50;
-constexpr int steps = 100;          // 5 s of faults
+constexpr int steps = 100;                 // 5 s of faults
 constexpr std::int64_t settle_ms = 3'000;  // then healed
 constexpr std::uint64_t seeds_max = 40;
 
@@ -40,7 +40,8 @@ verdict run_schedule(std::optional<injected_bug> bug, std::uint64_t seed) {
     o.seed = seed;
     if (bug) o.bugs.add(*bug);
     o.faults = sim::network_faults{50'000, 5'000, 1, 8, false};  // 5% lost, some doubled, 1-8 ms
-    for (std::size_t i = 0; i < 4; ++i) o.clock_skew_ms[i] = static_cast<std::int64_t>(pick(3'001)) - 1'500;
+    for (std::size_t i = 0; i < 4; ++i)
+        o.clock_skew_ms[i] = static_cast<std::int64_t>(pick(3'001)) - 1'500;
     cluster c(o);
     const std::size_t n = c.size();
     std::uint64_t view = 0;
@@ -53,16 +54,20 @@ verdict run_schedule(std::optional<injected_bug> bug, std::uint64_t seed) {
     auto change_view = [&](bool all_now) {
         ++view;
         for (std::size_t i = 0; i < n; ++i) {
-            if (all_now || chance(0.5)) c.change_view_at(i, view);
-            else lagging.push_back({i, view});
+            if (all_now || chance(0.5))
+                c.change_view_at(i, view);
+            else
+                lagging.push_back({i, view});
         }
     };
     c.write(pick(n), {sql("CREATE TABLE t(v TEXT)")});
     int written = 0;
     for (int s = 0; s < steps; ++s) {
         if (chance(0.5))
-            c.write(pick(n), {sql("INSERT INTO t VALUES('w" + std::to_string(written++) +
-                                  " ' || strftime('%H:%M:%f', 'now'))")}, pick(2));
+            c.write(pick(n),
+                    {sql("INSERT INTO t VALUES('w" + std::to_string(written++) +
+                         " ' || strftime('%H:%M:%f', 'now'))")},
+                    pick(2));
         if (chance(0.05)) {
             client_request r;  // in client 0's name, altered after signing
             r.database = c.database();
@@ -122,29 +127,41 @@ verdict run_schedule(std::optional<injected_bug> bug, std::uint64_t seed) {
 
     const std::vector<std::size_t> all{0, 1, 2, 3};
     verdict v;
-    if (auto seq = first_disagreement(c, all)) v.violation = "agreement: two batches at seq " + std::to_string(*seq);
+    if (auto seq = first_disagreement(c, all))
+        v.violation = "agreement: two batches at seq " + std::to_string(*seq);
     for (auto i : all) {
         if (v.violation) break;
-        if (unsigned_requests_committed(c, i)) v.violation = "validity: member " + std::to_string(i) + " committed an unsigned request";
-        else if (uncertified_commits(c, i)) v.violation = "member " + std::to_string(i) + " committed without a certificate";
-        else if (conflicting_slots(c, i)) v.violation = "member " + std::to_string(i) + " voted for two batches in one slot";
+        if (unsigned_requests_committed(c, i))
+            v.violation =
+                "validity: member " + std::to_string(i) + " committed an unsigned request";
+        else if (uncertified_commits(c, i))
+            v.violation = "member " + std::to_string(i) + " committed without a certificate";
+        else if (conflicting_slots(c, i))
+            v.violation = "member " + std::to_string(i) + " voted for two batches in one slot";
     }
-    if (!v.violation && divergent_states(c, all)) v.violation = "same state: digests differ at one sequence";
-    if (!v.violation && evidence_against_honest(c, all, {})) v.violation = "evidence against an honest member";
+    if (!v.violation && divergent_states(c, all))
+        v.violation = "same state: digests differ at one sequence";
+    if (!v.violation && evidence_against_honest(c, all, {}))
+        v.violation = "evidence against an honest member";
     return v;
 }
 
 /// The first seed whose run violates a guarantee, with what it was.
-std::optional<std::pair<std::uint64_t, std::string>> sweep(std::optional<injected_bug> bug, std::uint64_t seeds) {
+std::optional<std::pair<std::uint64_t, std::string>> sweep(std::optional<injected_bug> bug,
+                                                           std::uint64_t seeds) {
     for (std::uint64_t seed = 1; seed <= seeds; ++seed)
-        if (auto v = run_schedule(bug, seed); v.violation) return std::make_pair(seed, *v.violation);
+        if (auto v = run_schedule(bug, seed); v.violation)
+            return std::make_pair(seed, *v.violation);
     return std::nullopt;
 }
 
 void require_found(injected_bug bug) {
     const auto found = sweep(bug, seeds_max);
-    BOOST_TEST(found.has_value(), kayak::to_string(bug) << ": no seed of " << seeds_max << " found a violation");
-    if (found) BOOST_TEST_MESSAGE(kayak::to_string(bug) << ": seed " << found->first << ": " << found->second);
+    BOOST_TEST(found.has_value(), kayak::to_string(bug)
+                                      << ": no seed of " << seeds_max << " found a violation");
+    if (found)
+        BOOST_TEST_MESSAGE(kayak::to_string(bug)
+                           << ": seed " << found->first << ": " << found->second);
 }
 
 }  // namespace
@@ -153,13 +170,24 @@ BOOST_AUTO_TEST_SUITE(bug_sweeps)
 
 BOOST_AUTO_TEST_CASE(the_honest_code_shows_no_violation) {
     const auto found = sweep(std::nullopt, 12);
-    BOOST_TEST(!found.has_value(), "seed " << (found ? found->first : 0) << ": " << (found ? found->second : ""));
+    BOOST_TEST(!found.has_value(),
+               "seed " << (found ? found->first : 0) << ": " << (found ? found->second : ""));
 }
 
-BOOST_AUTO_TEST_CASE(a_sweep_finds_commit_without_quorum) { require_found(injected_bug::commit_without_quorum); }
-BOOST_AUTO_TEST_CASE(a_sweep_finds_skip_client_signature_check) { require_found(injected_bug::skip_client_signature_check); }
-BOOST_AUTO_TEST_CASE(a_sweep_finds_new_leader_ignores_lock) { require_found(injected_bug::new_leader_ignores_lock); }
-BOOST_AUTO_TEST_CASE(a_sweep_finds_nondeterministic_time) { require_found(injected_bug::nondeterministic_time); }
-BOOST_AUTO_TEST_CASE(a_sweep_finds_accept_stale_view) { require_found(injected_bug::accept_stale_view); }
+BOOST_AUTO_TEST_CASE(a_sweep_finds_commit_without_quorum) {
+    require_found(injected_bug::commit_without_quorum);
+}
+BOOST_AUTO_TEST_CASE(a_sweep_finds_skip_client_signature_check) {
+    require_found(injected_bug::skip_client_signature_check);
+}
+BOOST_AUTO_TEST_CASE(a_sweep_finds_new_leader_ignores_lock) {
+    require_found(injected_bug::new_leader_ignores_lock);
+}
+BOOST_AUTO_TEST_CASE(a_sweep_finds_nondeterministic_time) {
+    require_found(injected_bug::nondeterministic_time);
+}
+BOOST_AUTO_TEST_CASE(a_sweep_finds_accept_stale_view) {
+    require_found(injected_bug::accept_stale_view);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

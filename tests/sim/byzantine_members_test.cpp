@@ -35,7 +35,8 @@ bool has_table(cluster& c, std::size_t i, const std::string& name) {
 
 /// Runs the workload against a cluster with Byzantine member `bad` and checks the
 /// guarantees on the honest members.
-void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_t bad, std::uint64_t seed) {
+void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_t bad,
+                                       std::uint64_t seed) {
     cluster_options o;
     o.seed = seed;
     o.byzantine[bad] = behaviors;
@@ -46,13 +47,15 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
     const std::size_t entry = bad == 1 ? 2 : 1;  // an honest follower of view 0
     view_authority chain(c);
 
-    std::vector<digest> sent{c.write(entry, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")})};
+    std::vector<digest> sent{
+        c.write(entry, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")})};
     std::set<digest> answered;  // with a response that passes the client's check
     std::size_t wrong_answers = 0;
     auto all_done = [&] {
         const auto first = c.status(honest[0]);
         for (auto h : honest) {
-            if (!has_table(c, h, "t") || count_rows(c, h, "SELECT count(*) FROM t") != std::int64_t{writes})
+            if (!has_table(c, h, "t") ||
+                count_rows(c, h, "SELECT count(*) FROM t") != std::int64_t{writes})
                 return false;
             if (c.status(h).last_executed != first.last_executed) return false;
         }
@@ -69,8 +72,10 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
         for (const auto& w : sent) {
             auto r = c.response(w);
             if (!r || !std::holds_alternative<request_outcome>(r->body)) continue;
-            if (kayak::write_response_fault(*r, w, c.group())) ++wrong_answers;
-            else answered.insert(w);
+            if (kayak::write_response_fault(*r, w, c.group()))
+                ++wrong_answers;
+            else
+                answered.insert(w);
         }
         if (t % 1000 == 1000 - step_ms) {
             // A client with no answer tells every member it trusts (its timeout).
@@ -83,8 +88,9 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
     done = done || all_done();
     const auto stats = c.byzantine_activity(bad);
     BOOST_TEST_MESSAGE("byzantine " << behaviors.to_string() << " at member " << bad << ": view "
-                                    << chain.view() << ", answered " << answered.size() << "/" << sent.size()
-                                    << ", attacker saw " << stats.messages_seen << " sent " << stats.messages_sent);
+                                    << chain.view() << ", answered " << answered.size() << "/"
+                                    << sent.size() << ", attacker saw " << stats.messages_seen
+                                    << " sent " << stats.messages_sent);
     BOOST_TEST(done, "the honest members made progress");
     BOOST_TEST(!first_disagreement(c, honest).has_value(), "agreement");
     BOOST_TEST(divergent_states(c, honest) == 0u, "same state");
@@ -97,7 +103,8 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
     }
     // An attack that never fired tested nothing (a follower proposes no batches).
     for (auto b : behaviors.list()) {
-        const bool leader_only = b == byzantine_behavior::equivocate || b == byzantine_behavior::alter_requests;
+        const bool leader_only =
+            b == byzantine_behavior::equivocate || b == byzantine_behavior::alter_requests;
         if (bad != 0 && leader_only) continue;
         BOOST_TEST(stats.count(b) > 0u, "behavior " << sim::to_string(b) << " fired");
     }
@@ -112,7 +119,8 @@ BOOST_AUTO_TEST_CASE(behavior_names_round_trip) {
         BOOST_TEST((sim::parse_byzantine_behavior(sim::to_string(b)).value() == b));
     }
     BOOST_TEST((sim::parse_byzantine_behaviors("all").value() == byzantine_behaviors::all()));
-    BOOST_TEST(sim::parse_byzantine_behaviors("equivocate,replay-old")->to_string() == "equivocate,replay-old");
+    BOOST_TEST(sim::parse_byzantine_behaviors("equivocate,replay-old")->to_string() ==
+               "equivocate,replay-old");
     BOOST_TEST(!sim::parse_byzantine_behaviors("equivocate,nonsense").has_value());
     BOOST_TEST(!sim::parse_byzantine_behavior("withhold_votes").has_value());
 }
@@ -141,14 +149,16 @@ BOOST_AUTO_TEST_CASE(a_byzantine_members_invented_answers_fail_the_clients_check
     o.byzantine_per_million = 1'000'000;
     cluster c(o);
     std::vector<digest> sent{c.write(2, {sql("CREATE TABLE t(v INTEGER)")})};
-    for (int k = 0; k < 4; ++k) sent.push_back(c.write(2, {sql("INSERT INTO t VALUES(" + std::to_string(k) + ")")}));
+    for (int k = 0; k < 4; ++k)
+        sent.push_back(c.write(2, {sql("INSERT INTO t VALUES(" + std::to_string(k) + ")")}));
     c.run_for(1'000);
     // Its answers do not even decode at the client (the Merkle path of an invented outcome
     // fails); whatever does must fail the client's check.
     for (const auto& w : sent) {
         auto r = c.response(w);
         if (!r || !std::holds_alternative<request_outcome>(r->body)) continue;
-        BOOST_TEST(kayak::write_response_fault(*r, w, c.group()).has_value(), "an invented result passed");
+        BOOST_TEST(kayak::write_response_fault(*r, w, c.group()).has_value(),
+                   "an invented result passed");
     }
     BOOST_TEST(c.byzantine_activity(2).count(byzantine_behavior::wrong_results) >= sent.size());
     // The writes committed all the same, with the honest results everywhere.

@@ -68,8 +68,8 @@ void check_chain_with_byzantine_producer(byzantine_behaviors behaviors, std::uin
         const auto s = net.producer_status(i);
         BOOST_TEST_MESSAGE("producer " << i << ": height " << s.final_height << ", round changes "
                                        << s.round_changes << ", refused " << s.messages_refused
-                                       << ", undecodable " << s.undecodable_payloads << ", evidence "
-                                       << s.evidence_count);
+                                       << ", undecodable " << s.undecodable_payloads
+                                       << ", evidence " << s.evidence_count);
     }
     BOOST_TEST(grew, "the honest producers kept finalizing blocks");
     if (behaviors.has(byzantine_behavior::equivocate)) {
@@ -89,10 +89,12 @@ BOOST_AUTO_TEST_CASE(an_equivocating_producer_neither_forks_nor_stops_the_chain)
     check_chain_with_byzantine_producer({byzantine_behavior::equivocate}, 5, 1'000'000);
 }
 
-BOOST_AUTO_TEST_CASE(a_producer_withholding_and_falsifying_votes_neither_forks_nor_stops_the_chain) {
-    check_chain_with_byzantine_producer({byzantine_behavior::withhold_votes, byzantine_behavior::wrong_digests,
-                                         byzantine_behavior::duplicate_votes},
-                                        6);
+BOOST_AUTO_TEST_CASE(
+    a_producer_withholding_and_falsifying_votes_neither_forks_nor_stops_the_chain) {
+    check_chain_with_byzantine_producer(
+        {byzantine_behavior::withhold_votes, byzantine_behavior::wrong_digests,
+         byzantine_behavior::duplicate_votes},
+        6);
 }
 
 BOOST_AUTO_TEST_CASE(a_producer_doing_everything_neither_forks_nor_stops_the_chain) {
@@ -118,9 +120,11 @@ BOOST_AUTO_TEST_CASE(a_byzantine_miner_on_the_network_does_not_stop_its_database
     // Writes through an honest member, sent again to every honest member now and then (a
     // client's timeout); the chain moves the view on the members' suspicions.
     std::vector<digest> sent;
-    sent.push_back(net.write(db, honest[0], {sim::statement("CREATE TABLE t(k INTEGER PRIMARY KEY)")}));
+    sent.push_back(
+        net.write(db, honest[0], {sim::statement("CREATE TABLE t(k INTEGER PRIMARY KEY)")}));
     for (int k = 0; k < 5; ++k)
-        sent.push_back(net.write(db, honest[0], {sim::statement("INSERT INTO t VALUES(" + std::to_string(k) + ")")}));
+        sent.push_back(net.write(
+            db, honest[0], {sim::statement("INSERT INTO t VALUES(" + std::to_string(k) + ")")}));
     auto rows_everywhere = [&] {
         for (auto i : honest) {
             auto r = net.replica_status(i, db);

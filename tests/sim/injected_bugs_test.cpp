@@ -46,7 +46,8 @@ void create_table(cluster& c) {
 // A partition {0,1} | {2,3}. The leader's side orders A; the other side is moved to view 2
 // (its leader, member 2) and orders B. Honest code commits neither (no side has q = 3);
 // with the bug each side commits on f+1 = 2 votes: two batches at one seq.
-std::optional<std::uint64_t> split_brain(std::optional<injected_bug> bug, std::size_t& short_certificates) {
+std::optional<std::uint64_t> split_brain(std::optional<injected_bug> bug,
+                                         std::size_t& short_certificates) {
     cluster c(with_bug(bug));
     create_table(c);
     cut_between(c, {0, 1}, {2, 3});
@@ -59,7 +60,8 @@ std::optional<std::uint64_t> split_brain(std::optional<injected_bug> bug, std::s
     short_certificates = 0;
     for (std::size_t i = 0; i < c.size(); ++i) short_certificates += uncertified_commits(c, i);
     BOOST_TEST_MESSAGE("commit-without-quorum " << (bug ? "on" : "off") << ": committed "
-                                                << c.status(0).last_committed << " " << c.status(2).last_committed);
+                                                << c.status(0).last_committed << " "
+                                                << c.status(2).last_committed);
     if (bug) {
         BOOST_TEST(has_row(c, 0, "A"));
         BOOST_TEST(has_row(c, 2, "B"));
@@ -115,7 +117,8 @@ std::optional<std::uint64_t> lost_lock(std::optional<injected_bug> bug) {
     c.change_view(1);
     c.write(1, {sql("INSERT INTO t VALUES('B')")}, 1);
     c.run_for(500);
-    for (std::size_t j = 1; j < c.size(); ++j) BOOST_TEST(has_row(c, j, "A") != bug.has_value(), "member " << j);
+    for (std::size_t j = 1; j < c.size(); ++j)
+        BOOST_TEST(has_row(c, j, "A") != bug.has_value(), "member " << j);
     return first_disagreement(c, {0, 1, 2, 3});
 }
 
@@ -133,12 +136,13 @@ std::size_t skewed_now(std::optional<injected_bug> bug) {
     return divergent_states(c, {0, 1, 2, 3});
 }
 
-// ---- accept-stale-view ---------------------------------------------------------------------------
-// In view 1 the leader (member 1) proposes A at seq 2, but no vote reaches it. The chain moves
-// to view 2; member 3 has not followed yet and still holds A from view 1. Then a stale
-// decision for view 1 reaches members 0-2 (a replay). Honest code ignores it; with the bug
-// they go back to view 1, and member 1, leading it again, proposes B at (view 1, seq 2): an
-// honest member signed two proposals for one slot, and member 3 holds the evidence.
+// ---- accept-stale-view
+// --------------------------------------------------------------------------- In view 1 the leader
+// (member 1) proposes A at seq 2, but no vote reaches it. The chain moves to view 2; member 3 has
+// not followed yet and still holds A from view 1. Then a stale decision for view 1 reaches members
+// 0-2 (a replay). Honest code ignores it; with the bug they go back to view 1, and member 1,
+// leading it again, proposes B at (view 1, seq 2): an honest member signed two proposals for one
+// slot, and member 3 holds the evidence.
 std::size_t stale_view(std::optional<injected_bug> bug) {
     cluster c(with_bug(bug));
     create_table(c);
@@ -163,9 +167,11 @@ std::size_t stale_view(std::optional<injected_bug> bug) {
 BOOST_AUTO_TEST_SUITE(injected_bugs)
 
 BOOST_AUTO_TEST_CASE(bug_names_round_trip) {
-    for (auto b : kayak::all_injected_bugs()) BOOST_TEST((kayak::parse_injected_bug(kayak::to_string(b)).value() == b));
+    for (auto b : kayak::all_injected_bugs())
+        BOOST_TEST((kayak::parse_injected_bug(kayak::to_string(b)).value() == b));
     BOOST_TEST(!kayak::parse_injected_bug("commit_without_quorum").has_value());
-    kayak::injected_bugs set{injected_bug::nondeterministic_time, injected_bug::commit_without_quorum};
+    kayak::injected_bugs set{injected_bug::nondeterministic_time,
+                             injected_bug::commit_without_quorum};
     BOOST_TEST(set.to_string() == "commit-without-quorum,nondeterministic-time");
     BOOST_TEST(kayak::replica_config{}.bugs.empty());
 }
@@ -186,7 +192,8 @@ BOOST_AUTO_TEST_CASE(skip_client_signature_check_breaks_validity) {
 
 BOOST_AUTO_TEST_CASE(new_leader_ignores_lock_breaks_agreement) {
     BOOST_TEST(!lost_lock(std::nullopt).has_value());
-    BOOST_TEST((lost_lock(injected_bug::new_leader_ignores_lock) == std::optional<std::uint64_t>(2)));
+    BOOST_TEST(
+        (lost_lock(injected_bug::new_leader_ignores_lock) == std::optional<std::uint64_t>(2)));
 }
 
 BOOST_AUTO_TEST_CASE(nondeterministic_time_breaks_same_state) {

@@ -19,7 +19,8 @@
 namespace covenant::sim_test {
 
 /// The first seq at which two of `members` committed different batches, or nullopt.
-inline std::optional<std::uint64_t> first_disagreement(sim::cluster& c, const std::vector<std::size_t>& members) {
+inline std::optional<std::uint64_t> first_disagreement(sim::cluster& c,
+                                                       const std::vector<std::size_t>& members) {
     std::map<std::uint64_t, digest> seen;
     for (auto i : members) {
         for (const auto& b : c.log(i).load_committed(sequence_number(1), 1 << 20)) {
@@ -82,9 +83,12 @@ inline std::size_t evidence_against_honest(sim::cluster& c, const std::vector<st
             const public_key offender = std::visit(
                 [](const auto& proof) -> public_key {
                     using T = std::decay_t<decltype(proof)>;
-                    if constexpr (std::is_same_v<T, protocols::tx::conflicting_votes>) return proof.first.voter;
-                    else if constexpr (std::is_same_v<T, protocols::tx::conflicting_proposals>) return proof.first.leader;
-                    else return proof.first.signer;
+                    if constexpr (std::is_same_v<T, protocols::tx::conflicting_votes>)
+                        return proof.first.voter;
+                    else if constexpr (std::is_same_v<T, protocols::tx::conflicting_proposals>)
+                        return proof.first.leader;
+                    else
+                        return proof.first.signer;
                 },
                 e.proof);
             if (!guilty.count(offender)) ++bad;
@@ -113,6 +117,8 @@ class view_authority {
     std::uint64_t view_ = 0;
 };
 
-inline protocols::sql_statement sql(std::string text) { return sim::statement(std::move(text)); }
+inline protocols::sql_statement sql(std::string text) {
+    return sim::statement(std::move(text));
+}
 
 }  // namespace covenant::sim_test

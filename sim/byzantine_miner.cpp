@@ -50,6 +50,9 @@ class replica_attacker final : public attack_base {
             case message_kind::client_response:
                 out = attack_response(m);
                 break;
+            case message_kind::client_request:
+                out = attack_forwarded_request(m);
+                break;
             default:
                 out.push_back(m);
                 break;
@@ -128,6 +131,17 @@ class replica_attacker final : public attack_base {
             const bool swap = below(8) == 0;
             if (odd != swap) m.payload = protocols::encode(*plan.twin);
         }
+        return {m};
+    }
+
+    /// A client's request it forwards to the leader, altered on the way (the leader's
+    /// decoder must refuse it: the signature no longer matches).
+    std::vector<outgoing_message> attack_forwarded_request(outgoing_message m) {
+        if (!has(B::alter_requests)) return {m};
+        auto r = protocols::decode_client_request(m.payload);
+        if (!r || !fire(B::alter_requests)) return {m};
+        r->statements = {protocols::sql_statement{"CREATE TABLE IF NOT EXISTS byzantine_forged(v)", {}}};
+        m.payload = protocols::encode(*r);
         return {m};
     }
 

@@ -167,4 +167,29 @@ BOOST_AUTO_TEST_CASE(a_byzantine_members_invented_answers_fail_the_clients_check
     BOOST_TEST(divergent_states(c, {0, 1, 2, 3}) == 0u);
 }
 
+// Beyond f: two Byzantine members of four. The guarantees may be lost (two Byzantine
+// votes and one honest member's are a quorum); what must hold is that nothing crashes,
+// the honest replicas keep answering, and the checkers can say what was lost.
+BOOST_AUTO_TEST_CASE(more_than_f_byzantine_members_crash_nothing) {
+    cluster_options o;
+    o.byzantine[0] = byzantine_behaviors::all();
+    o.byzantine[2] = byzantine_behaviors::all();
+    o.byzantine_per_million = 500'000;
+    cluster c(o);
+    view_authority chain(c);
+    c.write(1, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")});
+    for (int k = 0; k < 60; ++k) {
+        c.write(1 + 2 * static_cast<std::size_t>(k % 2), {sql("INSERT INTO t VALUES(" + std::to_string(k) + ", 'v')")});
+        c.run_for(100);
+        chain.decide();
+    }
+    c.run_for(2'000);
+    const std::vector<std::size_t> honest{1, 3};
+    for (auto h : honest) BOOST_TEST(c.status(h).view <= chain.view());  // still answering
+    BOOST_TEST_MESSAGE("beyond f: view " << chain.view() << ", disagreement "
+                                         << first_disagreement(c, honest).value_or(0) << ", divergent states "
+                                         << divergent_states(c, honest) << ", evidence against honest "
+                                         << evidence_against_honest(c, honest, {0, 2}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,6 +8,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <tuple>
+
 #include "outcomes.hpp"
 
 using namespace covenant;
@@ -166,6 +168,29 @@ BOOST_AUTO_TEST_CASE(a_byzantine_members_invented_answers_fail_the_clients_check
     for (std::size_t i = 0; i < c.size(); ++i)
         BOOST_TEST(count_rows(c, i, "SELECT count(*) FROM t") == 4);
     BOOST_TEST(divergent_states(c, {0, 1, 2, 3}) == 0u);
+}
+
+// One seed, one run: the Byzantine member draws only from its seed, so the same options
+// give the same attacks and the same end state.
+BOOST_AUTO_TEST_CASE(a_byzantine_run_is_reproduced_by_its_seed) {
+    auto run = [](std::uint64_t seed) {
+        cluster_options o;
+        o.seed = seed;
+        o.byzantine[0] = byzantine_behaviors::all();
+        cluster c(o);
+        view_authority chain(c);
+        c.write(1, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY)")});
+        for (int k = 0; k < 20; ++k) {
+            c.write(1, {sql("INSERT INTO t VALUES(" + std::to_string(k) + ")")});
+            c.run_for(50);
+            chain.decide();
+        }
+        c.run_for(3'000);
+        const auto s = c.status(1);
+        return std::make_tuple(c.byzantine_activity(0).messages_sent, s.last_committed, s.state_digest, chain.view());
+    };
+    BOOST_TEST((run(3) == run(3)));
+    BOOST_TEST((std::get<0>(run(3)) != std::get<0>(run(4))), "another seed, other attacks");
 }
 
 // Beyond f: two Byzantine members of four. The guarantees may be lost (two Byzantine

@@ -212,6 +212,14 @@ std::optional<actors::replica_status> chain_cluster::replica_status(std::size_t 
     return ask<actors::replica_status>(replica, caf::make_message(actors::replica_status_atom::value));
 }
 
+void chain_cluster::deliver_view_decision(std::size_t i, const database_id& db, std::uint64_t view) {
+    if (!miners_.at(i).node) return;
+    auto replica = ask<caf::actor>(miners_[i].node, caf::make_message(actors::replica_of_atom::value,
+                                                                      db.view().to_bytes()));
+    if (replica) caf::anon_send(replica, actors::view_change_atom::value, view);
+    scheduler_->run();
+}
+
 std::size_t chain_cluster::miner_index(const public_key& member) const {
     for (std::size_t i = 0; i < miners_.size(); ++i)
         if (miners_[i].key.public_key() == member) return i;

@@ -83,6 +83,10 @@ class chain_cluster : public simulation {
     actors::miner_status miner_status(std::size_t i);
     /// Replica status of database `db` on miner i, or nullopt if it does not serve it.
     std::optional<actors::replica_status> replica_status(std::size_t i, const database_id& db);
+    /// Fault: a view-change decision for `db` delivered (again) to miner i's replica, as by
+    /// a node following a lagging producer; an old view must be ignored (an injected bug,
+    /// accept-stale-view, takes it).
+    void deliver_view_decision(std::size_t i, const database_id& db, std::uint64_t view);
     /// The miner index whose key is `member`.
     std::size_t miner_index(const public_key& member) const;
     /// Rows of a query run directly on miner i's SQLite file of `db`.

@@ -76,8 +76,7 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
             if (!r || !std::holds_alternative<request_outcome>(r->body)) continue;
             if (kayak::write_response_fault(*r, w, c.group())) {
                 if (r->responder != c.member_key(bad).public_key()) ++wrong_answers;
-            }
-            else
+            } else
                 answered.insert(w);
         }
         if (t % 1000 == 1000 - step_ms) {
@@ -187,7 +186,8 @@ BOOST_AUTO_TEST_CASE(a_byzantine_run_is_reproduced_by_its_seed) {
         }
         c.run_for(3'000);
         const auto s = c.status(1);
-        return std::make_tuple(c.byzantine_activity(0).messages_sent, s.last_committed, s.state_digest, chain.view());
+        return std::make_tuple(c.byzantine_activity(0).messages_sent, s.last_committed,
+                               s.state_digest, chain.view());
     };
     BOOST_TEST((run(3) == run(3)));
     BOOST_TEST((std::get<0>(run(3)) != std::get<0>(run(4))), "another seed, other attacks");
@@ -205,7 +205,8 @@ BOOST_AUTO_TEST_CASE(more_than_f_byzantine_members_crash_nothing) {
     view_authority chain(c);
     c.write(1, {sql("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")});
     for (int k = 0; k < 60; ++k) {
-        c.write(1 + 2 * static_cast<std::size_t>(k % 2), {sql("INSERT INTO t VALUES(" + std::to_string(k) + ", 'v')")});
+        c.write(1 + 2 * static_cast<std::size_t>(k % 2),
+                {sql("INSERT INTO t VALUES(" + std::to_string(k) + ", 'v')")});
         c.run_for(100);
         chain.decide();
     }
@@ -213,8 +214,9 @@ BOOST_AUTO_TEST_CASE(more_than_f_byzantine_members_crash_nothing) {
     const std::vector<std::size_t> honest{1, 3};
     for (auto h : honest) BOOST_TEST(c.status(h).view <= chain.view());  // still answering
     BOOST_TEST_MESSAGE("beyond f: view " << chain.view() << ", disagreement "
-                                         << first_disagreement(c, honest).value_or(0) << ", divergent states "
-                                         << divergent_states(c, honest) << ", evidence against honest "
+                                         << first_disagreement(c, honest).value_or(0)
+                                         << ", divergent states " << divergent_states(c, honest)
+                                         << ", evidence against honest "
                                          << evidence_against_honest(c, honest, {0, 2}));
 }
 

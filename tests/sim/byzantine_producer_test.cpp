@@ -149,4 +149,53 @@ BOOST_AUTO_TEST_CASE(a_byzantine_miner_on_the_network_does_not_stop_its_database
     BOOST_TEST(digests.size() == 1u, "same state on the honest members");
 }
 
+// chain_cluster_options::bugs reaches every miner's replicas: with nondeterministic-time,
+// a statement reading 'now' leaves the members of one database with different digests at
+// the same sequence (and none without it).
+BOOST_AUTO_TEST_CASE(an_injected_bug_reaches_the_miners_of_a_whole_network) {
+    for (bool bug : {false, true}) {
+        chain_cluster_options o;
+        if (bug) o.bugs.add(kayak::injected_bug::nondeterministic_time);
+        chain_cluster net(o);
+        net.register_miners();
+        BOOST_TEST_REQUIRE(net.run_until([&] { return net.chain_height() >= 2; }, 5'000));
+        const auto db = net.create_database(4, consistency_mode::strong);
+        BOOST_TEST_REQUIRE(net.run_until(
+            [&] {
+                for (std::size_t i = 0; i < net.miner_count(); ++i)
+                    if (net.miner_status(i).databases.size() != 1) return false;
+                return true;
+            },
+            10'000));
+        const auto leader =
+            net.miner_index(*public_key::from_view(net.miner_status(0).databases[0].members[0]));
+        const auto create = net.write(db, leader, {sim::statement("CREATE TABLE t(v TEXT)")});
+        BOOST_TEST_REQUIRE(net.run_until([&] { return net.response(create).has_value(); }, 5'000));
+        const auto now_write = net.write(
+            db, leader,
+            {sim::statement("INSERT INTO t VALUES(strftime('%Y-%m-%d %H:%M:%f', 'now'))")});
+        const bool executed = net.run_until(
+            [&] {
+                for (std::size_t i = 0; i < net.miner_count(); ++i)
+                    if (net.replica_status(i, db)->last_executed < 2) return false;
+                return true;
+            },
+            5'000);
+        for (std::size_t i = 0; i < net.miner_count(); ++i) {
+            const auto s = *net.replica_status(i, db);
+            BOOST_TEST_MESSAGE("bug " << bug << " miner " << i << ": executed " << s.last_executed
+                                      << " committed " << s.last_committed << " view " << s.view
+                                      << " refusal " << s.last_refusal);
+        }
+        if (auto r = net.response(now_write); r && std::holds_alternative<rejection>(r->body))
+            BOOST_TEST_MESSAGE("refused: " << std::get<rejection>(r->body).message);
+        BOOST_TEST_REQUIRE(executed);
+        std::set<bytes> digests;
+        for (std::size_t i = 0; i < net.miner_count(); ++i)
+            digests.insert(net.replica_status(i, db)->state_digest);
+        BOOST_TEST((digests.size() > 1) == bug,
+                   (bug ? "with" : "without") << " the bug: " << digests.size() << " digests");
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

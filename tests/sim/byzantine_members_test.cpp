@@ -103,6 +103,10 @@ void check_group_with_byzantine_member(byzantine_behaviors behaviors, std::size_
         BOOST_TEST(uncertified_commits(c, h) == 0u, "member " << h);
         BOOST_TEST(!has_table(c, h, "byzantine_forged"), "member " << h);
     }
+    // A leader whose proposals honest members cannot vote for stalls its view: replaced.
+    if (bad == 0 && (behaviors.has(byzantine_behavior::equivocate) ||
+                     behaviors.has(byzantine_behavior::alter_requests)))
+        BOOST_TEST(chain.view() >= 1u, "the Byzantine leader was replaced");
     // An attack that never fired tested nothing (a follower proposes no batches).
     for (auto b : behaviors.list()) {
         const bool leader_only =

@@ -147,6 +147,10 @@ BOOST_AUTO_TEST_CASE(a_byzantine_miner_on_the_network_does_not_stop_its_database
     std::set<bytes> digests;
     for (auto i : honest) digests.insert(net.replica_status(i, db)->state_digest);
     BOOST_TEST(digests.size() == 1u, "same state on the honest members");
+    // Its conflicting signatures went to the chain as evidence, which slashed it.
+    const auto* record = net.chain_state(0).miner(net.miner_key(0).public_key());
+    BOOST_TEST_MESSAGE("the Byzantine miner " << (record && record->slashed ? "was" : "was not")
+                                              << " slashed");
 }
 
 // chain_cluster_options::bugs reaches every miner's replicas: with nondeterministic-time,

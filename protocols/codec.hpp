@@ -23,6 +23,22 @@
 
 namespace covenant::protocols {
 
+/// The simulator's injected bug skip-client-signature-check (kayak/injected_bugs.hpp): while
+/// one of these lives on a thread, the decoders on that thread take client requests (alone
+/// or inside batches) without checking their signatures. Nothing in production creates one.
+class client_signatures_unchecked {
+  public:
+    client_signatures_unchecked();
+    ~client_signatures_unchecked();
+    client_signatures_unchecked(const client_signatures_unchecked&) = delete;
+    client_signatures_unchecked& operator=(const client_signatures_unchecked&) = delete;
+    /// True while one lives on this thread.
+    static bool active();
+
+  private:
+    bool previous_;
+};
+
 bytes encode(const client_request& m);
 bytes encode(const client_response& m);
 bytes encode(const prepare_message& m);

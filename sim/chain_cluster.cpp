@@ -118,7 +118,12 @@ void chain_cluster::start_producer(std::size_t i) {
     timing.resend_interval_ms = 400;
     actors::producer_actor_config c{p.key, std::move(peers), p.router, p.path, genesis_,
                                     timing, 20, epoch_ms, 500, 300, 64};
-    auto spawned = actors::spawn_producer_actor(*system_, std::move(c));
+    auto byzantine = options_.byzantine_producers.find(i);
+    auto spawned = byzantine == options_.byzantine_producers.end()
+                       ? actors::spawn_producer_actor(*system_, std::move(c))
+                       : spawn_byzantine_producer_actor(
+                             *system_, std::move(c),
+                             {byzantine->second, byzantine_seed() + 100 + i, options_.byzantine_per_million, nullptr});
     COVENANT_ASSERT(spawned.ok(), "a producer starts on its store");
     p.node = std::move(spawned).value();
 }
@@ -131,9 +136,13 @@ void chain_cluster::start_miner(std::size_t i) {
     replica.progress_timeout_ms = options_.replica_progress_timeout_ms;
     replica.seal_every_batches = 8;
     replica.seal_every_ms = 1000;
+    replica.bugs = options_.bugs;
     actors::miner_node_config c{m.key, m.router, m.path, genesis_, std::move(producer_nodes),
                                 replica, options_.miner_follow_interval_ms,
                                 options_.suspicion_resend_ms, 10, epoch_ms, 1};
+    if (auto byzantine = options_.byzantine_miners.find(i); byzantine != options_.byzantine_miners.end())
+        c.spawn_replica = byzantine_replica_factory(
+            {byzantine->second, byzantine_seed() + i, options_.byzantine_per_million, nullptr});
     auto spawned = actors::spawn_miner_node(*system_, std::move(c));
     COVENANT_ASSERT(spawned.ok(), "a miner starts on its data directory");
     m.node = std::move(spawned).value();
@@ -201,6 +210,14 @@ std::optional<actors::replica_status> chain_cluster::replica_status(std::size_t 
                                                                       db.view().to_bytes()));
     if (!replica) return std::nullopt;
     return ask<actors::replica_status>(replica, caf::make_message(actors::replica_status_atom::value));
+}
+
+void chain_cluster::deliver_view_decision(std::size_t i, const database_id& db, std::uint64_t view) {
+    if (!miners_.at(i).node) return;
+    auto replica = ask<caf::actor>(miners_[i].node, caf::make_message(actors::replica_of_atom::value,
+                                                                      db.view().to_bytes()));
+    if (replica) caf::anon_send(replica, actors::view_change_atom::value, view);
+    scheduler_->run();
 }
 
 std::size_t chain_cluster::miner_index(const public_key& member) const {

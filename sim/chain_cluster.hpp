@@ -22,6 +22,7 @@
 #include "protocols/main_chain/ledger.hpp"
 #include "protocols/main_chain_messages.hpp"
 #include "protocols/sql_messages.hpp"
+#include "sim/byzantine.hpp"
 #include "sim/network.hpp"
 #include "sim/simulation.hpp"
 
@@ -38,6 +39,15 @@ struct chain_cluster_options {
     std::int64_t replica_progress_timeout_ms = 1000;
     std::uint64_t owner_balance = 1'000'000;
     std::uint64_t miner_balance = 100'000;
+    /// Byzantine miners and producers by index (sim/byzantine.hpp). Node i of a kind draws
+    /// from byzantine_seed + i (miners), + 100 + i (producers); byzantine_seed 0: derived
+    /// from seed.
+    std::map<std::size_t, byzantine_behaviors> byzantine_miners;
+    std::map<std::size_t, byzantine_behaviors> byzantine_producers;
+    std::uint64_t byzantine_seed = 0;
+    std::uint32_t byzantine_per_million = 300'000;
+    /// Deliberate bugs in every miner's replicas (protocols/kayak/injected_bugs.hpp).
+    injected_bugs bugs;
 };
 
 class chain_cluster : public simulation {
@@ -73,6 +83,10 @@ class chain_cluster : public simulation {
     actors::miner_status miner_status(std::size_t i);
     /// Replica status of database `db` on miner i, or nullopt if it does not serve it.
     std::optional<actors::replica_status> replica_status(std::size_t i, const database_id& db);
+    /// Fault: a view-change decision for `db` delivered (again) to miner i's replica, as by
+    /// a node following a lagging producer; an old view must be ignored (an injected bug,
+    /// accept-stale-view, takes it).
+    void deliver_view_decision(std::size_t i, const database_id& db, std::uint64_t view);
     /// The miner index whose key is `member`.
     std::size_t miner_index(const public_key& member) const;
     /// Rows of a query run directly on miner i's SQLite file of `db`.
@@ -108,6 +122,9 @@ class chain_cluster : public simulation {
     };
     void start_producer(std::size_t i);
     void start_miner(std::size_t i);
+    std::uint64_t byzantine_seed() const {
+        return options_.byzantine_seed != 0 ? options_.byzantine_seed : options_.seed * 0x9e3779b97f4a7c15ull + 17;
+    }
 
     chain_cluster_options options_;
     caf::actor network_;

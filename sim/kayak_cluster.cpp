@@ -75,7 +75,7 @@ cluster::cluster(cluster_options options)
     std::vector<public_key> keys;
     for (std::size_t i = 0; i < options_.members; ++i) {
         member m{simulated_key(static_cast<std::uint32_t>(i)), {}, {}, {}, std::make_shared<kayak::memory_log_store>(),
-                 directory_ + "/member" + std::to_string(i) + ".sqlite"};
+                 directory_ + "/member" + std::to_string(i) + ".sqlite", std::make_shared<byzantine_stats>(), 0};
         m.node = node_of(m.key);
         keys.push_back(m.key.public_key());
         members_.push_back(std::move(m));
@@ -165,6 +165,8 @@ void cluster::start_replica(std::size_t i) {
         std::make_shared<storage::sql_batch_executor>(std::move(executor).value()),
         std::make_shared<storage::kayak_block_store>(std::move(chain).value()), permissions_,
         10, epoch_ms};
+    if (auto skew = options_.clock_skew_ms.find(i); skew != options_.clock_skew_ms.end()) c.clock_offset_ms += skew->second;
+    c.replica.bugs = options_.bugs;
     c.replica.database = database_;
     c.replica.groups = group_;
     c.replica.mode = options_.mode;
@@ -174,7 +176,16 @@ void cluster::start_replica(std::size_t i) {
     c.replica.seal_every_batches = 8;
     c.replica.seal_every_ms = 1000;
     for (const auto& other : members_) c.member_nodes[other.key.public_key()] = other.node;
-    m.replica = actors::spawn_replica_actor(*system_, std::move(c));
+    auto byzantine = options_.byzantine.find(i);
+    if (byzantine == options_.byzantine.end()) {
+        m.replica = actors::spawn_replica_actor(*system_, std::move(c));
+    } else {
+        const std::uint64_t base = options_.byzantine_seed != 0 ? options_.byzantine_seed
+                                                                : options_.seed * 0x9e3779b97f4a7c15ull + 17;
+        byzantine_options b{byzantine->second, base + i + 1000 * m.starts, options_.byzantine_per_million, m.byzantine};
+        m.replica = spawn_byzantine_replica_actor(*system_, std::move(c), std::move(b));
+    }
+    ++m.starts;
 }
 
 void cluster::resend_unanswered(std::size_t to) {
@@ -281,6 +292,11 @@ void cluster::restart(std::size_t i) {
 void cluster::change_view(std::uint64_t view) {
     for (auto& m : members_)
         if (m.replica) caf::anon_send(m.replica, actors::view_change_atom::value, view);
+    scheduler_->run();
+}
+
+void cluster::change_view_at(std::size_t i, std::uint64_t view) {
+    if (members_.at(i).replica) caf::anon_send(members_.at(i).replica, actors::view_change_atom::value, view);
     scheduler_->run();
 }
 

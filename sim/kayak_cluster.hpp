@@ -17,6 +17,7 @@
 #include "actors/miner/replica_actor.hpp"
 #include "protocols/kayak/memory_log_store.hpp"
 #include "protocols/main_chain_messages.hpp"
+#include "sim/byzantine.hpp"
 #include "sim/network.hpp"
 #include "sim/simulation.hpp"
 #include "storage/sql_batch_executor.hpp"
@@ -38,6 +39,15 @@ struct cluster_options {
     /// Keep each member's Kayak log in a SQLite file (reopened on restart, as in
     /// production) instead of in memory.
     bool sqlite_logs = false;
+    /// Byzantine members by index (sim/byzantine.hpp); member i draws from
+    /// byzantine_seed + i (byzantine_seed 0: derived from seed).
+    std::map<std::size_t, byzantine_behaviors> byzantine;
+    std::uint64_t byzantine_seed = 0;
+    std::uint32_t byzantine_per_million = 300'000;
+    /// Deliberate bugs in every member's replica (protocols/kayak/injected_bugs.hpp).
+    injected_bugs bugs;
+    /// Milliseconds added to member i's clock (clock skew).
+    std::map<std::size_t, std::int64_t> clock_skew_ms;
 };
 
 class cluster : public simulation {
@@ -85,6 +95,11 @@ public:
     void restart(std::size_t i);
     /// The main chain's decision, delivered to every running replica.
     void change_view(std::uint64_t view);
+    /// The decision delivered to member i only (members follow the chain each at its pace).
+    void change_view_at(std::size_t i, std::uint64_t view);
+    /// What Byzantine member i did (all zero for an honest member).
+    const byzantine_stats& byzantine_activity(std::size_t i) const { return *members_.at(i).byzantine; }
+    bool is_byzantine(std::size_t i) const { return options_.byzantine.count(i) != 0; }
     /// Suspicions the view-change authority received, as (member, view).
     std::vector<std::pair<public_key, std::uint64_t>> suspicions() const { return *suspicions_; }
     std::size_t evidence_count() const { return *evidence_; }
@@ -110,6 +125,8 @@ private:
         caf::actor replica;
         std::shared_ptr<kayak::memory_log_store> log;
         std::string database_path;
+        std::shared_ptr<byzantine_stats> byzantine = std::make_shared<byzantine_stats>();
+        std::uint64_t starts = 0;  // a restarted Byzantine member draws anew
     };
     void start_replica(std::size_t i);
 

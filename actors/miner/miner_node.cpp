@@ -137,7 +137,8 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
         c.replica.price_per_statement =
             price > UINT64_MAX - c.replica.price_per_statement ? UINT64_MAX : c.replica.price_per_statement + price;
     }
-    auto actor = spawn_replica_actor(self->system(), std::move(c));
+    auto actor = st.config().spawn_replica ? st.config().spawn_replica(self->system(), std::move(c))
+                                           : spawn_replica_actor(self->system(), std::move(c));
     self->link_to(actor);  // the replicas stop with the node (a crash takes them all)
     if (a.view.value > 0) self->send(actor, view_change_atom::value, a.view.value);
     st.replicas[a.id] = running_replica{actor, permissions};

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "actors/miner/replica_actor.hpp"
 #include "crypto/signing.hpp"
 #include "protocols/kayak/replica.hpp"
 #include "protocols/main_chain/ledger_state.hpp"
@@ -103,6 +104,8 @@ struct miner_node_config {
     /// first, after a check against the followed ledger (a refusal is reported in the status,
     /// not sent).
     std::optional<protocols::tx::register_miner> registration{};
+    /// Spawns each replica actor (the simulator may make some members Byzantine).
+    replica_actor_factory spawn_replica = spawn_replica_actor;
 };
 
 void add_miner_message_types(caf::actor_system_config& config);

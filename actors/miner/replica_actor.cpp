@@ -81,6 +81,9 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
     auto& st = self->state;
     auto& r = *st.replica;
     const std::int64_t now = now_ms(self);
+    // The simulator's injected bug skip-client-signature-check (never set in production).
+    std::optional<protocols::client_signatures_unchecked> unchecked;
+    if (st.config().replica.bugs.has(kayak::injected_bug::skip_client_signature_check)) unchecked.emplace();
     const auto sender_node = node_id::from_view(in.sender_node_id);
     const auto sender_member =
         sender_node ? st.node_members.find(*sender_node) : st.node_members.end();

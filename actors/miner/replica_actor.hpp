@@ -15,6 +15,7 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -78,5 +79,11 @@ struct replica_actor_config {
 void add_replica_message_types(caf::actor_system_config& config);
 
 caf::actor spawn_replica_actor(caf::actor_system& system, replica_actor_config config);
+
+/// How a miner node starts a replica actor: spawn_replica_actor in production; the
+/// simulator may put an alternative implementation of the role there (sim/byzantine.hpp).
+/// The actor it returns is the replica as the node knows it: it is linked to the node, gets
+/// view_change_atom and answers replica_status_atom.
+using replica_actor_factory = std::function<caf::actor(caf::actor_system&, replica_actor_config)>;
 
 }  // namespace covenant::actors

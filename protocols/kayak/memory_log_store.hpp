@@ -4,6 +4,8 @@
 #pragma once
 
 #include <map>
+#include <set>
+#include <utility>
 
 #include "protocols/kayak/ports.hpp"
 
@@ -29,6 +31,7 @@ public:
     void save_view(view_number view) override { view_ = view; }
     void save_view_started(view_number view) override { started_view_ = view; }
     void save_accepted(view_number view, const protocols::batch& batch) override {
+        accepted_history_[{view, batch.header.seq}].insert(batch.hash());
         auto& slot = accepted_[batch.header.seq];
         if (slot.batch.hash() != batch.hash()) slot.prepared.reset();
         slot.batch = batch;
@@ -67,6 +70,11 @@ public:
 
     const std::vector<protocols::tx::evidence>& evidence() const { return evidence_; }
     std::size_t committed_count() const { return committed_.size(); }
+    /// Every batch this member accepted (voted for, or proposed) by (view, seq), for
+    /// checkers: an honest member accepts one batch per slot, two are conflicting votes.
+    const std::map<std::pair<view_number, sequence_number>, std::set<digest>>& accepted_history() const {
+        return accepted_history_;
+    }
 
 private:
     view_number view_;
@@ -76,6 +84,7 @@ private:
     std::vector<protocols::tx::evidence> evidence_;
     std::map<sequence_number, pending_entry> entries_;
     std::map<sequence_number, speculative_execution> speculative_;
+    std::map<std::pair<view_number, sequence_number>, std::set<digest>> accepted_history_;
 };
 
 /// A shard chain kept in memory, with the same refusal rule as the SQLite store.

@@ -514,7 +514,10 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
         }
         return;
     }
-    if (s.prepared && s.prepared->batch_hash != p.batch_hash &&
+    // (new-leader-ignores-lock: a lock of an earlier view binds nobody in this one.)
+    const bool lock_ignored = bug(injected_bug::new_leader_ignores_lock) && s.prepared &&
+                              s.prepared->view < view_;
+    if (s.prepared && s.prepared->batch_hash != p.batch_hash && !lock_ignored &&
         !(prepare.justification && prepare.justification->view > s.prepared->view)) {
         ++stats_.batches_refused;
         refuse("proposal conflicts with our lock and carries no later certificate");
@@ -522,7 +525,7 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
         return;
     }
     if (prepare.justification) {
-        if (auto fault = certificate_fault(*prepare.justification, config_.groups, false)) {
+        if (auto fault = certificate_refusal(*prepare.justification)) {
             refuse("justification: " + *fault);
             return;
         }
@@ -653,7 +656,7 @@ void replica::try_certify_prepare(sequence_number seq, replica_output& out) {
     if (it == slots_.end() || !it->second.accepted || it->second.accepted_view != view_) return;
     slot& s = it->second;
     if (s.prepared && s.prepared->view == view_) return;  // already certified
-    if (s.prepare_votes.size() < members().quorum()) return;
+    if (s.prepare_votes.size() < votes_needed()) return;
     // Certificates go out in seq order: followers lock seq only after seq-1.
     if (seq != last_committed_.next()) {
         auto previous = slots_.find(sequence_number(seq.value - 1));
@@ -684,7 +687,7 @@ void replica::record_commit_vote(slot& s, const public_key& voter, const signatu
                                  replica_output& out) {
     if (!s.prepared || s.prepared->view != view_) return;  // commit votes follow our lock
     s.commit_votes.emplace(voter, sig);
-    if (s.committed || s.commit_votes.size() < members().quorum()) return;
+    if (s.committed || s.commit_votes.size() < votes_needed()) return;
     const certificate cert = make_certificate(vote_phase::commit, config_.database, view_,
                                               s.batch->header.seq, s.hash, s.commit_votes);
     send(others(), message_kind::kayak_commit_certificate, encode(cert), out);
@@ -701,7 +704,7 @@ replica_output replica::on_commit(const commit_message& commit, std::int64_t now
         return out;
     }
     if (cert.seq <= last_committed_) return out;
-    if (auto fault = certificate_fault(cert, config_.groups, false)) {
+    if (auto fault = certificate_refusal(cert)) {
         refuse("commit: " + *fault);
         return out;
     }
@@ -729,7 +732,7 @@ replica_output replica::on_commit_certificate(const certificate& cert, const pub
         return out;
     }
     if (cert.seq <= last_committed_) return out;
-    if (auto fault = certificate_fault(cert, config_.groups, false)) {
+    if (auto fault = certificate_refusal(cert)) {
         refuse("commit certificate: " + *fault);
         return out;
     }
@@ -792,7 +795,6 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
 // ---- execution and answers -------------------------------------------------------------
 
 void replica::execute_committed(std::int64_t now_ms, replica_output& out) {
-    (void)now_ms;
     while (!to_execute_.empty()) {
         auto next = std::move(to_execute_.front());
         to_execute_.pop_front();
@@ -810,13 +812,17 @@ void replica::execute_committed(std::int64_t now_ms, replica_output& out) {
             continue;
         }
         COVENANT_ASSERT(seq == executor_.applied_seq().next(), "batches execute in order");
-        execute_one(next.batch, next.commit_certificate, out);
+        execute_one(next.batch, next.commit_certificate, now_ms, out);
     }
 }
 
-void replica::execute_one(const batch& b, const certificate& cert, replica_output& out) {
+void replica::execute_one(const batch& b, const certificate& cert, std::int64_t now_ms,
+                          replica_output& out) {
     const sequence_number seq = b.header.seq;
-    execution_result result = executor_.execute(seq, b.header.timestamp_ms, b.hash(), b.requests);
+    // The batch's agreed time is 'now' for its statements (nondeterministic-time: this
+    // replica's own clock, so members that execute at different times diverge).
+    const std::int64_t sql_time_ms = bug(injected_bug::nondeterministic_time) ? now_ms : b.header.timestamp_ms;
+    execution_result result = executor_.execute(seq, sql_time_ms, b.hash(), b.requests);
     stats_.requests_executed += b.requests.size();
     execution_message signed_execution;
     signed_execution.database = config_.database;
@@ -1155,7 +1161,9 @@ replica_output replica::on_shard_block_fetch_reply(const shard_block_fetch_reply
 
 replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms) {
     replica_output out;
-    if (new_view <= view_) return out;
+    // The chain's views only go up: an older one is a stale decision (accept-stale-view:
+    // taken anyway, and the replica goes back to it).
+    if (new_view == view_ || (new_view < view_ && !bug(injected_bug::accept_stale_view))) return out;
     view_ = new_view;
     log_.save_view(view_);
     new_views_.erase(new_views_.begin(), new_views_.lower_bound(view_));
@@ -1244,7 +1252,7 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
         return out;
     }
     for (const auto& p : message.prepared)
-        if (auto fault = certificate_fault(p.prepare_certificate, config_.groups, false)) {
+        if (auto fault = certificate_refusal(p.prepare_certificate)) {
             refuse("new view: " + *fault);
             return out;
         }
@@ -1272,7 +1280,7 @@ replica_output replica::on_new_view(const new_view_message& message, std::int64_
 
 void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out) {
     auto& gathered = new_views_[view_];
-    if (gathered.size() < members().quorum()) return;
+    if (gathered.size() < votes_needed()) return;
     // Catch up first to the furthest commit any of them reports. A member whose claim a
     // fetch does not bear out loses its say (see on_fetch_reply and on_tick).
     for (const auto& [member, nv] : gathered) {
@@ -1310,6 +1318,9 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
         std::reverse(chain.begin(), chain.end());
         if (!chain.empty() && chain.front()->batch.header.parent != last_committed_hash_) chain.clear();
     }
+    // new-leader-ignores-lock: what the NEW-VIEWs (and this leader) hold locked is dropped
+    // below with the other uncertified proposals, and the view starts afresh.
+    if (bug(injected_bug::new_leader_ignores_lock)) chain.clear();
     // Copy the chain out before the NEW-VIEWs it points into are dropped.
     std::vector<prepared_batch> to_repropose;
     for (const auto* p : chain) to_repropose.push_back(*p);
@@ -1390,7 +1401,7 @@ replica_output replica::on_fetch_reply(const fetch_reply& reply, const public_ke
             refuse("fetch reply does not continue our chain");
             break;
         }
-        if (auto fault = certificate_fault(c.commit_certificate, config_.groups, false)) {
+        if (auto fault = certificate_refusal(c.commit_certificate)) {
             refuse("fetch reply: " + *fault);
             break;
         }
@@ -1537,6 +1548,19 @@ void replica::send(std::vector<public_key> to, message_kind kind, bytes payload,
                    replica_output& out) const {
     if (to.empty()) return;
     out.messages.push_back({std::move(to), kind, std::move(payload)});
+}
+
+std::size_t replica::votes_needed() const {
+    // commit-without-quorum: f+1, enough for "one honest member", not for agreement.
+    return bug(injected_bug::commit_without_quorum) ? members().one_honest() : members().quorum();
+}
+
+std::optional<std::string> replica::certificate_refusal(const certificate& cert) const {
+    if (!bug(injected_bug::commit_without_quorum)) return certificate_fault(cert, config_.groups, false);
+    const auto domain = cert.phase == vote_phase::prepare ? crypto::sign_domain::kayak_prepare_vote
+                                                          : crypto::sign_domain::kayak_commit_vote;
+    const group& signers = config_.groups.at(cert.view);
+    return signer_set_fault(cert.votes, signers, signers.one_honest(), domain, cert.vote_signing_bytes(), false);
 }
 
 void replica::refuse(const std::string& why) {

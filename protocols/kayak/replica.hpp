@@ -37,6 +37,7 @@
 #include "crypto/signing.hpp"
 #include "protocols/envelope.hpp"
 #include "protocols/group_history.hpp"
+#include "protocols/kayak/injected_bugs.hpp"
 #include "protocols/kayak/ports.hpp"
 
 namespace covenant::kayak {
@@ -66,6 +67,9 @@ struct replica_config {
     /// main chain): the billing of every shard-chain checkpoint. Members must agree on it,
     /// as on everything they sign.
     std::uint64_t price_per_statement = 0;
+    /// Deliberate defects for the simulator's checkers to catch (injected_bugs.hpp). Only
+    /// the simulator sets any; empty, the replica is the honest one.
+    injected_bugs bugs;
 };
 
 /// A message for other members (or the producers), encoded and ready for envelopes.
@@ -197,7 +201,7 @@ private:
     void advance_commits(std::int64_t now_ms, replica_output& out);
     void execute_committed(std::int64_t now_ms, replica_output& out);
     void execute_one(const protocols::batch& batch, const protocols::certificate& cert,
-                     replica_output& out);
+                     std::int64_t now_ms, replica_output& out);
     void answer_clients(executed_batch& done, replica_output& out);
     void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
@@ -251,6 +255,12 @@ private:
         return members().contains(key) || config_.groups.latest().contains(key);
     }
     void note_progress(std::int64_t now_ms) { last_progress_ms_ = now_ms; }
+    bool bug(injected_bug b) const { return config_.bugs.has(b); }
+    /// Votes that make a certificate (and NEW-VIEWs that start a view): a quorum.
+    std::size_t votes_needed() const;
+    /// certificate_fault against the group of the certificate's view, signatures already
+    /// checked by the decoder.
+    std::optional<std::string> certificate_refusal(const protocols::certificate& cert) const;
 
     replica_config config_;
     crypto::key_pair key_;

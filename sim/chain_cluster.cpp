@@ -307,6 +307,13 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
     return r.hash();
 }
 
+void chain_cluster::set_next_sequence(const database_id& db, std::size_t client, std::uint64_t next) {
+    COVENANT_ASSERT(next >= 1, "client sequences start at 1");
+    const auto stream = std::make_pair(client, db);
+    client_sequences_[stream] = next - 1;
+    last_request_.erase(stream);  // so that write() counts up to `next`
+}
+
 void chain_cluster::send_again(const digest& request, std::size_t to) {
     auto it = sent_.find(request);
     COVENANT_ASSERT(it != sent_.end(), "send_again of a request never sent");
@@ -352,6 +359,20 @@ std::vector<committed_batch> chain_cluster::committed_log(std::size_t i, const d
         for (auto& c : chunk) out.push_back(std::move(c));
         from = sequence_number(out.back().batch.header.seq.value + 1);
         if (chunk.size() < page) break;
+    }
+    return out;
+}
+
+std::map<std::uint64_t, digest> chain_cluster::speculative_executions(std::size_t i, const database_id& db) {
+    std::map<std::uint64_t, digest> out;
+    if (!serves_files_of(i, db)) return out;
+    for (const auto& row : sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".log",
+                                       "SELECT seq, batch_hash FROM speculative ORDER BY seq")) {
+        if (row.size() != 2 || !std::holds_alternative<std::int64_t>(row[0].value) ||
+            !std::holds_alternative<bytes>(row[1].value))
+            continue;
+        auto hash = digest::from_view(std::get<bytes>(row[1].value));
+        if (hash) out[static_cast<std::uint64_t>(std::get<std::int64_t>(row[0].value))] = *hash;
     }
     return out;
 }

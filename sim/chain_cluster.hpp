@@ -108,6 +108,9 @@ class chain_cluster : public simulation {
     /// back from the log file; empty when the miner never served it.
     std::vector<protocols::committed_batch> committed_log(std::size_t i, const database_id& db);
     bool serves_files_of(std::size_t i, const database_id& db) const;
+    /// The batches miner i executed speculatively as an eventual-mode leader (seq -> batch
+    /// hash), from its log file.
+    std::map<std::uint64_t, digest> speculative_executions(std::size_t i, const database_id& db);
 
     // ---- the network (node numbers: producers 0.., then miners, then the client) ----
     std::uint64_t producer_node(std::size_t i) const { return i; }
@@ -133,6 +136,9 @@ class chain_cluster : public simulation {
     digest write(const database_id& db, std::size_t to,
                  std::vector<protocols::sql_statement> statements, std::size_t client = 0);
     const crypto::key_pair& client_key(std::size_t client);
+    /// The next write of `client` on `db` takes sequence `next` (a client told by the
+    /// replicas that its sequence is used, by a request whose answer it never got, moves on).
+    void set_next_sequence(const database_id& db, std::size_t client, std::uint64_t next);
     /// Sends an earlier request again, unchanged, to miner `to`.
     void send_again(const digest& request, std::size_t to);
     std::optional<protocols::client_response> response(const digest& request) const;

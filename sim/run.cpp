@@ -2,6 +2,8 @@
 #include "sim/run.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -31,6 +33,7 @@ constexpr std::int64_t transfer_check_ms = 2000;
 constexpr std::int64_t convergence_check_ms = 250;
 constexpr std::int64_t intruder_every_ms = 3000;
 constexpr std::uint64_t user_balance = 100'000;
+constexpr std::size_t eventual_resend_max = 8;  // answered requests an eventual client re-sends
 
 sql_statement sql(std::string text) {
     sql_statement s;
@@ -51,6 +54,13 @@ struct operation {
     std::int64_t key = 0;    // register key
     std::int64_t value = 0;  // register value written
     std::optional<client_response> accepted;  // the first response taken as its outcome
+    std::string last_rejection;               // for the report when it never finishes
+    // Members that said its sequence is used (a request committed whose answer was lost):
+    // from f+1 of them the client gives up on learning the outcome and moves on, as the
+    // production client does (protocols/client/sql_call.cpp).
+    std::set<public_key> said_stale;
+    std::uint64_t expected_sequence = 0;
+    bool ambiguous = false;  // finished without an outcome: it may or may not have executed
 };
 
 struct stream {
@@ -58,6 +68,11 @@ struct stream {
     std::size_t db = 0;
     std::optional<std::size_t> outstanding;  // index into ops
     std::int64_t next_at_ms = 0;
+    // Eventual mode: the leader answers a write before it commits, and a view change can
+    // drop it; the next request then waits forever on the gap in the client's sequence.
+    // So the client sends its previous request again with each resend of the next one (a
+    // committed one is refused as stale, harmlessly): its last eventual_resend_max ones.
+    std::deque<digest> previous_requests;
 };
 
 struct database {
@@ -208,9 +223,9 @@ class seed_run {
 
         // Every client's streams exist from here; the set-up request is client 0's first.
         for (std::size_t c = 0; c < s_.clients; ++c)
-            for (std::size_t d = 0; d < databases_.size(); ++d) streams_.push_back({c, d, std::nullopt, 0});
+            for (std::size_t d = 0; d < databases_.size(); ++d) streams_.push_back({c, d, std::nullopt, 0, {}});
         intruder_stream_ = streams_.size();
-        streams_.push_back({s_.clients, 0, std::nullopt, 0});
+        streams_.push_back({s_.clients, 0, std::nullopt, 0, {}});
         std::vector<std::size_t> setups;
         for (std::size_t d = 0; d < databases_.size(); ++d) {
             std::vector<sql_statement> tables{
@@ -303,7 +318,7 @@ class seed_run {
             auto found = op_of_request_.find(a.response.request_hash);
             if (found == op_of_request_.end()) continue;
             auto& op = ops_[found->second];
-            if (op.complete_ms || op.refused) continue;
+            if (op.complete_ms || op.refused || op.ambiguous) continue;
             if (auto* outcome = std::get_if<request_outcome>(&a.response.body)) {
                 (void)outcome;
                 // Strong mode: an answer is a commit only with its receipt (certificate and
@@ -324,7 +339,29 @@ class seed_run {
                                    reason == rejection_reason::nondeterministic ||
                                    reason == rejection_reason::unknown_database ||
                                    reason == rejection_reason::out_of_funds;
-                if (!final) continue;  // not the leader, overloaded, stale: the client retries
+                op.last_rejection = std::get<rejection>(a.response.body).message;
+                if (reason == rejection_reason::stale_sequence) {
+                    const auto& message = op.last_rejection;
+                    const std::string prefix = "expected client sequence ";
+                    const auto at = message.find(prefix);
+                    const auto* sent = net_->sent_request(op.request);
+                    if (at != std::string::npos && sent != nullptr) {
+                        const auto expected = std::strtoull(message.c_str() + at + prefix.size(), nullptr, 10);
+                        if (expected > sent->sequence.value) {
+                            op.said_stale.insert(a.response.responder);
+                            op.expected_sequence = std::max<std::uint64_t>(op.expected_sequence, expected);
+                        }
+                    }
+                    const auto& db = databases_[streams_[op.stream].db];
+                    if (op.said_stale.size() >= f_of(db.members.size()) + 1) {
+                        op.ambiguous = true;
+                        net_->set_next_sequence(db.id, streams_[op.stream].client, op.expected_sequence);
+                        trace_->record(static_cast<std::uint8_t>(trace_event::workload), a.time_ms, found->second, 3,
+                                       byte_view{});
+                    }
+                    continue;
+                }
+                if (!final) continue;  // not the leader, overloaded: the client retries
                 op.refused = true;
                 ++result_.ops_refused;
                 trace_->record(static_cast<std::uint8_t>(trace_event::workload), a.time_ms, found->second, 2,
@@ -414,11 +451,20 @@ class seed_run {
             auto& st = streams_[i];
             if (st.outstanding) {
                 auto& op = ops_[*st.outstanding];
-                if (op.complete_ms || op.refused) {
+                if (op.complete_ms || op.refused || op.ambiguous) {
+                    if (!op.refused) {
+                        st.previous_requests.push_back(op.request);
+                        if (st.previous_requests.size() > eventual_resend_max) st.previous_requests.pop_front();
+                    }
                     st.outstanding.reset();
                     st.next_at_ms = now + uniform(0, s_.think_ms_max);
                 } else if (now - op.last_send_ms >= s_.resend_ms) {
-                    for (auto m : databases_[st.db].members) net_->send_again(op.request, m);
+                    const bool eventual = databases_[st.db].mode == consistency_mode::eventual;
+                    for (auto m : databases_[st.db].members) {
+                        if (eventual)
+                            for (const auto& previous : st.previous_requests) net_->send_again(previous, m);
+                        net_->send_again(op.request, m);
+                    }
                     op.last_send_ms = now;
                 }
                 continue;
@@ -666,27 +712,66 @@ class seed_run {
         };
         const bool committed = step_until(probes_done, s_.liveness_ms);
         if (!committed) {
-            for (auto d : waiting) late_.push_back(databases_[d].name + ": the owner's last write never finished");
+            for (auto d : waiting) {
+                const auto& op = ops_[*streams_[stream_of(0, d)].outstanding];
+                const auto* sent = net_->sent_request(op.request);
+                say("stuck request " + op.request.hex().substr(0, 12) + " seq " +
+                    std::to_string(sent ? sent->sequence.value : 0) + ", leader miner " +
+                    std::to_string(databases_[d].leader));
+                for (auto m : databases_[d].members) {
+                    std::uint64_t in_log = 0;
+                    for (const auto& c : net_->committed_log(m, databases_[d].id))
+                        for (const auto& r : c.batch.requests)
+                            if (r.client == net_->owner().public_key()) in_log = std::max(in_log, r.sequence.value);
+                    auto st = net_->replica_status(m, databases_[d].id);
+                    say("  miner " + std::to_string(m) + " owner's last committed seq " + std::to_string(in_log) +
+                        (st ? " view " + std::to_string(st->view) + " committed " + std::to_string(st->last_committed) +
+                                  " executed " + std::to_string(st->last_executed) + " last: " + st->last_refusal
+                            : std::string(" down")));
+                }
+                late_.push_back(databases_[d].name + ": the owner's write sent at " + std::to_string(op.invoke_ms) +
+                                "ms never finished (last refusal: " +
+                                (op.last_rejection.empty() ? std::string("none") : op.last_rejection) + ")");
+            }
             for (auto i : probes)
                 if (!ops_[i].complete_ms) late_.push_back(databases_[streams_[ops_[i].stream].db].name + ": probe write");
         }
         // Every member of every database catches up to one state.
         const std::int64_t left = std::max<std::int64_t>(1000, s_.liveness_ms - (net_->now_ms() - heal_ms_));
         converged_ = step_until_every([&] { return all_converged(); }, convergence_check_ms, left);
-        if (!converged_) late_.push_back("replicas converging to one state");
+        if (!converged_) {
+            late_.push_back("replicas converging to one state");
+            for (const auto& db : databases_)
+                for (auto m : db.members) {
+                    auto st = net_->replica_status(m, db.id);
+                    if (!st) {
+                        say(db.name + " miner " + std::to_string(m) + ": no replica");
+                        continue;
+                    }
+                    say(db.name + " miner " + std::to_string(m) + ": view " + std::to_string(st->view) +
+                        " committed " + std::to_string(st->last_committed) + " executed " +
+                        std::to_string(st->last_executed) + " digest " + to_hex(st->state_digest).substr(0, 12) +
+                        " divergent " + std::to_string(st->divergent_executions) + " refused " +
+                        std::to_string(st->batches_refused) + "/" + std::to_string(st->messages_refused) + " last: " +
+                        st->last_refusal);
+                }
+        }
         say("liveness phase done after " + std::to_string(net_->now_ms() - heal_ms_) + "ms");
     }
 
+    // Every member executed to one sequence with one digest; in eventual mode a member may
+    // hold another digest at that sequence (a replaced speculative execution, which the
+    // same-state checker looks at on its own).
     bool all_converged() {
         for (const auto& db : databases_) {
-            std::optional<std::pair<std::uint64_t, bytes>> first;
+            std::map<std::uint64_t, std::set<bytes>> digests;
             for (auto m : db.members) {
                 auto st = net_->replica_status(m, db.id);
                 if (!st) return false;
-                auto here = std::make_pair(st->last_executed, st->state_digest);
-                if (!first) first = here;
-                if (*first != here) return false;
+                digests[st->last_executed].insert(st->state_digest);
             }
+            if (digests.size() != 1) return false;
+            if (db.mode == consistency_mode::strong && digests.begin()->second.size() != 1) return false;
         }
         return true;
     }
@@ -747,7 +832,17 @@ class seed_run {
                 logs.push_back({name, net_->committed_log(m, db.id)});
                 if (converged_) caught_up.insert(name);
                 if (auto st = net_->replica_status(m, db.id)) {
-                    states.push_back({name, st->last_executed, st->state_digest, table_dump(m, db.id)});
+                    bool divergent = false;
+                    if (db.mode == consistency_mode::eventual) {
+                        const auto& log = logs.back().batches;
+                        for (const auto& [seq, hash] : net_->speculative_executions(m, db.id))
+                            if (seq >= 1 && seq <= log.size() && log[seq - 1].batch.hash() != hash) divergent = true;
+                        if (divergent) {
+                            ++result_.known_divergent;
+                            say(db.name + " " + name + ": executed a batch a view change replaced (known limit)");
+                        }
+                    }
+                    states.push_back({name, st->last_executed, st->state_digest, table_dump(m, db.id), divergent});
                     if (s_.bank) {
                         auto rows = net_->rows(m, db.id, "SELECT sum(balance) FROM bank");
                         if (!rows.empty() && std::holds_alternative<std::int64_t>(rows[0][0].value))

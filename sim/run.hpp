@@ -29,6 +29,9 @@ struct run_result {
     std::uint64_t transfers_included = 0;
     std::int64_t sim_ms = 0;           // virtual time of the whole run
     std::uint64_t main_height = 0;     // the main chain's final height at the end
+    /// Eventual-mode leaders left holding a replaced speculative execution (docs/kayak.md's
+    /// known limit): counted, not violations.
+    std::uint64_t known_divergent = 0;
     std::map<std::string, std::uint64_t> faults;  // faults injected, by kind
 };
 

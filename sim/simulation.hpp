@@ -25,7 +25,7 @@ class simulation {
     /// every `check_every_ms` of virtual time.
     simulation(const std::string& name,
                const std::function<void(caf::actor_system_config&)>& announce,
-               std::int64_t check_every_ms);
+               std::int64_t check_every_ms, const std::string& base = "/tmp");
     virtual ~simulation();
     simulation(const simulation&) = delete;
     simulation& operator=(const simulation&) = delete;

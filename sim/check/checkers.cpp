@@ -134,8 +134,10 @@ violations check_same_state(const std::string& database, const std::vector<repli
     violations out;
     std::map<std::uint64_t, const replica_state*> first;
     std::uint64_t highest = 0;
-    for (const auto& s : states) highest = std::max(highest, s.last_executed);
+    for (const auto& s : states)
+        if (!s.known_divergent) highest = std::max(highest, s.last_executed);
     for (const auto& s : states) {
+        if (s.known_divergent) continue;
         auto [at, fresh] = first.emplace(s.last_executed, &s);
         if (!fresh) {
             const auto& other = *at->second;

@@ -70,11 +70,16 @@ struct replica_state {
     /// A canonical dump of the workload's tables read from the SQLite file (same state,
     /// same rows).
     std::string rows;
+    /// An eventual-mode leader that executed a batch a view change then replaced (its log's
+    /// speculative execution differs from the committed batch at that seq): it holds state
+    /// the others do not, a known limit until snapshot resync exists (docs/kayak.md). It is
+    /// left out of the comparison and counted apart.
+    bool known_divergent = false;
 };
 
 /// Same state (guarantee 4): replicas that executed to the same sequence hold the same
 /// digest and the same rows; `converged`: all of them must have reached one sequence (the
-/// run healed and waited).
+/// run healed and waited). Members marked known_divergent are skipped.
 violations check_same_state(const std::string& database, const std::vector<replica_state>& states,
                             bool converged);
 

@@ -33,7 +33,8 @@ constexpr std::int64_t transfer_check_ms = 2000;
 constexpr std::int64_t convergence_check_ms = 250;
 constexpr std::int64_t intruder_every_ms = 3000;
 constexpr std::uint64_t user_balance = 100'000;
-constexpr std::size_t eventual_resend_max = 8;  // answered requests an eventual client re-sends
+constexpr std::size_t eventual_resend_max = 8;
+constexpr std::int64_t stale_patience_ms = 6000;  // f+1 stale answers, then this long: ambiguous  // answered requests an eventual client re-sends
 
 sql_statement sql(std::string text) {
     sql_statement s;
@@ -60,6 +61,7 @@ struct operation {
     // production client does (protocols/client/sql_call.cpp).
     std::set<public_key> said_stale;
     std::uint64_t expected_sequence = 0;
+    std::optional<std::int64_t> stale_since_ms;
     bool ambiguous = false;  // finished without an outcome: it may or may not have executed
 };
 
@@ -70,8 +72,9 @@ struct stream {
     std::int64_t next_at_ms = 0;
     // Eventual mode: the leader answers a write before it commits, and a view change can
     // drop it; the next request then waits forever on the gap in the client's sequence.
-    // So the client sends its previous request again with each resend of the next one (a
-    // committed one is refused as stale, harmlessly): its last eventual_resend_max ones.
+    // So the client sends its previous requests again with each resend of the next one (a
+    // committed one is refused as stale, harmlessly): its last eventual_resend_max ones. In
+    // strong mode the same for requests given up on as ambiguous (see operation).
     std::deque<digest> previous_requests;
 };
 
@@ -353,7 +356,12 @@ class seed_run {
                         }
                     }
                     const auto& db = databases_[streams_[op.stream].db];
-                    if (op.said_stale.size() >= f_of(db.members.size()) + 1) {
+                    // Members that only accepted a batch (not committed) also count its client
+                    // sequence as used, and a view change may drop that batch: so the client
+                    // waits stale_patience_ms after the first f+1 before it gives up.
+                    if (op.said_stale.size() >= f_of(db.members.size()) + 1 && !op.stale_since_ms)
+                        op.stale_since_ms = a.time_ms;
+                    if (op.stale_since_ms && a.time_ms - *op.stale_since_ms >= stale_patience_ms) {
                         op.ambiguous = true;
                         net_->set_next_sequence(db.id, streams_[op.stream].client, op.expected_sequence);
                         trace_->record(static_cast<std::uint8_t>(trace_event::workload), a.time_ms, found->second, 3,
@@ -452,17 +460,18 @@ class seed_run {
             if (st.outstanding) {
                 auto& op = ops_[*st.outstanding];
                 if (op.complete_ms || op.refused || op.ambiguous) {
-                    if (!op.refused) {
+                    // Strong mode: only a request whose outcome the client never learned can
+                    // still be missing below the next one.
+                    const bool eventual = databases_[st.db].mode == consistency_mode::eventual;
+                    if ((eventual && !op.refused) || op.ambiguous) {
                         st.previous_requests.push_back(op.request);
                         if (st.previous_requests.size() > eventual_resend_max) st.previous_requests.pop_front();
                     }
                     st.outstanding.reset();
                     st.next_at_ms = now + uniform(0, s_.think_ms_max);
                 } else if (now - op.last_send_ms >= s_.resend_ms) {
-                    const bool eventual = databases_[st.db].mode == consistency_mode::eventual;
                     for (auto m : databases_[st.db].members) {
-                        if (eventual)
-                            for (const auto& previous : st.previous_requests) net_->send_again(previous, m);
+                        for (const auto& previous : st.previous_requests) net_->send_again(previous, m);
                         net_->send_again(op.request, m);
                     }
                     op.last_send_ms = now;

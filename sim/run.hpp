@@ -27,10 +27,10 @@ struct run_result {
     std::uint64_t ops_refused = 0;     // ... refused (the unauthorized client's, expected)
     std::uint64_t transfers_sent = 0;  // main-chain transfers
     std::uint64_t transfers_included = 0;
-    std::int64_t sim_ms = 0;           // virtual time of the whole run
-    std::uint64_t main_height = 0;     // the main chain's final height at the end
-    /// Eventual-mode leaders left holding a replaced speculative execution (docs/kayak.md's
-    /// known limit): counted, not violations.
+    std::int64_t sim_ms = 0;        // virtual time of the whole run
+    std::uint64_t main_height = 0;  // the main chain's final height at the end
+    /// Eventual-mode leaders whose state differs from the others' because they executed a
+    /// batch a view change replaced (docs/kayak.md's known limit): counted, not violations.
     std::uint64_t known_divergent = 0;
     std::map<std::string, std::uint64_t> faults;  // faults injected, by kind
 };

@@ -18,7 +18,8 @@ constexpr std::size_t scenario_bytes_max = 64u << 10;
 void boolean_into(toml_table_reader& r, const std::string& k, bool& out) {
     const toml::node* n = r.take(k);
     if (n == nullptr) return;
-    if (!n->is_boolean()) toml_fail(r.key(k), n, "expected true or false, found " + node::toml_type_name(*n));
+    if (!n->is_boolean())
+        toml_fail(r.key(k), n, "expected true or false, found " + node::toml_type_name(*n));
     out = n->as_boolean()->get();
 }
 
@@ -31,7 +32,8 @@ void probability_into(toml_table_reader& r, const std::string& k, double& out) {
     else if (n->is_integer())
         v = static_cast<double>(n->as_integer()->get());
     else
-        toml_fail(r.key(k), n, "expected a probability (0 to 1), found " + node::toml_type_name(*n));
+        toml_fail(r.key(k), n,
+                  "expected a probability (0 to 1), found " + node::toml_type_name(*n));
     if (!(v >= 0.0 && v <= 1.0)) toml_fail(r.key(k), n, "must be between 0 and 1");
     out = v;
 }
@@ -40,7 +42,8 @@ void names_into(toml_table_reader& r, const std::string& k, std::vector<std::str
                 const std::vector<std::string>& known) {
     const toml::node* n = r.take(k);
     if (n == nullptr) return;
-    if (!n->is_array()) toml_fail(r.key(k), n, "expected an array of names, found " + node::toml_type_name(*n));
+    if (!n->is_array())
+        toml_fail(r.key(k), n, "expected an array of names, found " + node::toml_type_name(*n));
     out.clear();
     for (const auto& item : *n->as_array()) {
         if (!item.is_string()) toml_fail(r.key(k), &item, "expected a name (a string)");
@@ -107,9 +110,8 @@ void read_faults(toml_table_reader& r, fault_options& f) {
 
 const std::vector<std::string>& known_byzantine_behaviors() {
     // The behaviours of DESIGN.md section 8; the byzantine branch implements them.
-    static const std::vector<std::string> names{"equivocate",     "forge",   "alter",
-                                                "wrong-results",  "withhold-votes",
-                                                "replay",         "malformed"};
+    static const std::vector<std::string> names{
+        "equivocate", "forge", "alter", "wrong-results", "withhold-votes", "replay", "malformed"};
     return names;
 }
 
@@ -134,8 +136,9 @@ std::optional<std::string> scenario::problem() const {
     if (duration_ms < 1000) return "duration_ms: at least 1000";
     const std::size_t f = (members - 1) / 3;
     if (byzantine_per_group > f)
-        return "byzantine: " + std::to_string(byzantine_per_group) + " per group is more than f = " +
-               std::to_string(f) + " for groups of " + std::to_string(members);
+        return "byzantine: " + std::to_string(byzantine_per_group) +
+               " per group is more than f = " + std::to_string(f) + " for groups of " +
+               std::to_string(members);
     return std::nullopt;
 }
 
@@ -200,7 +203,8 @@ result<scenario> read_scenario_file(const std::string& path, scenario base) {
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::string& text) {
     auto number = [](const std::string& t) -> std::optional<std::uint64_t> {
-        if (t.empty() || t.size() > 19 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        if (t.empty() || t.size() > 19 ||
+            !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
             return std::nullopt;
         return std::stoull(t);
     };

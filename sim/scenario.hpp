@@ -29,7 +29,7 @@ struct fault_options {
     bool partitions = true;
     double partition = 0.08;  // chance a partition starts (when none is on)
     std::int64_t partition_ms_max = 3000;
-    bool partition_halves = true;         // random halves of all nodes
+    bool partition_halves = true;          // random halves of all nodes
     bool partition_isolate_leader = true;  // a database's current leader cut from everyone
     bool partition_one_way = true;         // one direction only, between random halves
 
@@ -37,8 +37,8 @@ struct fault_options {
     double clog = 0.05;  // chance a random node is clogged
     std::int64_t clog_ms_max = 2000;
 
-    bool crashes = true;    // miners and producers crash and restart on their files
-    double crash = 0.06;    // chance one crashes (at most f down per group at once)
+    bool crashes = true;  // miners and producers crash and restart on their files
+    double crash = 0.06;  // chance one crashes (at most f down per group at once)
     std::int64_t down_ms_max = 4000;
 
     bool leader_loss = true;  // a database's leader is crashed on purpose
@@ -52,20 +52,20 @@ struct scenario {
     // ---- the network
     std::size_t producers = 4;
     std::size_t miners = 6;
-    std::size_t databases = 2;        // alternately strong and eventual, the first strong
-    std::uint32_t members = 4;         // miners per database
+    std::size_t databases = 2;  // alternately strong and eventual, the first strong
+    std::uint32_t members = 4;  // miners per database
     // ---- clients and workloads
-    std::size_t clients = 3;           // client 0 owns the databases; the others are granted write
-    std::size_t operations = 400;      // SQL operations issued at most per run (all clients)
-    std::size_t accounts = 8;          // bank accounts per database
+    std::size_t clients = 3;       // client 0 owns the databases; the others are granted write
+    std::size_t operations = 400;  // SQL operations issued at most per run (all clients)
+    std::size_t accounts = 8;      // bank accounts per database
     std::int64_t initial_balance = 1000;
-    std::size_t registers = 4;         // register keys per strong database
+    std::size_t registers = 4;  // register keys per strong database
     bool bank = true;
     bool registers_workload = true;
-    bool mix = true;                   // reads, inserts and schema changes (eventual databases)
-    bool chain_transfers = true;       // main-chain transfers between the clients
-    std::int64_t think_ms_max = 300;   // a client's pause between operations
-    std::int64_t resend_ms = 1500;     // an unanswered request is sent again to every member
+    bool mix = true;                  // reads, inserts and schema changes (eventual databases)
+    bool chain_transfers = true;      // main-chain transfers between the clients
+    std::int64_t think_ms_max = 300;  // a client's pause between operations
+    std::int64_t resend_ms = 1500;    // an unanswered request is sent again to every member
     // ---- time
     std::int64_t duration_ms = 30'000;  // workload with faults
     std::int64_t liveness_ms = 30'000;  // after healing: the bound to commit and converge

@@ -32,15 +32,16 @@ std::int64_t skew_of(const std::vector<std::int64_t>& skews, std::size_t i) {
 using namespace protocols;
 
 chain_cluster::chain_cluster(chain_cluster_options options)
-    : simulation("network",
-                 [](caf::actor_system_config& c) {
-                     actors::add_router_message_types(c);
-                     actors::add_producer_message_types(c);
-                     actors::add_replica_message_types(c);
-                     actors::add_miner_message_types(c);
-                     add_network_message_types(c);
-                 },
-                 10, options.directory_base),
+    : simulation(
+          "network",
+          [](caf::actor_system_config& c) {
+              actors::add_router_message_types(c);
+              actors::add_producer_message_types(c);
+              actors::add_replica_message_types(c);
+              actors::add_miner_message_types(c);
+              add_network_message_types(c);
+          },
+          10, options.directory_base),
       options_(options),
       owner_(simulated_key(owner_key_index)),
       client_{owner_, crypto::compute_node_id(owner_.public_key(), 0), {}, {}, ""} {
@@ -62,7 +63,8 @@ chain_cluster::chain_cluster(chain_cluster_options options)
     }
     genesis_.allocations[crypto::address_of(owner_.public_key())] = options_.owner_balance;
     for (std::size_t u = 1; u <= options_.users; ++u)
-        genesis_.allocations[crypto::address_of(client_key(u).public_key())] = options_.user_balance;
+        genesis_.allocations[crypto::address_of(client_key(u).public_key())] =
+            options_.user_balance;
     genesis_.parameters.node_id_difficulty = 0;  // node ids are nonce 0 here
     genesis_.parameters.minimum_miner_deposit = 1'000;
 
@@ -86,7 +88,8 @@ chain_cluster::chain_cluster(chain_cluster_options options)
     arrived_ = std::make_shared<std::vector<arrived_response>>();
     auto responses = responses_;
     auto arrived = arrived_;
-    auto recorder = system_->spawn([responses, arrived](caf::event_based_actor* self) -> caf::behavior {
+    auto recorder = system_->spawn([responses,
+                                    arrived](caf::event_based_actor* self) -> caf::behavior {
         return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
             auto r = decode_client_response(in.payload);
             if (!r) return;
@@ -132,9 +135,13 @@ void chain_cluster::start_producer(std::size_t i) {
     timing.precommit_timeout_ms = 200;
     timing.timeout_step_ms = 100;
     timing.resend_interval_ms = 400;
-    actors::producer_actor_config c{p.key, std::move(peers), p.router, p.path, genesis_,
-                                    timing, 20, epoch_ms + skew_of(options_.producer_clock_skew_ms, i),
-                                    500, 300, 64};
+    actors::producer_actor_config c{
+        p.key,    std::move(peers),
+        p.router, p.path,
+        genesis_, timing,
+        20,       epoch_ms + skew_of(options_.producer_clock_skew_ms, i),
+        500,      300,
+        64};
     auto spawned = actors::spawn_producer_actor(*system_, std::move(c));
     COVENANT_ASSERT(spawned.ok(), "a producer starts on its store");
     p.node = std::move(spawned).value();
@@ -148,10 +155,17 @@ void chain_cluster::start_miner(std::size_t i) {
     replica.progress_timeout_ms = options_.replica_progress_timeout_ms;
     replica.seal_every_batches = 8;
     replica.seal_every_ms = 1000;
-    actors::miner_node_config c{m.key, m.router, m.path, genesis_, std::move(producer_nodes),
-                                replica, options_.miner_follow_interval_ms,
-                                options_.suspicion_resend_ms, 10,
-                                epoch_ms + skew_of(options_.miner_clock_skew_ms, i), 1};
+    actors::miner_node_config c{m.key,
+                                m.router,
+                                m.path,
+                                genesis_,
+                                std::move(producer_nodes),
+                                replica,
+                                options_.miner_follow_interval_ms,
+                                options_.suspicion_resend_ms,
+                                10,
+                                epoch_ms + skew_of(options_.miner_clock_skew_ms, i),
+                                1};
     auto spawned = actors::spawn_miner_node(*system_, std::move(c));
     COVENANT_ASSERT(spawned.ok(), "a miner starts on its data directory");
     m.node = std::move(spawned).value();
@@ -307,7 +321,8 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
     return r.hash();
 }
 
-void chain_cluster::set_next_sequence(const database_id& db, std::size_t client, std::uint64_t next) {
+void chain_cluster::set_next_sequence(const database_id& db, std::size_t client,
+                                      std::uint64_t next) {
     COVENANT_ASSERT(next >= 1, "client sequences start at 1");
     const auto stream = std::make_pair(client, db);
     client_sequences_[stream] = next - 1;
@@ -363,7 +378,8 @@ std::vector<committed_batch> chain_cluster::committed_log(std::size_t i, const d
     return out;
 }
 
-std::map<std::uint64_t, digest> chain_cluster::speculative_executions(std::size_t i, const database_id& db) {
+std::map<std::uint64_t, digest> chain_cluster::speculative_executions(std::size_t i,
+                                                                      const database_id& db) {
     std::map<std::uint64_t, digest> out;
     if (!serves_files_of(i, db)) return out;
     for (const auto& row : sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".log",

@@ -158,7 +158,9 @@ void trace_sink::record(std::uint8_t kind, std::int64_t time_ms, std::uint64_t a
     ++events_;
 }
 
-digest trace_sink::current() const { return impl_->last; }
+digest trace_sink::current() const {
+    return impl_->last;
+}
 
 caf::actor spawn_link(caf::actor_system& system, const caf::actor& net, std::uint64_t from,
                       std::uint64_t to) {

@@ -316,9 +316,12 @@ class seed_run {
         op.key = key;
         op.value = value;
         op.invoke_ms = op.last_send_ms = net_->now_ms();
-        // To the leader as last learned; the other members get it on a resend (and forward
-        // it to the leader, or suspect it).
+        // To the leader as last learned, then to every other member: each forwards it to the
+        // leader (or suspects it) and answers once it executed, so one lost answer does not
+        // leave the client without any (a committed request is refused as stale after).
         op.request = net_->write(db.id, db.leader, std::move(statements), st.client);
+        for (auto m : db.members)
+            if (m != db.leader) net_->send_again(op.request, m);
         const std::size_t index = ops_.size();
         ops_.push_back(std::move(op));
         op_of_request_[ops_.back().request] = index;
@@ -516,7 +519,8 @@ class seed_run {
                             st.previous_requests.pop_front();
                     }
                     st.outstanding.reset();
-                    st.next_at_ms = now + uniform(0, s_.think_ms_max);
+                    st.next_at_ms = now + (i == intruder_stream_ ? intruder_every_ms
+                                                                 : uniform(0, s_.think_ms_max));
                 } else if (now - op.last_send_ms >= s_.resend_ms) {
                     for (auto m : databases_[st.db].members) {
                         for (const auto& previous : st.previous_requests)
@@ -533,7 +537,6 @@ class seed_run {
                     uniform(0, static_cast<std::int64_t>(databases_.size()) - 1));
                 issue(i, op_kind::intruder, {sql("INSERT INTO notes(v) VALUES(666)")});
                 --result_.ops_sent;  // not the workload's
-                st.next_at_ms = now + intruder_every_ms;
                 continue;
             }
             if (result_.ops_sent >= s_.operations) continue;
@@ -786,32 +789,25 @@ class seed_run {
         if (!committed) {
             for (auto d : waiting) {
                 const auto& op = ops_[*streams_[stream_of(0, d)].outstanding];
-                const auto* sent = net_->sent_request(op.request);
-                say("stuck request " + op.request.hex().substr(0, 12) + " seq " +
-                    std::to_string(sent ? sent->sequence.value : 0) + ", leader miner " +
-                    std::to_string(databases_[d].leader));
-                for (auto m : databases_[d].members) {
-                    std::uint64_t in_log = 0;
-                    for (const auto& c : net_->committed_log(m, databases_[d].id))
-                        for (const auto& r : c.batch.requests)
-                            if (r.client == net_->owner().public_key())
-                                in_log = std::max(in_log, r.sequence.value);
-                    auto st = net_->replica_status(m, databases_[d].id);
-                    say("  miner " + std::to_string(m) + " owner's last committed seq " +
-                        std::to_string(in_log) +
-                        (st ? " view " + std::to_string(st->view) + " committed " +
-                                  std::to_string(st->last_committed) + " executed " +
-                                  std::to_string(st->last_executed) + " last: " + st->last_refusal
-                            : std::string(" down")));
-                }
+                diagnose(op, d);
                 late_.push_back(
                     databases_[d].name + ": the owner's write sent at " +
                     std::to_string(op.invoke_ms) + "ms never finished (last refusal: " +
                     (op.last_rejection.empty() ? std::string("none") : op.last_rejection) + ")");
             }
             for (auto i : probes)
-                if (!ops_[i].complete_ms)
-                    late_.push_back(databases_[streams_[ops_[i].stream].db].name + ": probe write");
+                if (!ops_[i].complete_ms && committed_by_quorum(ops_[i])) {
+                    // The system did its part; only the answer was lost on the way.
+                    say("probe " + ops_[i].request.hex().substr(0, 12) +
+                        " committed; its answers were lost");
+                } else if (!ops_[i].complete_ms) {
+                    diagnose(ops_[i], streams_[ops_[i].stream].db);
+                    late_.push_back(databases_[streams_[ops_[i].stream].db].name +
+                                    ": probe write (last refusal: " +
+                                    (ops_[i].last_rejection.empty() ? std::string("none")
+                                                                    : ops_[i].last_rejection) +
+                                    ")");
+                }
         }
         // Every member of every database catches up to one state.
         const std::int64_t left =
@@ -842,6 +838,44 @@ class seed_run {
     // Every member executed to one sequence with one digest; in eventual mode a member may
     // hold another digest at that sequence (a replaced speculative execution, which the
     // same-state checker looks at on its own).
+    // Whether a quorum of the database's members hold the op's request in their committed
+    // logs (read from their files).
+    bool committed_by_quorum(const operation& op) {
+        const auto& db = databases_[streams_[op.stream].db];
+        const std::size_t n = db.members.size();
+        const std::size_t quorum = (n + f_of(n)) / 2 + 1;
+        std::size_t holding = 0;
+        for (auto m : db.members) {
+            bool found = false;
+            for (const auto& c : net_->committed_log(m, db.id))
+                for (const auto& r : c.batch.requests) found = found || r.hash() == op.request;
+            holding += found ? 1 : 0;
+        }
+        return holding >= quorum;
+    }
+
+    // For the -v log of a liveness violation: where the stuck request is, member by member.
+    void diagnose(const operation& op, std::size_t d) {
+        const auto* sent = net_->sent_request(op.request);
+        say("stuck request " + op.request.hex().substr(0, 12) + " seq " +
+            std::to_string(sent ? sent->sequence.value : 0) + ", leader miner " +
+            std::to_string(databases_[d].leader));
+        for (auto m : databases_[d].members) {
+            std::uint64_t in_log = 0;
+            for (const auto& c : net_->committed_log(m, databases_[d].id))
+                for (const auto& r : c.batch.requests)
+                    if (r.client == net_->owner().public_key())
+                        in_log = std::max(in_log, r.sequence.value);
+            auto st = net_->replica_status(m, databases_[d].id);
+            say("  miner " + std::to_string(m) + " owner's last committed seq " +
+                std::to_string(in_log) +
+                (st ? " view " + std::to_string(st->view) + " committed " +
+                          std::to_string(st->last_committed) + " executed " +
+                          std::to_string(st->last_executed) + " last: " + st->last_refusal
+                    : std::string(" down")));
+        }
+    }
+
     bool all_converged() {
         for (const auto& db : databases_) {
             std::map<std::uint64_t, std::set<bytes>> digests;
@@ -1010,7 +1044,10 @@ class seed_run {
             add(check_durability(db.name, acked, logs, caught_up));
             add(check_verifiable(db.name, accepted, groups));
             std::vector<register_history> histories;
-            for (auto& [k, h] : registers) histories.push_back(std::move(h));
+            for (auto& [k, h] : registers) {
+                result_.register_ops_checked += h.ops.size();
+                histories.push_back(std::move(h));
+            }
             add(check_registers(db.name, histories));
         }
         add(check_liveness(late_, s_.liveness_ms));

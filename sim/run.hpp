@@ -28,6 +28,7 @@ struct run_result {
     std::uint64_t transfers_sent = 0;  // main-chain transfers
     std::uint64_t transfers_included = 0;
     std::int64_t sim_ms = 0;        // virtual time of the whole run
+    std::uint64_t register_ops_checked = 0;  // in the linearizability histories
     std::uint64_t main_height = 0;  // the main chain's final height at the end
     /// Eventual-mode leaders whose state differs from the others' because they executed a
     /// batch a view change replaced (docs/kayak.md's known limit): counted, not violations.

@@ -298,6 +298,7 @@ int main(int argc, char** argv) {
                             {"transfers_sent", r.transfers_sent},
                             {"transfers_included", r.transfers_included},
                             {"main_height", r.main_height},
+                            {"register_ops_checked", r.register_ops_checked},
                             {"eventual_known_divergent", r.known_divergent},
                             {"sim_seconds", static_cast<double>(r.sim_ms) / 1000.0},
                             {"wall_seconds", wall},

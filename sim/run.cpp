@@ -173,8 +173,34 @@ class seed_run {
                 o.producer_clock_skew_ms.push_back(
                     uniform(-s_.faults.clock_skew_ms_max, s_.faults.clock_skew_ms_max));
         }
+        // Byzantine members, picked by the seed: miners (byzantine_per_group in all, so no
+        // group holds more) and producers. The checkers look only at the honest ones.
+        std::vector<std::size_t> miners(s_.miners), producers(s_.producers);
+        for (std::size_t i = 0; i < miners.size(); ++i) miners[i] = i;
+        for (std::size_t i = 0; i < producers.size(); ++i) producers[i] = i;
+        std::shuffle(miners.begin(), miners.end(), random_);
+        std::shuffle(producers.begin(), producers.end(), random_);
+        byzantine_miners_.insert(
+            miners.begin(), miners.begin() + static_cast<std::ptrdiff_t>(s_.byzantine_per_group));
+        byzantine_producers_.insert(
+            producers.begin(),
+            producers.begin() + static_cast<std::ptrdiff_t>(s_.byzantine_producers));
+        // Where they go into the network once the byzantine branch is merged:
+        //   o.byzantine_miners[i] / o.byzantine_producers[i] = behaviors of s_.byzantine_behaviors
+        //   (sim::parse_byzantine_behaviors, "all" by default); o.bugs = s_.inject_bugs
+        //   (kayak::parse_injected_bug). Until then covenant-sim refuses these options.
+        COVENANT_ASSERT(
+            byzantine_miners_.empty() && byzantine_producers_.empty() && s_.inject_bugs.empty(),
+            "Byzantine members and injected bugs need the byzantine branch");
         net_ = std::make_unique<chain_cluster>(o);
         genesis_total_ = storage::replay(net_->genesis(), {}).value().total_tokens();
+    }
+
+    // The first honest producer: whose stored chain the run reads as the main chain.
+    std::size_t reference_producer() const {
+        for (std::size_t i = 0; i < s_.producers; ++i)
+            if (!byzantine_producers_.count(i)) return i;
+        return 0;
     }
 
     std::optional<std::size_t> alive_producer() const {
@@ -209,7 +235,7 @@ class seed_run {
         // The chain assigns the members; wait until it has, for every database.
         std::optional<main_chain::ledger> ledger;
         auto assigned = [&] {
-            ledger = net_->chain_state(0);
+            ledger = net_->chain_state(reference_producer());
             for (const auto& db : databases_)
                 if (!ledger->database(db.id) ||
                     ledger->database(db.id)->members.size() != s_.members)
@@ -231,7 +257,7 @@ class seed_run {
                     tx::grant_role{db.id, crypto::address_of(net_->client_key(c).public_key()),
                                    role::write});
         auto granted = [&] {
-            ledger = net_->chain_state(0);
+            ledger = net_->chain_state(reference_producer());
             for (const auto& db : databases_)
                 for (std::size_t c = 1; c < s_.clients; ++c)
                     if (!ledger->database(db.id)->roles.count(
@@ -880,6 +906,7 @@ class seed_run {
         for (const auto& db : databases_) {
             std::map<std::uint64_t, std::set<bytes>> digests;
             for (auto m : db.members) {
+                if (byzantine_miners_.count(m)) continue;
                 auto st = net_->replica_status(m, db.id);
                 if (!st) return false;
                 digests[st->last_executed].insert(st->state_digest);
@@ -914,6 +941,7 @@ class seed_run {
         std::map<std::string, std::vector<digest>> chains;
         std::map<std::string, std::uint64_t> totals;
         for (std::size_t p = 0; p < net_->producer_count(); ++p) {
+            if (byzantine_producers_.count(p)) continue;  // honest producers only
             const std::string name = "producer " + std::to_string(p);
             auto& hashes = chains[name];
             for (const auto& b : net_->main_blocks(p)) hashes.push_back(b.hash());
@@ -922,7 +950,7 @@ class seed_run {
         add(check_main_chain_agreement(chains));
         add(check_conservation(totals, genesis_total_));
         result_.main_height = chains.begin()->second.size();
-        const auto ledger = net_->chain_state(0);
+        const auto ledger = net_->chain_state(reference_producer());
 
         // The clients 1.. (and the intruder) only ever send transfers on the chain: their
         // balances follow from the genesis and the transfers producer 0's chain included.
@@ -937,7 +965,7 @@ class seed_run {
                 expected[name] = user_balance;
                 actual[name] = ledger.balance_of(crypto::address_of(key));
             }
-            for (const auto& b : net_->main_blocks(0))
+            for (const auto& b : net_->main_blocks(reference_producer()))
                 for (const auto& t : b.transactions) {
                     auto from = names.find(t.sender);
                     if (from == names.end()) continue;
@@ -978,6 +1006,7 @@ class seed_run {
             std::vector<replica_state> states;
             std::map<std::string, std::int64_t> sums;
             for (auto m : members) {
+                if (byzantine_miners_.count(m)) continue;  // honest replicas only
                 const std::string name = "miner " + std::to_string(m);
                 logs.push_back({name, net_->committed_log(m, db.id)});
                 if (converged_) caught_up.insert(name);
@@ -1063,6 +1092,8 @@ class seed_run {
     run_result result_;
     phase phase_ = phase::setup;
 
+    std::set<std::size_t> byzantine_miners_;
+    std::set<std::size_t> byzantine_producers_;
     std::vector<database> databases_;
     std::vector<stream> streams_;
     std::size_t intruder_stream_ = 0;

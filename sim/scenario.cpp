@@ -109,16 +109,24 @@ void read_faults(toml_table_reader& r, fault_options& f) {
 }  // namespace
 
 const std::vector<std::string>& known_byzantine_behaviors() {
-    // The behaviours of DESIGN.md section 8; the byzantine branch implements them.
-    static const std::vector<std::string> names{
-        "equivocate", "forge", "alter", "wrong-results", "withhold-votes", "replay", "malformed"};
+    // The names of sim/byzantine.hpp (the byzantine branch), "all" for every one.
+    static const std::vector<std::string> names{"all",
+                                                "equivocate",
+                                                "alter-requests",
+                                                "wrong-results",
+                                                "wrong-digests",
+                                                "withhold-votes",
+                                                "duplicate-votes",
+                                                "replay-old",
+                                                "malformed-bytes"};
     return names;
 }
 
 const std::vector<std::string>& known_bugs() {
-    // Deliberate bugs of DESIGN.md section 8; the byzantine branch implements them.
-    static const std::vector<std::string> names{"commit-without-quorum", "skip-signature-check",
-                                                "ignore-lock"};
+    // The names of protocols/kayak/injected_bugs.hpp (the byzantine branch).
+    static const std::vector<std::string> names{
+        "commit-without-quorum", "skip-client-signature-check", "new-leader-ignores-lock",
+        "nondeterministic-time", "accept-stale-view"};
     return names;
 }
 
@@ -135,6 +143,10 @@ std::optional<std::string> scenario::problem() const {
     if (faults.delay_min_ms > faults.delay_max_ms) return "delay_min_ms is above delay_max_ms";
     if (duration_ms < 1000) return "duration_ms: at least 1000";
     const std::size_t f = (members - 1) / 3;
+    if (byzantine_producers > (producers - 1) / 3)
+        return "byzantine producers: " + std::to_string(byzantine_producers) +
+               " is more than f = " + std::to_string((producers - 1) / 3) + " of " +
+               std::to_string(producers) + " producers";
     if (byzantine_per_group > f)
         return "byzantine: " + std::to_string(byzantine_per_group) +
                " per group is more than f = " + std::to_string(f) + " for groups of " +
@@ -181,6 +193,7 @@ result<scenario> read_scenario_text(const std::string& text, scenario s) {
         if (auto* t = r.sub_table("byzantine")) {
             toml_table_reader b(*t, "byzantine");
             b.integer_into("per_group", s.byzantine_per_group, 0, 21);
+            b.integer_into("producers", s.byzantine_producers, 0, 21);
             names_into(b, "behaviors", s.byzantine_behaviors, known_byzantine_behaviors());
             names_into(b, "inject_bugs", s.inject_bugs, known_bugs());
             b.finish();

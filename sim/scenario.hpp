@@ -72,7 +72,10 @@ struct scenario {
     // ---- faults
     fault_options faults;
     // ---- Byzantine members and injected bugs (wired once the byzantine branch merges)
+    /// Byzantine miners: this many in all, picked by the seed, so no group holds more
+    /// (at most f per group, checked); Byzantine producers: at most f of them.
     std::size_t byzantine_per_group = 0;
+    std::size_t byzantine_producers = 0;
     std::vector<std::string> byzantine_behaviors;
     std::vector<std::string> inject_bugs;
     // ---- where the nodes' files go (a tmpfs makes fsync cheap; not part of the run's trace)

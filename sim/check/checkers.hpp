@@ -1,7 +1,7 @@
 // The checkers of covenant-sim: one function per guarantee of DESIGN.md section 2, over data
 // read back from the run (the miners' Kayak logs and SQLite files, the producers' stored
 // chains, the responses the clients got). They only observe: each takes plain values, so
-// the tests can feed them fabricated histories and see them fire (tests/sim/checkers_test).
+// the tests can feed them fabricated histories and see them fire (tests/simtool/checkers_test).
 // Each returns the violations it found, with where and what.
 #pragma once
 

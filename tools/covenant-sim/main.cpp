@@ -188,7 +188,13 @@ int main(int argc, char** argv) {
     app.add_option("--byzantine", s.byzantine_per_group, "Byzantine members per group (at most f)")
         ->check(CLI::Range(0, 21))
         ->capture_default_str();
-    app.add_option("--byzantine-behaviors", behaviors, "Comma list of what they do (default all)");
+    app.add_option("--byzantine-producers", s.byzantine_producers,
+                   "Byzantine block producers (at most f)")
+        ->check(CLI::Range(0, 21))
+        ->capture_default_str();
+    std::string behavior_help = "Comma list of what they do (default all):";
+    for (const auto& b : sim::known_byzantine_behaviors()) behavior_help += " " + b;
+    app.add_option("--byzantine-behaviors", behaviors, behavior_help);
     std::string bug_help = "Switch on a deliberate bug (repeatable):";
     for (const auto& b : sim::known_bugs()) bug_help += " " + b;
     app.add_option("--inject-bug", bugs, bug_help)->check(CLI::IsMember(sim::known_bugs()));
@@ -249,7 +255,7 @@ int main(int argc, char** argv) {
     }
     // Where Byzantine members and injected bugs go into chain_cluster_options
     // (byzantine_miners, byzantine_producers, bugs) once the byzantine branch is merged.
-    if (s.byzantine_per_group > 0 || !s.inject_bugs.empty()) {
+    if (s.byzantine_per_group > 0 || s.byzantine_producers > 0 || !s.inject_bugs.empty()) {
         std::cerr
             << "covenant-sim: Byzantine members and injected bugs are not in this build yet\n";
         return exit_usage;

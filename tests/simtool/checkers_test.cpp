@@ -235,6 +235,9 @@ enabled = false
     BOOST_TEST(!read_scenario_text("members = 9\nminers = 6\n", scenario{}).ok());
     BOOST_TEST(
         !read_scenario_text("[byzantine]\ninject_bugs = [\"no-such-bug\"]\n", scenario{}).ok());
+    BOOST_TEST(read_scenario_text("[byzantine]\ninject_bugs = [\"commit-without-quorum\"]\nbehaviors = [\"all\"]\n",
+                                  scenario{})
+                   .ok());
 }
 
 BOOST_AUTO_TEST_CASE(seed_ranges) {

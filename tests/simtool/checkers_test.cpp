@@ -240,6 +240,19 @@ enabled = false
                    .ok());
 }
 
+BOOST_AUTO_TEST_CASE(the_shipped_scenarios_read) {
+    auto defaults = read_scenario_file(COVENANT_SOURCE_DIR "/sim/scenarios/default.toml", scenario{});
+    BOOST_TEST_REQUIRE(defaults.ok());
+    const scenario d;
+    BOOST_TEST(defaults->miners == d.miners);
+    BOOST_TEST(defaults->duration_ms == d.duration_ms);
+    BOOST_TEST(defaults->faults.drop == d.faults.drop);
+    BOOST_TEST(defaults->faults.clock_skew_ms_max == d.faults.clock_skew_ms_max);
+    auto heavy = read_scenario_file(COVENANT_SOURCE_DIR "/sim/scenarios/heavy.toml", scenario{});
+    BOOST_TEST_REQUIRE(heavy.ok());
+    BOOST_TEST(heavy->faults.crash == 0.3);
+}
+
 BOOST_AUTO_TEST_CASE(seed_ranges) {
     BOOST_TEST((parse_seed_range("3-7") == std::make_pair<std::uint64_t, std::uint64_t>(3, 7)));
     BOOST_TEST((parse_seed_range("4") == std::make_pair<std::uint64_t, std::uint64_t>(4, 4)));

@@ -755,6 +755,21 @@ class seed_run {
                 if (may_crash_miner(m)) crash(false, m, "crash");
             }
         }
+        if (f.crashes && chance(f.crash_group)) {
+            // The whole group of one database at once (and so beyond f): every member comes
+            // back at the same time, on its files.
+            const auto& db = databases_[static_cast<std::size_t>(
+                uniform(0, static_cast<std::int64_t>(databases_.size()) - 1))];
+            const std::int64_t until = net_->now_ms() + uniform(300, f.down_ms_max);
+            std::string who;
+            for (auto m : db.members)
+                if (net_->miner_alive(m)) {
+                    net_->crash_miner(m);
+                    down_.push_back({false, m, until});
+                    who += " " + std::to_string(m);
+                }
+            if (!who.empty()) fault("crash-group", db.name + " miners" + who);
+        }
         if (f.leader_loss && chance(f.leader_loss_chance)) {
             const auto& db = databases_[static_cast<std::size_t>(
                 uniform(0, static_cast<std::int64_t>(databases_.size()) - 1))];
@@ -1023,7 +1038,8 @@ class seed_run {
                             // Replaced by another batch, or past the log's end after healing
                             // (its batch was dropped by a view change and nothing since took
                             // its seq): either way executed but never agreed.
-                            if (seq > log.size() || log[seq - 1].batch.hash() != hash) divergent = true;
+                            if (seq > log.size() || log[seq - 1].batch.hash() != hash)
+                                divergent = true;
                         if (divergent)
                             say(db.name + " " + name + ": executed a batch a view change replaced");
                     }

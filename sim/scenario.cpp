@@ -89,6 +89,7 @@ void read_faults(toml_table_reader& r, fault_options& f) {
         toml_table_reader n(*t, r.key("crashes"));
         boolean_into(n, "enabled", f.crashes);
         probability_into(n, "chance", f.crash);
+        probability_into(n, "whole_group_chance", f.crash_group);
         n.integer_into("down_ms_max", f.down_ms_max, 1, hour_ms);
         n.finish();
     }

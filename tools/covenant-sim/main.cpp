@@ -168,6 +168,10 @@ int main(int argc, char** argv) {
                    "Probability per tick that a node crashes (at most f down per group)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    app.add_option("--crash-group", f.crash_group,
+                   "Probability per tick that every member of one database crashes at once")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     app.add_option("--down-ms-max", f.down_ms_max, "Longest time a crashed node stays down")
         ->check(CLI::Range(1, 3'600'000))
         ->capture_default_str();

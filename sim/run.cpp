@@ -221,9 +221,14 @@ class seed_run {
     }
 
     bool setup() {
-        net_->register_miners(10'000, static_cast<std::uint32_t>(s_.databases));
+        // As few databases per miner as fit: with miners enough, groups are disjoint.
+        const std::size_t slots = s_.databases * s_.members;
+        net_->register_miners(10'000, static_cast<std::uint32_t>((slots + s_.miners - 1) / s_.miners));
         if (!step_until([&] { return net_->chain_height() >= 2; }, setup_step_limit_ms))
             return setup_failed("the main chain made no blocks");
+        // One database at a time, each once the last is assigned: the chain then picks
+        // members by the capacity the earlier ones left, and groups differ.
+        std::optional<main_chain::ledger> ledger;
         for (std::size_t d = 0; d < s_.databases; ++d) {
             database db;
             db.mode = d % 2 == 0 ? consistency_mode::strong : consistency_mode::eventual;
@@ -231,19 +236,14 @@ class seed_run {
             db.name = "db" + std::to_string(d) +
                       (db.mode == consistency_mode::strong ? "(strong)" : "(eventual)");
             databases_.push_back(db);
+            auto assigned = [&] {
+                ledger = net_->chain_state(reference_producer());
+                const auto* record = ledger->database(db.id);
+                return record != nullptr && record->members.size() == s_.members;
+            };
+            if (!step_until_every(assigned, 200, setup_step_limit_ms))
+                return setup_failed("database " + db.name + " not assigned");
         }
-        // The chain assigns the members; wait until it has, for every database.
-        std::optional<main_chain::ledger> ledger;
-        auto assigned = [&] {
-            ledger = net_->chain_state(reference_producer());
-            for (const auto& db : databases_)
-                if (!ledger->database(db.id) ||
-                    ledger->database(db.id)->members.size() != s_.members)
-                    return false;
-            return true;
-        };
-        if (!step_until_every(assigned, 200, setup_step_limit_ms))
-            return setup_failed("databases not assigned");
         for (auto& db : databases_) {
             for (const auto& m : ledger->database(db.id)->members)
                 db.members.push_back(net_->miner_index(m));

@@ -1,6 +1,8 @@
 // A whole network in one process (see chain_cluster.hpp).
 #include "sim/chain_cluster.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <utility>
 
 #include "actors/router/router.hpp"
@@ -10,6 +12,7 @@
 #include "protocols/main_chain/ledger.hpp"
 #include "sim/kayak_cluster.hpp"
 #include "sim/sqlite_rows.hpp"
+#include "storage/kayak_log_store.hpp"
 #include "storage/main_chain_store.hpp"
 #include "storage/shard_chain_store.hpp"
 
@@ -20,20 +23,25 @@ constexpr std::int64_t epoch_ms = 1'790'000'000'000;  // what the virtual clock'
 constexpr std::uint32_t producer_key_base = 3000;
 constexpr std::uint32_t miner_key_base = 3100;
 constexpr std::uint32_t owner_key_index = 3200;
+
+std::int64_t skew_of(const std::vector<std::int64_t>& skews, std::size_t i) {
+    return i < skews.size() ? skews[i] : 0;
+}
 }  // namespace
 
 using namespace protocols;
 
 chain_cluster::chain_cluster(chain_cluster_options options)
-    : simulation("network",
-                 [](caf::actor_system_config& c) {
-                     actors::add_router_message_types(c);
-                     actors::add_producer_message_types(c);
-                     actors::add_replica_message_types(c);
-                     actors::add_miner_message_types(c);
-                     add_network_message_types(c);
-                 },
-                 10),
+    : simulation(
+          "network",
+          [](caf::actor_system_config& c) {
+              actors::add_router_message_types(c);
+              actors::add_producer_message_types(c);
+              actors::add_replica_message_types(c);
+              actors::add_miner_message_types(c);
+              add_network_message_types(c);
+          },
+          10, options.directory_base),
       options_(options),
       owner_(simulated_key(owner_key_index)),
       client_{owner_, crypto::compute_node_id(owner_.public_key(), 0), {}, {}, ""} {
@@ -54,11 +62,14 @@ chain_cluster::chain_cluster(chain_cluster_options options)
             options_.miner_balance;
     }
     genesis_.allocations[crypto::address_of(owner_.public_key())] = options_.owner_balance;
+    for (std::size_t u = 1; u <= options_.users; ++u)
+        genesis_.allocations[crypto::address_of(client_key(u).public_key())] =
+            options_.user_balance;
     genesis_.parameters.node_id_difficulty = 0;  // node ids are nonce 0 here
     genesis_.parameters.minimum_miner_deposit = 1'000;
 
     // Network: producers, then miners, then the client; every router reaches every other.
-    network_ = spawn_network(*system_, options_.seed, options_.faults);
+    network_ = spawn_network(*system_, options_.seed, options_.faults, options_.trace);
     std::vector<node*> all;
     for (auto& p : producers_) all.push_back(&p);
     for (auto& m : miners_) all.push_back(&m);
@@ -74,11 +85,19 @@ chain_cluster::chain_cluster(chain_cluster_options options)
                                all[j]->id.view().to_bytes(), spawn_link(*system_, network_, i, j));
 
     responses_ = std::make_shared<std::map<digest, client_response>>();
+    arrived_ = std::make_shared<std::vector<arrived_response>>();
     auto responses = responses_;
-    auto recorder = system_->spawn([responses](caf::event_based_actor*) -> caf::behavior {
+    auto arrived = arrived_;
+    auto recorder = system_->spawn([responses,
+                                    arrived](caf::event_based_actor* self) -> caf::behavior {
         return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
             auto r = decode_client_response(in.payload);
-            if (r) (*responses)[r->request_hash] = *r;
+            if (!r) return;
+            (*responses)[r->request_hash] = *r;
+            const auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               self->clock().now().time_since_epoch())
+                               .count();
+            arrived->push_back({t, *r});
         }};
     });
     // No channel: the client's one recorder takes the responses of every database (each
@@ -117,7 +136,8 @@ void chain_cluster::start_producer(std::size_t i) {
     timing.timeout_step_ms = 100;
     timing.resend_interval_ms = 400;
     actors::producer_actor_config c{p.key, std::move(peers), p.router, p.path, genesis_,
-                                    timing, 20, epoch_ms, 500, 300, 64};
+                                    timing, 20, epoch_ms + skew_of(options_.producer_clock_skew_ms, i),
+                                    500, 300, 64};
     auto byzantine = options_.byzantine_producers.find(i);
     auto spawned = byzantine == options_.byzantine_producers.end()
                        ? actors::spawn_producer_actor(*system_, std::move(c))
@@ -139,7 +159,8 @@ void chain_cluster::start_miner(std::size_t i) {
     replica.bugs = options_.bugs;
     actors::miner_node_config c{m.key, m.router, m.path, genesis_, std::move(producer_nodes),
                                 replica, options_.miner_follow_interval_ms,
-                                options_.suspicion_resend_ms, 10, epoch_ms, 1};
+                                options_.suspicion_resend_ms, 10,
+                                epoch_ms + skew_of(options_.miner_clock_skew_ms, i), 1};
     if (auto byzantine = options_.byzantine_miners.find(i); byzantine != options_.byzantine_miners.end())
         c.spawn_replica = byzantine_replica_factory(
             {byzantine->second, byzantine_seed() + i, options_.byzantine_per_million, nullptr});
@@ -306,6 +327,36 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
     return r.hash();
 }
 
+digest chain_cluster::write_forged(const database_id& db, std::size_t to,
+                                   std::vector<sql_statement> statements, std::size_t client) {
+    const auto& key = client_key(client);
+    client_request r;
+    r.database = db;
+    r.client = key.public_key();
+    // Its own stream: nothing it sends is ever accepted, so every forgery takes the next
+    // sequence and the genuine streams are left alone.
+    r.sequence = client_sequence(++client_sequences_[std::make_pair(client, db)]);
+    r.timestamp_ms = epoch_ms;
+    r.kind = query_kind::write;
+    r.statements = std::move(statements);
+    r.sign(key);
+    r.client_signature.data[0] ^= 0x01;
+    sent_[r.hash()] = r;
+    caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_request), db.view().to_bytes(),
+                   encode(r));
+    scheduler_->run();
+    return r.hash();
+}
+
+void chain_cluster::set_next_sequence(const database_id& db, std::size_t client,
+                                      std::uint64_t next) {
+    COVENANT_ASSERT(next >= 1, "client sequences start at 1");
+    const auto stream = std::make_pair(client, db);
+    client_sequences_[stream] = next - 1;
+    last_request_.erase(stream);  // so that write() counts up to `next`
+}
+
 void chain_cluster::send_again(const digest& request, std::size_t to) {
     auto it = sent_.find(request);
     COVENANT_ASSERT(it != sent_.end(), "send_again of a request never sent");
@@ -319,6 +370,96 @@ std::optional<client_response> chain_cluster::response(const digest& request) co
     auto it = responses_->find(request);
     if (it == responses_->end()) return std::nullopt;
     return it->second;
+}
+
+void chain_cluster::restart_producer(std::size_t i) {
+    COVENANT_ASSERT(!producers_.at(i).node, "restart of a running producer");
+    start_producer(i);
+    scheduler_->run();
+}
+
+std::vector<main_block> chain_cluster::main_blocks(std::size_t i) {
+    auto store = storage::main_chain_store::open(producers_.at(i).path);
+    COVENANT_ASSERT(store.ok(), "cannot open a producer's store");
+    auto blocks = store.value()->load_all();
+    COVENANT_ASSERT(blocks.ok(), "cannot read a producer's store");
+    return std::move(blocks).value();
+}
+
+bool chain_cluster::serves_files_of(std::size_t i, const database_id& db) const {
+    return std::filesystem::exists(miners_.at(i).path + "/db-" + db.hex() + ".log");
+}
+
+std::vector<committed_batch> chain_cluster::committed_log(std::size_t i, const database_id& db) {
+    if (!serves_files_of(i, db)) return {};
+    // Read what the log holds, as it is: the checkers judge client signatures themselves
+    // (a replica with an injected bug may have logged a forged request).
+    protocols::client_signatures_unchecked unchecked;
+    auto store = storage::kayak_log_store::open(miners_.at(i).path + "/db-" + db.hex() + ".log");
+    COVENANT_ASSERT(store.ok(), "cannot open a miner's Kayak log");
+    std::vector<committed_batch> out;
+    constexpr std::size_t page = 256;
+    for (sequence_number from(1);;) {
+        auto chunk = store.value()->load_committed(from, page);
+        if (chunk.empty()) break;
+        for (auto& c : chunk) out.push_back(std::move(c));
+        from = sequence_number(out.back().batch.header.seq.value + 1);
+        if (chunk.size() < page) break;
+    }
+    return out;
+}
+
+std::map<std::uint64_t, digest> chain_cluster::speculative_executions(std::size_t i,
+                                                                      const database_id& db) {
+    std::map<std::uint64_t, digest> out;
+    if (!serves_files_of(i, db)) return out;
+    for (const auto& row : sqlite_rows(miners_.at(i).path + "/db-" + db.hex() + ".log",
+                                       "SELECT seq, batch_hash FROM speculative ORDER BY seq")) {
+        if (row.size() != 2 || !std::holds_alternative<std::int64_t>(row[0].value) ||
+            !std::holds_alternative<bytes>(row[1].value))
+            continue;
+        auto hash = digest::from_view(std::get<bytes>(row[1].value));
+        if (hash) out[static_cast<std::uint64_t>(std::get<std::int64_t>(row[0].value))] = *hash;
+    }
+    return out;
+}
+
+void chain_cluster::set_faults(const network_faults& faults) {
+    caf::anon_send(network_, faults_atom::value, faults);
+    scheduler_->run();
+}
+
+void chain_cluster::cut(std::uint64_t from, std::uint64_t to, bool cut) {
+    caf::anon_send(network_, partition_atom::value, from, to, cut);
+    scheduler_->run();
+}
+
+void chain_cluster::clog(std::uint64_t node_number, std::int64_t ms) {
+    caf::anon_send(network_, clog_atom::value, node_number, ms);
+    scheduler_->run();
+}
+
+network_stats chain_cluster::network_statistics() {
+    return ask<network_stats>(network_, caf::make_message(network_stats_atom::value));
+}
+
+std::int64_t chain_cluster::now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               scheduler_->clock().now().time_since_epoch())
+        .count();
+}
+
+void chain_cluster::resubmit(const transaction& tx) {
+    const bytes wire = encode(tx);
+    for (const auto& p : producers_)
+        caf::anon_send(client_.router, actors::send_atom::value, p.id.view().to_bytes(),
+                       static_cast<std::uint16_t>(message_kind::main_transaction), wire);
+    scheduler_->run();
+}
+
+const client_request* chain_cluster::sent_request(const digest& hash) const {
+    auto it = sent_.find(hash);
+    return it == sent_.end() ? nullptr : &it->second;
 }
 
 }  // namespace covenant::sim

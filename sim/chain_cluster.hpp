@@ -48,6 +48,18 @@ struct chain_cluster_options {
     std::uint32_t byzantine_per_million = 300'000;
     /// Deliberate bugs in every miner's replicas (protocols/kayak/injected_bugs.hpp).
     injected_bugs bugs;
+    // ---- for covenant-sim (sim/run.hpp); the defaults leave the tests' networks as they were
+    /// Records every message of the network (the run's trace hash); null: none.
+    std::shared_ptr<trace_sink> trace;
+    /// Clock skew per node: added to that node's clock (index = miner or producer number;
+    /// missing entries are 0).
+    std::vector<std::int64_t> miner_clock_skew_ms;
+    std::vector<std::int64_t> producer_clock_skew_ms;
+    /// Genesis balances of clients 1, 2, ... (the owner is client 0, owner_balance).
+    std::uint64_t user_balance = 0;
+    std::size_t users = 0;
+    /// Where the nodes' temporary directory goes (its name never reaches the trace).
+    std::string directory_base = "/tmp";
 };
 
 class chain_cluster : public simulation {
@@ -99,6 +111,36 @@ class chain_cluster : public simulation {
     void restart_miner(std::size_t i);
     /// Kills producer i (its store survives).
     void crash_producer(std::size_t i);
+    /// Starts producer i again on its store.
+    void restart_producer(std::size_t i);
+    std::size_t producer_count() const { return producers_.size(); }
+    bool producer_alive(std::size_t i) const { return static_cast<bool>(producers_.at(i).node); }
+    /// Every final block producer i stored, from height 1.
+    std::vector<protocols::main_block> main_blocks(std::size_t i);
+    const main_chain::genesis& genesis() const { return genesis_; }
+    /// Every committed batch (with its certificate) in miner i's Kayak log of `db`, read
+    /// back from the log file; empty when the miner never served it.
+    std::vector<protocols::committed_batch> committed_log(std::size_t i, const database_id& db);
+    bool serves_files_of(std::size_t i, const database_id& db) const;
+    /// The batches miner i executed speculatively as an eventual-mode leader (seq -> batch
+    /// hash), from its log file.
+    std::map<std::uint64_t, digest> speculative_executions(std::size_t i, const database_id& db);
+
+    // ---- the network (node numbers: producers 0.., then miners, then the client) ----
+    std::uint64_t producer_node(std::size_t i) const { return i; }
+    std::uint64_t miner_node(std::size_t i) const { return producers_.size() + i; }
+    std::uint64_t client_node() const { return producers_.size() + miners_.size(); }
+    std::size_t node_count() const { return producers_.size() + miners_.size() + 1; }
+    void set_faults(const network_faults& faults);
+    /// Cuts (or heals) the direction from -> to.
+    void cut(std::uint64_t from, std::uint64_t to, bool cut);
+    /// Nothing from or to `node_number` is delivered for `ms`.
+    void clog(std::uint64_t node_number, std::int64_t ms);
+    network_stats network_statistics();
+    /// Virtual time since the start.
+    std::int64_t now_ms() const;
+    /// Sends an earlier transaction again to every producer.
+    void resubmit(const protocols::transaction& tx);
 
     // ---- the client ----
     /// Signs a write request on `db` with the client's next sequence on that database and
@@ -108,9 +150,26 @@ class chain_cluster : public simulation {
     digest write(const database_id& db, std::size_t to,
                  std::vector<protocols::sql_statement> statements, std::size_t client = 0);
     const crypto::key_pair& client_key(std::size_t client);
+    /// The next write of `client` on `db` takes sequence `next` (a client told by the
+    /// replicas that its sequence is used, by a request whose answer it never got, moves on).
+    void set_next_sequence(const database_id& db, std::size_t client, std::uint64_t next);
+    /// A forgery: a write in `client`'s name on its own sequence stream, its client signature
+    /// spoiled after signing (one bit flipped), sent to miner `to`. Honest members drop it
+    /// (the request decoder checks the signature); the simulator's validity checker fires
+    /// if any log ever holds it. Returns its hash.
+    digest write_forged(const database_id& db, std::size_t to,
+                        std::vector<protocols::sql_statement> statements, std::size_t client);
     /// Sends an earlier request again, unchanged, to miner `to`.
     void send_again(const digest& request, std::size_t to);
     std::optional<protocols::client_response> response(const digest& request) const;
+    /// Every response that arrived, in arrival order, with its virtual arrival time.
+    struct arrived_response {
+        std::int64_t time_ms = 0;
+        protocols::client_response response;
+    };
+    const std::vector<arrived_response>& arrived() const { return *arrived_; }
+    /// The request sent under `hash` (nullptr if none was).
+    const protocols::client_request* sent_request(const digest& hash) const;
 
   protected:  // for harnesses built on this one (sim/gateway_cluster.hpp)
     struct node {
@@ -141,6 +200,7 @@ class chain_cluster : public simulation {
     std::map<std::pair<std::size_t, database_id>, digest> last_request_;
     std::map<digest, protocols::client_request> sent_;
     std::shared_ptr<std::map<digest, protocols::client_response>> responses_;
+    std::shared_ptr<std::vector<arrived_response>> arrived_;
 };
 
 }  // namespace covenant::sim

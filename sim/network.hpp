@@ -15,7 +15,9 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <memory>
 
+#include "common/bytes.hpp"
 #include "common/ids.hpp"
 
 namespace covenant::sim {
@@ -30,6 +32,10 @@ using partition_atom = caf::atom_constant<caf::atom("partition")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 /// (network_stats_atom) -> network_stats.
 using network_stats_atom = caf::atom_constant<caf::atom("net_stats")>;
+/// (clog_atom, uint64 node, int64 ms): for `ms` of virtual time from now, nothing from or to
+/// `node` is delivered; what was sent meanwhile arrives when the clog ends (a clogged link,
+/// as FoundationDB's simulator has it: slow, not lossy).
+using clog_atom = caf::atom_constant<caf::atom("clog")>;
 
 struct network_faults {
     std::uint32_t drop_per_million = 0;
@@ -62,8 +68,39 @@ typename Inspector::result_type inspect(Inspector& f, network_stats& x) {
 
 void add_network_message_types(caf::actor_system_config& config);
 
+/// What a run's trace hash is made of: every message the network hands on, drops or cuts,
+/// with its virtual time, link and bytes, folded into one SHA-256 in the order it happened.
+/// Only values of the simulation go in (never paths, pointers or wall time), so a seed
+/// gives the same hash on every run of one build. The simulator's workloads add their own
+/// events (results they saw) through record().
+class trace_sink {
+  public:
+    trace_sink();
+    ~trace_sink();
+    trace_sink(const trace_sink&) = delete;
+    trace_sink& operator=(const trace_sink&) = delete;
+
+    /// One event: a kind tag, virtual time, two numbers (a link's ends) and bytes.
+    void record(std::uint8_t kind, std::int64_t time_ms, std::uint64_t a, std::uint64_t b,
+                byte_view data);
+    std::uint64_t events() const { return events_; }
+    /// The hash of every event so far (the sink goes on recording after it).
+    digest current() const;
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+    std::uint64_t events_ = 0;
+};
+
+/// Event kinds of the trace.
+enum class trace_event : std::uint8_t { sent = 1, dropped = 2, cut = 3, workload = 4, fault = 5 };
+
 /// Nodes are numbered 0..n-1 by the test or simulator.
 caf::actor spawn_network(caf::actor_system& system, std::uint64_t seed, network_faults faults);
+/// The same, recording every message into `trace` (may be null).
+caf::actor spawn_network(caf::actor_system& system, std::uint64_t seed, network_faults faults,
+                         std::shared_ptr<trace_sink> trace);
 
 /// The peer actor `from`'s router uses to reach `to`.
 caf::actor spawn_link(caf::actor_system& system, const caf::actor& network, std::uint64_t from,

@@ -10,10 +10,10 @@ namespace covenant::sim {
 
 simulation::simulation(const std::string& name,
                        const std::function<void(caf::actor_system_config&)>& announce,
-                       std::int64_t check_every_ms)
+                       std::int64_t check_every_ms, const std::string& base)
     : check_every_ms_(check_every_ms) {
     COVENANT_ASSERT(check_every_ms_ > 0, "run_until checks at a positive interval");
-    std::string pattern = "/tmp/covenant-" + name + "-XXXXXX";
+    std::string pattern = base + "/covenant-" + name + "-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     const char* made = ::mkdtemp(buffer.data());

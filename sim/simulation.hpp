@@ -19,12 +19,13 @@ namespace covenant::sim {
 
 class simulation {
   public:
-    /// `name` names the temporary directory (/tmp/covenant-<name>-XXXXXX); `announce` adds
+    /// `name` names the temporary directory (<base>/covenant-<name>-XXXXXX, base /tmp unless
+    /// given: covenant-sim puts it on a tmpfs, where fsync is cheap); `announce` adds
     /// the message types the simulated actors exchange; run_until checks its condition
     /// every `check_every_ms` of virtual time.
     simulation(const std::string& name,
                const std::function<void(caf::actor_system_config&)>& announce,
-               std::int64_t check_every_ms);
+               std::int64_t check_every_ms, const std::string& base = "/tmp");
     virtual ~simulation();
     simulation(const simulation&) = delete;
     simulation& operator=(const simulation&) = delete;

@@ -77,13 +77,19 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
 
 // Decodes a payload of a known kind and hands it to the replica; undecodable payloads
 // are counted by the replica's refusal counter through a no-op.
+// The simulator's injected bug skip-client-signature-check (never set in production): while
+// a protocols::client_signatures_unchecked scope lives, decoding takes client requests
+// without checking their signatures, in messages and in the replica's own log alike.
+bool skips_client_signatures(replica_actor_state& st) {
+    return st.config().replica.bugs.has(kayak::injected_bug::skip_client_signature_check);
+}
+
 kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
     auto& st = self->state;
     auto& r = *st.replica;
     const std::int64_t now = now_ms(self);
-    // The simulator's injected bug skip-client-signature-check (never set in production).
     std::optional<protocols::client_signatures_unchecked> unchecked;
-    if (st.config().replica.bugs.has(kayak::injected_bug::skip_client_signature_check)) unchecked.emplace();
+    if (skips_client_signatures(st)) unchecked.emplace();
     const auto sender_node = node_id::from_view(in.sender_node_id);
     const auto sender_member =
         sender_node ? st.node_members.find(*sender_node) : st.node_members.end();
@@ -185,11 +191,17 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     for (auto kind : subscribed_kinds)
         self->send(st.config().router, subscribe_atom::value, static_cast<std::uint16_t>(kind),
                    st.channel, caf::actor_cast<caf::actor>(self));
-    carry_out(self, st.replica->start(now_ms(self)));
+    {
+        std::optional<protocols::client_signatures_unchecked> unchecked;
+    if (skips_client_signatures(st)) unchecked.emplace();
+        carry_out(self, st.replica->start(now_ms(self)));
+    }
     self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
     return {
         [=](deliver_atom, const inbound_envelope& in) { carry_out(self, dispatch(self, in)); },
         [=](tick_atom) {
+            std::optional<protocols::client_signatures_unchecked> unchecked;
+            if (skips_client_signatures(self->state)) unchecked.emplace();
             carry_out(self, self->state.replica->on_tick(now_ms(self)));
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().tick_ms),
                                tick_atom::value);

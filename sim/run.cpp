@@ -90,6 +90,9 @@ struct stream {
     // committed one is refused as stale, harmlessly): its last eventual_resend_max ones. In
     // strong mode the same for requests given up on as ambiguous (see operation).
     std::deque<digest> previous_requests;
+    // The client sequence of its next request, kept here rather than guessed from the last
+    // answer (a late refusal of a resend must not make a committed sequence look free).
+    std::uint64_t next_sequence = 1;
 };
 
 struct database {
@@ -240,7 +243,8 @@ class seed_run {
     bool setup() {
         // As few databases per miner as fit: with miners enough, groups are disjoint.
         const std::size_t slots = s_.databases * s_.members;
-        net_->register_miners(10'000, static_cast<std::uint32_t>((slots + s_.miners - 1) / s_.miners));
+        net_->register_miners(10'000,
+                              static_cast<std::uint32_t>((slots + s_.miners - 1) / s_.miners));
         if (!step_until([&] { return net_->chain_height() >= 2; }, setup_step_limit_ms))
             return setup_failed("the main chain made no blocks");
         // One database at a time, each once the last is assigned: the chain then picks
@@ -296,9 +300,9 @@ class seed_run {
         // Every client's streams exist from here; the set-up request is client 0's first.
         for (std::size_t c = 0; c < s_.clients; ++c)
             for (std::size_t d = 0; d < databases_.size(); ++d)
-                streams_.push_back({c, d, std::nullopt, 0, {}});
+                streams_.push_back({c, d, std::nullopt, 0, {}, 1});
         intruder_stream_ = streams_.size();
-        streams_.push_back({s_.clients, 0, std::nullopt, 0, {}});
+        streams_.push_back({s_.clients, 0, std::nullopt, 0, {}, 1});
         std::vector<std::size_t> setups;
         for (std::size_t d = 0; d < databases_.size(); ++d) {
             std::vector<sql_statement> tables{
@@ -362,6 +366,7 @@ class seed_run {
         // To the leader as last learned, then to every other member: each forwards it to the
         // leader (or suspects it) and answers once it executed, so one lost answer does not
         // leave the client without any (a committed request is refused as stale after).
+        net_->set_next_sequence(db.id, st.client, st.next_sequence);
         op.request = net_->write(db.id, db.leader, std::move(statements), st.client);
         for (auto m : db.members)
             if (m != db.leader) net_->send_again(op.request, m);
@@ -445,8 +450,7 @@ class seed_run {
                         op.stale_since_ms = a.time_ms;
                     if (op.stale_since_ms && a.time_ms - *op.stale_since_ms >= stale_patience_ms) {
                         op.ambiguous = true;
-                        net_->set_next_sequence(db.id, streams_[op.stream].client,
-                                                op.expected_sequence);
+
                         trace_->record(static_cast<std::uint8_t>(trace_event::workload), a.time_ms,
                                        found->second, 3, byte_view{});
                     }
@@ -561,6 +565,9 @@ class seed_run {
             if (st.outstanding) {
                 auto& op = ops_[*st.outstanding];
                 if (op.complete_ms || op.refused || op.ambiguous) {
+                    // Refused before it was ordered: the replicas still expect its sequence.
+                    const auto used = net_->sent_request(op.request)->sequence.value;
+                    if (!op.refused) st.next_sequence = std::max(used + 1, op.expected_sequence);
                     // Strong mode: only a request whose outcome the client never learned can
                     // still be missing below the next one.
                     const bool eventual = databases_[st.db].mode == consistency_mode::eventual;

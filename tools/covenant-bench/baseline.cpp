@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "crypto/signing.hpp"
@@ -119,8 +120,28 @@ json measure_baseline(const baseline_options& options, std::size_t members) {
         out["crypto_limit_rps"] = verify_rate * cores / static_cast<double>(members);
     }
 
-    // ---- bare SQLite: same statements, same durability, no network ----
+    // ---- the disk: what one durable step costs (every vote and execution waits for one) ----
     const std::string path = options.directory + "/bare.sqlite";
+    {
+        const std::string file = path + ".fsync";
+        const int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd >= 0) {
+            const std::string block(4096, 'x');
+            std::size_t syncs = 0;
+            const auto start = bench_clock::now();
+            while (seconds_since(start) < options.seconds_per_figure / 4) {
+                if (::pwrite(fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()) ||
+                    ::fdatasync(fd) != 0)
+                    break;
+                ++syncs;
+            }
+            out["fdatasync_4k_ms"] = syncs > 0 ? seconds_since(start) * 1000 / static_cast<double>(syncs) : 0.0;
+            ::close(fd);
+            ::unlink(file.c_str());
+        }
+    }
+
+    // ---- bare SQLite: same statements, same durability, no network ----
     for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
     {
         sqlite_db db(path);

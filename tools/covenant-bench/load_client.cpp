@@ -36,6 +36,7 @@ int load_client_main(int argc, char** argv) {
     CLI::App app{"covenant-bench load-client: signed requests straight to members (real transport)"};
     std::string genesis_path, key_path, passphrase_path, database_hex, workload = "single";
     std::vector<std::string> member_texts;  // NODE_ID@HOST:PORT, the leader first
+    std::vector<std::string> member_key_texts;  // their public keys, in the same order
     std::uint64_t nonce = 0, first_sequence = 1;
     std::int64_t first_key = 1, read_keys = 1;
     double seconds = 5, rate = 0;
@@ -45,6 +46,7 @@ int load_client_main(int argc, char** argv) {
     app.add_option("--passphrase-file", passphrase_path)->required();
     app.add_option("--node-id-nonce", nonce)->required();
     app.add_option("--member", member_texts, "NODE_ID@HOST:PORT, the leader first")->required();
+    app.add_option("--member-key", member_key_texts, "Each --member's public key (follows leader hints)");
     app.add_option("--database", database_hex)->required();
     app.add_option("--workload", workload)->check(CLI::IsMember({"single", "multirow", "read", "mix"}));
     app.add_option("--seconds", seconds, "How long to send");
@@ -103,6 +105,10 @@ int load_client_main(int argc, char** argv) {
                      static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1))), router, 100, 500,
                      2000, gate}));
     }
+    std::map<public_key, std::size_t> member_index;
+    for (std::size_t i = 0; i < member_key_texts.size() && i < members.size(); ++i)
+        if (auto k = public_key::from_hex_string(member_key_texts[i])) member_index[*k] = i;
+    std::size_t leader = 0;  // where writes go: the first --member until a member says otherwise
     caf::scoped_actor self{system};
     self->send(router, actors::subscribe_atom::value,
                static_cast<std::uint16_t>(protocols::message_kind::client_response), caf::actor{self});
@@ -132,7 +138,7 @@ int load_client_main(int argc, char** argv) {
     std::map<digest, flight> pending;
     latencies write_latency, read_latency;
     std::size_t sent = 0, writes_ok = 0, reads_ok = 0, rows_ok = 0, rejected = 0, failed = 0,
-                resent = 0, counter = 0, next_member = 0;
+                resent = 0, redirected = 0, counter = 0, next_member = 0;
     std::map<std::string, std::size_t> rejections;
     std::uint64_t sequence = first_sequence, rng = 0x2545f4914f6cdd1dull ^ nonce;
     std::int64_t next_key = first_key;
@@ -160,6 +166,7 @@ int load_client_main(int argc, char** argv) {
         } else {
             r.kind = protocols::query_kind::write;
             r.sequence = client_sequence(sequence++);
+            member = leader;
             n = workload == "multirow" ? rows : 1;
             for (std::size_t i = 0; i < n; ++i)
                 r.statements.push_back({"INSERT INTO bench(k, v) VALUES(?, ?)",
@@ -202,7 +209,19 @@ int load_client_main(int argc, char** argv) {
                 auto it = pending.find(response->request_hash);
                 if (it == pending.end()) return;  // another member's copy of an answered request
                 const double ms = std::chrono::duration<double, std::milli>(bench_clock::now() - it->second.sent).count();
-                if (const auto* rj = std::get_if<protocols::rejection>(&response->body)) {
+                const auto* rj = std::get_if<protocols::rejection>(&response->body);
+                if (rj != nullptr && rj->reason == protocols::rejection_reason::not_leader && !it->second.read) {
+                    // A view change: the same signed request goes to the leader the member
+                    // names (its sequence was not used), as a gateway does.
+                    if (rj->leader_hint && member_index.count(*rj->leader_hint))
+                        leader = member_index[*rj->leader_hint];
+                    it->second.member = leader;
+                    it->second.last_sent = bench_clock::now();
+                    send_payload(leader, it->second.payload);
+                    ++redirected;
+                    return;
+                }
+                if (rj != nullptr) {
                     ++rejected;
                     ++rejections[rj->message.substr(0, 60)];
                 } else if (std::holds_alternative<protocols::sql_failure>(
@@ -223,6 +242,7 @@ int load_client_main(int argc, char** argv) {
         const auto now = bench_clock::now();
         for (auto& [h, f] : pending)
             if (now - f.last_sent > std::chrono::seconds(2)) {
+                if (!f.read) f.member = leader;
                 send_payload(f.member, f.payload);
                 f.last_sent = now;
                 ++resent;
@@ -241,6 +261,8 @@ int load_client_main(int argc, char** argv) {
              {"rejected", rejected},
              {"sql_failures", failed},
              {"resent", resent},
+             {"redirected_to_new_leader", redirected},
+             {"leader_at_end", leader},
              {"unanswered_at_end", pending.size()},
              {"window", window},
              {"requests_per_s", static_cast<double>(writes_ok + reads_ok) / rate_seconds},

@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
                  "covenant-bench"};
     bool json_out = false, quick = false, no_processes = false, no_inprocess = false, keep = false;
     double seconds = 0;
-    std::size_t members = 4, clients = 8, window = 16, memory_rows = 1'000'000, process_clients = 2,
-                process_window = 32, gateway_clients = 4;
+    std::size_t members = 4, clients = 8, window = 16, memory_rows = 1'000'000, process_clients = 4,
+                process_window = 48, gateway_clients = 4, pipeline_depth = 0;
     std::string directory = "/tmp", node_binary = COVENANT_NODE_BINARY, cql_binary = COVENANT_CQL_BINARY;
     std::string driver = std::string(COVENANT_BENCH_SOURCE_DIR) + "/process_bench.py";
     app.add_flag("--json", json_out, "Print one JSON object instead of the table");
@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
     app.add_option("--process-window", process_window, "Requests in flight per load-client process")
         ->check(CLI::Range(1, 60));
     app.add_option("--gateway-clients", gateway_clients, "Concurrent HTTP callers of the gateway");
+    app.add_option("--pipeline-depth", pipeline_depth,
+                   "The real network's miners' pipeline_depth (default: theirs, 4)")
+        ->check(CLI::Range(0, 16));
     app.add_flag("--no-processes", no_processes, "Skip the real network");
     app.add_flag("--no-inprocess", no_inprocess, "Skip the in-process group");
     app.add_option("--dir", directory, "Where temporary files go");
@@ -112,7 +115,7 @@ int main(int argc, char** argv) {
         o.members = members;
         o.clients = clients;
         o.window = window;
-        o.seconds_per_workload = seconds;
+        o.seconds_per_workload = quick ? seconds : seconds * 0.6;
         o.read_table_rows = quick ? 2'000 : 20'000;
         report["inprocess"] = measure_inprocess(o);
     }
@@ -124,13 +127,14 @@ int main(int argc, char** argv) {
         p.node_binary = node_binary;
         p.cql_binary = cql_binary;
         p.directory = directory;
-        p.seconds_per_workload = quick ? 1.0 : seconds * 1.6;
+        p.seconds_per_workload = seconds;
         p.clients = process_clients;
         p.window = process_window;
         p.memory_rows = memory_rows;
         p.gateway_clients = gateway_clients;
-        p.gateway_seconds = quick ? 1.0 : seconds * 1.6;
+        p.gateway_seconds = seconds;
         p.keep = keep;
+        p.pipeline_depth = pipeline_depth;
         report["processes"] = measure_processes(p);
     }
 

@@ -24,7 +24,7 @@ json measure_processes(const process_options& o) {
             << quoted(o.cql_binary) << " --bench " << quoted(o.self_path) << " --seconds "
             << o.seconds_per_workload << " --clients " << o.clients << " --window " << o.window
             << " --memory-rows " << o.memory_rows << " --gateway-clients " << o.gateway_clients
-            << " --gateway-seconds " << o.gateway_seconds;
+            << " --gateway-seconds " << o.gateway_seconds << " --pipeline-depth " << o.pipeline_depth;
     if (!o.directory.empty()) command << " --dir " << quoted(o.directory);
     if (o.keep) command << " --keep";
     // The driver's progress lines go to our stderr; its stdout is the JSON object.

@@ -83,10 +83,11 @@ class Bench(LocalNetwork):
     def member_args(self, leader):
         order = [leader] + [m for m in self.m_names if m != leader]
         return [a for m in order for a in
-                ("--member", f"{self.nodes[m]['node_id']}@127.0.0.1:{self.nodes[m]['port']}")]
+                ("--member", f"{self.nodes[m]['node_id']}@127.0.0.1:{self.nodes[m]['port']}",
+                 "--member-key", self.nodes[m]["public_key"])]
 
     def load(self, db, writers, workload, seconds=0, total=0, rate=0, window=16, read_keys=1,
-             keys=None):
+             keys=None, rows=100):
         """Runs one load-client per writer at once; returns their JSON answers."""
         procs = []
         for i, w in enumerate(writers):
@@ -96,7 +97,7 @@ class Bench(LocalNetwork):
                     "--node-id-nonce", str(w["nonce"]), *self.member_args(self.leaders[db]),
                     "--database", db, "--workload", workload, "--window", str(window),
                     "--first-sequence", str(w["sequence"][db]), "--first-key", str(first_key),
-                    "--read-keys", str(read_keys), "--rows", "100"]
+                    "--read-keys", str(read_keys), "--rows", str(rows)]
             if total:
                 args += ["--total", str(total)]
             else:
@@ -105,6 +106,7 @@ class Bench(LocalNetwork):
                 args += ["--rate", str(rate)]
             procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         results = []
+        order = [self.leaders[db]] + [m for m in self.m_names if m != self.leaders[db]]
         for w, p in zip(writers, procs):
             out, err = p.communicate(timeout=max(seconds, 1) + 900)
             if p.returncode != 0:
@@ -114,6 +116,10 @@ class Bench(LocalNetwork):
             if not keys:
                 w["next_key"][db] = r["next_key"]
             results.append(r)
+        # A view change during the load: later loads start at the leader the members named.
+        moved = [r["leader_at_end"] for r in results if r["leader_at_end"] != 0]
+        if moved:
+            self.leaders[db] = order[moved[0]]
         return results
 
     def phase(self, name, body):
@@ -131,7 +137,7 @@ def combine(results):
     """The sum of several load clients' counts and rates; latencies from the slowest."""
     out = {"clients": len(results)}
     for key in ("sent", "writes_ok", "reads_ok", "rows_written", "rejected", "sql_failures",
-                "resent", "unanswered_at_end"):
+                "resent", "redirected_to_new_leader", "unanswered_at_end"):
         out[key] = sum(r[key] for r in results)
     for key in ("requests_per_s", "writes_per_s", "reads_per_s", "rows_per_s"):
         out[key] = sum(r[key] for r in results)
@@ -186,8 +192,10 @@ def gateway_load(net, db, callers, seconds, first_key):
 
 
 def scenario(net, args):
-    profile = profile_with(TEST_PROFILE, {"log": {"level": "info"},
-                                          "miner.registration": {"deposit": 10000, "capacity": 4}})
+    changes = {"log": {"level": "info"}, "miner.registration": {"deposit": 10000, "capacity": 4}}
+    if args.pipeline_depth:
+        changes["miner"] = dict(TEST_PROFILE["miner"], pipeline_depth=args.pipeline_depth)
+    profile = profile_with(TEST_PROFILE, changes)
     net.p_names, net.m_names = net.plan_gateway_network(
         "covenant-bench", 4, 4, ["client"], profile, client_funds=10_000_000_000)
     everyone = net.p_names + net.m_names + ["client"]
@@ -233,11 +241,15 @@ def scenario(net, args):
         net.load(strong, writers, "single", seconds=s * 0.75, rate=max(half, 1), window=args.window)))
     out["strong_multirow"] = net.phase("strong_multirow", lambda: combine(
         net.load(strong, writers, "multirow", seconds=s, window=min(args.window, 8))))
-    per_writer = max(1, args.memory_rows // len(writers) // 100)
+    # The fill: 100-row requests, 16 in flight per client. (250-row requests with 60 in
+    # flight per client made batches of ~4 MB that the followers took longer to persist than
+    # the leader's retransmission interval: the leader grew past 5 GB resident.)
+    fill_rows = 100
+    per_writer = max(1, args.memory_rows // len(writers) // fill_rows)
     out["fill"] = net.phase("fill", lambda: combine(net.load(
-        strong, writers, "multirow", total=per_writer, window=min(args.window, 8),
-        keys=[1 + i * per_writer * 100 for i in range(len(writers))])))
-    rows = per_writer * 100 * len(writers)
+        strong, writers, "multirow", total=per_writer, window=16, rows=fill_rows,
+        keys=[1 + i * per_writer * fill_rows for i in range(len(writers))])))
+    rows = per_writer * fill_rows * len(writers)
     time.sleep(1)  # followers finish executing the last batches
     out["fill"]["table_rows_filled"] = rows
     out["fill"]["miners_after_fill"] = {m: dict(zip(("cpu_seconds", "rss_mb", "peak_rss_mb"),
@@ -269,6 +281,7 @@ def scenario(net, args):
     out["eventual_single"]["followers_caught_up"] = caught
     out["eventual_single"]["catch_up_seconds"] = round(time.monotonic() - t0, 2)
     out["roles"] = {n: net.nodes[n]["role"] for n in everyone}
+    out["pipeline_depth"] = args.pipeline_depth or "default"
     net.terminate_all()
     return out
 
@@ -279,11 +292,13 @@ def main():
     parser.add_argument("--cql", required=True)
     parser.add_argument("--bench", required=True, help="the covenant-bench binary (load-client)")
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--window", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--window", type=int, default=48)
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
     parser.add_argument("--gateway-clients", type=int, default=4)
     parser.add_argument("--gateway-seconds", type=float, default=8)
+    parser.add_argument("--pipeline-depth", type=int, default=0,
+                        help="the miners' [miner] pipeline_depth (0: the default)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--dir", default=None)
     parser.add_argument("--keep", action="store_true")

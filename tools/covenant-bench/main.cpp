@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -67,8 +68,10 @@ int main(int argc, char** argv) {
     std::string directory = "/tmp", node_binary = COVENANT_NODE_BINARY, cql_binary = COVENANT_CQL_BINARY;
     std::string driver = std::string(COVENANT_BENCH_SOURCE_DIR) + "/process_bench.py";
     app.add_flag("--json", json_out, "Print one JSON object instead of the table");
+    std::string json_file;
+    app.add_option("--json-file", json_file, "Also write the JSON object to this file (with the table)");
     app.add_flag("--quick", quick, "A short run (about 40 s; for tests): small tables, 1 s per workload");
-    app.add_option("--seconds", seconds, "Seconds per measured workload (default 5, --quick 1)");
+    app.add_option("--seconds", seconds, "Seconds per measured workload (default 4, --quick 1)");
     app.add_option("--members", members, "Miners of the in-process group")->check(CLI::Range(1, 16));
     app.add_option("--clients", clients, "Concurrent clients of the in-process group")->check(CLI::Range(1, 64));
     app.add_option("--window", window, "Requests in flight per in-process client")->check(CLI::Range(1, 60));
@@ -93,7 +96,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
-    if (seconds <= 0) seconds = quick ? 1.0 : 5.0;
+    if (seconds <= 0) seconds = quick ? 1.0 : 4.0;
     if (quick && !app.count("--memory-rows")) memory_rows = 20'000;
 
     const auto started = bench_clock::now();
@@ -196,6 +199,10 @@ int main(int argc, char** argv) {
     report["headline"] = h;
     report["wall_seconds"] = seconds_since(started);
 
+    if (!json_file.empty()) {
+        std::ofstream out(json_file);
+        out << report.dump() << "\n";
+    }
     if (json_out) {
         std::cout << report.dump() << "\n";
         return 0;

@@ -153,6 +153,7 @@ def combine(results):
     if rejections:
         out["rejections"] = rejections
     out["client_cpu_seconds"] = sum(r["client_cpu_seconds"] for r in results)
+    out["window_per_client"] = max(r["window"] for r in results)
     return out
 
 

@@ -4,12 +4,12 @@
 // transaction per request here, where a miner has one per batch).
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "crypto/signing.hpp"
 #include "tools/covenant-bench/bench.hpp"
@@ -51,7 +51,8 @@ namespace {
 struct sqlite_db {
     sqlite3* db = nullptr;
     explicit sqlite_db(const std::string& path) {
-        if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) throw std::runtime_error("sqlite open " + path);
+        if (sqlite3_open(path.c_str(), &db) != SQLITE_OK)
+            throw std::runtime_error("sqlite open " + path);
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=FULL");
         exec("PRAGMA foreign_keys=ON");
@@ -130,12 +131,14 @@ json measure_baseline(const baseline_options& options, std::size_t members) {
             std::size_t syncs = 0;
             const auto start = bench_clock::now();
             while (seconds_since(start) < options.seconds_per_figure / 4) {
-                if (::pwrite(fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()) ||
+                if (::pwrite(fd, block.data(), block.size(), 0) !=
+                        static_cast<ssize_t>(block.size()) ||
                     ::fdatasync(fd) != 0)
                     break;
                 ++syncs;
             }
-            out["fdatasync_4k_ms"] = syncs > 0 ? seconds_since(start) * 1000 / static_cast<double>(syncs) : 0.0;
+            out["fdatasync_4k_ms"] =
+                syncs > 0 ? seconds_since(start) * 1000 / static_cast<double>(syncs) : 0.0;
             ::close(fd);
             ::unlink(file.c_str());
         }
@@ -193,8 +196,11 @@ json measure_baseline(const baseline_options& options, std::size_t members) {
             for (int i = 0; i < 256; ++i) {
                 state ^= state << 13, state ^= state >> 7, state ^= state << 17;
                 run(begin_read);
-                sqlite3_bind_int64(select, 1, static_cast<std::int64_t>(state % static_cast<std::uint64_t>(key)) + 1);
-                if (sqlite3_step(select) != SQLITE_ROW) throw std::runtime_error("sqlite point read");
+                sqlite3_bind_int64(
+                    select, 1,
+                    static_cast<std::int64_t>(state % static_cast<std::uint64_t>(key)) + 1);
+                if (sqlite3_step(select) != SQLITE_ROW)
+                    throw std::runtime_error("sqlite point read");
                 sqlite3_reset(select);
                 run(commit);
                 ++reads;

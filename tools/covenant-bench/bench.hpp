@@ -35,12 +35,15 @@ struct latencies {
     double percentile(double p) {
         if (ms.empty()) return 0;
         std::sort(ms.begin(), ms.end());
-        const auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(ms.size() - 1) + 0.5);
+        const auto index =
+            static_cast<std::size_t>(p / 100.0 * static_cast<double>(ms.size() - 1) + 0.5);
         return ms[std::min(index, ms.size() - 1)];
     }
     json summary() {
-        return json{{"p50_ms", percentile(50)}, {"p99_ms", percentile(99)},
-                    {"max_ms", percentile(100)}, {"samples", ms.size()}};
+        return json{{"p50_ms", percentile(50)},
+                    {"p99_ms", percentile(99)},
+                    {"max_ms", percentile(100)},
+                    {"samples", ms.size()}};
     }
 };
 
@@ -53,10 +56,10 @@ struct process_usage {
 process_usage usage_of(int pid);  // pid 0: this process
 
 struct baseline_options {
-    double seconds_per_figure = 2.0;   // how long each figure is measured
+    double seconds_per_figure = 2.0;  // how long each figure is measured
     std::size_t rows_per_request = 100;
-    std::size_t table_rows = 100000;   // rows in the table the point reads hit
-    std::string directory;             // where the SQLite file goes
+    std::size_t table_rows = 100000;  // rows in the table the point reads hit
+    std::string directory;            // where the SQLite file goes
 };
 /// {"ed25519_verify_per_s_one_core", "ed25519_sign_per_s_one_core", "cores",
 ///  "crypto_limit_rps", "sqlite_single_insert_rps", "sqlite_multirow_rows_per_s",
@@ -65,8 +68,8 @@ json measure_baseline(const baseline_options& options, std::size_t members);
 
 struct inprocess_options {
     std::size_t members = 4;
-    std::size_t clients = 8;           // concurrent clients (each its own key)
-    std::size_t window = 16;           // requests in flight per client
+    std::size_t clients = 8;  // concurrent clients (each its own key)
+    std::size_t window = 16;  // requests in flight per client
     double seconds_per_workload = 6.0;
     std::size_t rows_per_request = 100;
     std::size_t read_table_rows = 20000;
@@ -77,9 +80,9 @@ struct inprocess_options {
 json measure_inprocess(const inprocess_options& options);
 
 struct process_options {
-    std::string self_path;             // this binary (its load-client mode)
-    std::string driver;                // process_bench.py
-    std::string node_binary;           // covenant-node
+    std::string self_path;    // this binary (its load-client mode)
+    std::string driver;       // process_bench.py
+    std::string node_binary;  // covenant-node
     std::string cql_binary;
     std::string directory;
     double seconds_per_workload = 8.0;
@@ -88,7 +91,7 @@ struct process_options {
     std::size_t memory_rows = 1000000;
     std::size_t gateway_clients = 4;
     double gateway_seconds = 8.0;
-    std::size_t pipeline_depth = 0;    // the miners' pipeline_depth; 0: their default
+    std::size_t pipeline_depth = 0;  // the miners' pipeline_depth; 0: their default
     bool keep = false;
 };
 json measure_processes(const process_options& options);

@@ -30,11 +30,11 @@ struct workload {
     std::string name;
     std::function<op(std::uint64_t)> pick;  // which operation the i-th request is
     double seconds = 5;
-    double rate_rps = 0;                     // 0: closed loop; else paced sends per second
+    double rate_rps = 0;  // 0: closed loop; else paced sends per second
 };
 
 class driver {
-public:
+  public:
     driver(sim::cluster& c, const inprocess_options& o, std::int64_t first_key)
         : c_(c), o_(o), next_key_(first_key) {}
 
@@ -51,7 +51,8 @@ public:
         latencies write_latency, read_latency;
         std::size_t writes_ok = 0, reads_ok = 0, rows = 0, rejected = 0, failed = 0, sent = 0;
         std::map<std::string, std::size_t> rejections;
-        std::uint64_t counter = 0, rng = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(next_key_);
+        std::uint64_t counter = 0,
+                      rng = 0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(next_key_);
         const auto start = bench_clock::now();
         const auto deadline = start + std::chrono::duration_cast<bench_clock::duration>(
                                           std::chrono::duration<double>(w.seconds));
@@ -62,10 +63,13 @@ public:
                 rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
                 // Each read names a distinct (client, key, nonce): equal reads would share a
                 // request hash, and so an answer.
-                const auto key = static_cast<std::int64_t>(rng % static_cast<std::uint64_t>(readable_keys)) + 1;
+                const auto key =
+                    static_cast<std::int64_t>(rng % static_cast<std::uint64_t>(readable_keys)) + 1;
                 h = c_.read(reads_to_++ % c_.size(),
-                            {sim::statement("SELECT v FROM bench WHERE k = ? AND ? > 0",
-                                            {sql_value::integer(key), sql_value::integer(static_cast<std::int64_t>(++read_nonce_))})},
+                            {sim::statement(
+                                "SELECT v FROM bench WHERE k = ? AND ? > 0",
+                                {sql_value::integer(key),
+                                 sql_value::integer(static_cast<std::int64_t>(++read_nonce_))})},
                             4 + client);
             } else {
                 std::vector<sql_statement> statements;
@@ -97,11 +101,13 @@ public:
                     ++it;
                     continue;
                 }
-                const double ms = std::chrono::duration<double, std::milli>(now - it->second.sent).count();
+                const double ms =
+                    std::chrono::duration<double, std::milli>(now - it->second.sent).count();
                 if (const auto* r = std::get_if<rejection>(&answer->second.body)) {
                     ++rejected;
                     ++rejections[r->message.substr(0, 60)];
-                } else if (std::holds_alternative<sql_failure>(std::get<request_outcome>(answer->second.body).body)) {
+                } else if (std::holds_alternative<sql_failure>(
+                               std::get<request_outcome>(answer->second.body).body)) {
                     ++failed;
                 } else if (it->second.kind == op::read) {
                     ++reads_ok;
@@ -142,7 +148,7 @@ public:
         return out;
     }
 
-private:
+  private:
     sim::cluster& c_;
     const inprocess_options& o_;
     std::int64_t next_key_;
@@ -163,7 +169,8 @@ sim::cluster_options cluster_for(const inprocess_options& o, consistency_mode mo
 }
 
 void create_table(sim::cluster& c) {
-    const auto create = c.write(0, {sim::statement("CREATE TABLE bench(k INTEGER PRIMARY KEY, v TEXT)")});
+    const auto create =
+        c.write(0, {sim::statement("CREATE TABLE bench(k INTEGER PRIMARY KEY, v TEXT)")});
     COVENANT_ASSERT(c.run_until([&] { return c.response(create).has_value(); }, 10000),
                     "the benchmark table was not created");
 }
@@ -201,7 +208,8 @@ json measure_inprocess(const inprocess_options& o) {
         json strong;
         strong["single_insert"] = d.run({"single_insert", single, t, 0}, 1);
         const double full = strong["single_insert"]["writes_per_s"].get<double>();
-        strong["single_insert_half_load"] = d.run({"single_insert_half_load", single, t * 0.75, full / 2}, 1);
+        strong["single_insert_half_load"] =
+            d.run({"single_insert_half_load", single, t * 0.75, full / 2}, 1);
         strong["multirow"] = d.run({"multirow", multi, t, 0}, 1);
         const auto keys = fill(c, d, o, o.read_table_rows);
         strong["point_read"] = d.run({"point_read", read, t, 0}, keys);

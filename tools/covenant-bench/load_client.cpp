@@ -27,15 +27,17 @@ using std::chrono::milliseconds;
 
 namespace {
 std::int64_t unix_ms() {
-    return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 }  // namespace
 
 int load_client_main(int argc, char** argv) {
-    CLI::App app{"covenant-bench load-client: signed requests straight to members (real transport)"};
+    CLI::App app{
+        "covenant-bench load-client: signed requests straight to members (real transport)"};
     std::string genesis_path, key_path, passphrase_path, database_hex, workload = "single";
-    std::vector<std::string> member_texts;  // NODE_ID@HOST:PORT, the leader first
+    std::vector<std::string> member_texts;      // NODE_ID@HOST:PORT, the leader first
     std::vector<std::string> member_key_texts;  // their public keys, in the same order
     std::uint64_t nonce = 0, first_sequence = 1;
     std::int64_t first_key = 1, read_keys = 1;
@@ -46,9 +48,11 @@ int load_client_main(int argc, char** argv) {
     app.add_option("--passphrase-file", passphrase_path)->required();
     app.add_option("--node-id-nonce", nonce)->required();
     app.add_option("--member", member_texts, "NODE_ID@HOST:PORT, the leader first")->required();
-    app.add_option("--member-key", member_key_texts, "Each --member's public key (follows leader hints)");
+    app.add_option("--member-key", member_key_texts,
+                   "Each --member's public key (follows leader hints)");
     app.add_option("--database", database_hex)->required();
-    app.add_option("--workload", workload)->check(CLI::IsMember({"single", "multirow", "read", "mix"}));
+    app.add_option("--workload", workload)
+        ->check(CLI::IsMember({"single", "multirow", "read", "mix"}));
     app.add_option("--seconds", seconds, "How long to send");
     app.add_option("--total", total, "Stop after this many answered requests (0: by --seconds)");
     app.add_option("--rate", rate, "Requests per second offered (0: closed loop)");
@@ -102,8 +106,8 @@ int load_client_main(int argc, char** argv) {
         members.push_back(*id);
         links.push_back(actors::spawn_peer_link(
             system, {*id, text.substr(at + 1, colon - at - 1),
-                     static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1))), router, 100, 500,
-                     2000, gate}));
+                     static_cast<std::uint16_t>(std::stoi(text.substr(colon + 1))), router, 100,
+                     500, 2000, gate}));
     }
     std::map<public_key, std::size_t> member_index;
     for (std::size_t i = 0; i < member_key_texts.size() && i < members.size(); ++i)
@@ -111,14 +115,16 @@ int load_client_main(int argc, char** argv) {
     std::size_t leader = 0;  // where writes go: the first --member until a member says otherwise
     caf::scoped_actor self{system};
     self->send(router, actors::subscribe_atom::value,
-               static_cast<std::uint16_t>(protocols::message_kind::client_response), caf::actor{self});
+               static_cast<std::uint16_t>(protocols::message_kind::client_response),
+               caf::actor{self});
     // Connected first: an envelope handed to a link that is not connected is dropped.
     for (std::size_t i = 0; i < links.size(); ++i) {
         bool connected = false;
         const auto limit = bench_clock::now() + std::chrono::seconds(20);
         while (!connected && bench_clock::now() < limit) {
             self->request(links[i], milliseconds(1000), actors::link_status_atom::value)
-                .receive([&](const actors::link_status& s) { connected = s.connected; }, [](caf::error&) {});
+                .receive([&](const actors::link_status& s) { connected = s.connected; },
+                         [](caf::error&) {});
             if (!connected) std::this_thread::sleep_for(milliseconds(50));
         }
         if (!connected) {
@@ -162,7 +168,9 @@ int load_client_main(int argc, char** argv) {
             r.sequence = client_sequence(0);
             r.statements.push_back(
                 {"SELECT v FROM bench WHERE k = ?",
-                 {{"", protocols::sql_value::integer(static_cast<std::int64_t>(rng % static_cast<std::uint64_t>(read_keys)) + 1)}}});
+                 {{"", protocols::sql_value::integer(
+                           static_cast<std::int64_t>(rng % static_cast<std::uint64_t>(read_keys)) +
+                           1)}}});
             member = next_member++ % members.size();
         } else {
             r.kind = protocols::query_kind::write;
@@ -183,7 +191,8 @@ int load_client_main(int argc, char** argv) {
         ++sent;
     };
     const auto start = bench_clock::now();
-    const auto deadline = start + std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(seconds));
+    const auto deadline = start + std::chrono::duration_cast<bench_clock::duration>(
+                                      std::chrono::duration<double>(seconds));
     const auto usage_before = usage_of(0);
     auto done_sending = [&] {
         if (total > 0) return sent >= total;
@@ -209,9 +218,12 @@ int load_client_main(int argc, char** argv) {
                 if (!response) return;
                 auto it = pending.find(response->request_hash);
                 if (it == pending.end()) return;  // another member's copy of an answered request
-                const double ms = std::chrono::duration<double, std::milli>(bench_clock::now() - it->second.sent).count();
+                const double ms =
+                    std::chrono::duration<double, std::milli>(bench_clock::now() - it->second.sent)
+                        .count();
                 const auto* rj = std::get_if<protocols::rejection>(&response->body);
-                if (rj != nullptr && rj->reason == protocols::rejection_reason::not_leader && !it->second.read) {
+                if (rj != nullptr && rj->reason == protocols::rejection_reason::not_leader &&
+                    !it->second.read) {
                     // A view change: the same signed request goes to the leader the member
                     // names (its sequence was not used), as a gateway does.
                     if (rj->leader_hint && member_index.count(*rj->leader_hint))

@@ -64,6 +64,15 @@ def proc_usage(pid):
         return 0.0, 0.0, 0.0
 
 
+def machine_cpu():
+    """(busy, total) jiffies of the whole machine from /proc/stat: what everything on it used,
+    this network's processes and anyone else's."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
 class Bench(LocalNetwork):
     def pids(self):
         return {name: p.pid for name, p in self.processes.items()}
@@ -125,11 +134,21 @@ class Bench(LocalNetwork):
     def phase(self, name, body):
         log(f"phase {name}")
         before = self.snapshot()
+        busy0, total0 = machine_cpu()
         start = time.monotonic()
         result = body()
         seconds = time.monotonic() - start
+        busy1, total1 = machine_cpu()
         result["wall_seconds"] = round(seconds, 3)
         result["nodes"] = self.usage_between(before, self.snapshot(), seconds)
+        # The whole machine's busy cores over the phase, and the part of it that was not
+        # this network or its load clients (other users of a shared machine).
+        cores = os.cpu_count() or 1
+        machine_busy = (busy1 - busy0) / max(1, total1 - total0) * cores
+        ours = sum(n["cpu_cores"] for n in result["nodes"].values()) + \
+            result.get("client_cpu_seconds", 0) / seconds if seconds > 0 else 0
+        result["machine_busy_cores"] = round(machine_busy, 2)
+        result["others_busy_cores"] = round(max(0.0, machine_busy - ours), 2)
         return result
 
 

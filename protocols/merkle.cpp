@@ -68,6 +68,29 @@ std::vector<digest> merkle_path(const std::vector<digest>& items, std::size_t in
     return path;
 }
 
+std::vector<std::vector<digest>> merkle_paths(const std::vector<digest>& items) {
+    std::vector<std::vector<digest>> paths(items.size());
+    std::vector<digest> level;
+    level.reserve(items.size());
+    for (const auto& item : items) level.push_back(leaf_hash(item));
+    // positions[i]: where item i's ancestor sits in the current level.
+    std::vector<std::size_t> positions(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) positions[i] = i;
+    while (level.size() > 1) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const std::size_t sibling = positions[i] ^ 1u;
+            if (sibling < level.size()) paths[i].push_back(level[sibling]);
+            positions[i] /= 2;
+        }
+        std::vector<digest> next;
+        for (std::size_t i = 0; i + 1 < level.size(); i += 2)
+            next.push_back(node_hash(level[i], level[i + 1]));
+        if (level.size() % 2 == 1) next.push_back(level.back());
+        level = std::move(next);
+    }
+    return paths;
+}
+
 std::optional<digest> merkle_root_from_path(const digest& item, std::size_t index,
                                             std::size_t count, const std::vector<digest>& path) {
     if (index >= count || count > 0xffffffffu) return std::nullopt;

@@ -21,6 +21,10 @@ digest merkle_root(const std::vector<digest>& items);
 /// Sibling digests from the leaf of items[index] up to the root.
 std::vector<digest> merkle_path(const std::vector<digest>& items, std::size_t index);
 
+/// merkle_path of every item, building the tree once: O(n log n) where n calls of
+/// merkle_path cost O(n^2) (a leader answering every client of a batch).
+std::vector<std::vector<digest>> merkle_paths(const std::vector<digest>& items);
+
 /// The root implied by an item, its index, the item count and a path; nullopt if the path
 /// has the wrong length for that position or the index is out of range.
 std::optional<digest> merkle_root_from_path(const digest& item, std::size_t index,

@@ -372,10 +372,10 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
         own.sign(key_);
         log_.save_speculative(seq, {s.hash, result.results_root, result.state_digest});
         auto& done = executed_[seq];
-        done.batch = prepare.batch;
         done.result = result;
         done.executions[own.signer] = own;
         done.answered = true;
+        keep_executed(done, prepare.batch);
     }
     // The leader's own prepare vote.
     const vote own = make_vote(vote_phase::prepare, seq, s.hash);
@@ -835,16 +835,45 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     signed_execution.sign(key_);
 
     auto& done = executed_[seq];
-    done.batch = b;
     done.commit_certificate = cert;
     done.result = std::move(result);
     done.executions[key_.public_key()] = signed_execution;
+    keep_executed(done, b);  // may drop older entries, never this newest one
+    COVENANT_ASSERT(executed_.count(seq) == 1, "the batch just executed is kept");
     // Every member's execution goes to every other: whoever answers clients (this view's
     // leader, or the next one after a change) can gather f+1 of them.
     send(others(), message_kind::kayak_execution, encode(signed_execution), out);
     answer_clients(done, out);
     record_entry(b, cert, done.result, out);
-    while (executed_.size() > config_.executed_kept) executed_.erase(executed_.begin());
+}
+
+void replica::keep_executed(executed_batch& done, const batch& b) {
+    // An estimate, not an encoding: what the requests hold (texts, values) plus a fixed
+    // cost per request and statement for keys, signatures and containers.
+    std::size_t total = 0;
+    for (const auto& r : b.requests) {
+        total += 256;
+        for (const auto& st : r.statements) {
+            total += 64 + st.sql.size();
+            for (const auto& p : st.parameters) {
+                total += 48 + p.name.size();
+                if (const auto* t = std::get_if<std::string>(&p.value.value)) total += t->size();
+                if (const auto* v = std::get_if<bytes>(&p.value.value)) total += v->size();
+            }
+        }
+    }
+    executed_bytes_ -= done.approximate_bytes;
+    done.batch = b;
+    done.approximate_bytes = total;
+    executed_bytes_ += total;
+    // Entries ahead of execution (executions received early) reach 2 x pipeline_depth
+    // past the newest executed batch: keeping more than that many never drops it.
+    const std::size_t newest_kept = 4 * config_.pipeline_depth + 4;
+    while (executed_.size() > config_.executed_kept ||
+           (executed_bytes_ > config_.executed_bytes_max && executed_.size() > newest_kept)) {
+        executed_bytes_ -= executed_.begin()->second.approximate_bytes;
+        executed_.erase(executed_.begin());
+    }
 }
 
 replica_output replica::on_execution(const execution_message& e, std::int64_t now_ms) {
@@ -904,9 +933,11 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
     std::vector<digest> leaves;
     for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
     const sequence_number seq = done.batch.header.seq;
+    std::vector<std::vector<digest>> paths;  // every leaf's path, built once when needed
     for (std::size_t i = 0; i < done.batch.requests.size(); ++i) {
         const digest request_hash = done.batch.requests[i].hash();
         if (clients_waiting_.erase(request_hash) == 0) continue;  // not our client
+        if (paths.empty()) paths = merkle_paths(leaves);
         client_response r;
         r.database = config_.database;
         r.request_hash = request_hash;
@@ -923,7 +954,7 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         w.state_digest = done.result.state_digest;
         w.leaf_index = static_cast<std::uint32_t>(i);
         w.leaf_count = static_cast<std::uint32_t>(leaves.size());
-        w.path = merkle_path(leaves, i);
+        w.path = std::move(paths[i]);
         w.executions = matching;  // from a map: sorted by signer
         r.receipt = std::move(w);
         r.sign(key_);

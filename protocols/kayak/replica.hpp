@@ -63,6 +63,10 @@ struct replica_config {
     std::uint64_t client_window = 64;           // how far ahead of its last a client's seq may be
     std::int64_t hold_request_ms = 1000;        // how long an early request waits for its gap
     std::size_t executed_kept = 1024;           // executed batches kept to answer clients
+    /// ... and no more than about this many bytes of their requests (beyond the newest
+    /// 4 x pipeline_depth + 4): without it a miner kept every recent batch's requests whole,
+    /// 1024 batches of up to batch_bytes_max each (covenant-bench: ~180 MB after 1M rows).
+    std::size_t executed_bytes_max = 16u << 20;
     /// What the database pays per statement executed (the sum of its members' prices on the
     /// main chain): the billing of every shard-chain checkpoint. Members must agree on it,
     /// as on everything they sign.
@@ -182,6 +186,7 @@ private:
         execution_result result;
         std::map<public_key, protocols::execution_message> executions;  // leader collects
         bool answered = false;
+        std::size_t approximate_bytes = 0;  // of batch's requests (executed_bytes_max)
     };
 
     // ---- the steps ----------------------------------------------------------------
@@ -282,6 +287,9 @@ private:
     std::map<sequence_number, protocols::prepare_message> buffered_prepares_;
     std::deque<protocols::committed_batch> to_execute_;  // committed, not yet executed
     std::map<sequence_number, executed_batch> executed_;  // recent, for answers
+    std::size_t executed_bytes_ = 0;  // the sum of their approximate_bytes
+    /// Puts `b` into `done` (an entry of executed_), then trims executed_ to its bounds.
+    void keep_executed(executed_batch& done, const protocols::batch& b);
     std::map<public_key, std::uint64_t> committed_client_seq_;
 
     // Leader state.

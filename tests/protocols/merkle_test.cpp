@@ -1,5 +1,6 @@
 // Merkle roots and paths: every index of trees of every size up to 40 proves its item,
-// and no path proves a wrong item, index or count.
+// and no path proves a wrong item, index or count; merkle_paths gives merkle_path of every
+// index.
 #include <boost/test/unit_test.hpp>
 
 #include "crypto/hash.hpp"
@@ -66,6 +67,19 @@ BOOST_AUTO_TEST_CASE(different_lists_have_different_roots) {
     auto swapped = list;
     std::swap(swapped[0], swapped[1]);
     BOOST_TEST(merkle_root(list) != merkle_root(swapped));
+}
+
+BOOST_AUTO_TEST_CASE(all_paths_at_once_equal_each_path) {
+    BOOST_TEST(merkle_paths({}).empty());
+    for (std::size_t n = 1; n <= 40; ++n) {
+        const auto list = items(n);
+        const auto paths = merkle_paths(list);
+        BOOST_REQUIRE_EQUAL(paths.size(), n);
+        for (std::size_t i = 0; i < n; ++i) {
+            BOOST_TEST((paths[i] == merkle_path(list, i)), "n " << n << " index " << i);
+            BOOST_TEST((merkle_root_from_path(list[i], i, n, paths[i]) == merkle_root(list)));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""covenant-bench --quick --json: every reported field present, positive and consistent.
+
+Checks the shape and the arithmetic of the report (ratios are the quotients of the figures
+they name, the headline figures are the parts' figures, counts add up), never a speed: a
+benchmark on a shared machine reports figures, a test does not bound them.
+"""
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+
+FIELDS = ["strong_rps", "eventual_rps", "crypto_limit_rps", "sqlite_single_insert_rps",
+          "multirow_rows_per_s", "sqlite_multirow_rows_per_s", "point_reads_per_s",
+          "sqlite_point_reads_per_s", "p50_ms", "p99_ms_half_load", "miner_rss_mb_1m_rows"]
+
+
+def fail(message):
+    print(f"bench_test: FAILED: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", required=True)
+    parser.add_argument("--timeout", type=float, default=400)
+    args = parser.parse_args()
+    out = subprocess.run([args.bench, "--quick", "--json"], capture_output=True, text=True,
+                         timeout=args.timeout)
+    if out.returncode != 0:
+        fail(f"exit {out.returncode}: {out.stderr[-2000:]}")
+    lines = [l for l in out.stdout.splitlines() if l.strip()]
+    if len(lines) != 1:
+        fail(f"expected one JSON line, got {len(lines)}")
+    r = json.loads(lines[0])
+    if "error" in r.get("processes", {}):
+        fail(f"the real network part failed: {r['processes']['error']}\n{out.stderr[-3000:]}")
+    for f in FIELDS:
+        if f not in r or not isinstance(r[f], (int, float)) or not r[f] > 0:
+            fail(f"{f} missing or not positive: {r.get(f)!r}")
+    h = r["headline"]
+    if h["source"] != "processes":
+        fail(f"the headline figures come from {h['source']}, not the real network")
+    for f in FIELDS:
+        if not close(h[f], r[f]):
+            fail(f"{f}: {r[f]} at the top, {h[f]} in the headline")
+    b = r["baseline"]
+    if not close(r["crypto_limit_rps"],
+                 b["ed25519_verify_per_s_one_core"] * b["cores"] / b["members"]):
+        fail("crypto_limit_rps is not verify/s x cores / members")
+    p = r["processes"]
+    if not close(r["strong_rps"], p["strong_single"]["writes_per_s"]):
+        fail("strong_rps is not the real network's strong_single rate")
+    ratios = r["ratios"]
+    for name, num, den in [("strong_to_crypto_limit", "strong_rps", "crypto_limit_rps"),
+                           ("eventual_to_strong", "eventual_rps", "strong_rps"),
+                           ("multirow_to_sqlite", "multirow_rows_per_s", "sqlite_multirow_rows_per_s"),
+                           ("point_reads_to_sqlite", "point_reads_per_s", "sqlite_point_reads_per_s")]:
+        if not close(ratios[name], r[num] / r[den]):
+            fail(f"ratio {name} is not {num} / {den}")
+    for phase in ("strong_single", "strong_half_load", "strong_multirow", "point_read", "mix",
+                  "eventual_single"):
+        ph = p[phase]
+        if ph["sql_failures"] or ph["rejected"]:
+            fail(f"{phase}: {ph['sql_failures']} SQL failures, {ph['rejected']} rejections: {ph}")
+        lat = ph["read_latency"] if phase == "point_read" else ph["write_latency"]
+        if not (0 < lat["p50_ms"] <= lat["p99_ms"]):
+            fail(f"{phase}: latency p50 {lat['p50_ms']} p99 {lat['p99_ms']}")
+        miners = [n for n, role in p["roles"].items() if role == "miner"]
+        for m in miners:
+            node = ph["nodes"][m]
+            if not (node["rss_mb"] > 0 and node["cpu_seconds"] >= 0):
+                fail(f"{phase}: {m} usage {node}")
+    if p["strong_multirow"]["rows_written"] != 100 * p["strong_multirow"]["writes_ok"]:
+        fail("multirow: rows written is not 100 per request")
+    if p["fill"]["rows_written"] != p["fill"]["table_rows_filled"]:
+        fail(f"fill: {p['fill']['rows_written']} rows written, {p['fill']['table_rows_filled']} meant")
+    if not p["eventual_single"]["followers_caught_up"]:
+        fail("eventual mode: the followers did not catch up")
+    if p["gateway_single"]["writes_ok"] < 1 or p["gateway_single"]["errors"]:
+        fail(f"gateway: {p['gateway_single']}")
+    ip = r["inprocess"]
+    for mode, phases in (("strong", ("single_insert", "multirow", "point_read", "mix")),
+                         ("eventual", ("single_insert", "multirow"))):
+        for phase in phases:
+            ph = ip[mode][phase]
+            if ph["requests_per_s"] <= 0 or ph["sql_failures"] or ph["rejected"]:
+                fail(f"in-process {mode} {phase}: {ph}")
+    if not ip["eventual"]["followers_caught_up"] or not ip["eventual"]["followers_same_digest"]:
+        fail(f"in-process eventual: followers {ip['eventual']}")
+    for name, t in r["targets"].items():
+        if not isinstance(t["met"], bool):
+            fail(f"target {name}: {t}")
+    print(f"bench_test: passed ({r['wall_seconds']:.0f} s run; strong {r['strong_rps']:.0f} req/s, "
+          f"eventual {r['eventual_rps']:.0f}, crypto limit {r['crypto_limit_rps']:.0f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

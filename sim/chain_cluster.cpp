@@ -300,12 +300,22 @@ const crypto::key_pair& chain_cluster::client_key(std::size_t client) {
     return at->second;
 }
 
-digest chain_cluster::write(const database_id& db, std::size_t to,
-                            std::vector<sql_statement> statements, std::size_t client) {
-    const auto& key = client_key(client);
+protocols::client_request chain_cluster::signed_write(const database_id& db, std::size_t client,
+                                                      std::uint64_t sequence,
+                                                      std::vector<sql_statement> statements) {
     client_request r;
     r.database = db;
-    r.client = key.public_key();
+    r.client = client_key(client).public_key();
+    r.sequence = client_sequence(sequence);
+    r.timestamp_ms = epoch_ms;
+    r.kind = query_kind::write;
+    r.statements = std::move(statements);
+    r.sign(client_key(client));
+    return r;
+}
+
+digest chain_cluster::write(const database_id& db, std::size_t to,
+                            std::vector<sql_statement> statements, std::size_t client) {
     // A sequence is used up only by a request that was not refused: a client whose last
     // request was refused (no role yet, say) sends the next one under the same sequence.
     const auto stream = std::make_pair(client, db);
@@ -313,39 +323,22 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
     const bool last_refused = last != last_request_.end() && response(last->second) &&
                               std::holds_alternative<rejection>(response(last->second)->body);
     if (!last_refused) ++client_sequences_[stream];
-    r.sequence = client_sequence(client_sequences_[stream]);
-    r.timestamp_ms = epoch_ms;
-    r.kind = query_kind::write;
-    r.statements = std::move(statements);
-    r.sign(key);
+    const auto r = signed_write(db, client, client_sequences_[stream], std::move(statements));
     sent_[r.hash()] = r;
     last_request_[stream] = r.hash();
-    caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_request), db.view().to_bytes(),
-                   encode(r));
-    scheduler_->run();
+    send_again(r.hash(), to);
     return r.hash();
 }
 
 digest chain_cluster::write_forged(const database_id& db, std::size_t to,
                                    std::vector<sql_statement> statements, std::size_t client) {
-    const auto& key = client_key(client);
-    client_request r;
-    r.database = db;
-    r.client = key.public_key();
     // Its own stream: nothing it sends is ever accepted, so every forgery takes the next
     // sequence and the genuine streams are left alone.
-    r.sequence = client_sequence(++client_sequences_[std::make_pair(client, db)]);
-    r.timestamp_ms = epoch_ms;
-    r.kind = query_kind::write;
-    r.statements = std::move(statements);
-    r.sign(key);
+    auto r = signed_write(db, client, ++client_sequences_[std::make_pair(client, db)],
+                          std::move(statements));
     r.client_signature.data[0] ^= 0x01;
     sent_[r.hash()] = r;
-    caf::anon_send(client_.router, actors::send_atom::value, miners_.at(to).id.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_request), db.view().to_bytes(),
-                   encode(r));
-    scheduler_->run();
+    send_again(r.hash(), to);
     return r.hash();
 }
 

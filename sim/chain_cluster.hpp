@@ -181,6 +181,10 @@ class chain_cluster : public simulation {
     };
     void start_producer(std::size_t i);
     void start_miner(std::size_t i);
+    /// A write request of `client` at `sequence`, signed by it.
+    protocols::client_request signed_write(const database_id& db, std::size_t client,
+                                           std::uint64_t sequence,
+                                           std::vector<protocols::sql_statement> statements);
     std::uint64_t byzantine_seed() const {
         return options_.byzantine_seed != 0 ? options_.byzantine_seed : options_.seed * 0x9e3779b97f4a7c15ull + 17;
     }

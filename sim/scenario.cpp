@@ -150,6 +150,11 @@ std::optional<std::string> scenario::problem() const {
     if (faults.delay_min_ms > faults.delay_max_ms) return "delay_min_ms is above delay_max_ms";
     if (duration_ms < 1000) return "duration_ms: at least 1000";
     const std::size_t f = (members - 1) / 3;
+    if (byzantine_producers > producers)
+        return "byzantine producers: more than the " + std::to_string(producers) + " producers";
+    if (byzantine_per_group > members)
+        return "byzantine: more than the " + std::to_string(members) + " members of a group";
+    if (beyond_f) return std::nullopt;
     if (byzantine_producers > (producers - 1) / 3)
         return "byzantine producers: " + std::to_string(byzantine_producers) +
                " is more than f = " + std::to_string((producers - 1) / 3) + " of " +
@@ -157,7 +162,7 @@ std::optional<std::string> scenario::problem() const {
     if (byzantine_per_group > f)
         return "byzantine: " + std::to_string(byzantine_per_group) +
                " per group is more than f = " + std::to_string(f) + " for groups of " +
-               std::to_string(members);
+               std::to_string(members) + " (beyond_f allows it)";
     return std::nullopt;
 }
 
@@ -202,6 +207,7 @@ result<scenario> read_scenario_text(const std::string& text, scenario s) {
             toml_table_reader b(*t, "byzantine");
             b.integer_into("per_group", s.byzantine_per_group, 0, 21);
             b.integer_into("producers", s.byzantine_producers, 0, 21);
+            boolean_into(b, "beyond_f", s.beyond_f);
             names_into(b, "behaviors", s.byzantine_behaviors, known_byzantine_behaviors());
             names_into(b, "inject_bugs", s.inject_bugs, known_bugs());
             b.finish();

@@ -88,6 +88,9 @@ struct scenario {
     std::size_t byzantine_producers = 0;
     std::vector<std::string> byzantine_behaviors;
     std::vector<std::string> inject_bugs;
+    /// Let byzantine_per_group and byzantine_producers exceed f: the guarantees are then
+    /// lost, and the run must say which ones broke (checkers fire), never crash.
+    bool beyond_f = false;
     // ---- where the nodes' files go (a tmpfs makes fsync cheap; not part of the run's trace)
     std::string directory = "/tmp";
 

@@ -201,6 +201,10 @@ int main(int argc, char** argv) {
                    "Byzantine block producers (at most f)")
         ->check(CLI::Range(0, 21))
         ->capture_default_str();
+    bool beyond_f = false;
+    app.add_flag("--beyond-f", beyond_f,
+                 "Allow more Byzantine members or producers than f: the checkers then report "
+                 "which guarantees broke");
     std::string behavior_help = "Comma list of what they do (default all):";
     for (const auto& b : sim::known_byzantine_behaviors()) behavior_help += " " + b;
     app.add_option("--byzantine-behaviors", behaviors, behavior_help);
@@ -259,6 +263,7 @@ int main(int argc, char** argv) {
         }
     }
     for (const auto& b : bugs) s.inject_bugs.push_back(b);
+    if (beyond_f) s.beyond_f = true;
     if (auto problem = s.problem()) {
         std::cerr << "covenant-sim: " << *problem << "\n";
         return exit_usage;

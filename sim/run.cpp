@@ -776,6 +776,7 @@ class seed_run {
 
     void fault_tick() {
         const std::int64_t now = net_->now_ms();
+        check_views_after_stale_decisions();
         for (auto it = down_.begin(); it != down_.end();) {
             if (now >= it->until_ms) {
                 restart(*it);
@@ -838,6 +839,7 @@ class seed_run {
                     const auto view = static_cast<std::uint64_t>(
                         uniform(0, static_cast<std::int64_t>(st->view) - 1));
                     net_->deliver_view_decision(m, db.id, view);
+                    view_checks_.push_back({&db - databases_.data(), m, st->view});
                     fault("stale-view", db.name + " miner " + std::to_string(m) + " view " +
                                             std::to_string(view) + " (at " +
                                             std::to_string(st->view) + ")");
@@ -849,6 +851,27 @@ class seed_run {
             if (may_crash_miner(db.leader)) crash(false, db.leader, "leader-loss");
         }
     }
+
+    // A replica's view only moves forward: one that went back to an older view (after a
+    // stale decision was handed to it) could vote again in a view it already voted in, and
+    // follows a leader the group left. Looked at one fault tick after each stale decision.
+    struct view_check {
+        std::ptrdiff_t db;
+        std::size_t miner;
+        std::uint64_t view_before;
+    };
+    void check_views_after_stale_decisions() {
+        for (const auto& c : view_checks_) {
+            const auto& db = databases_[static_cast<std::size_t>(c.db)];
+            if (byzantine_miners_.count(c.miner) || !net_->miner_alive(c.miner)) continue;
+            if (auto st = net_->replica_status(c.miner, db.id); st && st->view < c.view_before)
+                fail("agreement", db.name + " miner " + std::to_string(c.miner),
+                     "its view went back from " + std::to_string(c.view_before) + " to " +
+                         std::to_string(st->view) + " after an older view decision");
+        }
+        view_checks_.clear();
+    }
+    std::vector<view_check> view_checks_;
 
     // ---- phases
     enum class phase { setup, workload, heal };

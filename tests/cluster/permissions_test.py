@@ -114,10 +114,21 @@ def scenario(net):
                                  "sql": "INSERT INTO t VALUES (2, 'granted')"}, client="client2")
         if status == 200:
             break
+        if status == 409 and wrote.get("code") == "stale_sequence":
+            # The known race of a role change (docs/main-chain.md, "Known limits"): a member
+            # that had not yet followed the grant refused the write while the others, which
+            # had, committed it; the gateway, itself behind, believed the refusal and reused
+            # the sequence. The row must then be on every miner: the write did happen.
+            net.wait_until("the write refused during the race is on every miner",
+                           lambda: net.rows_everywhere(2), 30, everyone)
+            log("race: the write after the grant committed while its gateway was told "
+                "not_permitted (the retry got stale_sequence)")
+            wrote = None
+            break
         if status != 403 or time.monotonic() > limit:
             raise Failure(f"a write after the grant: {status} {wrote}")
         time.sleep(0.2)
-    if not wrote["verified"] or wrote["results"][0]["rows_affected"] != 1:
+    if wrote is not None and (not wrote["verified"] or wrote["results"][0]["rows_affected"] != 1):
         raise Failure(f"a write after the grant: {wrote}")
     net.wait_until("the granted write is on every miner", lambda: net.rows_everywhere(2), 30, everyone)
     log(f"granted write at height {granted['height']}: the second gateway writes")

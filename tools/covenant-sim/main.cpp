@@ -20,6 +20,7 @@
 
 #include "sim/run.hpp"
 #include "sim/scenario.hpp"
+#include "tools/covenant-sim/isolated_run.hpp"
 
 using namespace covenant;
 
@@ -287,7 +288,9 @@ int main(int argc, char** argv) {
     std::string last_hash;
     for (std::uint64_t n = first;; ++n) {
         const auto seed_started = std::chrono::steady_clock::now();
-        const auto r = sim::run_seed(s, n, verbose ? &std::cerr : nullptr);
+        // Each seed in a child process: a node whose invariant breaks (an injected bug, a
+        // scenario beyond f) is a violation of that seed, not the end of the sweep.
+        const auto r = sim::run_seed_in_child(s, n, verbose);
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - seed_started).count();
         ++seeds_run;

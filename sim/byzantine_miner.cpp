@@ -26,11 +26,7 @@ class replica_attacker final : public attack_base {
   public:
     replica_attacker(byzantine_options options, crypto::key_pair key,
                      const std::map<public_key, node_id>& member_nodes)
-        : attack_base(std::move(options)), key_(std::move(key)) {
-        std::size_t index = 0;
-        for (const auto& [member, node] : member_nodes)
-            node_index_[node.view().to_bytes()] = index++;
-    }
+        : attack_base(std::move(options), std::move(key), member_nodes) {}
 
     std::vector<outgoing_message> attack(outgoing_message m) override {
         std::vector<outgoing_message> out;
@@ -126,8 +122,7 @@ class replica_attacker final : public attack_base {
         } else if (plan.twin) {
             // Odd members get the twin; now and then one gets the other batch too, so
             // that someone holds both (evidence) rather than the group merely stalling.
-            auto index = node_index_.find(m.to_node);
-            const bool odd = index != node_index_.end() && index->second % 2 == 1;
+            const bool odd = in_odd_half(m.to_node);
             const bool swap = below(8) == 0;
             if (odd != swap) m.payload = protocols::encode(*plan.twin);
         }
@@ -223,8 +218,6 @@ class replica_attacker final : public attack_base {
         return {m};
     }
 
-    crypto::key_pair key_;
-    std::map<bytes, std::size_t> node_index_;  // node id -> index among the members
     std::map<digest, proposal_plan> plans_;
 };
 

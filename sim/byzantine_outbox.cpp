@@ -55,8 +55,12 @@ caf::behavior outbox(caf::stateful_actor<outbox_state>* self, caf::actor router,
 
 }  // namespace
 
-attack_base::attack_base(byzantine_options options)
-    : options_(std::move(options)), random_(options_.seed) {}
+attack_base::attack_base(byzantine_options options, crypto::key_pair key,
+                         const std::map<public_key, node_id>& peers)
+    : options_(std::move(options)), key_(std::move(key)), random_(options_.seed) {
+    std::size_t index = 0;
+    for (const auto& [peer, node] : peers) node_index_[node.view().to_bytes()] = index++;
+}
 
 void attack_base::count(byzantine_behavior b) {
     if (options_.stats) ++options_.stats->fired[static_cast<std::size_t>(b)];

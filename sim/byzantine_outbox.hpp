@@ -4,20 +4,24 @@
 // or garbled copies, replays); everything else (subscriptions) passes to the real router
 // unchanged. Deliveries from the router go straight to the core, which subscribed itself.
 //
-// attack_base holds what every attacker shares: the seeded random source, the chance a
-// behavior fires, garbling, and a bounded store of earlier messages to replay.
+// attack_base holds what every attacker shares: the member's key it signs with, the seeded
+// random source, the chance a behavior fires, garbling, a bounded store of earlier
+// messages to replay, and which peers make up the "odd half" that equivocation splits off.
 #pragma once
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/ids.hpp"
+#include "crypto/signing.hpp"
 #include "sim/byzantine.hpp"
 
 namespace covenant::sim {
@@ -38,10 +42,18 @@ class attacker {
 
 class attack_base : public attacker {
   public:
-    explicit attack_base(byzantine_options options);
+    /// `peers`: the nodes the member talks to (group members or producers), in key order.
+    attack_base(byzantine_options options, crypto::key_pair key,
+                const std::map<public_key, node_id>& peers);
 
   protected:
     bool has(byzantine_behavior b) const { return options_.behaviors.has(b); }
+    /// Whether `to_node` is in the odd half of the peers (the ones that get an
+    /// equivocation's twin).
+    bool in_odd_half(const bytes& to_node) const {
+        auto index = node_index_.find(to_node);
+        return index != node_index_.end() && index->second % 2 == 1;
+    }
     /// True with the configured chance if the behavior is on; counted when it fires.
     bool fire(byzantine_behavior b);
     void count(byzantine_behavior b);
@@ -60,8 +72,10 @@ class attack_base : public attacker {
     std::vector<outgoing_message> finish(const outgoing_message& original,
                                          std::vector<outgoing_message> attacked);
     byzantine_options options_;
+    crypto::key_pair key_;
 
   private:
+    std::map<bytes, std::size_t> node_index_;  // node id -> index among the peers
     std::mt19937_64 random_;
     std::vector<outgoing_message> kept_;
 };

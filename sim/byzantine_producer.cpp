@@ -28,10 +28,7 @@ class producer_attacker final : public attack_base {
   public:
     producer_attacker(byzantine_options options, crypto::key_pair key,
                       const std::map<public_key, node_id>& peers)
-        : attack_base(std::move(options)), key_(std::move(key)) {
-        std::size_t index = 0;
-        for (const auto& [peer, node] : peers) node_index_[node.view().to_bytes()] = index++;
-    }
+        : attack_base(std::move(options), std::move(key), peers) {}
 
     std::vector<outgoing_message> attack(outgoing_message m) override {
         std::vector<outgoing_message> out{m};
@@ -87,9 +84,7 @@ class producer_attacker final : public attack_base {
             }
             if (at->second.wrong) return {with(m, {*at->second.wrong})};
             if (at->second.twin) {
-                auto index = node_index_.find(m.to_node);
-                if (index != node_index_.end() && index->second % 2 == 1)
-                    return {with(m, {*at->second.twin})};
+                if (in_odd_half(m.to_node)) return {with(m, {*at->second.twin})};
             }
             return {m};
         }
@@ -112,8 +107,6 @@ class producer_attacker final : public attack_base {
         return {m};
     }
 
-    crypto::key_pair key_;
-    std::map<bytes, std::size_t> node_index_;
     std::map<std::pair<block_height, view_number>, proposal_plan> plans_;
 };
 

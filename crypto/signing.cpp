@@ -12,6 +12,7 @@
 
 #include "common/assert.hpp"
 #include "crypto/hash.hpp"
+#include "crypto/verified_signatures.hpp"
 
 namespace covenant::crypto {
 
@@ -100,6 +101,15 @@ bool verify_raw(const public_key& key, byte_view message, const signature& sig) 
 }
 
 bool verify(const public_key& key, sign_domain domain, byte_view payload, const signature& sig) {
+    const digest remembered = verification_key(key, domain, payload, sig);
+    if (remembered_valid(remembered)) return true;
+    if (!verify_uncached(key, domain, payload, sig)) return false;
+    remember_valid(remembered);
+    return true;
+}
+
+bool verify_uncached(const public_key& key, sign_domain domain, byte_view payload,
+                     const signature& sig) {
     return verify_raw(key, domain_separated(domain, payload), sig);
 }
 

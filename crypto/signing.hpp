@@ -88,8 +88,13 @@ private:
 };
 
 /// Checks a domain-separated signature. False for any malformed key or signature, for a
-/// non-canonical signature (S >= L) and for small-order keys or R points.
+/// non-canonical signature (S >= L) and for small-order keys or R points. A signature this
+/// process verified before is answered from memory (verified_signatures.hpp).
 bool verify(const public_key& key, sign_domain domain, byte_view payload, const signature& sig);
+
+/// verify() without the memory: always computes (benchmarks of the verifier itself).
+bool verify_uncached(const public_key& key, sign_domain domain, byte_view payload,
+                     const signature& sig);
 
 /// Plain RFC 8032 verification, without a domain tag (known-answer tests only).
 bool verify_raw(const public_key& key, byte_view message, const signature& sig);

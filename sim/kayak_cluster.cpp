@@ -173,6 +173,7 @@ void cluster::start_replica(std::size_t i) {
     c.replica.pipeline_depth = options_.pipeline_depth;
     c.replica.batch_requests_max = options_.batch_requests_max;
     c.replica.progress_timeout_ms = options_.progress_timeout_ms;
+    if (options_.retransmit_max_ms > 0) c.replica.retransmit_max_ms = options_.retransmit_max_ms;
     c.replica.seal_every_batches = 8;
     c.replica.seal_every_ms = 1000;
     for (const auto& other : members_) c.member_nodes[other.key.public_key()] = other.node;

@@ -36,6 +36,10 @@ struct cluster_options {
     std::size_t batch_requests_max = 64;
     std::size_t clients = 4;  // client 0 admin, 1 writer, 2 reader, 3 no role; more are writers
     std::int64_t progress_timeout_ms = 2000;
+    /// The leader's longest wait between re-sends of an unanswered batch (the replica's
+    /// default when 0). A sweep that wants re-sent PREPAREs racing view changes often sets
+    /// it to the first wait (200 ms): no backoff.
+    std::int64_t retransmit_max_ms = 0;
     /// Keep each member's Kayak log in a SQLite file (reopened on restart, as in
     /// production) instead of in memory.
     bool sqlite_logs = false;

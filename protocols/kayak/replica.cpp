@@ -104,6 +104,7 @@ replica_output replica::start(std::int64_t now_ms) {
                 s.accepted = true;
                 s.accepted_view = view_;
                 s.last_sent_ms = 0;  // re-sent at the first tick
+                s.retransmit_wait_ms = 0;
                 s.prepare_votes[key_.public_key()] =
                     make_vote(vote_phase::prepare, seq, s.hash).voter_signature;  // our own
                 for (const auto& r : s.batch->requests) in_flight_.insert(r.hash());
@@ -396,14 +397,26 @@ prepare_message replica::prepare_for(sequence_number seq, const slot& s) const {
 
 void replica::retransmit(std::int64_t now_ms, replica_output& out) {
     if (!is_leader() || view_change_pending_) return;
+    // Only to the members whose vote is missing, and each time a slot goes unanswered the
+    // wait doubles (up to retransmit_max_ms): a batch slowed by a busy group, not lost, was
+    // otherwise sent whole to every member again every retransmit_ms, and every copy cost
+    // each receiver a decode and the leader a send while the group was short of CPU.
+    const std::int64_t longest = std::max(config_.retransmit_ms, config_.retransmit_max_ms);
     for (auto& [seq, s] : slots_) {
         if (!s.accepted || s.accepted_view != view_ || !s.proposal || s.committed) continue;
-        if (now_ms - s.last_sent_ms < config_.retransmit_ms) continue;
+        const std::int64_t wait = s.retransmit_wait_ms > 0 ? s.retransmit_wait_ms : config_.retransmit_ms;
+        if (now_ms - s.last_sent_ms < wait) continue;
         s.last_sent_ms = now_ms;
-        if (s.prepared && s.prepared->view == view_)
-            send(others(), message_kind::kayak_commit, encode(commit_message{*s.prepared}), out);
+        s.retransmit_wait_ms = std::min(longest, wait * 2);
+        const bool prepared = s.prepared && s.prepared->view == view_;
+        const auto& voted = prepared ? s.commit_votes : s.prepare_votes;
+        std::vector<public_key> missing;
+        for (const auto& m : others())
+            if (voted.count(m) == 0) missing.push_back(m);
+        if (prepared)
+            send(std::move(missing), message_kind::kayak_commit, encode(commit_message{*s.prepared}), out);
         else
-            send(others(), message_kind::kayak_prepare, encode(prepare_for(seq, s)), out);
+            send(std::move(missing), message_kind::kayak_prepare, encode(prepare_for(seq, s)), out);
     }
     // The last commit certificate, for members that missed it while nothing else is moving.
     if (last_commit_certificate_ && slots_.empty() && now_ms - last_progress_ms_ >= config_.retransmit_ms &&

@@ -54,6 +54,7 @@ struct replica_config {
     std::int64_t progress_timeout_ms = 4000;    // no progress this long: suspect the leader
     std::int64_t fetch_retry_ms = 500;          // catch-up request outstanding this long: ask again
     std::int64_t retransmit_ms = 200;           // leader: re-send PREPARE/COMMIT not yet answered
+    std::int64_t retransmit_max_ms = 1600;      // ... the wait doubling each time, up to this
     std::size_t seal_every_batches = 64;        // a shard block every K batches ...
     std::int64_t seal_every_ms = 5000;          // ... or T milliseconds
     std::int64_t clock_skew_max_ms = 60000;     // how far ahead of ours a batch time may be
@@ -179,6 +180,7 @@ private:
         std::map<public_key, signature> commit_votes;
         bool sent_commit_vote = false;
         std::int64_t last_sent_ms = 0;  // leader: when PREPARE or COMMIT last went out
+        std::int64_t retransmit_wait_ms = 0;  // leader: until the next re-send (0: retransmit_ms)
     };
     struct executed_batch {
         protocols::batch batch;

@@ -39,6 +39,10 @@ verdict run_schedule(std::optional<injected_bug> bug, std::uint64_t seed) {
     cluster_options o;
     o.seed = seed;
     if (bug) o.bugs.add(*bug);
+    // Re-sends every 200 ms without backoff: a re-sent PREPARE or COMMIT arriving across a
+    // view change is one of the races these schedules are made of (the backoff, the default,
+    // makes them rarer: new-leader-ignores-lock then needed 150 seeds instead of 40).
+    o.retransmit_max_ms = 200;
     o.faults = sim::network_faults{50'000, 5'000, 1, 8, false};  // 5% lost, some doubled, 1-8 ms
     for (std::size_t i = 0; i < 4; ++i)
         o.clock_skew_ms[i] = static_cast<std::int64_t>(pick(3'001)) - 1'500;
@@ -155,10 +159,10 @@ std::optional<std::pair<std::uint64_t, std::string>> sweep(std::optional<injecte
     return std::nullopt;
 }
 
-void require_found(injected_bug bug) {
-    const auto found = sweep(bug, seeds_max);
+void require_found(injected_bug bug, std::uint64_t seeds = seeds_max) {
+    const auto found = sweep(bug, seeds);
     BOOST_TEST(found.has_value(), kayak::to_string(bug)
-                                      << ": no seed of " << seeds_max << " found a violation");
+                                      << ": no seed of " << seeds << " found a violation");
     if (found)
         BOOST_TEST_MESSAGE(kayak::to_string(bug)
                            << ": seed " << found->first << ": " << found->second);
@@ -181,7 +185,9 @@ BOOST_AUTO_TEST_CASE(a_sweep_finds_skip_client_signature_check) {
     require_found(injected_bug::skip_client_signature_check);
 }
 BOOST_AUTO_TEST_CASE(a_sweep_finds_new_leader_ignores_lock) {
-    require_found(injected_bug::new_leader_ignores_lock);
+    // Its window is narrow since the leader re-sends only to members whose vote it lacks:
+    // seed 46 is the first to find it now (it was within 40 before).
+    require_found(injected_bug::new_leader_ignores_lock, 100);
 }
 BOOST_AUTO_TEST_CASE(a_sweep_finds_nondeterministic_time) {
     require_found(injected_bug::nondeterministic_time);

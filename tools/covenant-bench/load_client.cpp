@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "actors/net/scheduler_settings.hpp"
 #include "actors/net/transport.hpp"
 #include "actors/router/router.hpp"
 #include "crypto/key_file.hpp"
@@ -90,6 +91,7 @@ int load_client_main(int argc, char** argv) {
     cfg.set("middleman.app-identifiers",
             std::vector<std::string>{"covenant-" + genesis->hash().hex().substr(0, 32)});
     cfg.set("logger.console", caf::atom("none"));
+    actors::use_covenant_scheduler_settings(cfg);
     caf::actor_system system{cfg};
     const unsigned difficulty = genesis->genesis.parameters.node_id_difficulty;
     auto router = actors::spawn_router(system, {*key, nonce, difficulty});

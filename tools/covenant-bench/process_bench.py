@@ -131,8 +131,14 @@ class Bench(LocalNetwork):
             self.leaders[db] = order[moved[0]]
         return results
 
-    def phase(self, name, body):
+    def committed_batches(self, database):
+        """The database leader's last committed batch (from its status.json)."""
+        r = self.replica(self.leaders[database], database) or {}
+        return (r.get("replica") or {}).get("last_committed", 0)
+
+    def phase(self, name, body, database=None):
         log(f"phase {name}")
+        batches_before = self.committed_batches(database) if database else 0
         before = self.snapshot()
         busy0, total0 = machine_cpu()
         start = time.monotonic()
@@ -149,6 +155,15 @@ class Bench(LocalNetwork):
             result.get("client_cpu_seconds", 0) / seconds if seconds > 0 else 0
         result["machine_busy_cores"] = round(machine_busy, 2)
         result["others_busy_cores"] = round(max(0.0, machine_busy - ours), 2)
+        if database:
+            # How many requests a batch carried: the per-batch costs (votes, certificates,
+            # log entries, executions) are shared by that many. status.json is rewritten
+            # every status_interval_ms: wait for one past the end of the phase.
+            time.sleep(0.6)
+            batches = self.committed_batches(database) - batches_before
+            result["batches_committed"] = batches
+            writes = result.get("writes_ok", 0)
+            result["writes_per_batch"] = round(writes / batches, 2) if batches > 0 else 0
         return result
 
 
@@ -255,12 +270,13 @@ def scenario(net, args):
     out["database_ready_seconds"] = round(time.monotonic() - started, 2)
     s = args.seconds
     out["strong_single"] = net.phase("strong_single", lambda: combine(
-        net.load(strong, writers, "single", seconds=s, window=args.window)))
+        net.load(strong, writers, "single", seconds=s, window=args.window)), strong)
     half = out["strong_single"]["writes_per_s"] / 2 / len(writers)
     out["strong_half_load"] = net.phase("strong_half_load", lambda: combine(
-        net.load(strong, writers, "single", seconds=s * 0.75, rate=max(half, 1), window=args.window)))
+        net.load(strong, writers, "single", seconds=s * 0.75, rate=max(half, 1), window=args.window)),
+        strong)
     out["strong_multirow"] = net.phase("strong_multirow", lambda: combine(
-        net.load(strong, writers, "multirow", seconds=s, window=min(args.window, 8))))
+        net.load(strong, writers, "multirow", seconds=s, window=min(args.window, 8))), strong)
     # The fill: 100-row requests, 16 in flight per client. (250-row requests with 60 in
     # flight per client made batches of ~4 MB that the followers took longer to persist than
     # the leader's retransmission interval: the leader grew past 5 GB resident.)
@@ -284,7 +300,7 @@ def scenario(net, args):
 
     eventual = make_database("eventual")
     out["eventual_single"] = net.phase("eventual_single", lambda: combine(
-        net.load(eventual, writers, "single", seconds=s, window=args.window)))
+        net.load(eventual, writers, "single", seconds=s, window=args.window)), eventual)
     leader = net.leaders[eventual]
     t0 = time.monotonic()
 

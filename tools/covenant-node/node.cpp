@@ -22,6 +22,7 @@
 #include "actors/client/client_node.hpp"
 #include "actors/miner/miner_node.hpp"
 #include "actors/miner/replica_actor.hpp"
+#include "actors/net/scheduler_settings.hpp"
 #include "actors/net/transport.hpp"
 #include "actors/producer/producer_actor.hpp"
 #include "actors/router/router.hpp"
@@ -406,14 +407,7 @@ void configure_system(caf::actor_system_config& cfg, const node_config& config,
     cfg.set("middleman.connection-timeout",
             caf::timespan{milliseconds(config.network.connection_timeout_ms)});
     cfg.set("logger.console", caf::atom("none"));
-    // CAF's work-stealing workers poll for new jobs before they wait on their condition
-    // variable: 100 times at once, then (by default) 500 times with a 50 us sleep between.
-    // A node's actors tick every few milliseconds (a replica every replica_tick_ms), so with
-    // the default the workers never get to wait: every process of a local network spent
-    // most of a core sleeping 50 us at a time (9 idle nodes took 1.6 of this machine's 2
-    // cores). Ten moderate polls (about half a millisecond) then the wait, which any new
-    // job ends at once, keeps latency and leaves the cores to the nodes that have work.
-    cfg.set("work-stealing.moderate-poll-attempts", std::size_t{10});
+    actors::use_covenant_scheduler_settings(cfg);
 }
 
 /// The genesis producers' node ids (a miner or client fetches blocks from them and sends

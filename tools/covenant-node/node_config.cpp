@@ -164,6 +164,7 @@ void read_miner(table_reader& top, node_config& c) {
     r.integer_into("progress_timeout_ms", k.progress_timeout_ms, 1, ms_max);
     r.integer_into("fetch_retry_ms", k.fetch_retry_ms, 1, ms_max);
     r.integer_into("retransmit_ms", k.retransmit_ms, 1, ms_max);
+    r.integer_into("retransmit_max_ms", k.retransmit_max_ms, 1, ms_max);
     r.integer_into("seal_every_batches", k.seal_every_batches, 1, 1 << 20);
     r.integer_into("seal_every_ms", k.seal_every_ms, 1, ms_max);
     r.integer_into("clock_skew_max_ms", k.clock_skew_max_ms, 0, ms_max);

@@ -106,6 +106,7 @@ connect_timeout_ms = 3000
 ban_ms = 0
 heartbeat_ms = 500
 connection_timeout_ms = 4000
+scheduler_threads = 1
 
 [producer]
 tick_ms = 20
@@ -164,6 +165,7 @@ address = "node3.example:7003"
     BOOST_TEST(c->network.ban_ms == 0);
     BOOST_TEST(c->network.heartbeat_ms == 500);
     BOOST_TEST(c->network.connection_timeout_ms == 4000);
+    BOOST_TEST(c->network.scheduler_threads == 1u);
     const auto& p = c->producer;
     BOOST_TEST(p.tick_ms == 20);
     BOOST_TEST(p.consensus.block_interval_ms == 300);

@@ -92,6 +92,8 @@ int load_client_main(int argc, char** argv) {
             std::vector<std::string>{"covenant-" + genesis->hash().hex().substr(0, 32)});
     cfg.set("logger.console", caf::atom("none"));
     actors::use_covenant_scheduler_settings(cfg);
+    // One worker: the load clients share the cores with the nodes they load.
+    cfg.set("scheduler.max-threads", std::size_t{1});
     caf::actor_system system{cfg};
     const unsigned difficulty = genesis->genesis.parameters.node_id_difficulty;
     auto router = actors::spawn_router(system, {*key, nonce, difficulty});

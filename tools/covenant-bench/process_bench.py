@@ -227,7 +227,9 @@ def gateway_load(net, db, callers, seconds, first_key):
 
 
 def scenario(net, args):
-    changes = {"log": {"level": "info"}, "miner.registration": {"deposit": 10000, "capacity": 4}}
+    # One scheduler thread per node: nine nodes and the load clients share two cores.
+    changes = {"log": {"level": "info"}, "miner.registration": {"deposit": 10000, "capacity": 4},
+               "network": {"scheduler_threads": 1}}
     if args.pipeline_depth:
         changes["miner"] = dict(TEST_PROFILE["miner"], pipeline_depth=args.pipeline_depth)
     profile = profile_with(TEST_PROFILE, changes)

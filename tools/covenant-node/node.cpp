@@ -408,6 +408,8 @@ void configure_system(caf::actor_system_config& cfg, const node_config& config,
             caf::timespan{milliseconds(config.network.connection_timeout_ms)});
     cfg.set("logger.console", caf::atom("none"));
     actors::use_covenant_scheduler_settings(cfg);
+    if (config.network.scheduler_threads > 0)
+        cfg.set("scheduler.max-threads", std::size_t{config.network.scheduler_threads});
 }
 
 /// The genesis producers' node ids (a miner or client fetches blocks from them and sends

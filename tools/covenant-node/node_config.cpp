@@ -118,6 +118,7 @@ void read_network(table_reader& top, node_config& c) {
     r.integer_into("ban_ms", n.ban_ms, 0, ms_max * 24);
     r.integer_into("heartbeat_ms", n.heartbeat_ms, 0, ms_max);
     r.integer_into("connection_timeout_ms", n.connection_timeout_ms, 1, ms_max);
+    r.integer_into("scheduler_threads", n.scheduler_threads, 0, 64);
     r.finish();
     if (n.reconnect_max_ms < n.reconnect_min_ms)
         fail("network.reconnect_max_ms", t->get("reconnect_max_ms"),

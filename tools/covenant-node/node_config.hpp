@@ -79,6 +79,9 @@ struct network_settings {
     std::int64_t ban_ms = 60000;       // a peer that sent an invalid envelope is ignored this long
     std::int64_t heartbeat_ms = 1000;  // CAF middleman heartbeats
     std::int64_t connection_timeout_ms = 15000;  // a connection silent this long is closed
+    /// CAF scheduler worker threads; 0: one per core (CAF's default). Nodes sharing a small
+    /// machine (a devnet, covenant-bench) do better with 1: fewer cross-thread wake-ups.
+    std::uint32_t scheduler_threads = 0;
 };
 
 struct producer_settings {

@@ -35,6 +35,8 @@ std::string_view domain_tag(sign_domain domain) {
         case sign_domain::main_precommit: return "main/precommit";
         case sign_domain::main_round_proposal: return "main/round-proposal";
         case sign_domain::member_status: return "member/status";
+        case sign_domain::client_request_batch: return "client/request-batch";
+        case sign_domain::client_response_batch: return "client/response-batch";
     }
     COVENANT_ASSERT(false, "sign_domain out of range");
     return {};

@@ -35,8 +35,10 @@ enum class sign_domain : std::uint8_t {
     main_precommit,        // a producer's precommit, also a final block's finality signature
     main_round_proposal,   // a proposer's proposal of a block for one round of a height
     member_status,         // a member's signed answer to a status query (cql info)
+    client_request_batch,  // a client's signature over the Merkle root of several requests
+    client_response_batch, // a member's signature over the Merkle root of several answers
 };
-inline constexpr std::size_t sign_domain_count = 17;
+inline constexpr std::size_t sign_domain_count = 19;
 
 /// The tag string of a domain, e.g. "kayak/commit-vote".
 std::string_view domain_tag(sign_domain domain);

@@ -120,6 +120,12 @@ result<member_status> decode_member_status(byte_view wire);
 /// of its kind.
 result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty);
 
+/// The payload of a bundle envelope, and its decoder: 1..limits::bundle_items_max items,
+/// each of a known kind other than `bundle`, a channel of 0 or 32 bytes and a non-empty
+/// payload (left for the decoder of its kind).
+bytes encode_bundle(const std::vector<bundle_item>& items);
+result<std::vector<bundle_item>> decode_bundle(byte_view wire);
+
 /// Wraps a message in a signed envelope (the sender's node id proof is its nonce), on
 /// `channel` (empty, or a database id for database traffic).
 envelope seal_envelope(const crypto::key_pair& sender, std::uint64_t sender_nonce,

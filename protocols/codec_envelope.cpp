@@ -47,6 +47,49 @@ result<envelope> decode_envelope(byte_view wire, unsigned node_id_difficulty) {
     });
 }
 
+bytes encode_bundle(const std::vector<bundle_item>& items) {
+    COVENANT_ASSERT(!items.empty() && items.size() <= limits::bundle_items_max,
+                    "a bundle holds 1..bundle_items_max items");
+    return encode_root<wire::EnvelopeBundle>([&](wire::EnvelopeBundle::Builder root) {
+        auto list = root.initItems(static_cast<unsigned>(items.size()));
+        for (unsigned i = 0; i < items.size(); ++i) {
+            COVENANT_ASSERT(items[i].kind != message_kind::bundle, "bundles do not nest");
+            list[i].setKind(static_cast<wire::MessageKind>(items[i].kind));
+            if (!items[i].channel.empty()) list[i].setChannel(as_data(items[i].channel));
+            list[i].setPayload(as_data(items[i].payload));
+        }
+    });
+}
+
+result<std::vector<bundle_item>> decode_bundle(byte_view wire) {
+    return decode_root<wire::EnvelopeBundle>(wire, [&](wire::EnvelopeBundle::Reader in) {
+        const auto list = in.getItems();
+        require(list.size() >= 1, protocol_errc::invalid_value, "bundle: no items");
+        if (list.size() > limits::bundle_items_max)
+            reject(protocol_errc::limit_exceeded,
+                   "bundle: more than " + std::to_string(limits::bundle_items_max) + " items");
+        std::vector<bundle_item> items;
+        items.reserve(list.size());
+        for (auto item : list) {
+            bundle_item out;
+            out.kind = static_cast<message_kind>(
+                check_enum(item.getKind(), message_kind_count, "bundle.item.kind"));
+            require(out.kind != message_kind::bundle, protocol_errc::invalid_value,
+                    "bundle.item.kind: a bundle inside a bundle");
+            const auto channel = item.getChannel();
+            if (!valid_envelope_channel(byte_view(channel.begin(), channel.size())))
+                reject(protocol_errc::wrong_size,
+                       "bundle.item.channel: " + std::to_string(channel.size()) +
+                           " bytes, 0 or " + std::to_string(envelope_channel_bytes) + " expected");
+            out.channel = read_data(channel, envelope_channel_bytes, "bundle.item.channel");
+            out.payload = read_data(item.getPayload(), limits::message_bytes_max, "bundle.item.payload");
+            require(!out.payload.empty(), protocol_errc::invalid_value, "bundle.item.payload is empty");
+            items.push_back(std::move(out));
+        }
+        return items;
+    });
+}
+
 envelope seal_envelope(const crypto::key_pair& sender, std::uint64_t sender_nonce,
                        message_kind kind, bytes payload, bytes channel) {
     COVENANT_ASSERT(valid_envelope_channel(channel), "an envelope channel is empty or 32 bytes");

@@ -156,6 +156,31 @@ request_outcome read_outcome(wire::Outcome::Reader in) {
 
 }  // namespace
 
+/// A signature's position among the messages signed with it (protocols/signed_batch.hpp).
+template <class Builder>
+void write_signed_at(Builder out, const batch_position& at) {
+    out.setSignedIndex(at.index);
+    out.setSignedCount(at.count);
+    if (at.path.empty()) return;
+    auto path = out.initSignedPath(static_cast<unsigned>(at.path.size()));
+    for (unsigned i = 0; i < at.path.size(); ++i) path.set(i, as_data(at.path[i]));
+}
+
+template <class Reader>
+batch_position read_signed_at(Reader in, const char* field) {
+    batch_position at;
+    at.index = in.getSignedIndex();
+    at.count = in.getSignedCount();
+    if (at.count < 1 || at.count > limits::signed_batch_messages_max || at.index >= at.count)
+        reject(protocol_errc::invalid_value, std::string(field) + ": signed index or count out of range");
+    auto path = in.getSignedPath();
+    check_count(path, 0, limits::merkle_depth_max, field);
+    if (at.count == 1 && path.size() != 0)
+        reject(protocol_errc::invalid_value, std::string(field) + ": a path for a message signed alone");
+    for (auto d : path) at.path.push_back(read_fixed<digest>(d, field));
+    return at;
+}
+
 void write_request(wire::Request::Builder out, const client_request& r) {
     out.setDatabase(as_data(r.database));
     out.setClient(as_data(r.client));
@@ -173,6 +198,7 @@ void write_request(wire::Request::Builder out, const client_request& r) {
         }
     }
     out.setSignature(as_data(r.client_signature));
+    write_signed_at(out, r.signed_at);
 }
 
 client_request read_request(wire::Request::Reader in) {
@@ -206,6 +232,7 @@ client_request read_request(wire::Request::Reader in) {
         r.statements.push_back(std::move(statement));
     }
     r.client_signature = read_fixed<signature>(in.getSignature(), "request.signature");
+    r.signed_at = read_signed_at(in, "request.signedPath");
     charge_signature_check("request: client signature");
     if (!client_signatures_unchecked::active() && !r.signature_valid())
         reject(protocol_errc::bad_signature, "request: client signature");
@@ -272,6 +299,7 @@ void write_response(wire::Response::Builder out, const client_response& m) {
                           w.executions);
     }
     out.setSignature(as_data(m.responder_signature));
+    write_signed_at(out, m.signed_at);
 }
 
 write_receipt read_receipt(wire::WriteReceipt::Reader in, const database_id& database,
@@ -348,6 +376,7 @@ client_response read_response(wire::Response::Reader in) {
                 "response: receipt present but hasReceipt is false");
     }
     m.responder_signature = read_fixed<signature>(in.getSignature(), "response.signature");
+    m.signed_at = read_signed_at(in, "response.signedPath");
     charge_signature_check("response: responder");
     if (!m.signature_valid()) reject(protocol_errc::bad_signature, "response: responder");
     return m;

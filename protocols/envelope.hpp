@@ -41,14 +41,29 @@ enum class message_kind : std::uint16_t {
     shard_block_fetch_reply,
     member_status_query,  // anyone asks a member how far it is (protocols/member_status.hpp)
     member_status,        // the member's signed answer
+    bundle,               // several messages to one node under one signature (bundle_item)
 };
-inline constexpr std::uint16_t message_kind_count = 24;
+inline constexpr std::uint16_t message_kind_count = 25;
 
 /// A channel is empty (main-chain traffic) or exactly this long (a database id).
 inline constexpr std::size_t envelope_channel_bytes = 32;
 inline bool valid_envelope_channel(byte_view channel) {
     return channel.empty() || channel.size() == envelope_channel_bytes;
 }
+
+/// One message of a bundle envelope: what an envelope of its own would carry but the
+/// sender's key, nonce and signature, which the bundle's envelope carries once for all of
+/// them. A router seals the messages it is handed for one destination while it is busy
+/// into one bundle, so a burst of answers or requests costs one signature and one network
+/// write; the receiving router delivers the items one by one as if each had come alone.
+struct bundle_item {
+    message_kind kind = message_kind::client_request;  // never `bundle`: bundles do not nest
+    bytes channel;                                      // empty or 32 bytes, as an envelope's
+    bytes payload;
+    friend bool operator==(const bundle_item& a, const bundle_item& b) {
+        return a.kind == b.kind && a.channel == b.channel && a.payload == b.payload;
+    }
+};
 
 struct envelope {
     public_key sender;

@@ -10,7 +10,12 @@ namespace covenant::protocols::limits {
 
 // Whole messages.
 inline constexpr std::size_t message_bytes_max = 16u << 20;       // one envelope or payload
-inline constexpr unsigned capnp_nesting_max = 24;                  // deepest schema nests ~10
+inline constexpr unsigned capnp_nesting_max = 24;
+// A bundle envelope (several messages to one node under one signature): at most this many
+// items; a router stops adding items to a bundle past the soft size (an item bigger than
+// that travels alone), so a bundle stays far below message_bytes_max.
+inline constexpr std::size_t bundle_items_max = 4'096;
+inline constexpr std::size_t bundle_bytes_soft_max = 1u << 20;                  // deepest schema nests ~10
 // What decoding one message may cost, whatever its shape: decoded memory (counted as
 // list elements of about decoded_element_bytes each, plus text and blob bytes) and
 // signature checks (~50-110 us each here).
@@ -38,6 +43,9 @@ inline constexpr std::size_t group_members_max = 64;              // votes in a 
 inline constexpr std::size_t requests_per_batch_max = 8'192;
 inline constexpr std::size_t pipeline_depth_max = 16;             // batches in flight
 inline constexpr std::size_t merkle_depth_max = 32;
+// Messages one signature may cover (protocols/signed_batch.hpp): a client's requests or a
+// member's answers signed at once.
+inline constexpr std::size_t signed_batch_messages_max = 65'536;
 inline constexpr std::size_t fetch_batches_max = 64;
 inline constexpr std::size_t shard_entries_per_block_max = 4'096;
 inline constexpr std::size_t transactions_per_block_max = 8'192;

@@ -45,14 +45,35 @@ digest client_request::hash() const { return crypto::hash(signing_bytes()); }
 void client_request::sign(const crypto::key_pair& client_key) {
     COVENANT_ASSERT(client_key.public_key() == client, "request signed by a key not its client");
     client_signature = client_key.sign(sign_domain::client_request, signing_bytes());
+    signed_at = batch_position{};
 }
 bool client_request::signature_valid() const {
-    return crypto::verify(client, sign_domain::client_request, signing_bytes(), client_signature);
+    const bytes signed_bytes = signing_bytes();
+    return batch_signature_valid(client, sign_domain::client_request,
+                                 sign_domain::client_request_batch, signed_bytes,
+                                 signed_at.alone() ? digest{} : crypto::hash(signed_bytes),
+                                 signed_at, client_signature);
+}
+void sign_requests(std::vector<client_request*> requests, const crypto::key_pair& client_key) {
+    if (requests.size() == 1) requests.front()->sign(client_key);
+    if (requests.size() <= 1) return;
+    std::vector<digest> hashes;
+    hashes.reserve(requests.size());
+    for (const auto* r : requests) {
+        COVENANT_ASSERT(r->client == client_key.public_key(), "request signed by a key not its client");
+        hashes.push_back(r->hash());
+    }
+    auto signing = sign_batch(client_key, sign_domain::client_request_batch, hashes);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        requests[i]->client_signature = signing.sig;
+        requests[i]->signed_at = std::move(signing.positions[i]);
+    }
 }
 bool operator==(const client_request& a, const client_request& b) {
     return a.database == b.database && a.client == b.client && a.sequence == b.sequence &&
            a.timestamp_ms == b.timestamp_ms && a.kind == b.kind &&
-           a.statements == b.statements && a.client_signature == b.client_signature;
+           a.statements == b.statements && a.client_signature == b.client_signature &&
+           a.signed_at == b.signed_at;
 }
 
 void write_canonical(canonical_writer& out, const request_outcome& o) {
@@ -142,16 +163,35 @@ bytes client_response::signing_bytes() const {
 void client_response::sign(const crypto::key_pair& member_key) {
     COVENANT_ASSERT(member_key.public_key() == responder, "response signed by a non-responder");
     responder_signature = member_key.sign(sign_domain::client_response, signing_bytes());
+    signed_at = batch_position{};
 }
 bool client_response::signature_valid() const {
-    return crypto::verify(responder, sign_domain::client_response, signing_bytes(),
-                          responder_signature);
+    const bytes signed_bytes = signing_bytes();
+    return batch_signature_valid(responder, sign_domain::client_response,
+                                 sign_domain::client_response_batch, signed_bytes,
+                                 signed_at.alone() ? digest{} : crypto::hash(signed_bytes),
+                                 signed_at, responder_signature);
+}
+void sign_responses(std::vector<client_response*> responses, const crypto::key_pair& member_key) {
+    if (responses.size() == 1) responses.front()->sign(member_key);
+    if (responses.size() <= 1) return;
+    std::vector<digest> hashes;
+    hashes.reserve(responses.size());
+    for (const auto* r : responses) {
+        COVENANT_ASSERT(r->responder == member_key.public_key(), "response signed by a non-responder");
+        hashes.push_back(crypto::hash(r->signing_bytes()));
+    }
+    auto signing = sign_batch(member_key, sign_domain::client_response_batch, hashes);
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+        responses[i]->responder_signature = signing.sig;
+        responses[i]->signed_at = std::move(signing.positions[i]);
+    }
 }
 bool operator==(const client_response& a, const client_response& b) {
     return a.database == b.database && a.request_hash == b.request_hash &&
            a.responder == b.responder && a.state_seq == b.state_seq &&
            a.state_digest == b.state_digest && a.body == b.body && a.receipt == b.receipt &&
-           a.responder_signature == b.responder_signature;
+           a.responder_signature == b.responder_signature && a.signed_at == b.signed_at;
 }
 
 }  // namespace covenant::protocols

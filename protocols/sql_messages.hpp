@@ -11,6 +11,7 @@
 
 #include "common/bytes.hpp"
 #include "common/ids.hpp"
+#include "protocols/signed_batch.hpp"
 
 namespace covenant::crypto {
 class key_pair;
@@ -65,8 +66,11 @@ struct client_request {
     query_kind kind = query_kind::write;
     std::vector<sql_statement> statements;
     signature client_signature;
+    /// Where the request sits among those its client signed at once (sign_requests); alone
+    /// when it was signed by itself.
+    batch_position signed_at;
 
-    /// Canonical bytes of everything but the signature.
+    /// Canonical bytes of everything but the signature and its position.
     bytes signing_bytes() const;
     /// The request's identity: hash of its signing bytes.
     digest hash() const;
@@ -184,12 +188,22 @@ struct client_response {
     std::variant<rejection, request_outcome> body;
     std::optional<write_receipt> receipt;
     signature responder_signature;
+    /// Where the answer sits among those its responder signed at once (sign_responses).
+    batch_position signed_at;
 
+    /// Canonical bytes of everything but the signature and its position.
     bytes signing_bytes() const;
     void sign(const crypto::key_pair& member_key);
     bool signature_valid() const;
     friend bool operator==(const client_response& a, const client_response& b);
 };
+
+/// Signs requests of one client (every one's `client` is the key's) with one signature
+/// over the Merkle root of their hashes; one request is signed by itself.
+void sign_requests(std::vector<client_request*> requests, const crypto::key_pair& client_key);
+/// Signs a member's answers (every one's `responder` is the key's) with one signature over
+/// the Merkle root of their signing bytes' hashes; one answer is signed by itself.
+void sign_responses(std::vector<client_response*> responses, const crypto::key_pair& member_key);
 
 /// The bytes a member signs for a batch's execution (domain kayak/execution); shared by
 /// Kayak's execution message and write receipts.

@@ -93,7 +93,14 @@ chain_cluster::chain_cluster(chain_cluster_options options)
         return {[=](actors::deliver_atom, const actors::inbound_envelope& in) {
             auto r = decode_client_response(in.payload);
             if (!r) return;
-            (*responses)[r->request_hash] = *r;
+            // An executed answer is final: a later refusal of the same request (a copy sent
+            // again while the first was being ordered is refused as stale) does not replace it.
+            auto known = responses->find(r->request_hash);
+            const bool executed_already =
+                known != responses->end() &&
+                std::holds_alternative<request_outcome>(known->second.body);
+            if (!(executed_already && std::holds_alternative<rejection>(r->body)))
+                (*responses)[r->request_hash] = *r;
             const auto t = std::chrono::duration_cast<std::chrono::milliseconds>(
                                self->clock().now().time_since_epoch())
                                .count();
@@ -324,6 +331,9 @@ digest chain_cluster::write(const database_id& db, std::size_t to,
                               std::holds_alternative<rejection>(response(last->second)->body);
     if (!last_refused) ++client_sequences_[stream];
     const auto r = signed_write(db, client, client_sequences_[stream], std::move(statements));
+    // The same request again (same sequence, statements and clock): its earlier refusal is
+    // not the answer to this sending.
+    responses_->erase(r.hash());
     sent_[r.hash()] = r;
     last_request_[stream] = r.hash();
     send_again(r.hash(), to);

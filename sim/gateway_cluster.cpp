@@ -39,25 +39,38 @@ client_response invented_write(client_response r, const crypto::key_pair& member
     return r;
 }
 
-/// The link of a Byzantine member to a gateway: its client answers are replaced.
+/// A Byzantine member's version of its answer: a write with invented results and a receipt
+/// it signs by itself, or a read with forged values under the original signature.
+bytes altered_answer(const bytes& payload, const crypto::key_pair& member) {
+    auto r = decode_client_response(payload);
+    if (!r || !std::holds_alternative<request_outcome>(r->body)) return payload;
+    client_response altered = *r;
+    if (altered.receipt) {
+        altered = invented_write(std::move(altered), member);
+    } else if (auto* results = std::get_if<std::vector<statement_result>>(
+                   &std::get<request_outcome>(altered.body).body)) {
+        for (auto& result : *results)
+            for (auto& row : result.rows)
+                for (auto& value : row) value = sql_value::text("forged");
+    }
+    return encode(altered);
+}
+
+/// The link of a Byzantine member to a gateway: its client answers are replaced, alone or
+/// inside a bundle.
 caf::behavior byzantine_link(caf::event_based_actor* self, caf::actor net, std::uint64_t from,
                              std::uint64_t to, crypto::key_pair member) {
     return {[=](actors::wire_atom, bytes& wire) {
         auto sealed = decode_envelope(wire, 0);
         if (sealed && sealed->kind == message_kind::client_response) {
-            auto r = decode_client_response(sealed->payload);
-            if (r && std::holds_alternative<request_outcome>(r->body)) {
-                client_response altered = *r;
-                if (altered.receipt) {
-                    altered = invented_write(std::move(altered), member);
-                } else if (auto* results = std::get_if<std::vector<statement_result>>(
-                               &std::get<request_outcome>(altered.body).body)) {
-                    for (auto& result : *results)
-                        for (auto& row : result.rows)
-                            for (auto& value : row) value = sql_value::text("forged");
-                }
-                wire = encode(seal_envelope(member, 0, message_kind::client_response,
-                                            encode(altered), sealed->channel));
+            wire = encode(seal_envelope(member, 0, message_kind::client_response,
+                                        altered_answer(sealed->payload, member), sealed->channel));
+        } else if (sealed && sealed->kind == message_kind::bundle) {
+            if (auto items = decode_bundle(sealed->payload)) {
+                for (auto& item : *items)
+                    if (item.kind == message_kind::client_response)
+                        item.payload = altered_answer(item.payload, member);
+                wire = encode(seal_envelope(member, 0, message_kind::bundle, encode_bundle(*items)));
             }
         }
         self->send(net, transmit_atom::value, from, to, wire);

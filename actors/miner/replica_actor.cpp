@@ -20,7 +20,15 @@ struct replica_actor_state {
     std::map<digest, node_id> reply_to;          // request hash -> the client's node
     bytes channel;  // the database id: the channel of everything this replica sends and hears
     std::uint64_t undecodable_payloads = 0;
+    // Answers produced since the last flush, signed together and sent when the flush
+    // message comes round (after everything already in the mailbox): one signature for
+    // the answers of a batch, or for a burst of reads.
+    std::vector<kayak::client_reply> unsigned_replies;
+    bool flush_scheduled = false;
 };
+
+/// (flush_replies_atom): sign and send the answers gathered since the last one.
+using flush_replies_atom = caf::atom_constant<caf::atom("flushrep")>;
 
 constexpr message_kind subscribed_kinds[] = {
     message_kind::client_request,  message_kind::kayak_prepare,
@@ -51,12 +59,12 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
         }
     }
     for (auto& r : out.replies) {
-        auto client = st.reply_to.find(r.request_hash);
-        if (client == st.reply_to.end()) continue;
-        self->send(st.config().router, send_atom::value, client->second.view().to_bytes(),
-                   static_cast<std::uint16_t>(message_kind::client_response), st.channel,
-                   protocols::encode(r.response));
-        st.reply_to.erase(client);
+        if (st.reply_to.count(r.request_hash) == 0) continue;  // not a client of this node
+        st.unsigned_replies.push_back(std::move(r));
+    }
+    if (!st.unsigned_replies.empty() && !st.flush_scheduled) {
+        st.flush_scheduled = true;
+        self->send(self, flush_replies_atom::value);
     }
     if (st.config().view_authority) {
         for (auto& s : out.suspicions)
@@ -82,6 +90,25 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
 // without checking their signatures, in messages and in the replica's own log alike.
 bool skips_client_signatures(replica_actor_state& st) {
     return st.config().replica.bugs.has(kayak::injected_bug::skip_client_signature_check);
+}
+
+void flush_replies(self_pointer self) {
+    auto& st = self->state;
+    st.flush_scheduled = false;
+    auto replies = std::move(st.unsigned_replies);
+    st.unsigned_replies.clear();
+    std::vector<protocols::client_response*> to_sign;
+    to_sign.reserve(replies.size());
+    for (auto& r : replies) to_sign.push_back(&r.response);
+    protocols::sign_responses(std::move(to_sign), st.config().key);
+    for (auto& r : replies) {
+        auto client = st.reply_to.find(r.request_hash);
+        if (client == st.reply_to.end()) continue;  // answered already (a duplicate request)
+        self->send(st.config().router, send_atom::value, client->second.view().to_bytes(),
+                   static_cast<std::uint16_t>(message_kind::client_response), st.channel,
+                   protocols::encode(r.response));
+        st.reply_to.erase(client);
+    }
 }
 
 kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
@@ -199,6 +226,7 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
     return {
         [=](deliver_atom, const inbound_envelope& in) { carry_out(self, dispatch(self, in)); },
+        [=](flush_replies_atom) { flush_replies(self); },
         [=](tick_atom) {
             std::optional<protocols::client_signatures_unchecked> unchecked;
             if (skips_client_signatures(self->state)) unchecked.emplace();

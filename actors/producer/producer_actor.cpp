@@ -26,7 +26,10 @@ using protocols::message_kind;
 constexpr std::size_t evidence_kept_max = 256;
 /// Peers' fetches served between two ticks; more are dropped (the asker times out and asks
 /// elsewhere). Serving reads and re-checks up to main_blocks_per_fetch_max blocks from disk.
-constexpr std::uint32_t fetches_served_per_tick_max = 4;
+/// Every miner and gateway of a network follows the chain, asking the producers in turn;
+/// followers that started together stay in step (the simulator's always do), and with 4
+/// the fifth and sixth of them to ask a producer lost every fetch and never caught up.
+constexpr std::uint32_t fetches_served_per_tick_max = 16;
 /// How long, in fetch timeouts, a peer that did not serve a fetch is not asked again.
 constexpr std::int64_t distrust_fetch_timeouts = 4;
 

@@ -6,10 +6,12 @@
 #include <map>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "common/assert.hpp"
 #include "crypto/node_id.hpp"
 #include "protocols/codec.hpp"
+#include "protocols/limits.hpp"
 
 namespace covenant::actors {
 namespace {
@@ -24,6 +26,10 @@ struct router_state {
     std::map<subscription, caf::actor> subscribers;    // -> local component
     std::set<caf::actor_addr> monitored;               // subscribers being watched
     router_stats stats;
+    // Messages handed to the router and not sealed yet, per destination node id, in the
+    // order they came; sealed when the router's flush message comes round (flush_scheduled).
+    std::map<bytes, std::vector<protocols::bundle_item>> outgoing;
+    bool flush_scheduled = false;
 
     void drop_subscriptions_of(const caf::actor_addr& gone) {
         for (auto it = subscribers.begin(); it != subscribers.end();) {
@@ -46,8 +52,10 @@ using self_pointer = caf::stateful_actor<router_state>*;
 void subscribe(self_pointer self, std::uint16_t kind, const bytes& channel,
                const caf::actor& subscriber) {
     auto& state = self->state;
-    if (kind >= protocols::message_kind_count || !protocols::valid_envelope_channel(channel) ||
-        !subscriber) {
+    // Bundles are the router's own business: what they carry is delivered by its kind.
+    if (kind >= protocols::message_kind_count ||
+        kind == static_cast<std::uint16_t>(protocols::message_kind::bundle) ||
+        !protocols::valid_envelope_channel(channel) || !subscriber) {
         ++state.stats.unroutable;
         return;
     }
@@ -55,26 +63,101 @@ void subscribe(self_pointer self, std::uint16_t kind, const bytes& channel,
     if (state.monitored.insert(subscriber.address()).second) self->monitor(subscriber);
 }
 
-void seal_and_send(self_pointer self, const router_config& config, const bytes& destination,
-                   std::uint16_t kind, bytes channel, bytes payload) {
+/// (flush_atom): seal what is queued. The router sends it to itself when the first message
+/// of a burst is queued; it comes round after every message already in the mailbox, so
+/// everything handed to the router meanwhile shares envelopes, and nothing waits for a
+/// timer or for more traffic.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+bool routable(const router_state& state, const bytes& destination) {
+    return state.peers.count(destination) != 0 || state.learned.count(destination) != 0;
+}
+
+/// Seals `items` for `destination` in one envelope: the item itself when it is alone, else
+/// a bundle.
+void seal_for(self_pointer self, const router_config& config, const bytes& destination,
+              std::vector<protocols::bundle_item> items) {
     auto& state = self->state;
-    auto peer = state.peers.find(destination);
-    auto learned = peer == state.peers.end() ? state.learned.find(destination) : state.learned.end();
-    if ((peer == state.peers.end() && learned == state.learned.end()) ||
-        kind >= protocols::message_kind_count || !protocols::valid_envelope_channel(channel)) {
-        ++state.stats.unroutable;
-        return;
+    COVENANT_ASSERT(!items.empty(), "sealing no messages");
+    protocols::envelope sealed;
+    if (items.size() == 1) {
+        sealed = protocols::seal_envelope(config.key, config.node_id_nonce, items.front().kind,
+                                          std::move(items.front().payload),
+                                          std::move(items.front().channel));
+    } else {
+        sealed = protocols::seal_envelope(config.key, config.node_id_nonce,
+                                          protocols::message_kind::bundle,
+                                          protocols::encode_bundle(items));
+        ++state.stats.bundles_sent;
     }
-    const auto sealed = protocols::seal_envelope(config.key, config.node_id_nonce,
-                                                 static_cast<protocols::message_kind>(kind),
-                                                 std::move(payload), std::move(channel));
-    ++state.stats.sent;
+    ++state.stats.envelopes_sent;
+    // The route is looked up when sealing, not when queuing: one may have come or gone.
+    auto peer = state.peers.find(destination);
     if (peer != state.peers.end()) {
         self->send(peer->second, wire_atom::value, protocols::encode(sealed));
         return;
     }
-    ++state.stats.sent_learned;
+    auto learned = state.learned.find(destination);
+    if (learned == state.learned.end()) return;  // gone since queuing: the protocols resend
+    state.stats.sent_learned += items.size();
     self->send(learned->second, relay_atom::value, destination, protocols::encode(sealed));
+}
+
+void flush(self_pointer self, const router_config& config) {
+    auto& state = self->state;
+    state.flush_scheduled = false;
+    auto outgoing = std::move(state.outgoing);
+    state.outgoing.clear();
+    for (auto& [destination, items] : outgoing) {
+        std::vector<protocols::bundle_item> envelope_items;
+        std::size_t envelope_bytes = 0;
+        for (auto& item : items) {
+            const auto size = item.payload.size() + item.channel.size();
+            if (!envelope_items.empty() &&
+                (envelope_bytes + size > protocols::limits::bundle_bytes_soft_max ||
+                 envelope_items.size() == protocols::limits::bundle_items_max)) {
+                seal_for(self, config, destination, std::move(envelope_items));
+                envelope_items.clear();
+                envelope_bytes = 0;
+            }
+            envelope_bytes += size;
+            envelope_items.push_back(std::move(item));
+        }
+        seal_for(self, config, destination, std::move(envelope_items));
+    }
+}
+
+void queue_for_sealing(self_pointer self, const bytes& destination, std::uint16_t kind,
+                       bytes channel, bytes payload) {
+    auto& state = self->state;
+    if (!routable(state, destination) || kind >= protocols::message_kind_count ||
+        kind == static_cast<std::uint16_t>(protocols::message_kind::bundle) ||
+        !protocols::valid_envelope_channel(channel) || payload.empty()) {
+        ++state.stats.unroutable;
+        return;
+    }
+    ++state.stats.sent;
+    state.outgoing[destination].push_back(
+        {static_cast<protocols::message_kind>(kind), std::move(channel), std::move(payload)});
+    if (!state.flush_scheduled) {
+        state.flush_scheduled = true;
+        self->send(self, flush_atom::value);
+    }
+}
+
+/// Hands one validated message to its local subscriber.
+void deliver(self_pointer self, const protocols::envelope& from, std::uint16_t kind,
+             const bytes& channel, bytes payload) {
+    auto& state = self->state;
+    const caf::actor* subscriber = state.subscriber_of(kind, channel);
+    if (subscriber == nullptr) {
+        ++state.stats.undeliverable;
+        return;
+    }
+    ++state.stats.accepted;
+    inbound_envelope inbound{from.sender_id().view().to_bytes(), from.sender.view().to_bytes(),
+                             kind, std::move(payload)};
+    self->send(*subscriber, deliver_atom::value, std::move(inbound));
 }
 
 caf::behavior router(self_pointer self, router_config config) {
@@ -107,12 +190,13 @@ caf::behavior router(self_pointer self, router_config config) {
             if (subscriber) self->state.drop_subscriptions_of(subscriber.address());
         },
         [=](send_atom, const bytes& destination, std::uint16_t kind, bytes& payload) {
-            seal_and_send(self, config, destination, kind, bytes{}, std::move(payload));
+            queue_for_sealing(self, destination, kind, bytes{}, std::move(payload));
         },
         [=](send_atom, const bytes& destination, std::uint16_t kind, bytes& channel,
             bytes& payload) {
-            seal_and_send(self, config, destination, kind, std::move(channel), std::move(payload));
+            queue_for_sealing(self, destination, kind, std::move(channel), std::move(payload));
         },
+        [=](flush_atom) { flush(self, config); },
         [=](wire_atom, const bytes& wire) {
             auto& state = self->state;
             auto decoded = protocols::decode_envelope(wire, config.node_id_difficulty);
@@ -121,17 +205,21 @@ caf::behavior router(self_pointer self, router_config config) {
                 state.stats.last_rejection = decoded.failure().message();
                 return;
             }
-            const auto kind = static_cast<std::uint16_t>(decoded->kind);
-            const caf::actor* subscriber = state.subscriber_of(kind, decoded->channel);
-            if (subscriber == nullptr) {
-                ++state.stats.undeliverable;
+            if (decoded->kind != protocols::message_kind::bundle) {
+                deliver(self, *decoded, static_cast<std::uint16_t>(decoded->kind),
+                        decoded->channel, std::move(decoded->payload));
                 return;
             }
-            ++state.stats.accepted;
-            inbound_envelope inbound{decoded->sender_id().view().to_bytes(),
-                                     decoded->sender.view().to_bytes(), kind,
-                                     std::move(decoded->payload)};
-            self->send(*subscriber, deliver_atom::value, std::move(inbound));
+            auto items = protocols::decode_bundle(decoded->payload);
+            if (!items) {
+                ++state.stats.rejected;
+                state.stats.last_rejection = items.failure().message();
+                return;
+            }
+            ++state.stats.bundles_received;
+            for (auto& item : *items)
+                deliver(self, *decoded, static_cast<std::uint16_t>(item.kind), item.channel,
+                        std::move(item.payload));
         },
         [=](stats_atom) {
             auto stats = self->state.stats;

@@ -3,7 +3,10 @@
 // Local components (Kayak replicas, producers, clients) hand the router a payload, a kind,
 // a destination node id and, for database traffic, a channel (the database id); the router
 // seals it in a signed envelope with the node's key and passes the bytes to the
-// destination's router. Bytes arriving from a peer are decoded and validated at this
+// destination's router. Messages for one destination handed over while the router is busy
+// (a leader's answers to one client's requests of a batch, a client's burst of requests)
+// go in one bundle envelope, signed once (protocols::bundle_item); the receiving router
+// unpacks it and delivers each message as if it had come alone. Bytes arriving from a peer are decoded and validated at this
 // boundary (codec, proof of work, channel of 0 or 32 bytes, signature); an invalid envelope
 // is dropped and counted, never trusted and never asserted on.
 //
@@ -96,8 +99,8 @@ typename Inspector::result_type inspect(Inspector& f, inbound_envelope& x) {
 
 /// What a router has seen; a growing `rejected` count means a peer sends garbage.
 struct router_stats {
-    std::uint64_t sent = 0;
-    std::uint64_t accepted = 0;
+    std::uint64_t sent = 0;           // messages handed to the router and queued for sealing
+    std::uint64_t accepted = 0;       // messages delivered to a subscriber (a bundle's each)
     std::uint64_t rejected = 0;       // failed decoding, proof of work or signature
     std::uint64_t unroutable = 0;     // a local send or subscription with no route to the
                                       // destination, an unknown kind or a malformed channel
@@ -105,12 +108,16 @@ struct router_stats {
     std::uint64_t sent_learned = 0;   // of `sent`: to a node that connected in (via the gate)
     std::uint64_t learned_routes = 0; // routes to nodes that connected in, now
     std::string last_rejection;       // the decoder's message for the latest rejection
+    std::uint64_t envelopes_sent = 0;    // signed envelopes the sent messages went out in
+    std::uint64_t bundles_sent = 0;      // of those, bundles (more than one message)
+    std::uint64_t bundles_received = 0;  // valid bundles unpacked
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
     return f(caf::meta::type_name("covenant::router_stats"), x.sent, x.accepted, x.rejected,
-             x.unroutable, x.undeliverable, x.sent_learned, x.learned_routes, x.last_rejection);
+             x.unroutable, x.undeliverable, x.sent_learned, x.learned_routes, x.last_rejection,
+             x.envelopes_sent, x.bundles_sent, x.bundles_received);
 }
 
 struct router_config {

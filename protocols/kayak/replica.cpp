@@ -147,7 +147,7 @@ replica_output replica::start(std::int64_t now_ms) {
 
 // ---- clients ------------------------------------------------------------------------
 
-client_response replica::signed_rejection(const client_request& request, rejection_reason reason,
+client_response replica::rejection_reply(const client_request& request, rejection_reason reason,
                                           std::string message) const {
     client_response r;
     r.database = config_.database;
@@ -158,7 +158,6 @@ client_response replica::signed_rejection(const client_request& request, rejecti
     std::optional<public_key> hint;
     if (reason == rejection_reason::not_leader) hint = members().leader(view_);
     r.body = rejection{reason, std::move(message), hint};
-    r.sign(key_);
     return r;
 }
 
@@ -169,7 +168,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
     auto reject = [&](rejection_reason reason, std::string message) {
         // A member that forwarded a request checked it already: nothing to tell it.
         if (!forwarded)
-            out.replies.push_back({request_hash, signed_rejection(request, reason, std::move(message))});
+            out.replies.push_back({request_hash, rejection_reply(request, reason, std::move(message))});
         return std::move(out);
     };
     if (request.database != config_.database)
@@ -186,7 +185,6 @@ replica_output replica::on_client_request(const client_request& request, std::in
         r.state_seq = executor_.applied_seq();
         r.state_digest = executor_.state_digest();
         r.body = executor_.read(request, now_ms);
-        r.sign(key_);
         out.replies.push_back({request_hash, std::move(r)});
         return out;
     }
@@ -359,7 +357,6 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
             r.state_seq = seq;
             r.state_digest = result.state_digest;
             r.body = result.outcomes[i];
-            r.sign(key_);
             out.replies.push_back({request_hash, std::move(r)});
         }
         execution_message own;
@@ -970,7 +967,6 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         w.path = std::move(paths[i]);
         w.executions = matching;  // from a map: sorted by signer
         r.receipt = std::move(w);
-        r.sign(key_);
         out.replies.push_back({request_hash, std::move(r)});
     }
 }
@@ -1217,7 +1213,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     buffered_prepares_.clear();
     // Requests queued at the old leader go back to their clients: they retry at the new one.
     for (const auto& r : pending_)
-        out.replies.push_back({r.hash(), signed_rejection(r, rejection_reason::not_leader,
+        out.replies.push_back({r.hash(), rejection_reply(r, rejection_reason::not_leader,
                                                           "the leader changed")});
     pending_.clear();
     held_requests_.clear();
@@ -1485,7 +1481,7 @@ replica_output replica::on_tick(std::int64_t now_ms) {
             }
             if (!it->second.forwarded)
                 out.replies.push_back({it->second.request.hash(),
-                                       signed_rejection(it->second.request, rejection_reason::stale_sequence,
+                                       rejection_reply(it->second.request, rejection_reason::stale_sequence,
                                                         "an earlier request of this client never arrived")});
             it = client->second.erase(it);
         }

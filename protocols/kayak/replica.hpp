@@ -84,7 +84,10 @@ struct outbound_message {
     bytes payload;
 };
 
-/// An answer for the client that sent request `request_hash` to this replica.
+/// An answer for the client that sent request `request_hash` to this replica, not signed
+/// yet: whoever sends it signs the answers it has at once (protocols::sign_responses), so
+/// a burst of answers costs one signature (the replica actor signs what one pass over its
+/// mailbox produced).
 struct client_reply {
     digest request_hash;
     protocols::client_response response;
@@ -252,7 +255,7 @@ private:
     void send(std::vector<public_key> to, protocols::message_kind kind, bytes payload,
               replica_output& out) const;
     std::vector<public_key> others() const;
-    protocols::client_response signed_rejection(const protocols::client_request& request,
+    protocols::client_response rejection_reply(const protocols::client_request& request,
                                                 protocols::rejection_reason reason,
                                                 std::string message) const;
     void refuse(const std::string& why);

@@ -30,6 +30,7 @@ enum MessageKind {
   shardBlockFetchReply @21;
   memberStatusQuery @22;
   memberStatus @23;
+  bundle @24;      # payload: an EnvelopeBundle
 }
 
 struct Envelope {
@@ -40,4 +41,16 @@ struct Envelope {
   signature @4 :Data;     # sender over (kind, sender, nonce, payload, channel), domain "envelope"
   channel @5 :Data;       # empty, or 32 bytes: the database id of database traffic. It picks
                           # the receiving node's subscriber and nothing else.
+}
+
+# The payload of a `bundle` envelope: messages to one node, covered by that envelope's one
+# signature. An item is never a bundle itself.
+struct EnvelopeBundle {
+  items @0 :List(BundleItem);
+}
+
+struct BundleItem {
+  kind @0 :MessageKind;
+  channel @1 :Data;   # as Envelope.channel
+  payload @2 :Data;
 }

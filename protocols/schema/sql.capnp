@@ -39,7 +39,14 @@ struct Request {
   timestampMs @3 :Int64;   # client's clock; the batch timestamp is what SQL sees
   kind @4 :QueryKind;
   statements @5 :List(Statement);
-  signature @6 :Data;      # client over everything above (domain client/request)
+  signature @6 :Data;      # client over everything above (domain client/request), or, when
+                           # signedCount > 1, over the Merkle root of the hashes of the
+                           # signedCount requests it signed at once (domain
+                           # client/request-batch): this one is number signedIndex, and
+                           # signedPath leads from its hash to that root
+  signedIndex @7 :UInt32;
+  signedCount @8 :UInt32 = 1;
+  signedPath @9 :List(Data);
 }
 
 struct Row {
@@ -122,5 +129,10 @@ struct Response {
   }
   hasReceipt @7 :Bool;
   receipt @8 :WriteReceipt;
-  signature @9 :Data;      # responder over everything above (domain client/response)
+  signature @9 :Data;      # responder over everything above (domain client/response), or
+                           # over the Merkle root of several answers, as Request.signature
+                           # (domain client/response-batch)
+  signedIndex @10 :UInt32;
+  signedCount @11 :UInt32 = 1;
+  signedPath @12 :List(Data);
 }

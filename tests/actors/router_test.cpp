@@ -120,6 +120,56 @@ BOOST_FIXTURE_TEST_CASE(a_payload_reaches_the_subscriber_with_its_proven_sender,
     BOOST_TEST(stats(bob_router).rejected == 0u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_burst_for_one_node_goes_in_one_signed_bundle, two_nodes) {
+    // Handed over before the router runs: one pass over its mailbox, one envelope.
+    std::vector<bytes> votes;
+    for (auto phase : {protocols::vote_phase::prepare, protocols::vote_phase::commit,
+                       protocols::vote_phase::prepare}) {
+        votes.push_back(protocols::encode(test::sample_vote(phase)));
+        caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(),
+                       static_cast<std::uint16_t>(protocols::message_kind::kayak_vote),
+                       votes.back());
+    }
+    run();
+    BOOST_REQUIRE_EQUAL(bob_votes->size(), 3u);
+    for (std::size_t i = 0; i < votes.size(); ++i) {
+        BOOST_TEST((*bob_votes)[i].payload == votes[i]);  // in the order they were handed over
+        BOOST_TEST((*bob_votes)[i].sender_node_id == alice.id.id.view().to_bytes());
+    }
+    auto sent = stats(alice_router);
+    BOOST_TEST(sent.sent == 3u);
+    BOOST_TEST(sent.envelopes_sent == 1u);
+    BOOST_TEST(sent.bundles_sent == 1u);
+    auto got = stats(bob_router);
+    BOOST_TEST(got.bundles_received == 1u);
+    BOOST_TEST(got.accepted == 3u);
+
+    // One message later on goes alone, as a plain envelope.
+    caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(),
+                   static_cast<std::uint16_t>(protocols::message_kind::kayak_vote), votes[0]);
+    run();
+    BOOST_TEST(bob_votes->size() == 4u);
+    sent = stats(alice_router);
+    BOOST_TEST(sent.envelopes_sent == 2u);
+    BOOST_TEST(sent.bundles_sent == 1u);
+
+    // A bundle whose signature does not cover it delivers nothing.
+    std::vector<protocols::bundle_item> items{
+        {protocols::message_kind::kayak_vote, {}, votes[0]},
+        {protocols::message_kind::kayak_vote, {}, votes[1]}};
+    auto sealed = protocols::seal_envelope(alice.key, alice.id.nonce, protocols::message_kind::bundle,
+                                           protocols::encode_bundle(items));
+    sealed.payload.back() ^= 1;
+    caf::anon_send(bob_router, wire_atom::value, protocols::encode(sealed));
+    // Validly signed, but not a bundle inside: refused and counted.
+    auto garbled = protocols::seal_envelope(alice.key, alice.id.nonce,
+                                            protocols::message_kind::bundle, bytes(24, 0x41));
+    caf::anon_send(bob_router, wire_atom::value, protocols::encode(garbled));
+    run();
+    BOOST_TEST(bob_votes->size() == 4u);
+    BOOST_TEST(stats(bob_router).rejected == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(garbage_and_forgeries_are_dropped_and_counted, two_nodes) {
     // Random bytes.
     caf::anon_send(bob_router, wire_atom::value, bytes(64, 0x41));

@@ -118,10 +118,30 @@ std::vector<bytes> encoded(const T&... messages) {
 
 }  // namespace
 
+namespace {
+
+/// The second of three requests signed at once (one signature over their Merkle root).
+client_request sample_request_signed_in_batch() {
+    std::vector<client_request> requests{sample_request(3), sample_request(4), sample_request(5)};
+    sign_requests({&requests[0], &requests[1], &requests[2]}, test_key(100));
+    return requests[1];
+}
+
+std::optional<std::pair<bytes, message_form>> bundle_target(byte_view wire) {
+    auto decoded = decode_bundle(wire);
+    if (!decoded.ok()) return std::nullopt;
+    message_form form;
+    form.skeleton = encode_bundle(*decoded);
+    return std::make_pair(form.skeleton, form);
+}
+
+}  // namespace
+
 std::vector<decoder_target> all_decoder_targets() {
     std::vector<decoder_target> targets;
-    targets.push_back({"request", encoded(sample_request(), sample_request(9)), true,
-                       target_decoder(decode_client_request)});
+    targets.push_back({"request",
+                       encoded(sample_request(), sample_request(9), sample_request_signed_in_batch()),
+                       true, target_decoder(decode_client_request)});
     targets.push_back({"response", encoded(sample_response_with_receipt(), sample_rejection()),
                        true, target_decoder(decode_client_response)});
     targets.push_back({"prepare", encoded(sample_prepare()), true, target_decoder(decode_prepare)});
@@ -179,6 +199,13 @@ std::vector<decoder_target> all_decoder_targets() {
     targets.push_back({"member-status",
                        encoded(sample_member_status(true), sample_member_status(false)), true,
                        target_decoder(decode_member_status)});
+    // A bundle is unsigned on its own (its envelope is signed), as a fetch is.
+    targets.push_back({"bundle",
+                       {encode_bundle({{message_kind::kayak_vote, {}, encode(sample_vote())},
+                                       {message_kind::client_request,
+                                        sample_database().view().to_bytes(),
+                                        encode(sample_request())}})},
+                       false, bundle_target});
     targets.push_back({"envelope",
                        encoded(sample_envelope(fuzz_envelope_difficulty),
                                sample_envelope(fuzz_envelope_difficulty, true)),

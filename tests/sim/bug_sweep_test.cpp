@@ -8,6 +8,11 @@
 // producer). The test plays the main chain: f+1 suspicions of a view move it on.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 #include <random>
 
 #include "outcomes.hpp"
@@ -150,11 +155,54 @@ verdict run_schedule(std::optional<injected_bug> bug, std::uint64_t seed) {
     return v;
 }
 
+/// run_schedule in a forked child, as covenant-sim runs each seed: an injected bug can
+/// drive a member into a state its own assertions refuse (COVENANT_ASSERT aborts, as it
+/// must), which is a violation of that seed, not the end of the sweep.
+verdict run_schedule_isolated(std::optional<injected_bug> bug, std::uint64_t seed) {
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    BOOST_TEST_REQUIRE(child >= 0);
+    if (child == 0) {
+        // The test runner's handlers would catch an assertion's abort and go on running
+        // the other tests in this child: a signal ends the child instead.
+        for (int sig : {SIGABRT, SIGSEGV, SIGFPE, SIGBUS, SIGILL}) std::signal(sig, SIG_DFL);
+        ::close(fds[0]);
+        std::string text;
+        try {
+            const auto v = run_schedule(bug, seed);
+            text = v.violation ? "V" + *v.violation : "-";
+        } catch (...) {
+            ::_exit(4);  // a failed requirement: never back into the test runner
+        }
+        const auto written = ::write(fds[1], text.data(), text.size());
+        ::_exit(written == static_cast<ssize_t>(text.size()) ? 0 : 3);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, n);
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    verdict v;
+    if (WIFSIGNALED(status))
+        v.violation = "invariant: a member stopped on a broken invariant (signal " +
+                      std::to_string(WTERMSIG(status)) + ")";
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty())
+        v.violation = "the run's process failed (exit " + std::to_string(WEXITSTATUS(status)) +
+                      ": 4 is a failed requirement inside the run)";
+    else if (text[0] == 'V')
+        v.violation = text.substr(1);
+    return v;
+}
+
 /// The first seed whose run violates a guarantee, with what it was.
 std::optional<std::pair<std::uint64_t, std::string>> sweep(std::optional<injected_bug> bug,
                                                            std::uint64_t seeds) {
     for (std::uint64_t seed = 1; seed <= seeds; ++seed)
-        if (auto v = run_schedule(bug, seed); v.violation)
+        if (auto v = run_schedule_isolated(bug, seed); v.violation)
             return std::make_pair(seed, *v.violation);
     return std::nullopt;
 }
@@ -185,15 +233,17 @@ BOOST_AUTO_TEST_CASE(a_sweep_finds_skip_client_signature_check) {
     require_found(injected_bug::skip_client_signature_check);
 }
 BOOST_AUTO_TEST_CASE(a_sweep_finds_new_leader_ignores_lock) {
-    // Its window is narrow since the leader re-sends only to members whose vote it lacks:
-    // seed 46 is the first to find it now (it was within 40 before).
-    require_found(injected_bug::new_leader_ignores_lock, 100);
+    // Its window is narrow since the leader re-sends only to members whose vote it lacks
+    // (seed 46 was the first to find it then), and narrower since envelopes are bundled and
+    // answers signed per burst: seed 93 is the first now, by a member's own assertion.
+    require_found(injected_bug::new_leader_ignores_lock, 120);
 }
 BOOST_AUTO_TEST_CASE(a_sweep_finds_nondeterministic_time) {
     require_found(injected_bug::nondeterministic_time);
 }
 BOOST_AUTO_TEST_CASE(a_sweep_finds_accept_stale_view) {
-    require_found(injected_bug::accept_stale_view);
+    // Seed 48 is the first to find it since envelopes are bundled (it was within 40 before).
+    require_found(injected_bug::accept_stale_view, 60);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "actors/net/scheduler_settings.hpp"
@@ -158,6 +159,8 @@ int load_client_main(int argc, char** argv) {
                    static_cast<std::uint16_t>(protocols::message_kind::client_request),
                    database->view().to_bytes(), payload);
     };
+    std::vector<std::pair<protocols::client_request, flight>> burst;
+    std::set<digest> burst_hashes;
     auto send_one = [&] {
         protocols::client_request r;
         r.database = *database;
@@ -186,13 +189,29 @@ int load_client_main(int argc, char** argv) {
                                         {{"", protocols::sql_value::integer(next_key++)},
                                          {"", protocols::sql_value::text(value)}}});
         }
-        r.sign(*key);
         const auto h = r.hash();
-        if (pending.count(h)) return;  // an equal read already in flight: its answer is shared
-        flight f{bench_clock::now(), bench_clock::now(), read, n, member, protocols::encode(r)};
-        send_payload(member, f.payload);
-        pending.emplace(h, std::move(f));
-        ++sent;
+        // An equal read already in flight: its answer is shared.
+        if (pending.count(h) || burst_hashes.count(h)) return;
+        burst_hashes.insert(h);
+        burst.push_back({std::move(r), flight{{}, {}, read, n, member, {}}});
+    };
+    // What a refill of the window made goes out signed at once: one signature over the
+    // Merkle root of the burst (protocols::sign_requests), as any client with several
+    // requests to send would.
+    auto send_burst = [&] {
+        if (burst.empty()) return;
+        std::vector<protocols::client_request*> to_sign;
+        for (auto& [r, f] : burst) to_sign.push_back(&r);
+        protocols::sign_requests(std::move(to_sign), *key);
+        for (auto& [r, f] : burst) {
+            f.sent = f.last_sent = bench_clock::now();
+            f.payload = protocols::encode(r);
+            send_payload(f.member, f.payload);
+            pending.emplace(r.hash(), std::move(f));
+            ++sent;
+        }
+        burst.clear();
+        burst_hashes.clear();
     };
     const auto start = bench_clock::now();
     const auto deadline = start + std::chrono::duration_cast<bench_clock::duration>(
@@ -207,17 +226,20 @@ int load_client_main(int argc, char** argv) {
     while (bench_clock::now() < hard_limit) {
         if (!done_sending()) {
             if (rate <= 0) {
-                while (pending.size() < window && !done_sending()) send_one();
+                while (pending.size() + burst.size() < window && !done_sending() &&
+                       (total == 0 || sent + burst.size() < total))
+                    send_one();
             } else {
                 const auto due = static_cast<std::size_t>(seconds_since(start) * rate);
-                while (sent < due && pending.size() < window) send_one();
+                while (sent + burst.size() < due && pending.size() + burst.size() < window)
+                    send_one();
             }
+            send_burst();
         } else if (measured_seconds == 0) {
             measured_seconds = seconds_since(start);
         }
         if (done_sending() && pending.empty()) break;
-        self->receive(
-            [&](actors::deliver_atom, const actors::inbound_envelope& in) {
+        auto on_answer = [&](actors::deliver_atom, const actors::inbound_envelope& in) {
                 auto response = protocols::decode_client_response(in.payload);
                 if (!response) return;
                 auto it = pending.find(response->request_hash);
@@ -260,8 +282,19 @@ int load_client_main(int argc, char** argv) {
                     write_latency.add(ms);
                 }
                 pending.erase(it);
-            },
-            caf::after(milliseconds(5)) >> [] {});
+        };
+        // One answer (or 5 ms), then every answer already here, so that the next refill
+        // of the window is one burst.
+        bool more = false;
+        self->receive(on_answer, caf::after(milliseconds(5)) >> [] {});
+        do {
+            more = false;
+            self->receive([&](actors::deliver_atom a, const actors::inbound_envelope& in) {
+                              on_answer(a, in);
+                              more = true;
+                          },
+                          caf::after(milliseconds(0)) >> [] {});
+        } while (more);
         // A request lost with a connection is sent again, unchanged, after 5 s (well past
         // the latencies seen: a copy of a request still on its way is refused as stale).
         const auto now = bench_clock::now();

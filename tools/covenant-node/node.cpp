@@ -208,7 +208,10 @@ json to_json(const actors::router_stats& s) {
                 {"undeliverable", s.undeliverable},
                 {"sent_learned", s.sent_learned},
                 {"learned_routes", s.learned_routes},
-                {"last_rejection", s.last_rejection}};
+                {"last_rejection", s.last_rejection},
+                {"envelopes_sent", s.envelopes_sent},
+                {"bundles_sent", s.bundles_sent},
+                {"bundles_received", s.bundles_received}};
 }
 
 json to_json(const actors::gate_stats& s) {

@@ -276,7 +276,18 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
     if (auto held = slots_.find(next_seq_);
         held != slots_.end() && (held->second.prepared || held->second.accepted_view == view_))
         return;
-    while (!pending_.empty() &&
+    // Followers vote for seq only once seq-1 is prepared at them (predecessor_ready): a batch
+    // proposed before its predecessor is prepared here would only wait at every follower,
+    // while requests arriving meanwhile would make batches of their own, each with its own
+    // votes, certificates, log entries and executions. Held here, they join one batch, and
+    // the pipeline still overlaps one batch's prepare phase with the earlier ones' commit
+    // phase and execution.
+    auto predecessor_prepared = [&] {
+        if (next_seq_ == last_committed_.next()) return true;
+        auto previous = slots_.find(sequence_number(next_seq_.value - 1));
+        return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
+    };
+    while (!pending_.empty() && predecessor_prepared() &&
            next_seq_.value - last_committed_.value - 1 < config_.pipeline_depth &&
            (pending_.size() >= config_.batch_requests_max ||
             now_ms - oldest_pending_ms_ >= config_.batch_delay_ms)) {

@@ -145,18 +145,27 @@ BOOST_AUTO_TEST_CASE(a_restarted_leader_equivocates_in_its_own_view) {
         message_kind::kayak_prepare, decode_prepare);
     g.at(1).on_prepare(prepare_a, t0);
     g.start(0);  // crash and restart, same log
-    const auto out = g.at(0).on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0 + 5);
+    // A new request never takes seq 1's place; it waits for seq 1 to be prepared (the
+    // leader proposes a batch only once its predecessor is prepared).
+    auto held = g.at(0).on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0 + 5);
+    BOOST_TEST(messages_of<prepare_message>(held, message_kind::kayak_prepare, decode_prepare).empty());
+    // The old proposal is re-sent as it was: same signed content.
+    const auto resent = messages_of<prepare_message>(g.at(0).on_tick(t0 + 500), message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE(!resent.empty());
+    BOOST_TEST((resent[0].proposed == prepare_a.proposed));
+    // The members vote for it (member 1 again: a repeated PREPARE gets its vote again).
+    kayak::replica_output out;
+    for (std::size_t i : {1u, 2u, 3u})
+        for (const auto& v : messages_of<vote>(g.at(i).on_prepare(resent[0], t0 + 510),
+                                               message_kind::kayak_vote, decode_vote))
+            out.append(g.at(0).on_vote(v, t0 + 520));
     const auto prepares = messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
     BOOST_REQUIRE_EQUAL(prepares.size(), 1u);
     // The new batch goes after the one already proposed in this view, never in its place.
     BOOST_TEST(prepares[0].proposed.seq.value == prepare_a.proposed.seq.value + 1);
     BOOST_TEST((prepares[0].batch.header.parent == prepare_a.batch.hash()));
-    // The old proposal is re-sent as it was: same signed content.
-    const auto resent = messages_of<prepare_message>(g.at(0).on_tick(t0 + 500), message_kind::kayak_prepare, decode_prepare);
-    BOOST_REQUIRE(!resent.empty());
-    BOOST_TEST((resent[0].proposed == prepare_a.proposed));
-    auto follower = g.at(1).on_prepare(resent[0], t0 + 5);
-    follower.append(g.at(1).on_prepare(prepares[0], t0 + 5));
+    auto follower = g.at(1).on_prepare(resent[0], t0 + 530);
+    follower.append(g.at(1).on_prepare(prepares[0], t0 + 530));
     BOOST_TEST(follower.evidence.empty(), "an honest, restarted leader was reported as equivocating");
 }
 

@@ -10,6 +10,41 @@ namespace covenant::protocols {
 
 using crypto::sign_domain;
 
+namespace {
+
+// A request and an answer are signed alike (protocols/signed_batch.hpp): alone over their
+// signing bytes, or together over the Merkle root of those bytes' hashes (a request's hash).
+
+template <class Message>
+bool signed_validly(const Message& m, const public_key& signer, const signature& sig,
+                    sign_domain own_domain, sign_domain batch_domain) {
+    const bytes signed_bytes = m.signing_bytes();
+    return batch_signature_valid(signer, own_domain, batch_domain, signed_bytes,
+                                 m.signed_at.alone() ? digest{} : crypto::hash(signed_bytes),
+                                 m.signed_at, sig);
+}
+
+template <class Message>
+void sign_together(std::vector<Message*> messages, const crypto::key_pair& key,
+                   sign_domain batch_domain, public_key Message::*signer,
+                   signature Message::*signature_field) {
+    if (messages.size() == 1) messages.front()->sign(key);  // checks the signer itself
+    if (messages.size() <= 1) return;
+    std::vector<digest> hashes;
+    hashes.reserve(messages.size());
+    for (const auto* m : messages) {
+        COVENANT_ASSERT(m->*signer == key.public_key(), "a message signed by a key not its signer's");
+        hashes.push_back(crypto::hash(m->signing_bytes()));
+    }
+    auto signing = sign_batch(key, batch_domain, hashes);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        messages[i]->*signature_field = signing.sig;
+        messages[i]->signed_at = std::move(signing.positions[i]);
+    }
+}
+
+}  // namespace
+
 void write_canonical(canonical_writer& out, const sql_value& v) {
     out.u8(static_cast<std::uint8_t>(v.value.index()));
     switch (v.value.index()) {
@@ -48,26 +83,12 @@ void client_request::sign(const crypto::key_pair& client_key) {
     signed_at = batch_position{};
 }
 bool client_request::signature_valid() const {
-    const bytes signed_bytes = signing_bytes();
-    return batch_signature_valid(client, sign_domain::client_request,
-                                 sign_domain::client_request_batch, signed_bytes,
-                                 signed_at.alone() ? digest{} : crypto::hash(signed_bytes),
-                                 signed_at, client_signature);
+    return signed_validly(*this, client, client_signature, sign_domain::client_request,
+                          sign_domain::client_request_batch);
 }
 void sign_requests(std::vector<client_request*> requests, const crypto::key_pair& client_key) {
-    if (requests.size() == 1) requests.front()->sign(client_key);
-    if (requests.size() <= 1) return;
-    std::vector<digest> hashes;
-    hashes.reserve(requests.size());
-    for (const auto* r : requests) {
-        COVENANT_ASSERT(r->client == client_key.public_key(), "request signed by a key not its client");
-        hashes.push_back(r->hash());
-    }
-    auto signing = sign_batch(client_key, sign_domain::client_request_batch, hashes);
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        requests[i]->client_signature = signing.sig;
-        requests[i]->signed_at = std::move(signing.positions[i]);
-    }
+    sign_together(std::move(requests), client_key, sign_domain::client_request_batch,
+                  &client_request::client, &client_request::client_signature);
 }
 bool operator==(const client_request& a, const client_request& b) {
     return a.database == b.database && a.client == b.client && a.sequence == b.sequence &&
@@ -166,26 +187,12 @@ void client_response::sign(const crypto::key_pair& member_key) {
     signed_at = batch_position{};
 }
 bool client_response::signature_valid() const {
-    const bytes signed_bytes = signing_bytes();
-    return batch_signature_valid(responder, sign_domain::client_response,
-                                 sign_domain::client_response_batch, signed_bytes,
-                                 signed_at.alone() ? digest{} : crypto::hash(signed_bytes),
-                                 signed_at, responder_signature);
+    return signed_validly(*this, responder, responder_signature, sign_domain::client_response,
+                          sign_domain::client_response_batch);
 }
 void sign_responses(std::vector<client_response*> responses, const crypto::key_pair& member_key) {
-    if (responses.size() == 1) responses.front()->sign(member_key);
-    if (responses.size() <= 1) return;
-    std::vector<digest> hashes;
-    hashes.reserve(responses.size());
-    for (const auto* r : responses) {
-        COVENANT_ASSERT(r->responder == member_key.public_key(), "response signed by a non-responder");
-        hashes.push_back(crypto::hash(r->signing_bytes()));
-    }
-    auto signing = sign_batch(member_key, sign_domain::client_response_batch, hashes);
-    for (std::size_t i = 0; i < responses.size(); ++i) {
-        responses[i]->responder_signature = signing.sig;
-        responses[i]->signed_at = std::move(signing.positions[i]);
-    }
+    sign_together(std::move(responses), member_key, sign_domain::client_response_batch,
+                  &client_response::responder, &client_response::responder_signature);
 }
 bool operator==(const client_response& a, const client_response& b) {
     return a.database == b.database && a.request_hash == b.request_hash &&

@@ -101,8 +101,19 @@ struct miner_registration {
     std::string endpoint;                   // empty: the listen address as bound
 };
 
+/// The replicas' settings a miner starts from: the protocol's, except batch_delay_ms 0. A
+/// leader proposes only once the batch before is prepared, so under load requests gather
+/// while it waits anyway; a delay only made a lone request wait, and not for 2 ms but until
+/// the replica's next event or tick (up to replica_tick_ms): on loopback a single write
+/// took 24 ms at 20 writes/s with it and 16 ms without, 49 and 22 ms at 100/s.
+inline kayak::replica_config miner_replica_defaults() {
+    kayak::replica_config c;
+    c.batch_delay_ms = 0;
+    return c;
+}
+
 struct miner_settings {
-    kayak::replica_config replica;  // timeouts and sizes; the chain gives the rest
+    kayak::replica_config replica = miner_replica_defaults();  // the chain gives the rest
     std::int64_t follow_interval_ms = 200;
     std::int64_t resend_interval_ms = 1000;
     std::int64_t replica_tick_ms = 10;

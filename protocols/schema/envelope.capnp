@@ -38,7 +38,7 @@ struct Envelope {
   senderNonce @1 :UInt64; # node id = hash(sender || senderNonce), must meet the difficulty
   kind @2 :MessageKind;
   payload @3 :Data;
-  signature @4 :Data;     # sender over (kind, sender, nonce, payload, channel), domain "envelope"
+  signature @4 :Data;     # sender over (kind, sender, nonce, SHA-256(payload), channel), domain "envelope"
   channel @5 :Data;       # empty, or 32 bytes: the database id of database traffic. It picks
                           # the receiving node's subscriber and nothing else.
 }

@@ -92,6 +92,7 @@ struct process_options {
     std::size_t gateway_clients = 4;
     double gateway_seconds = 8.0;
     std::size_t pipeline_depth = 0;  // the miners' pipeline_depth; 0: their default
+    std::vector<double> probe_rates;  // fixed offered rates of the latency probe; none: no probe
     bool keep = false;
 };
 json measure_processes(const process_options& options);

@@ -93,6 +93,12 @@ int main(int argc, char** argv) {
     app.add_option("--process-window", process_window, "Requests in flight per load-client process")
         ->check(CLI::Range(1, 60));
     app.add_option("--gateway-clients", gateway_clients, "Concurrent HTTP callers of the gateway");
+    std::vector<double> probe_rates;
+    app.add_option("--probe-rates", probe_rates,
+                   "Also offer these single-insert rates (req/s) from one load client and "
+                   "report each one's p50/p99: a write's latency without queueing")
+        ->delimiter(',')
+        ->check(CLI::Range(0.001, 1000000.0));
     app.add_option("--pipeline-depth", pipeline_depth,
                    "The real network's miners' pipeline_depth (default: theirs, 4)")
         ->check(CLI::Range(0, 16));
@@ -152,6 +158,7 @@ int main(int argc, char** argv) {
         p.gateway_seconds = seconds;
         p.keep = keep;
         p.pipeline_depth = pipeline_depth;
+        p.probe_rates = probe_rates;
         report["processes"] = measure_processes(p);
     }
 
@@ -251,6 +258,12 @@ int main(int argc, char** argv) {
     row("  latency p50 / p99 (ms)", fixed(h["p50_ms"], 1) + " / " + fixed(h["p99_ms"], 1), "", "");
     row("  at half load: req/s, p99 (ms)",
         fixed(h["half_load_rps"]) + ", " + fixed(h["p99_ms_half_load"], 1), "< 50", "");
+    if (real && net.contains("latency_probe"))
+        for (const auto& probe : net["latency_probe"])
+            row("  one client at " + fixed(number(probe, {"offered_rps"})) +
+                    " req/s: p50 / p99 (ms)",
+                fixed(number(probe, {"p50_ms"}), 1) + " / " + fixed(number(probe, {"p99_ms"}), 1),
+                "", "");
     row("eventual single-row inserts (req/s)", fixed(h["eventual_rps"]),
         fixed(h["strong_rps"]) + " st", fixed(ratios["eventual_to_strong"], 2));
     row("100-row requests (rows/s)", fixed(h["multirow_rows_per_s"]),

@@ -26,6 +26,11 @@ json measure_processes(const process_options& o) {
             << " --memory-rows " << o.memory_rows << " --gateway-clients " << o.gateway_clients
             << " --gateway-seconds " << o.gateway_seconds << " --pipeline-depth "
             << o.pipeline_depth;
+    if (!o.probe_rates.empty()) {
+        command << " --probe-rates ";
+        for (std::size_t i = 0; i < o.probe_rates.size(); ++i)
+            command << (i ? "," : "") << o.probe_rates[i];
+    }
     if (!o.directory.empty()) command << " --dir " << quoted(o.directory);
     if (o.keep) command << " --keep";
     // The driver's progress lines go to our stderr; its stdout is the JSON object.

@@ -11,6 +11,8 @@ phase timed on its own:
                     processes (`covenant-bench load-client`), straight to the leader over the
                     real transport
   strong_half_load  the same at half the rate strong_single reached (its p99 is the target's)
+  probe_R           with --probe-rates: one load client offering R single-row inserts/s,
+                    for the latency of a write without queueing (latency_probe)
   strong_multirow   100-row requests
   fill              multi-row requests until the table holds --memory-rows rows; then every
                     miner's resident memory (VmRSS, VmHWM) is read from /proc
@@ -167,6 +169,17 @@ class Bench(LocalNetwork):
         return result
 
 
+def rates(text):
+    """--probe-rates: comma-separated positive request rates."""
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of rates: {text!r}")
+    if any(r <= 0 or r > 1_000_000 for r in out):
+        raise argparse.ArgumentTypeError(f"rates must be in (0, 1000000]: {text!r}")
+    return out
+
+
 def combine(results):
     """The sum of several load clients' counts and rates; latencies from the slowest."""
     out = {"clients": len(results)}
@@ -277,6 +290,20 @@ def scenario(net, args):
     out["strong_half_load"] = net.phase("strong_half_load", lambda: combine(
         net.load(strong, writers, "single", seconds=s * 0.75, rate=max(half, 1), window=args.window)),
         strong)
+    # --probe-rates: one load client at fixed rates, far below saturation, so that the
+    # latency of a write is seen without queueing (what a batch's round trips cost).
+    probes = []
+    for rate in args.probe_rates:
+        r = net.phase(f"probe_{rate:g}", lambda: combine(net.load(
+            strong, writers[:1], "single", seconds=max(2.0, s * 0.5), rate=rate,
+            window=args.window)), strong)
+        probes.append({"offered_rps": rate, "writes_per_s": r["writes_per_s"],
+                       "p50_ms": r["write_latency"]["p50_ms"], "p99_ms": r["write_latency"]["p99_ms"],
+                       "writes_per_batch": r.get("writes_per_batch"),
+                       "machine_busy_cores": r["machine_busy_cores"],
+                       "others_busy_cores": r["others_busy_cores"]})
+    if probes:
+        out["latency_probe"] = probes
     out["strong_multirow"] = net.phase("strong_multirow", lambda: combine(
         net.load(strong, writers, "multirow", seconds=s, window=min(args.window, 8))), strong)
     # The fill: 100-row requests, 16 in flight per client. (250-row requests with 60 in
@@ -337,6 +364,8 @@ def main():
     parser.add_argument("--gateway-seconds", type=float, default=8)
     parser.add_argument("--pipeline-depth", type=int, default=0,
                         help="the miners' [miner] pipeline_depth (0: the default)")
+    parser.add_argument("--probe-rates", type=rates, default=[],
+                        help="comma-separated offered rates (req/s) for the latency probe")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--dir", default=None)
     parser.add_argument("--keep", action="store_true")

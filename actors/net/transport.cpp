@@ -133,8 +133,12 @@ caf::behavior gate(gate_pointer self, gate_config config) {
                 return;
             }
             ++st.stats.forwarded;
-            if (remote) learn_route(self, config, checked->sender_id().view().to_bytes(), sender);
-            self->send(config.router, wire_atom::value, std::move(wire));
+            auto sender_node_id = checked->sender_id().view().to_bytes();
+            if (remote) learn_route(self, config, sender_node_id, sender);
+            self->send(config.router, checked_atom::value,
+                       checked_envelope{std::move(sender_node_id), checked->sender.view().to_bytes(),
+                                        static_cast<std::uint16_t>(checked->kind),
+                                        std::move(checked->channel), std::move(checked->payload)});
         },
         [=](relay_atom, const bytes& node, bytes& wire) {
             auto& st = self->state;

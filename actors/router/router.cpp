@@ -146,8 +146,8 @@ void queue_for_sealing(self_pointer self, const bytes& destination, std::uint16_
 }
 
 /// Hands one validated message to its local subscriber.
-void deliver(self_pointer self, const protocols::envelope& from, std::uint16_t kind,
-             const bytes& channel, bytes payload) {
+void deliver(self_pointer self, const bytes& sender_node_id, const bytes& sender_public_key,
+             std::uint16_t kind, const bytes& channel, bytes payload) {
     auto& state = self->state;
     const caf::actor* subscriber = state.subscriber_of(kind, channel);
     if (subscriber == nullptr) {
@@ -155,9 +155,28 @@ void deliver(self_pointer self, const protocols::envelope& from, std::uint16_t k
         return;
     }
     ++state.stats.accepted;
-    inbound_envelope inbound{from.sender_id().view().to_bytes(), from.sender.view().to_bytes(),
-                             kind, std::move(payload)};
+    inbound_envelope inbound{sender_node_id, sender_public_key, kind, std::move(payload)};
     self->send(*subscriber, deliver_atom::value, std::move(inbound));
+}
+
+/// Delivers a validated envelope: its message, or each message of its bundle.
+void deliver_envelope(self_pointer self, checked_envelope& checked) {
+    auto& state = self->state;
+    if (checked.kind != static_cast<std::uint16_t>(protocols::message_kind::bundle)) {
+        deliver(self, checked.sender_node_id, checked.sender_public_key, checked.kind,
+                checked.channel, std::move(checked.payload));
+        return;
+    }
+    auto items = protocols::decode_bundle(checked.payload);
+    if (!items) {
+        ++state.stats.rejected;
+        state.stats.last_rejection = items.failure().message();
+        return;
+    }
+    ++state.stats.bundles_received;
+    for (auto& item : *items)
+        deliver(self, checked.sender_node_id, checked.sender_public_key,
+                static_cast<std::uint16_t>(item.kind), item.channel, std::move(item.payload));
 }
 
 caf::behavior router(self_pointer self, router_config config) {
@@ -196,6 +215,11 @@ caf::behavior router(self_pointer self, router_config config) {
             bytes& payload) {
             queue_for_sealing(self, destination, kind, std::move(channel), std::move(payload));
         },
+        [=](send_atom, const bytes& destination, std::uint16_t kind, const bytes& channel,
+            std::vector<bytes>& payloads) {
+            for (auto& payload : payloads)
+                queue_for_sealing(self, destination, kind, channel, std::move(payload));
+        },
         [=](flush_atom) { flush(self, config); },
         [=](wire_atom, const bytes& wire) {
             auto& state = self->state;
@@ -205,21 +229,20 @@ caf::behavior router(self_pointer self, router_config config) {
                 state.stats.last_rejection = decoded.failure().message();
                 return;
             }
-            if (decoded->kind != protocols::message_kind::bundle) {
-                deliver(self, *decoded, static_cast<std::uint16_t>(decoded->kind),
-                        decoded->channel, std::move(decoded->payload));
+            checked_envelope checked{decoded->sender_id().view().to_bytes(),
+                                     decoded->sender.view().to_bytes(),
+                                     static_cast<std::uint16_t>(decoded->kind),
+                                     std::move(decoded->channel), std::move(decoded->payload)};
+            deliver_envelope(self, checked);
+        },
+        [=](checked_atom, checked_envelope& checked) {
+            const auto& sender = self->current_sender();
+            if (sender == nullptr || sender->node() != self->node()) {
+                ++self->state.stats.rejected;  // only this process's gate vouches for one
+                self->state.stats.last_rejection = "a checked envelope from another process";
                 return;
             }
-            auto items = protocols::decode_bundle(decoded->payload);
-            if (!items) {
-                ++state.stats.rejected;
-                state.stats.last_rejection = items.failure().message();
-                return;
-            }
-            ++state.stats.bundles_received;
-            for (auto& item : *items)
-                deliver(self, *decoded, static_cast<std::uint16_t>(item.kind), item.channel,
-                        std::move(item.payload));
+            deliver_envelope(self, checked);
         },
         [=](stats_atom) {
             auto stats = self->state.stats;
@@ -234,6 +257,7 @@ caf::behavior router(self_pointer self, router_config config) {
 void add_router_message_types(caf::actor_system_config& config) {
     config.add_message_type<bytes>("covenant::bytes");
     config.add_message_type<inbound_envelope>("covenant::inbound_envelope");
+    config.add_message_type<checked_envelope>("covenant::checked_envelope");
     config.add_message_type<router_stats>("covenant::router_stats");
 }
 

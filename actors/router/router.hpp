@@ -49,11 +49,20 @@ namespace covenant::actors {
 
 /// (wire_atom, bytes): envelope bytes from a peer router.
 using wire_atom = caf::atom_constant<caf::atom("wire")>;
+/// (checked_atom, checked_envelope): an envelope this process's gate has already decoded
+/// and validated (proof of work, channel, signature). The router takes it only from an
+/// actor of its own process and delivers it without decoding or verifying it again: a
+/// second decode copied every payload and checked every signature twice.
+using checked_atom = caf::atom_constant<caf::atom("checked")>;
 /// (send_atom, bytes destination_node_id, uint16_t kind, bytes payload): seal and send
 /// with no channel.
 /// (send_atom, bytes destination_node_id, uint16_t kind, bytes channel, bytes payload):
 /// seal and send on a channel (empty or 32 bytes; any other length is counted as
 /// unroutable and nothing is sent).
+/// (send_atom, bytes destination_node_id, uint16_t kind, bytes channel, vector<bytes>
+/// payloads): several messages of one kind for one node, queued at once so that they share
+/// envelopes. A component on another thread (a client's main loop) sending them one by one
+/// races the router's flush, which then seals a burst in pieces, one signature each.
 using send_atom = caf::atom_constant<caf::atom("send")>;
 /// (subscribe_atom, uint16_t kind, actor): deliver envelopes of this kind that no
 /// subscription of their channel claims to the actor.
@@ -95,6 +104,22 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbound_envelope& x) {
     return f(caf::meta::type_name("covenant::inbound_envelope"), x.sender_node_id,
              x.sender_public_key, x.kind, x.payload);
+}
+
+/// A valid envelope as the gate hands it to the router (checked_atom): its sender's node id
+/// computed once, for every message a bundle carries.
+struct checked_envelope {
+    bytes sender_node_id;  // 32 bytes, meets the network's difficulty
+    bytes sender_public_key;
+    std::uint16_t kind = 0;  // a message_kind, maybe `bundle`
+    bytes channel;           // empty or 32 bytes
+    bytes payload;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, checked_envelope& x) {
+    return f(caf::meta::type_name("covenant::checked_envelope"), x.sender_node_id,
+             x.sender_public_key, x.kind, x.channel, x.payload);
 }
 
 /// What a router has seen; a growing `rejected` count means a peer sends garbage.

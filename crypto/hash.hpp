@@ -26,8 +26,9 @@ public:
     /// Returns the digest and resets the hasher for reuse.
     digest finish();
 
+    struct impl;  // defined in hash.cpp, which keeps spare ones per thread
+
 private:
-    struct impl;
     std::unique_ptr<impl> impl_;
 };
 

@@ -1524,7 +1524,13 @@ replica_output replica::on_tick(std::int64_t now_ms) {
                                   std::any_of(slots_.begin(), slots_.end(), [&](const auto& entry) {
                                       return entry.second.accepted_view == view_ || entry.second.prepared;
                                   });
-    const bool stalled = work_outstanding && now_ms - last_progress_ms_ >= config_.progress_timeout_ms;
+    // Stalled: work has waited a progress timeout since the later of the last progress and
+    // the last tick with nothing to wait for. (Counting from the last progress alone, the
+    // first write after a database sat idle longer than the timeout made every follower
+    // suspect its leader at once, and each such write changed the leader.)
+    if (!work_outstanding) last_idle_tick_ms_ = now_ms;
+    const bool stalled = work_outstanding && now_ms - std::max(last_progress_ms_, last_idle_tick_ms_) >=
+                                                 config_.progress_timeout_ms;
     if ((stalled || leader_misbehaved_) &&
         now_ms - last_suspect_ms_ >= config_.progress_timeout_ms) {
         suspect_message s;

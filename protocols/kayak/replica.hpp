@@ -340,6 +340,9 @@ private:
 
     // Liveness.
     std::int64_t last_progress_ms_ = 0;
+    // The latest tick that found nothing outstanding: a wait for the leader starts there,
+    // not at the last progress, which on a database idle for a while is long past.
+    std::int64_t last_idle_tick_ms_ = 0;
     std::int64_t last_suspect_ms_ = 0;
     // Follower: writes it took from clients and forwarded, until they commit. After a view
     // change they go to the new leader.

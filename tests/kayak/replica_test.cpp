@@ -180,4 +180,19 @@ BOOST_AUTO_TEST_CASE(a_follower_suspects_a_leader_that_makes_no_progress) {
     BOOST_TEST(g.at(1).on_tick(t0 + 5100).suspicions.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_write_after_a_long_idle_spell_is_no_reason_to_suspect) {
+    group_under_test g(4);
+    // Nothing to do for over ten progress timeouts (4 s): the followers tick, idle.
+    for (std::int64_t t = t0; t <= t0 + 50000; t += 1000)
+        for (std::size_t i = 1; i < 4; ++i) BOOST_TEST(g.at(i).on_tick(t).suspicions.empty());
+    const auto later = t0 + 50010;
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), later);
+    const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
+    g.at(1).on_prepare(prepare, later);
+    // Just after the write came: no suspicion; a timeout later with no commit: one.
+    BOOST_TEST(g.at(1).on_tick(later + 10).suspicions.empty());
+    BOOST_TEST(g.at(1).on_tick(later + 3000).suspicions.empty());
+    BOOST_TEST(g.at(1).on_tick(later + 4100).suspicions.size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,8 @@
 // in every client answer of its batch; a client checks the same certificate and execution
 // signatures in each answer of one batch. Ed25519 verification is the write path's largest
 // CPU cost (issue 7), so crypto::verify remembers the (key, domain, payload, signature) it
-// found valid and answers a repeat from memory.
+// found valid and answers a repeat from memory. What the node signs itself is remembered
+// as it is signed (a certificate brings a member's own vote back to it).
 //
 // Only successes are remembered, under SHA-256 of everything the verification covered, so a
 // hit means exactly this key verified exactly this signature over exactly these domain-tagged

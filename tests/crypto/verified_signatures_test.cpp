@@ -1,5 +1,6 @@
 // The memory of verified signatures: a repeat is answered from memory, and only an exact
-// repeat of a success is; anything else is verified again and fails as it must.
+// repeat of a success (or of what the process signed) is; anything else is verified again
+// and fails as it must.
 #include <boost/test/unit_test.hpp>
 
 #include "crypto/signing.hpp"
@@ -14,6 +15,12 @@ BOOST_AUTO_TEST_CASE(a_repeated_success_comes_from_memory_and_nothing_else_does)
     const auto other = crypto::key_pair::from_seed(crypto::secret_seed::random());
     const bytes payload = {9, 8, 7, 6, 5};
     const signature sig = pair.sign(sign_domain::client_request, payload);
+    // What this process signs is remembered as it is signed: its own check is a hit.
+    BOOST_TEST(crypto::verified_signatures_stats().remembered == 1u);
+    const auto signed_hits = crypto::verified_signatures_stats().hits;
+    BOOST_TEST(crypto::verify(pair.public_key(), sign_domain::client_request, payload, sig));
+    BOOST_TEST(crypto::verified_signatures_stats().hits == signed_hits + 1);
+    crypto::forget_verified_signatures();
 
     const auto before = crypto::verified_signatures_stats();
     BOOST_TEST(crypto::verify(pair.public_key(), sign_domain::client_request, payload, sig));

@@ -1002,6 +1002,9 @@ void replica::record_entry(const batch& b, const certificate& cert, const execut
     e.seals_block = b.header.seals_block;
     e.timestamp_ms = b.header.timestamp_ms;
     log_.save_entry(e);
+    auto& statements = unsealed_statements_[b.header.seq];
+    statements.clear();
+    for (const auto& r : b.requests) statements[r.client] += r.statements.size();
     unsealed_.push_back(std::move(e));
     seal_blocks(0, out);
 }
@@ -1018,14 +1021,23 @@ void replica::seal_blocks(std::int64_t now_ms, replica_output& out) {
         std::vector<shard_entry> entries;
         for (auto it = unsealed_.begin(); it != std::next(seal); ++it) entries.push_back(it->entry);
         const std::int64_t timestamp = seal->timestamp_ms;
+        const sequence_number last_sealed = seal->entry.seq;
         unsealed_.erase(unsealed_.begin(), std::next(seal));
-        if (entries.front().seq != tip.last_seq.next()) continue;  // already stored (recovery)
+        auto forget_statements = [&] {
+            unsealed_statements_.erase(unsealed_statements_.begin(),
+                                       unsealed_statements_.upper_bound(last_sealed));
+        };
+        if (entries.front().seq != tip.last_seq.next()) {  // already stored (recovery)
+            forget_statements();
+            continue;
+        }
         shard_block block = build_shard_block(config_.database, tip.height.next(), tip.hash,
                                               timestamp, std::move(entries));
         // Only the block's group signs it: a member that joined after those batches
         // committed stores the block its predecessors signed.
         const group& signers = shard_block_group(block, config_.groups);
         begin_checkpoint(block, out);
+        forget_statements();
         if (signers.contains(key_.public_key())) {
             block.add_signature(key_);
             send(others(), message_kind::shard_block_vote,
@@ -1108,12 +1120,23 @@ void replica::begin_checkpoint(const shard_block& block, replica_output& out) {
     // Billing: the statements each client's requests ran in the block's batches, at the
     // database's price. Every member reads the same committed batches, so honest members
     // sign the same checkpoint.
+    std::map<public_key, std::uint64_t> by_client;
+    bool counted = true;
+    for (std::uint64_t i = 0; i < block.entries.size() && counted; ++i) {
+        auto at = unsealed_statements_.find(sequence_number(block.header.first_seq.value + i));
+        counted = at != unsealed_statements_.end();
+        if (counted)
+            for (const auto& [client, count] : at->second) by_client[client] += count;
+    }
+    if (!counted) {  // executed before a restart: read the block's batches back
+        by_client.clear();
+        const auto batches = log_.load_committed(block.header.first_seq, block.entries.size());
+        if (batches.size() != block.entries.size()) return;  // cannot happen: the log keeps them all
+        for (const auto& c : batches)
+            for (const auto& r : c.batch.requests) by_client[r.client] += r.statements.size();
+    }
     std::map<account_address, std::uint64_t> statements;
-    const auto batches = log_.load_committed(block.header.first_seq, block.entries.size());
-    if (batches.size() != block.entries.size()) return;  // cannot happen: the log keeps them all
-    for (const auto& c : batches)
-        for (const auto& r : c.batch.requests)
-            statements[crypto::address_of(r.client)] += r.statements.size();
+    for (const auto& [client, count] : by_client) statements[crypto::address_of(client)] += count;
     if (statements.size() > limits::billing_lines_max) return;  // too many to bill in one go
     checkpoint_in_progress c;
     c.body.database = config_.database;

@@ -94,10 +94,10 @@ signature key_pair::sign_raw(byte_view message) const {
 
 signature key_pair::sign(sign_domain domain, byte_view payload) const {
     signature sig = sign_raw(domain_separated(domain, payload));
-    // Valid by construction: remembered, so that this node does not verify its own vote
-    // when it comes back inside a certificate (two of a follower's six certificate checks
-    // per batch, in a 4-member group, were of its own signatures).
-    remember_valid(verification_key(public_key_, domain, payload, sig));
+    // Valid by construction: remembered (in a node's own process), so that a member does
+    // not verify its own vote when it comes back inside a certificate (two of a follower's
+    // six certificate checks per batch, in a 4-member group, were of its own signatures).
+    if (remembering_own_signatures()) remember_valid(verification_key(public_key_, domain, payload, sig));
     return sig;
 }
 

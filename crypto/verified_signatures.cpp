@@ -1,6 +1,7 @@
 // The process's memory of verified signatures (see verified_signatures.hpp).
 #include "crypto/verified_signatures.hpp"
 
+#include <atomic>
 #include <mutex>
 #include <unordered_set>
 #include <vector>
@@ -74,6 +75,13 @@ digest verification_key(const public_key& key, sign_domain domain, byte_view pay
     h.update(key.view()).update(sig.view()).update(byte_view(&domain_byte, 1)).update(payload);
     return h.finish();
 }
+
+namespace {
+std::atomic<bool> own_signatures_remembered{false};
+}  // namespace
+
+void remember_own_signatures(bool on) { own_signatures_remembered.store(on, std::memory_order_relaxed); }
+bool remembering_own_signatures() { return own_signatures_remembered.load(std::memory_order_relaxed); }
 
 bool remembered_valid(const digest& key) { return process_memory().contains(key); }
 void remember_valid(const digest& key) { process_memory().insert(key); }

@@ -5,8 +5,11 @@
 // in every client answer of its batch; a client checks the same certificate and execution
 // signatures in each answer of one batch. Ed25519 verification is the write path's largest
 // CPU cost (issue 7), so crypto::verify remembers the (key, domain, payload, signature) it
-// found valid and answers a repeat from memory. What the node signs itself is remembered
-// as it is signed (a certificate brings a member's own vote back to it).
+// found valid and answers a repeat from memory. In a process that runs one node
+// (remember_own_signatures), what the node signs is remembered as it is signed: a
+// certificate brings a member's own vote back to it. Processes that run many nodes (the
+// simulator, the in-process benchmark) leave it off, or every node would skip checking
+// every other's signatures and the figures would not be a network's.
 //
 // Only successes are remembered, under SHA-256 of everything the verification covered, so a
 // hit means exactly this key verified exactly this signature over exactly these domain-tagged
@@ -44,6 +47,11 @@ digest verification_key(const public_key& key, sign_domain domain, byte_view pay
 bool remembered_valid(const digest& key);
 /// Remembers a verification that succeeded.
 void remember_valid(const digest& key);
+
+/// Whether key_pair::sign remembers what it signs as verified (off unless set; a node's
+/// process sets it at start).
+void remember_own_signatures(bool on);
+bool remembering_own_signatures();
 
 verified_signature_stats verified_signatures_stats();
 /// Forgets everything (tests; a benchmark measuring raw verification).

@@ -14,8 +14,14 @@ BOOST_AUTO_TEST_CASE(a_repeated_success_comes_from_memory_and_nothing_else_does)
     const auto pair = crypto::key_pair::from_seed(crypto::secret_seed::random());
     const auto other = crypto::key_pair::from_seed(crypto::secret_seed::random());
     const bytes payload = {9, 8, 7, 6, 5};
+    // Off (as in the simulator): signing remembers nothing.
+    BOOST_TEST(!crypto::remembering_own_signatures());
+    pair.sign(sign_domain::client_response, payload);
+    BOOST_TEST(crypto::verified_signatures_stats().remembered == 0u);
+    // On (as in a node's process): what it signs is remembered, its own check is a hit.
+    crypto::remember_own_signatures(true);
     const signature sig = pair.sign(sign_domain::client_request, payload);
-    // What this process signs is remembered as it is signed: its own check is a hit.
+    crypto::remember_own_signatures(false);
     BOOST_TEST(crypto::verified_signatures_stats().remembered == 1u);
     const auto signed_hits = crypto::verified_signatures_stats().hits;
     BOOST_TEST(crypto::verify(pair.public_key(), sign_domain::client_request, payload, sig));

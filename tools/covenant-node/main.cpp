@@ -23,6 +23,7 @@
 
 #include "crypto/key_file.hpp"
 #include "crypto/node_id.hpp"
+#include "crypto/verified_signatures.hpp"
 #include "failure.hpp"
 #include "node.hpp"
 #include "node_config.hpp"
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGTERM);
     ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // One node per process: what it signs needs no checking when it comes back.
+    covenant::crypto::remember_own_signatures(true);
 
     CLI::App app{
         "covenant-node: one node of a Covenant network -- a block producer, a miner, or a "

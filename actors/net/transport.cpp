@@ -133,12 +133,9 @@ caf::behavior gate(gate_pointer self, gate_config config) {
                 return;
             }
             ++st.stats.forwarded;
-            auto sender_node_id = checked->sender_id().view().to_bytes();
-            if (remote) learn_route(self, config, sender_node_id, sender);
-            self->send(config.router, checked_atom::value,
-                       checked_envelope{std::move(sender_node_id), checked->sender.view().to_bytes(),
-                                        static_cast<std::uint16_t>(checked->kind),
-                                        std::move(checked->channel), std::move(checked->payload)});
+            auto handed = checked_from(std::move(*checked));
+            if (remote) learn_route(self, config, handed.sender_node_id, sender);
+            self->send(config.router, checked_atom::value, std::move(handed));
         },
         [=](relay_atom, const bytes& node, bytes& wire) {
             auto& st = self->state;

@@ -8,9 +8,9 @@
 //  - The gate is what a node publishes on its listen address. It accepts only
 //    (wire_atom, bytes) and checks each envelope (decode, node-id proof of work, signature)
 //    before handing it, decoded, to the router (checked_atom), which trusts that from its
-//    own process only and so neither decodes nor verifies it again. A remote node whose envelope fails the check
-//    is dropped: everything it sends is ignored for ban_ms, and the drop is counted. A
-//    local sender (a test) is never banned.
+//    own process only and so neither decodes nor verifies it again. A remote node whose
+//    envelope fails the check is dropped: everything it sends is ignored for ban_ms, and
+//    the drop is counted. A local sender (a test) is never banned.
 //    It also learns how to answer a remote node that connected in: the first remote handle
 //    a valid envelope of a node id came from is that node's route back (learn_route_atom to
 //    the router), until that handle's connection goes (the gate monitors it) or its

@@ -229,10 +229,7 @@ caf::behavior router(self_pointer self, router_config config) {
                 state.stats.last_rejection = decoded.failure().message();
                 return;
             }
-            checked_envelope checked{decoded->sender_id().view().to_bytes(),
-                                     decoded->sender.view().to_bytes(),
-                                     static_cast<std::uint16_t>(decoded->kind),
-                                     std::move(decoded->channel), std::move(decoded->payload)};
+            auto checked = checked_from(std::move(*decoded));
             deliver_envelope(self, checked);
         },
         [=](checked_atom, checked_envelope& checked) {
@@ -253,6 +250,12 @@ caf::behavior router(self_pointer self, router_config config) {
 }
 
 }  // namespace
+
+checked_envelope checked_from(protocols::envelope&& decoded) {
+    return {decoded.sender_id().view().to_bytes(), decoded.sender.view().to_bytes(),
+            static_cast<std::uint16_t>(decoded.kind), std::move(decoded.channel),
+            std::move(decoded.payload)};
+}
 
 void add_router_message_types(caf::actor_system_config& config) {
     config.add_message_type<bytes>("covenant::bytes");

@@ -44,6 +44,7 @@
 
 #include "common/bytes.hpp"
 #include "crypto/signing.hpp"
+#include "protocols/envelope.hpp"
 
 namespace covenant::actors {
 
@@ -121,6 +122,9 @@ typename Inspector::result_type inspect(Inspector& f, checked_envelope& x) {
     return f(caf::meta::type_name("covenant::checked_envelope"), x.sender_node_id,
              x.sender_public_key, x.kind, x.channel, x.payload);
 }
+
+/// A decoded, validated envelope as a checked_envelope (its payload and channel moved).
+checked_envelope checked_from(protocols::envelope&& decoded);
 
 /// What a router has seen; a growing `rejected` count means a peer sends garbage.
 struct router_stats {

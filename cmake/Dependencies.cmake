@@ -23,6 +23,11 @@ find_package(tomlplusplus CONFIG REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
 find_package(Threads REQUIRED)
+# tcmalloc (gperftools' minimal build) as the allocator of covenant-node and covenant-bench:
+# a node allocates and frees many small buffers per request from several scheduler threads,
+# and glibc's malloc made that a tenth of a miner's CPU (docs/benchmarks.md). Tests keep
+# glibc's malloc.
+pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
 
 # CAF 0.17.6 on Debian ships neither a CMake config nor a .pc file: build the
 # imported targets by hand.

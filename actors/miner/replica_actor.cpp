@@ -25,10 +25,20 @@ struct replica_actor_state {
     // the answers of a batch, or for a burst of reads.
     std::vector<kayak::client_reply> unsigned_replies;
     bool flush_scheduled = false;
+    // When the proposal timer (propose_due_atom) is set to fire: the leader's waiting
+    // requests make a batch then rather than at the next tick.
+    std::optional<std::int64_t> proposal_timer_ms;
+    std::uint64_t proposal_timer_id = 0;  // of the latest timer set
+    bool execution_scheduled = false;  // an execute_due_atom is in the mailbox
 };
 
 /// (flush_replies_atom): sign and send the answers gathered since the last one.
 using flush_replies_atom = caf::atom_constant<caf::atom("flushrep")>;
+/// (propose_due_atom): the leader's oldest waiting request has waited batch_delay_ms.
+using propose_due_atom = caf::atom_constant<caf::atom("propdue")>;
+/// (execute_due_atom): execute the batches committed so far (execute_in_own_step), after
+/// the messages of the step that committed them went out.
+using execute_due_atom = caf::atom_constant<caf::atom("execdue")>;
 
 constexpr message_kind subscribed_kinds[] = {
     message_kind::client_request,  message_kind::kayak_prepare,
@@ -65,6 +75,18 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
     if (!st.unsigned_replies.empty() && !st.flush_scheduled) {
         st.flush_scheduled = true;
         self->send(self, flush_replies_atom::value);
+    }
+    if (st.replica->execution_due() && !st.execution_scheduled) {
+        st.execution_scheduled = true;
+        self->send(self, execute_due_atom::value);
+    }
+    if (auto due = st.replica->proposal_due_ms();
+        due && (!st.proposal_timer_ms || *due < *st.proposal_timer_ms)) {
+        // At least 1 ms ahead: a timer that found nothing to propose cannot spin.
+        const std::int64_t wait_ms = std::max<std::int64_t>(*due - now_ms(self), 1);
+        st.proposal_timer_ms = now_ms(self) + wait_ms;
+        self->delayed_send(self, std::chrono::milliseconds(wait_ms), propose_due_atom::value,
+                           ++st.proposal_timer_id);
     }
     if (st.config().view_authority) {
         for (auto& s : out.suspicions)
@@ -210,6 +232,8 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     st.config_storage = std::make_unique<replica_actor_config>(std::move(config));
     for (const auto& [member, node] : st.config().member_nodes) st.node_members[node] = member;
     st.channel = st.config().replica.database.view().to_bytes();
+    // This actor runs executions as steps of their own (execute_due_atom).
+    st.config().replica.execute_in_own_step = true;
     st.replica = std::make_unique<kayak::replica>(st.config().replica, st.config().key,
                                                   *st.config().log, *st.config().executor,
                                                   *st.config().blocks, *st.config().permissions);
@@ -227,6 +251,21 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     return {
         [=](deliver_atom, const inbound_envelope& in) { carry_out(self, dispatch(self, in)); },
         [=](flush_replies_atom) { flush_replies(self); },
+        [=](execute_due_atom) {
+            if (self->current_sender() != self->ctrl()) return;
+            self->state.execution_scheduled = false;
+            carry_out(self, self->state.replica->on_execution_due(now_ms(self)));
+        },
+        [=](propose_due_atom, std::uint64_t timer_id) {
+            if (self->current_sender() != self->ctrl()) return;
+            auto& st2 = self->state;
+            // Only the latest timer clears the mark (an earlier one may still be on its way).
+            if (timer_id == st2.proposal_timer_id) st2.proposal_timer_ms.reset();
+            const std::int64_t now = now_ms(self);
+            std::optional<protocols::client_signatures_unchecked> unchecked;
+            if (skips_client_signatures(st2)) unchecked.emplace();
+            carry_out(self, st2.replica->on_proposal_due(now));
+        },
         [=](tick_atom) {
             std::optional<protocols::client_signatures_unchecked> unchecked;
             if (skips_client_signatures(self->state)) unchecked.emplace();

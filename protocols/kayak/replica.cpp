@@ -269,26 +269,39 @@ void replica::release_held_requests(const public_key& client, std::int64_t now_m
 
 // ---- leader: proposing -----------------------------------------------------------------
 
-void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
-    if (!is_leader() || view_change_pending_) return;
+bool replica::may_propose_next() const {
+    if (!is_leader() || view_change_pending_) return false;
     // Our own lock binds us as it binds a follower: never propose a new batch at a seq
     // where we hold a prepare certificate (or a proposal of this view) for another.
     if (auto held = slots_.find(next_seq_);
         held != slots_.end() && (held->second.prepared || held->second.accepted_view == view_))
-        return;
+        return false;
+    if (next_seq_.value - last_committed_.value - 1 >= config_.pipeline_depth) return false;
     // Followers vote for seq only once seq-1 is prepared at them (predecessor_ready): a batch
     // proposed before its predecessor is prepared here would only wait at every follower,
     // while requests arriving meanwhile would make batches of their own, each with its own
     // votes, certificates, log entries and executions. Held here, they join one batch, and
     // the pipeline still overlaps one batch's prepare phase with the earlier ones' commit
     // phase and execution.
-    auto predecessor_prepared = [&] {
-        if (next_seq_ == last_committed_.next()) return true;
-        auto previous = slots_.find(sequence_number(next_seq_.value - 1));
-        return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
-    };
-    while (!pending_.empty() && predecessor_prepared() &&
-           next_seq_.value - last_committed_.value - 1 < config_.pipeline_depth &&
+    if (next_seq_ == last_committed_.next()) return true;
+    auto previous = slots_.find(sequence_number(next_seq_.value - 1));
+    return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
+}
+
+std::optional<std::int64_t> replica::proposal_due_ms() const {
+    if (pending_.empty() || !may_propose_next()) return std::nullopt;
+    if (pending_.size() >= config_.batch_requests_max) return oldest_pending_ms_;
+    return oldest_pending_ms_ + config_.batch_delay_ms;
+}
+
+replica_output replica::on_proposal_due(std::int64_t now_ms) {
+    replica_output out;
+    propose_ready_batches(now_ms, out);
+    return out;
+}
+
+void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
+    while (!pending_.empty() && may_propose_next() &&
            (pending_.size() >= config_.batch_requests_max ||
             now_ms - oldest_pending_ms_ >= config_.batch_delay_ms)) {
         batch b;
@@ -809,8 +822,14 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
     if (advanced) {
         note_progress(now_ms);
         leader_misbehaved_ = false;
-        execute_committed(now_ms, out);
+        if (!config_.execute_in_own_step) execute_committed(now_ms, out);
     }
+}
+
+replica_output replica::on_execution_due(std::int64_t now_ms) {
+    replica_output out;
+    execute_committed(now_ms, out);
+    return out;
 }
 
 // ---- execution and answers -------------------------------------------------------------

@@ -72,6 +72,13 @@ struct replica_config {
     /// main chain): the billing of every shard-chain checkpoint. Members must agree on it,
     /// as on everything they sign.
     std::uint64_t price_per_statement = 0;
+    /// Committed batches execute in a step of their own (on_execution_due, called by the
+    /// host while execution_due()) rather than inside the step that committed them: the
+    /// step's messages (the leader's commit certificate, a follower's votes for the next
+    /// batches) then go out before this member spends its fsyncs and SQL on the execution,
+    /// and the other members execute alongside. Off, execution is part of the commit step
+    /// (the replica's unit tests drive it so).
+    bool execute_in_own_step = false;
     /// Deliberate defects for the simulator's checkers to catch (injected_bugs.hpp). Only
     /// the simulator sets any; empty, the replica is the honest one.
     injected_bugs bugs;
@@ -154,6 +161,17 @@ public:
     replica_output on_shard_block_fetch_reply(const protocols::shard_block_fetch_reply& reply,
                                               const public_key& from, std::int64_t now_ms);
     replica_output on_tick(std::int64_t now_ms);
+    /// When the leader's oldest waiting request has waited batch_delay_ms, and nothing else
+    /// would make a batch of it before the next tick: the host calls on_proposal_due then.
+    /// Without it a lone write waited for the next tick (up to replica_tick_ms, 10 ms on a
+    /// node) on top of batch_delay_ms. nullopt when nothing waits or the leader may not
+    /// propose now anyway (not leader, a view change, a full pipeline: a vote or a commit
+    /// makes the next batch then).
+    std::optional<std::int64_t> proposal_due_ms() const;
+    replica_output on_proposal_due(std::int64_t now_ms);
+    /// With execute_in_own_step: committed batches wait to execute; call on_execution_due.
+    bool execution_due() const { return !to_execute_.empty(); }
+    replica_output on_execution_due(std::int64_t now_ms);
 
     view_number view() const { return view_; }
     bool is_leader() const { return members().leader(view_) == key_.public_key(); }
@@ -196,6 +214,8 @@ private:
 
     // ---- the steps ----------------------------------------------------------------
     void propose_ready_batches(std::int64_t now_ms, replica_output& out);
+    /// Whether the leader may propose at next_seq_ now (leaving aside whether a batch is ready).
+    bool may_propose_next() const;
     void propose(protocols::batch batch, std::optional<protocols::certificate> justification,
                  std::int64_t now_ms, replica_output& out);
     void accept_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms,

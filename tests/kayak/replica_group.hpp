@@ -44,6 +44,10 @@ struct replica_group {
     database_id database;
     consistency_mode mode;
     std::size_t seal_every = 64;
+    // Set, then start(i) again, for a test of these settings (the defaults: batch at once,
+    // execute in the commit step).
+    std::int64_t batch_delay_ms = 0;
+    bool execute_in_own_step = false;
 
     explicit replica_group(std::size_t n, consistency_mode m = consistency_mode::strong,
                           std::size_t seal = 64)
@@ -75,7 +79,8 @@ struct replica_group {
         kayak::replica_config config;
         config.database = database;
         config.groups = members_group;
-        config.batch_delay_ms = 0;
+        config.batch_delay_ms = batch_delay_ms;
+        config.execute_in_own_step = execute_in_own_step;
         config.mode = mode;
         config.seal_every_batches = seal_every;
         m.replica = std::make_unique<kayak::replica>(config, m.key, *m.log, *m.executor, m.blocks,

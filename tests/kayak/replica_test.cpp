@@ -195,4 +195,63 @@ BOOST_AUTO_TEST_CASE(a_write_after_a_long_idle_spell_is_no_reason_to_suspect) {
     BOOST_TEST(g.at(1).on_tick(later + 4100).suspicions.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_lone_request_makes_a_batch_when_its_batch_delay_is_over) {
+    group_under_test g(4);
+    g.batch_delay_ms = 2;
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    const auto queued = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
+    BOOST_TEST(messages_of<prepare_message>(queued, message_kind::kayak_prepare, decode_prepare).empty());
+    // The host's timer: due when the request has waited batch_delay_ms (only at the leader).
+    BOOST_REQUIRE(g.at(0).proposal_due_ms().has_value());
+    BOOST_TEST(*g.at(0).proposal_due_ms() == t0 + 2);
+    BOOST_TEST(!g.at(1).proposal_due_ms().has_value());
+    BOOST_TEST(messages_of<prepare_message>(g.at(0).on_proposal_due(t0 + 1), message_kind::kayak_prepare,
+                                            decode_prepare).empty());
+    const auto proposed = g.at(0).on_proposal_due(t0 + 2);
+    const auto prepares = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare);
+    BOOST_REQUIRE_EQUAL(prepares.size(), 1u);
+    BOOST_TEST(prepares[0].batch.requests.size() == 1u);
+    // Nothing waits now; a second request waits for the first batch's prepare certificate
+    // (a vote will propose it), so no timer either.
+    BOOST_TEST(!g.at(0).proposal_due_ms().has_value());
+    g.at(0).on_client_request(g.request(100, 2, "CREATE TABLE u(v)"), t0 + 3);
+    BOOST_TEST(!g.at(0).proposal_due_ms().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(executing_in_a_step_of_its_own_sends_the_commit_certificate_first) {
+    group_under_test g(4);
+    g.execute_in_own_step = true;
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
+    const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare)[0];
+    std::vector<vote> prepare_votes;
+    for (std::size_t i = 1; i < 3; ++i)
+        prepare_votes.push_back(messages_of<vote>(g.at(i).on_prepare(prepare, t0), message_kind::kayak_vote, decode_vote)[0]);
+    g.at(0).on_vote(prepare_votes[0], t0);
+    const auto commit = messages_of<commit_message>(g.at(0).on_vote(prepare_votes[1], t0), message_kind::kayak_commit, decode_commit)[0];
+    std::vector<vote> commit_votes;
+    for (std::size_t i = 1; i < 3; ++i)
+        commit_votes.push_back(messages_of<vote>(g.at(i).on_commit(commit, t0), message_kind::kayak_vote, decode_vote)[0]);
+    g.at(0).on_vote(commit_votes[0], t0);
+    const auto committed = g.at(0).on_vote(commit_votes[1], t0);
+    // The certificate goes out; the batch is committed (and logged) but not executed yet.
+    const auto certs = messages_of<certificate>(committed, message_kind::kayak_commit_certificate, decode_commit_certificate);
+    BOOST_REQUIRE_EQUAL(certs.size(), 1u);
+    BOOST_TEST(g.at(0).last_committed().value == 1u);
+    BOOST_TEST(g.at(0).last_executed().value == 0u);
+    BOOST_TEST(g.at(0).execution_due());
+    BOOST_TEST(g.members[0].log->load_committed(sequence_number(1), 1).size() == 1u);
+    // Its own step executes it and tells the others.
+    const auto executed = g.at(0).on_execution_due(t0);
+    BOOST_TEST(g.at(0).last_executed().value == 1u);
+    BOOST_TEST(!g.at(0).execution_due());
+    BOOST_TEST(messages_of<execution_message>(executed, message_kind::kayak_execution, decode_execution).size() == 1u);
+    // A follower the same way reaches the leader's state.
+    g.at(1).on_commit_certificate(certs[0], g.pk(0), t0);
+    BOOST_TEST(g.at(1).last_executed().value == 0u);
+    g.at(1).on_execution_due(t0);
+    BOOST_TEST(g.at(1).last_executed().value == 1u);
+    BOOST_TEST(g.at(1).state_digest() == g.at(0).state_digest());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,10 +25,9 @@ struct replica_actor_state {
     // the answers of a batch, or for a burst of reads.
     std::vector<kayak::client_reply> unsigned_replies;
     bool flush_scheduled = false;
-    // When the proposal timer (propose_due_atom) is set to fire: the leader's waiting
-    // requests make a batch then rather than at the next tick.
+    // When the latest proposal timer (propose_due_atom) is set to fire: the leader's
+    // waiting requests make a batch then rather than at the next tick.
     std::optional<std::int64_t> proposal_timer_ms;
-    std::uint64_t proposal_timer_id = 0;  // of the latest timer set
     bool execution_scheduled = false;  // an execute_due_atom is in the mailbox
 };
 
@@ -83,10 +82,11 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
     if (auto due = st.replica->proposal_due_ms();
         due && (!st.proposal_timer_ms || *due < *st.proposal_timer_ms)) {
         // At least 1 ms ahead: a timer that found nothing to propose cannot spin.
-        const std::int64_t wait_ms = std::max<std::int64_t>(*due - now_ms(self), 1);
-        st.proposal_timer_ms = now_ms(self) + wait_ms;
+        const std::int64_t now = now_ms(self);
+        const std::int64_t wait_ms = std::max<std::int64_t>(*due - now, 1);
+        st.proposal_timer_ms = now + wait_ms;
         self->delayed_send(self, std::chrono::milliseconds(wait_ms), propose_due_atom::value,
-                           ++st.proposal_timer_id);
+                           *st.proposal_timer_ms);
     }
     if (st.config().view_authority) {
         for (auto& s : out.suspicions)
@@ -256,15 +256,12 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
             self->state.execution_scheduled = false;
             carry_out(self, self->state.replica->on_execution_due(now_ms(self)));
         },
-        [=](propose_due_atom, std::uint64_t timer_id) {
+        [=](propose_due_atom, std::int64_t fires_at_ms) {
             if (self->current_sender() != self->ctrl()) return;
             auto& st2 = self->state;
             // Only the latest timer clears the mark (an earlier one may still be on its way).
-            if (timer_id == st2.proposal_timer_id) st2.proposal_timer_ms.reset();
-            const std::int64_t now = now_ms(self);
-            std::optional<protocols::client_signatures_unchecked> unchecked;
-            if (skips_client_signatures(st2)) unchecked.emplace();
-            carry_out(self, st2.replica->on_proposal_due(now));
+            if (st2.proposal_timer_ms == fires_at_ms) st2.proposal_timer_ms.reset();
+            carry_out(self, st2.replica->on_proposal_due(now_ms(self)));
         },
         [=](tick_atom) {
             std::optional<protocols::client_signatures_unchecked> unchecked;

@@ -17,12 +17,15 @@ void check(sqlite3* db, int rc, const char* what) {
     }
 }
 
+// One use of a statement of the store's cache: bound, stepped, and reset with its bindings
+// cleared when the use ends (a read left unreset would hold its snapshot open).
 class statement {
 public:
-    statement(sqlite3* db, const char* sql) : db_(db) {
-        check(db, sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr), sql);
+    statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    ~statement() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
     }
-    ~statement() { sqlite3_finalize(stmt_); }
     statement(const statement&) = delete;
     statement& operator=(const statement&) = delete;
 
@@ -32,10 +35,6 @@ public:
     }
     statement& bind(int index, const bytes& v) {
         check(db_, sqlite3_bind_blob64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT), "bind");
-        return *this;
-    }
-    statement& bind_null(int index) {
-        check(db_, sqlite3_bind_null(stmt_, index), "bind");
         return *this;
     }
     bool step() {
@@ -53,10 +52,8 @@ public:
 
 private:
     sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
+    sqlite3_stmt* stmt_;
 };
-
-void exec(sqlite3* db, const char* sql) { check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql); }
 
 template <class T>
 T must(result<T> r, const char* what) {
@@ -88,6 +85,10 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
         "  batch BLOB NOT NULL, prepared BLOB);"
         "CREATE TABLE IF NOT EXISTS committed(seq INTEGER PRIMARY KEY, batch BLOB NOT NULL,"
         "  certificate BLOB NOT NULL);"
+        // A lock (the prepare certificate of an accepted batch) in a row of its own: set in
+        // the accepted row, it rewrote the whole batch once more (SQLite rewrites a row to
+        // change one column). Logs from before keep theirs in accepted.prepared, still read.
+        "CREATE TABLE IF NOT EXISTS locks(seq INTEGER PRIMARY KEY, certificate BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, record BLOB NOT NULL);"
         "CREATE TABLE IF NOT EXISTS entries(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
         "  batch_hash BLOB NOT NULL, results_root BLOB NOT NULL, state_digest BLOB NOT NULL,"
@@ -104,19 +105,31 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
     return std::unique_ptr<kayak_log_store>(new kayak_log_store(db));
 }
 
-kayak_log_store::~kayak_log_store() { sqlite3_close(db_); }
+kayak_log_store::~kayak_log_store() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+}
+
+sqlite3_stmt* kayak_log_store::prepared(const char* sql) {
+    auto& stmt = statements_[sql];
+    if (stmt == nullptr) check(db_, sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr), sql);
+    return stmt;
+}
+
+void kayak_log_store::begin() { statement(db_, prepared("BEGIN IMMEDIATE")).step(); }
+void kayak_log_store::commit() { statement(db_, prepared("COMMIT")).step(); }
 
 kayak::recovered_log kayak_log_store::recover() {
     kayak::recovered_log out;
     {
-        statement s(db_, "SELECT value FROM meta WHERE key = 'view'");
+        statement s(db_, prepared("SELECT value FROM meta WHERE key = 'view'"));
         if (s.step()) out.view = view_number(static_cast<std::uint64_t>(s.integer(0)));
-        statement started(db_, "SELECT value FROM meta WHERE key = 'started_view'");
+        statement started(db_, prepared("SELECT value FROM meta WHERE key = 'started_view'"));
         if (started.step())
             out.started_view = view_number(static_cast<std::uint64_t>(started.integer(0)));
     }
     {
-        statement s(db_, "SELECT batch FROM committed ORDER BY seq DESC LIMIT 1");
+        statement s(db_, prepared("SELECT batch FROM committed ORDER BY seq DESC LIMIT 1"));
         if (s.step()) {
             const auto b = must(protocols::decode_batch(s.blob(0)), "the last committed batch");
             out.last_committed = b.header.seq;
@@ -125,8 +138,8 @@ kayak::recovered_log kayak_log_store::recover() {
         }
     }
     {
-        statement spec(db_, "SELECT seq, batch_hash, results_root, state_digest FROM speculative "
-                            "WHERE seq > ? ORDER BY seq");
+        statement spec(db_, prepared("SELECT seq, batch_hash, results_root, state_digest FROM speculative "
+                            "WHERE seq > ? ORDER BY seq"));
         spec.bind(1, static_cast<std::int64_t>(out.last_committed.value));
         while (spec.step()) {
             auto batch_hash = digest::from_view(spec.blob(1));
@@ -140,7 +153,9 @@ kayak::recovered_log kayak_log_store::recover() {
                 kayak::speculative_execution{*batch_hash, *results_root, *state_digest};
         }
     }
-    statement s(db_, "SELECT seq, view, batch, prepared FROM accepted WHERE seq > ? ORDER BY seq");
+    statement s(db_, prepared("SELECT a.seq, a.view, a.batch, COALESCE(l.certificate, a.prepared) "
+                              "FROM accepted a LEFT JOIN locks l ON l.seq = a.seq "
+                              "WHERE a.seq > ? ORDER BY a.seq"));
     s.bind(1, static_cast<std::int64_t>(out.last_committed.value));
     while (s.step()) {
         kayak::accepted_slot slot;
@@ -155,55 +170,65 @@ kayak::recovered_log kayak_log_store::recover() {
 }
 
 void kayak_log_store::save_view(view_number view) {
-    statement s(db_, "INSERT INTO meta(key, value) VALUES('view', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    statement s(db_, prepared("INSERT INTO meta(key, value) VALUES('view', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     s.bind(1, static_cast<std::int64_t>(view.value)).step();
 }
 
 void kayak_log_store::save_view_started(view_number view) {
-    statement s(db_, "INSERT INTO meta(key, value) VALUES('started_view', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    statement s(db_, prepared("INSERT INTO meta(key, value) VALUES('started_view', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     s.bind(1, static_cast<std::int64_t>(view.value)).step();
 }
 
 void kayak_log_store::save_accepted(view_number view, const protocols::batch& batch) {
     // A different batch for the seq (a new view's proposal) drops the old lock with it.
-    statement s(db_, "INSERT INTO accepted(seq, view, batch, prepared) VALUES(?, ?, ?, NULL) "
-                     "ON CONFLICT(seq) DO UPDATE SET view = excluded.view, batch = excluded.batch, "
-                     "prepared = CASE WHEN accepted.batch = excluded.batch THEN accepted.prepared "
-                     "ELSE NULL END");
-    s.bind(1, static_cast<std::int64_t>(batch.header.seq.value))
-        .bind(2, static_cast<std::int64_t>(view.value))
-        .bind(3, protocols::encode(batch))
+    const auto seq = static_cast<std::int64_t>(batch.header.seq.value);
+    const bytes encoded = protocols::encode(batch);
+    begin();
+    statement(db_, prepared("DELETE FROM locks WHERE seq = ?1 AND NOT EXISTS "
+                            "(SELECT 1 FROM accepted WHERE seq = ?1 AND batch = ?2)"))
+        .bind(1, seq)
+        .bind(2, encoded)
         .step();
+    statement(db_, prepared("INSERT INTO accepted(seq, view, batch, prepared) VALUES(?, ?, ?, NULL) "
+                            "ON CONFLICT(seq) DO UPDATE SET view = excluded.view, batch = excluded.batch, "
+                            "prepared = CASE WHEN accepted.batch = excluded.batch THEN accepted.prepared "
+                            "ELSE NULL END"))
+        .bind(1, seq)
+        .bind(2, static_cast<std::int64_t>(view.value))
+        .bind(3, encoded)
+        .step();
+    commit();
 }
 
 void kayak_log_store::save_prepared(const protocols::certificate& prepare_certificate) {
-    statement s(db_, "UPDATE accepted SET prepared = ? WHERE seq = ?");
-    s.bind(1, protocols::encode(prepare_certificate))
-        .bind(2, static_cast<std::int64_t>(prepare_certificate.seq.value))
+    // Only for a batch this member accepted, as the lock was a column of its row.
+    statement(db_, prepared("INSERT OR REPLACE INTO locks(seq, certificate) SELECT ?1, ?2 "
+                            "WHERE EXISTS (SELECT 1 FROM accepted WHERE seq = ?1)"))
+        .bind(1, static_cast<std::int64_t>(prepare_certificate.seq.value))
+        .bind(2, protocols::encode(prepare_certificate))
         .step();
 }
 
 void kayak_log_store::save_committed(const protocols::batch& batch,
                                      const protocols::certificate& commit_certificate) {
-    exec(db_, "BEGIN IMMEDIATE");
-    {
-        statement s(db_, "INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)");
-        s.bind(1, static_cast<std::int64_t>(batch.header.seq.value))
-            .bind(2, protocols::encode(batch))
-            .bind(3, protocols::encode(commit_certificate))
-            .step();
-        statement d(db_, "DELETE FROM accepted WHERE seq <= ?");
-        d.bind(1, static_cast<std::int64_t>(batch.header.seq.value)).step();
-    }
-    exec(db_, "COMMIT");
+    const auto seq = static_cast<std::int64_t>(batch.header.seq.value);
+    begin();
+    statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)"))
+        .bind(1, seq)
+        .bind(2, protocols::encode(batch))
+        .bind(3, protocols::encode(commit_certificate))
+        .step();
+    statement(db_, prepared("DELETE FROM accepted WHERE seq <= ?")).bind(1, seq).step();
+    statement(db_, prepared("DELETE FROM locks WHERE seq <= ?")).bind(1, seq).step();
+    commit();
 }
 
 std::vector<protocols::committed_batch> kayak_log_store::load_committed(sequence_number from,
                                                                          std::size_t count) {
     std::vector<protocols::committed_batch> out;
-    statement s(db_, "SELECT batch, certificate FROM committed WHERE seq >= ? ORDER BY seq LIMIT ?");
+    statement s(db_, prepared("SELECT batch, certificate FROM committed WHERE seq >= ? ORDER BY seq LIMIT ?"));
     s.bind(1, static_cast<std::int64_t>(from.value)).bind(2, static_cast<std::int64_t>(count));
     while (s.step())
         out.push_back({must(protocols::decode_batch(s.blob(0)), "a committed batch"),
@@ -212,13 +237,13 @@ std::vector<protocols::committed_batch> kayak_log_store::load_committed(sequence
 }
 
 void kayak_log_store::save_evidence(const protocols::tx::evidence& evidence) {
-    statement s(db_, "INSERT INTO evidence(record) VALUES(?)");
+    statement s(db_, prepared("INSERT INTO evidence(record) VALUES(?)"));
     s.bind(1, protocols::encode(evidence)).step();
 }
 
 void kayak_log_store::save_entry(const kayak::pending_entry& e) {
-    statement s(db_, "INSERT OR REPLACE INTO entries(seq, view, batch_hash, results_root, "
-                     "state_digest, certificate, seals, timestamp_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    statement s(db_, prepared("INSERT OR REPLACE INTO entries(seq, view, batch_hash, results_root, "
+                     "state_digest, certificate, seals, timestamp_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, static_cast<std::int64_t>(e.entry.seq.value))
         .bind(2, static_cast<std::int64_t>(e.entry.view.value))
         .bind(3, e.entry.batch_hash.view().to_bytes())
@@ -231,8 +256,8 @@ void kayak_log_store::save_entry(const kayak::pending_entry& e) {
 }
 
 void kayak_log_store::save_speculative(sequence_number seq, const kayak::speculative_execution& e) {
-    statement s(db_, "INSERT OR REPLACE INTO speculative(seq, batch_hash, results_root, state_digest) "
-                     "VALUES(?, ?, ?, ?)");
+    statement s(db_, prepared("INSERT OR REPLACE INTO speculative(seq, batch_hash, results_root, state_digest) "
+                     "VALUES(?, ?, ?, ?)"));
     s.bind(1, static_cast<std::int64_t>(seq.value))
         .bind(2, e.batch_hash.view().to_bytes())
         .bind(3, e.results_root.view().to_bytes())
@@ -242,8 +267,8 @@ void kayak_log_store::save_speculative(sequence_number seq, const kayak::specula
 
 std::vector<kayak::pending_entry> kayak_log_store::load_entries(sequence_number from) {
     std::vector<kayak::pending_entry> out;
-    statement s(db_, "SELECT seq, view, batch_hash, results_root, state_digest, certificate, seals, "
-                     "timestamp_ms FROM entries WHERE seq >= ? ORDER BY seq");
+    statement s(db_, prepared("SELECT seq, view, batch_hash, results_root, state_digest, certificate, seals, "
+                     "timestamp_ms FROM entries WHERE seq >= ? ORDER BY seq"));
     s.bind(1, static_cast<std::int64_t>(from.value));
     auto fixed = [](const bytes& b, const char* what) {
         auto d = digest::from_view(b);
@@ -270,7 +295,7 @@ std::vector<kayak::pending_entry> kayak_log_store::load_entries(sequence_number 
 }
 
 std::size_t kayak_log_store::evidence_count() {
-    statement s(db_, "SELECT COUNT(*) FROM evidence");
+    statement s(db_, prepared("SELECT COUNT(*) FROM evidence"));
     s.step();
     return static_cast<std::size_t>(s.integer(0));
 }

@@ -8,11 +8,13 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "common/result.hpp"
 #include "protocols/kayak/ports.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace covenant::storage {
 
@@ -41,7 +43,12 @@ public:
 
 private:
     explicit kayak_log_store(sqlite3* db) : db_(db) {}
+    /// The statement for `sql` (a string literal: kept by its address), prepared on first use.
+    sqlite3_stmt* prepared(const char* sql);
+    void begin();
+    void commit();
     sqlite3* db_;
+    std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 
 }  // namespace covenant::storage

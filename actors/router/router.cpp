@@ -73,34 +73,55 @@ bool routable(const router_state& state, const bytes& destination) {
     return state.peers.count(destination) != 0 || state.learned.count(destination) != 0;
 }
 
+/// An envelope sealed during one flush, kept until the flush ends: the envelope names no
+/// destination, so the same message for several nodes (a leader's PREPARE, COMMIT and
+/// commit certificate go to every follower) is one envelope, signed and encoded once, and
+/// its wire bytes go to each of them. Ed25519 signatures are deterministic, so this is
+/// exactly what signing each copy would have sent.
+struct sealed_in_flush {
+    protocols::message_kind kind;
+    bytes channel;
+    bytes payload;
+    bytes wire;
+};
+
 /// Seals `items` for `destination` in one envelope: the item itself when it is alone, else
-/// a bundle.
+/// a bundle; an equal envelope already sealed in this flush is sent again as it is.
 void seal_for(self_pointer self, const router_config& config, const bytes& destination,
-              std::vector<protocols::bundle_item> items) {
+              std::vector<protocols::bundle_item> items, std::vector<sealed_in_flush>& sealed) {
     auto& state = self->state;
     COVENANT_ASSERT(!items.empty(), "sealing no messages");
-    protocols::envelope sealed;
-    if (items.size() == 1) {
-        sealed = protocols::seal_envelope(config.key, config.node_id_nonce, items.front().kind,
-                                          std::move(items.front().payload),
-                                          std::move(items.front().channel));
-    } else {
-        sealed = protocols::seal_envelope(config.key, config.node_id_nonce,
-                                          protocols::message_kind::bundle,
-                                          protocols::encode_bundle(items));
-        ++state.stats.bundles_sent;
+    const bool alone = items.size() == 1;
+    const auto kind = alone ? items.front().kind : protocols::message_kind::bundle;
+    bytes payload = alone ? std::move(items.front().payload) : protocols::encode_bundle(items);
+    bytes channel = alone ? std::move(items.front().channel) : bytes{};
+    const bytes* wire = nullptr;
+    for (const auto& earlier : sealed)
+        if (earlier.kind == kind && earlier.channel == channel && earlier.payload == payload) {
+            wire = &earlier.wire;
+            ++state.stats.envelopes_reused;
+            break;
+        }
+    if (wire == nullptr) {
+        auto envelope = protocols::seal_envelope(config.key, config.node_id_nonce, kind,
+                                                 std::move(payload), std::move(channel));
+        auto encoded = protocols::encode(envelope);
+        sealed.push_back({kind, std::move(envelope.channel), std::move(envelope.payload),
+                          std::move(encoded)});
+        wire = &sealed.back().wire;
     }
+    if (!alone) ++state.stats.bundles_sent;
     ++state.stats.envelopes_sent;
     // The route is looked up when sealing, not when queuing: one may have come or gone.
     auto peer = state.peers.find(destination);
     if (peer != state.peers.end()) {
-        self->send(peer->second, wire_atom::value, protocols::encode(sealed));
+        self->send(peer->second, wire_atom::value, *wire);
         return;
     }
     auto learned = state.learned.find(destination);
     if (learned == state.learned.end()) return;  // gone since queuing: the protocols resend
     state.stats.sent_learned += items.size();
-    self->send(learned->second, relay_atom::value, destination, protocols::encode(sealed));
+    self->send(learned->second, relay_atom::value, destination, *wire);
 }
 
 void flush(self_pointer self, const router_config& config) {
@@ -108,6 +129,7 @@ void flush(self_pointer self, const router_config& config) {
     state.flush_scheduled = false;
     auto outgoing = std::move(state.outgoing);
     state.outgoing.clear();
+    std::vector<sealed_in_flush> sealed;
     for (auto& [destination, items] : outgoing) {
         std::vector<protocols::bundle_item> envelope_items;
         std::size_t envelope_bytes = 0;
@@ -116,14 +138,14 @@ void flush(self_pointer self, const router_config& config) {
             if (!envelope_items.empty() &&
                 (envelope_bytes + size > protocols::limits::bundle_bytes_soft_max ||
                  envelope_items.size() == protocols::limits::bundle_items_max)) {
-                seal_for(self, config, destination, std::move(envelope_items));
+                seal_for(self, config, destination, std::move(envelope_items), sealed);
                 envelope_items.clear();
                 envelope_bytes = 0;
             }
             envelope_bytes += size;
             envelope_items.push_back(std::move(item));
         }
-        seal_for(self, config, destination, std::move(envelope_items));
+        seal_for(self, config, destination, std::move(envelope_items), sealed);
     }
 }
 

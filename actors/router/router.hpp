@@ -140,13 +140,15 @@ struct router_stats {
     std::uint64_t envelopes_sent = 0;    // signed envelopes the sent messages went out in
     std::uint64_t bundles_sent = 0;      // of those, bundles (more than one message)
     std::uint64_t bundles_received = 0;  // valid bundles unpacked
+    std::uint64_t envelopes_reused = 0;  // of envelopes_sent: the same envelope, signed once,
+                                         // sent to another node in the same flush
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
     return f(caf::meta::type_name("covenant::router_stats"), x.sent, x.accepted, x.rejected,
              x.unroutable, x.undeliverable, x.sent_learned, x.learned_routes, x.last_rejection,
-             x.envelopes_sent, x.bundles_sent, x.bundles_received);
+             x.envelopes_sent, x.bundles_sent, x.bundles_received, x.envelopes_reused);
 }
 
 struct router_config {

@@ -284,6 +284,8 @@ bool replica::may_propose_next() const {
     // the pipeline still overlaps one batch's prepare phase with the earlier ones' commit
     // phase and execution.
     if (next_seq_ == last_committed_.next()) return true;
+    if (config_.pipeline_only_full_batches && pending_.size() < config_.batch_requests_max)
+        return false;
     auto previous = slots_.find(sequence_number(next_seq_.value - 1));
     return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
 }

@@ -50,6 +50,15 @@ struct replica_config {
     protocols::consistency_mode mode = protocols::consistency_mode::strong;
     std::size_t batch_requests_max = 256;       // requests per batch
     std::size_t pipeline_depth = 4;             // batches proposed and not yet committed
+    /// While a batch is in flight, the leader proposes the next only once it is full
+    /// (batch_requests_max requests waiting); with fewer, it waits for the batch in flight
+    /// to commit. Off, the next goes out as soon as its predecessor is prepared. Every batch
+    /// costs each member the same votes, certificates, log records and execution whatever
+    /// it carries: where CPU paces the group (co-located miners) fewer, fuller batches go
+    /// further (covenant-bench, 4 miners on 2 cores: 4,100 to 4,600 writes/s with batches of
+    /// 48 overlapping, 5,350 to 5,480 with batches of 84 one at a time); where round trips
+    /// pace it, a full batch waiting is what makes overlapping pay, and it still overlaps.
+    bool pipeline_only_full_batches = false;
     std::int64_t batch_delay_ms = 2;            // how long a lone request waits for company
     std::int64_t progress_timeout_ms = 4000;    // no progress this long: suspect the leader
     std::int64_t fetch_retry_ms = 500;          // catch-up request outstanding this long: ask again

@@ -170,6 +170,41 @@ BOOST_FIXTURE_TEST_CASE(a_burst_for_one_node_goes_in_one_signed_bundle, two_node
     BOOST_TEST(stats(bob_router).rejected == 2u);
 }
 
+BOOST_FIXTURE_TEST_CASE(one_message_for_several_nodes_is_signed_once, two_nodes) {
+    // A third node, carol, subscribed as bob is.
+    const auto carol = mined_identity(3);
+    auto carol_router = spawn_router(*system, {carol.key, carol.id.nonce, difficulty});
+    auto carol_votes = std::make_shared<std::vector<inbound_envelope>>();
+    caf::anon_send(alice_router, add_peer_atom::value, carol.id.id.view().to_bytes(), carol_router);
+    caf::anon_send(carol_router, add_peer_atom::value, alice.id.id.view().to_bytes(), alice_router);
+    caf::anon_send(carol_router, subscribe_atom::value,
+                   static_cast<std::uint16_t>(protocols::message_kind::kayak_vote),
+                   spawn_recorder(*system, carol_votes));
+    run();
+    const bytes vote = protocols::encode(test::sample_vote());
+    const bytes other = protocols::encode(test::sample_vote(protocols::vote_phase::commit));
+    const auto kind = static_cast<std::uint16_t>(protocols::message_kind::kayak_vote);
+    // In one flush: the same vote to both, then a different one to carol alone.
+    caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(), kind, vote);
+    caf::anon_send(alice_router, send_atom::value, carol.id.id.view().to_bytes(), kind, vote);
+    run();
+    caf::anon_send(alice_router, send_atom::value, carol.id.id.view().to_bytes(), kind, other);
+    run();
+    BOOST_REQUIRE_EQUAL(bob_votes->size(), 1u);
+    BOOST_REQUIRE_EQUAL(carol_votes->size(), 2u);
+    BOOST_TEST(bob_votes->front().payload == vote);
+    BOOST_TEST(carol_votes->front().payload == vote);
+    BOOST_TEST(carol_votes->back().payload == other);
+    BOOST_TEST(carol_votes->front().sender_node_id == alice.id.id.view().to_bytes());
+    const auto sent = stats(alice_router);
+    BOOST_TEST(sent.envelopes_sent == 3u);
+    BOOST_TEST(sent.envelopes_reused == 1u);  // the second copy of `vote`
+    BOOST_TEST(stats(bob_router).rejected == 0u);
+    BOOST_TEST(stats(carol_router).rejected == 0u);
+    caf::anon_send_exit(carol_router, caf::exit_reason::user_shutdown);
+    run();
+}
+
 BOOST_FIXTURE_TEST_CASE(garbage_and_forgeries_are_dropped_and_counted, two_nodes) {
     // Random bytes.
     caf::anon_send(bob_router, wire_atom::value, bytes(64, 0x41));

@@ -1,9 +1,12 @@
 // The SQLite Kayak log: what was saved is what a restarted replica recovers, a new batch
-// for a seq drops the old lock, committing clears the accepted slots, and catch-up reads
-// return committed batches in order.
+// for a seq drops the old lock (the same batch keeps it), committing clears the accepted
+// slots and their locks, catch-up reads return committed batches in order, and a lock kept
+// where older logs kept it is still recovered.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include <cstdio>
 
@@ -69,6 +72,48 @@ BOOST_AUTO_TEST_CASE(a_reopened_log_recovers_view_locks_and_commits) {
     const auto after = (*log)->recover();
     BOOST_TEST((after.accepted.at(sequence_number(2)).batch == other));
     BOOST_TEST(!after.accepted.at(sequence_number(2)).prepared.has_value());
+
+    // The same batch accepted again (a PREPARE sent again) keeps its lock.
+    const certificate lock_other = test::sample_certificate(other, vote_phase::prepare);
+    (*log)->save_prepared(lock_other);
+    (*log)->save_accepted(view_number(3), other);
+    const auto again = (*log)->recover();
+    BOOST_REQUIRE(again.accepted.at(sequence_number(2)).prepared.has_value());
+    BOOST_TEST((*again.accepted.at(sequence_number(2)).prepared == lock_other));
+    // Committing seq 2 drops its slot and its lock.
+    (*log)->save_committed(other, test::sample_certificate(other, vote_phase::commit));
+    BOOST_TEST((*log)->recover().accepted.empty());
+    remove_log(path);
+}
+
+BOOST_AUTO_TEST_CASE(a_lock_written_by_an_older_log_is_still_recovered) {
+    // Logs written before locks had a table of their own kept the lock in accepted.prepared.
+    const std::string path = temp_log_path();
+    remove_log(path);
+    const batch first = test::sample_batch(1, 2);
+    const certificate lock = test::sample_certificate(first, vote_phase::prepare);
+    {
+        auto log = storage::kayak_log_store::open(path);
+        BOOST_REQUIRE(log.ok());
+        (*log)->save_accepted(view_number(1), first);
+    }
+    {
+        sqlite3* db = nullptr;
+        BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        sqlite3_stmt* s = nullptr;
+        BOOST_REQUIRE(sqlite3_prepare_v2(db, "UPDATE accepted SET prepared = ? WHERE seq = 1", -1, &s,
+                                         nullptr) == SQLITE_OK);
+        const bytes encoded = encode(lock);
+        sqlite3_bind_blob(s, 1, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
+        BOOST_TEST(sqlite3_step(s) == SQLITE_DONE);
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+    }
+    auto log = storage::kayak_log_store::open(path);
+    BOOST_REQUIRE(log.ok());
+    const auto recovered = (*log)->recover();
+    BOOST_REQUIRE(recovered.accepted.at(sequence_number(1)).prepared.has_value());
+    BOOST_TEST((*recovered.accepted.at(sequence_number(1)).prepared == lock));
     remove_log(path);
 }
 

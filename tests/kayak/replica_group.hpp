@@ -48,6 +48,8 @@ struct replica_group {
     // execute in the commit step).
     std::int64_t batch_delay_ms = 0;
     bool execute_in_own_step = false;
+    std::size_t batch_requests_max = 256;
+    bool pipeline_only_full_batches = false;
 
     explicit replica_group(std::size_t n, consistency_mode m = consistency_mode::strong,
                           std::size_t seal = 64)
@@ -81,6 +83,8 @@ struct replica_group {
         config.groups = members_group;
         config.batch_delay_ms = batch_delay_ms;
         config.execute_in_own_step = execute_in_own_step;
+        config.batch_requests_max = batch_requests_max;
+        config.pipeline_only_full_batches = pipeline_only_full_batches;
         config.mode = mode;
         config.seal_every_batches = seal_every;
         m.replica = std::make_unique<kayak::replica>(config, m.key, *m.log, *m.executor, m.blocks,

@@ -254,4 +254,40 @@ BOOST_AUTO_TEST_CASE(executing_in_a_step_of_its_own_sends_the_commit_certificate
     BOOST_TEST(g.at(1).state_digest() == g.at(0).state_digest());
 }
 
+BOOST_AUTO_TEST_CASE(with_only_full_batches_overlapping_a_short_batch_waits_for_the_commit) {
+    group_under_test g(4);
+    g.batch_requests_max = 2;
+    g.pipeline_only_full_batches = true;
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    auto& leader = g.at(0);
+    auto prepares_in = [](const kayak::replica_output& out) {
+        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
+    };
+    const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
+    BOOST_REQUIRE_EQUAL(first.size(), 1u);  // nothing in flight: it goes at once
+    const digest h1 = first[0].batch.hash();
+    BOOST_TEST(prepares_in(leader.on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0)).empty());
+    // Seq 1 prepared: without the setting the waiting request would go now; one request is
+    // not a full batch, so it waits for seq 1 to commit (and no timer is due for it).
+    for (std::size_t i = 1; i < 3; ++i)
+        BOOST_TEST(prepares_in(leader.on_vote(g.signed_vote(i, vote_phase::prepare, 0, 1, h1), t0)).empty());
+    BOOST_TEST(!leader.proposal_due_ms().has_value());
+    leader.on_vote(g.signed_vote(1, vote_phase::commit, 0, 1, h1), t0);
+    const auto second = prepares_in(leader.on_vote(g.signed_vote(2, vote_phase::commit, 0, 1, h1), t0));
+    BOOST_REQUIRE_EQUAL(second.size(), 1u);
+    BOOST_TEST(leader.last_committed().value == 1u);
+    BOOST_TEST(second[0].batch.header.seq.value == 2u);
+    BOOST_TEST(second[0].batch.requests.size() == 1u);
+    // Two more make a full batch: it overlaps seq 2, once seq 2 is prepared.
+    BOOST_TEST(prepares_in(leader.on_client_request(g.request(102, 1, "CREATE TABLE c(v)"), t0)).empty());
+    BOOST_TEST(prepares_in(leader.on_client_request(g.request(103, 1, "CREATE TABLE d(v)"), t0)).empty());
+    const digest h2 = second[0].batch.hash();
+    leader.on_vote(g.signed_vote(1, vote_phase::prepare, 0, 2, h2), t0);
+    const auto third = prepares_in(leader.on_vote(g.signed_vote(2, vote_phase::prepare, 0, 2, h2), t0));
+    BOOST_REQUIRE_EQUAL(third.size(), 1u);
+    BOOST_TEST(leader.last_committed().value == 1u);  // seq 2 still in flight
+    BOOST_TEST(third[0].batch.header.seq.value == 3u);
+    BOOST_TEST(third[0].batch.requests.size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

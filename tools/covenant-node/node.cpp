@@ -211,7 +211,8 @@ json to_json(const actors::router_stats& s) {
                 {"last_rejection", s.last_rejection},
                 {"envelopes_sent", s.envelopes_sent},
                 {"bundles_sent", s.bundles_sent},
-                {"bundles_received", s.bundles_received}};
+                {"bundles_received", s.bundles_received},
+                {"envelopes_reused", s.envelopes_reused}};
 }
 
 json to_json(const actors::gate_stats& s) {

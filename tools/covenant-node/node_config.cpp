@@ -161,6 +161,11 @@ void read_miner(table_reader& top, node_config& c) {
     r.integer_into("transaction_fee", m.transaction_fee, 0, int64_max);
     r.integer_into("batch_requests_max", k.batch_requests_max, 1, 1 << 16);
     r.integer_into("pipeline_depth", k.pipeline_depth, 1, 1024);
+    if (const toml::node* n = r.take("pipeline_only_full_batches")) {
+        if (!n->is_boolean())
+            fail("miner.pipeline_only_full_batches", n, "expected a boolean, found " + type_name(*n));
+        k.pipeline_only_full_batches = n->as_boolean()->get();
+    }
     r.integer_into("batch_delay_ms", k.batch_delay_ms, 0, ms_max);
     r.integer_into("progress_timeout_ms", k.progress_timeout_ms, 1, ms_max);
     r.integer_into("fetch_retry_ms", k.fetch_retry_ms, 1, ms_max);

@@ -759,7 +759,7 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
                          path + ": journal mode is " + (mode == nullptr ? "unknown" : mode)};
     }
     if (auto e = exec_setup(db, path,
-                            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
                             "PRAGMA recursive_triggers=OFF; PRAGMA automatic_index=ON; "
                             "PRAGMA reverse_unordered_selects=OFF; PRAGMA case_sensitive_like=OFF"))
         return *e;

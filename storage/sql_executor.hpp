@@ -2,8 +2,14 @@
 // signed client requests to that database's SQLite file, deterministically, and serves
 // reads against the committed state (DESIGN.md sections 4 and 5).
 //
-// - One SQLite file per database, WAL mode, synchronous=FULL: execute_batch returns once
-//   the batch is durable, so a replica can sign its results afterwards.
+// - One SQLite file per database, WAL mode, synchronous=NORMAL: a batch is atomic and
+//   survives a crash of the process, but is only fsynced with the WAL's checkpoints, so a
+//   power cut may take the file back a few batches. That loses nothing: the Kayak log
+//   holds every committed batch durably before it executes (fsynced, kayak_log_store.hpp),
+//   and a replica starting with a file behind its log executes the missing batches again,
+//   deterministically, to the same results and state digest it signed before (replica
+//   start; replica_steps/a_database_file_behind_the_log_catches_up_from_the_log_at_start).
+//   An fsync per batch here was one of the five of every member's write path.
 // - One SQLite transaction per batch, which also records the batch's sequence number and
 //   the new state digest in the metadata table (covenant_meta): a crash leaves the whole
 //   batch or none of it, and reopening restores applied_seq() and state_digest().
@@ -76,8 +82,8 @@ class sql_executor {
     sql_executor(const sql_executor&) = delete;
     sql_executor& operator=(const sql_executor&) = delete;
 
-    /// Applies the committed batch `seq`, which must be applied_seq() + 1 (assertion), and
-    /// returns once it is durable.
+    /// Applies the committed batch `seq`, which must be applied_seq() + 1 (assertion), in one
+    /// transaction (durable against a crash of the process; see above for a power cut).
     batch_execution execute_batch(sequence_number seq, const batch_context& context,
                                   const std::vector<protocols::client_request>& requests);
 

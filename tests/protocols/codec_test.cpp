@@ -743,6 +743,50 @@ BOOST_AUTO_TEST_CASE(envelopes) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(votes_and_executions_vouch_for_the_envelope_their_signer_sends) {
+    // An envelope whose every message is a vote or an execution signed by its sender is
+    // authenticated by those signatures; its own is not needed (here it is broken).
+    auto from = [](std::uint8_t key_index, message_kind kind, bytes payload) {
+        const auto key = test::test_key(key_index);
+        const auto mined = crypto::mine_node_id(key.public_key(), 4, 0, 1u << 20);
+        BOOST_REQUIRE(mined.has_value());
+        auto e = seal_envelope(key, mined->nonce, kind, std::move(payload));
+        e.sender_signature.data[0] ^= 1;
+        return e;
+    };
+    const auto vote = test::sample_vote();            // signed by test key 3
+    const auto execution = test::sample_execution();  // signed by test key 2
+    auto own_vote = decode_envelope(encode(from(3, message_kind::kayak_vote, encode(vote))), 4);
+    BOOST_REQUIRE(own_vote.ok());
+    BOOST_TEST(own_vote->payload == encode(vote));
+    BOOST_TEST(decode_envelope(encode(from(2, message_kind::kayak_execution, encode(execution))), 4).ok());
+    const bytes both_phases = encode_bundle(
+        {{message_kind::kayak_vote, {}, encode(vote)},
+         {message_kind::kayak_vote, {}, encode(test::sample_vote(vote_phase::commit))}});
+    BOOST_TEST(decode_envelope(encode(from(3, message_kind::bundle, both_phases)), 4).ok());
+
+    // Anything else needs the envelope's signature: someone else's vote, a vote altered,
+    // a bundle with one message not its sender's or of another kind.
+    expect_error(decode_envelope(encode(from(4, message_kind::kayak_vote, encode(vote))), 4),
+                 protocol_errc::bad_signature);
+    auto altered = encode(vote);
+    altered[altered.size() / 2] ^= 1;
+    expect_error(decode_envelope(encode(from(3, message_kind::kayak_vote, altered)), 4),
+                 protocol_errc::bad_signature);
+    const bytes mixed_signers = encode_bundle({{message_kind::kayak_vote, {}, encode(vote)},
+                                               {message_kind::kayak_execution, {}, encode(execution)}});
+    expect_error(decode_envelope(encode(from(3, message_kind::bundle, mixed_signers)), 4),
+                 protocol_errc::bad_signature);
+    const bytes other_kind = encode_bundle(
+        {{message_kind::kayak_vote, {}, encode(vote)},
+         {message_kind::member_status_query, {}, encode(test::sample_member_status_query())}});
+    expect_error(decode_envelope(encode(from(3, message_kind::bundle, other_kind)), 4),
+                 protocol_errc::bad_signature);
+    // A vote relabelled as an execution decodes as neither.
+    expect_error(decode_envelope(encode(from(3, message_kind::kayak_execution, encode(vote))), 4),
+                 protocol_errc::bad_signature);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Main-chain catch-up: a fetch and its reply round-trip; the reply's blocks must be final,

@@ -284,10 +284,28 @@ bool replica::may_propose_next() const {
     // the pipeline still overlaps one batch's prepare phase with the earlier ones' commit
     // phase and execution.
     if (next_seq_ == last_committed_.next()) return true;
-    if (config_.pipeline_only_full_batches && pending_.size() < config_.batch_requests_max)
-        return false;
+    if (config_.pipeline_only_full_batches && !pending_fills_a_batch()) return false;
     auto previous = slots_.find(sequence_number(next_seq_.value - 1));
     return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
+}
+
+namespace {
+// What a request adds to a PREPARE, as the batch builder counts it.
+std::size_t estimated_batch_bytes(const client_request& r) {
+    std::size_t bytes = 256;
+    for (const auto& st : r.statements) bytes += st.sql.size() + 64 * st.parameters.size();
+    return bytes;
+}
+}  // namespace
+
+bool replica::pending_fills_a_batch() const {
+    if (pending_.size() >= config_.batch_requests_max) return true;
+    std::size_t bytes = 0;
+    for (const auto& r : pending_) {
+        bytes += estimated_batch_bytes(r);
+        if (bytes > limits::batch_bytes_max) return true;
+    }
+    return false;
 }
 
 std::optional<std::int64_t> replica::proposal_due_ms() const {
@@ -314,8 +332,7 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
         std::size_t bytes_in_batch = 0;
         while (!pending_.empty() && b.requests.size() < config_.batch_requests_max) {
             // Keep a PREPARE within one message (limits::batch_bytes_max).
-            std::size_t request_bytes = 256;
-            for (const auto& st : pending_.front().statements) request_bytes += st.sql.size() + 64 * st.parameters.size();
+            const std::size_t request_bytes = estimated_batch_bytes(pending_.front());
             if (!b.requests.empty() && bytes_in_batch + request_bytes > limits::batch_bytes_max) break;
             bytes_in_batch += request_bytes;
             b.requests.push_back(std::move(pending_.front()));

@@ -51,8 +51,8 @@ struct replica_config {
     std::size_t batch_requests_max = 256;       // requests per batch
     std::size_t pipeline_depth = 4;             // batches proposed and not yet committed
     /// While a batch is in flight, the leader proposes the next only once it is full
-    /// (batch_requests_max requests waiting); with fewer, it waits for the batch in flight
-    /// to commit. Off, the next goes out as soon as its predecessor is prepared. Every batch
+    /// (batch_requests_max requests waiting, or a batch's bytes); with fewer, it waits for
+    /// the batch in flight to commit. Off, the next goes out as soon as its predecessor is prepared. Every batch
     /// costs each member the same votes, certificates, log records and execution whatever
     /// it carries: where CPU paces the group (co-located miners) fewer, fuller batches go
     /// further (covenant-bench, 4 miners on 2 cores: 4,100 to 4,600 writes/s with batches of
@@ -225,6 +225,9 @@ private:
     void propose_ready_batches(std::int64_t now_ms, replica_output& out);
     /// Whether the leader may propose at next_seq_ now (leaving aside whether a batch is ready).
     bool may_propose_next() const;
+    /// Whether the waiting requests would fill a batch: batch_requests_max of them, or
+    /// limits::batch_bytes_max by the estimate the batch builder uses.
+    bool pending_fills_a_batch() const;
     void propose(protocols::batch batch, std::optional<protocols::certificate> justification,
                  std::int64_t now_ms, replica_output& out);
     void accept_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms,

@@ -290,6 +290,35 @@ BOOST_AUTO_TEST_CASE(with_only_full_batches_overlapping_a_short_batch_waits_for_
     BOOST_TEST(third[0].batch.requests.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(with_only_full_batches_a_batch_full_by_its_bytes_overlaps_too) {
+    group_under_test g(4);
+    g.pipeline_only_full_batches = true;  // batch_requests_max stays 256
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    auto& leader = g.at(0);
+    auto prepares_in = [](const kayak::replica_output& out) {
+        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
+    };
+    const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
+    BOOST_REQUIRE_EQUAL(first.size(), 1u);
+    // Five requests of about 900 KB: four fill a batch's 4 MiB, far short of 256 requests.
+    const std::string padding(900'000, 'x');
+    for (std::uint8_t c = 0; c < 5; ++c)
+        BOOST_TEST(prepares_in(leader.on_client_request(
+                       g.request(static_cast<std::uint8_t>(101 + c), 1,
+                                 "CREATE TABLE t" + std::to_string(c) + "(v) /* " + padding + " */"),
+                       t0))
+                       .empty());
+    const digest h1 = first[0].batch.hash();
+    leader.on_vote(g.signed_vote(1, vote_phase::prepare, 0, 1, h1), t0);
+    const auto second = prepares_in(leader.on_vote(g.signed_vote(2, vote_phase::prepare, 0, 1, h1), t0));
+    BOOST_REQUIRE_EQUAL(second.size(), 1u);  // overlapping seq 1, which is only prepared
+    BOOST_TEST(leader.last_committed().value == 0u);
+    BOOST_TEST(second[0].batch.header.seq.value == 2u);
+    BOOST_TEST(second[0].batch.requests.size() == 4u);
+    // The fifth alone is no full batch: it waits.
+    BOOST_TEST(!leader.proposal_due_ms().has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_database_file_behind_the_log_catches_up_from_the_log_at_start) {
     // The database file is written without an fsync per batch (the log is the durable
     // record): a power cut may take it back to an earlier batch, never past the log.

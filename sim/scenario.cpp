@@ -17,14 +17,6 @@ using node::toml_table_reader;
 
 constexpr std::size_t scenario_bytes_max = 64u << 10;
 
-void boolean_into(toml_table_reader& r, const std::string& k, bool& out) {
-    const toml::node* n = r.take(k);
-    if (n == nullptr) return;
-    if (!n->is_boolean())
-        toml_fail(r.key(k), n, "expected true or false, found " + node::toml_type_name(*n));
-    out = n->as_boolean()->get();
-}
-
 void probability_into(toml_table_reader& r, const std::string& k, double& out) {
     const toml::node* n = r.take(k);
     if (n == nullptr) return;
@@ -62,34 +54,34 @@ void read_faults(toml_table_reader& r, fault_options& f) {
     r.integer_into("tick_ms", f.tick_ms, 10, 60'000);
     if (auto* t = r.sub_table("network")) {
         toml_table_reader n(*t, r.key("network"));
-        boolean_into(n, "enabled", f.network);
+        n.boolean_into("enabled", f.network);
         probability_into(n, "drop", f.drop);
         probability_into(n, "duplicate", f.duplicate);
         n.integer_into("delay_min_ms", f.delay_min_ms, 0, 10'000);
         n.integer_into("delay_max_ms", f.delay_max_ms, 0, 10'000);
-        boolean_into(n, "reorder", f.reorder);
+        n.boolean_into("reorder", f.reorder);
         n.finish();
     }
     if (auto* t = r.sub_table("partitions")) {
         toml_table_reader n(*t, r.key("partitions"));
-        boolean_into(n, "enabled", f.partitions);
+        n.boolean_into("enabled", f.partitions);
         probability_into(n, "chance", f.partition);
         n.integer_into("ms_max", f.partition_ms_max, 1, hour_ms);
-        boolean_into(n, "halves", f.partition_halves);
-        boolean_into(n, "isolate_leader", f.partition_isolate_leader);
-        boolean_into(n, "one_way", f.partition_one_way);
+        n.boolean_into("halves", f.partition_halves);
+        n.boolean_into("isolate_leader", f.partition_isolate_leader);
+        n.boolean_into("one_way", f.partition_one_way);
         n.finish();
     }
     if (auto* t = r.sub_table("clogging")) {
         toml_table_reader n(*t, r.key("clogging"));
-        boolean_into(n, "enabled", f.clogging);
+        n.boolean_into("enabled", f.clogging);
         probability_into(n, "chance", f.clog);
         n.integer_into("ms_max", f.clog_ms_max, 1, hour_ms);
         n.finish();
     }
     if (auto* t = r.sub_table("crashes")) {
         toml_table_reader n(*t, r.key("crashes"));
-        boolean_into(n, "enabled", f.crashes);
+        n.boolean_into("enabled", f.crashes);
         probability_into(n, "chance", f.crash);
         probability_into(n, "whole_group_chance", f.crash_group);
         n.integer_into("down_ms_max", f.down_ms_max, 1, hour_ms);
@@ -97,19 +89,19 @@ void read_faults(toml_table_reader& r, fault_options& f) {
     }
     if (auto* t = r.sub_table("stale_views")) {
         toml_table_reader n(*t, r.key("stale_views"));
-        boolean_into(n, "enabled", f.stale_views);
+        n.boolean_into("enabled", f.stale_views);
         probability_into(n, "chance", f.stale_view);
         n.finish();
     }
     if (auto* t = r.sub_table("leader_loss")) {
         toml_table_reader n(*t, r.key("leader_loss"));
-        boolean_into(n, "enabled", f.leader_loss);
+        n.boolean_into("enabled", f.leader_loss);
         probability_into(n, "chance", f.leader_loss_chance);
         n.finish();
     }
     if (auto* t = r.sub_table("clock_skew")) {
         toml_table_reader n(*t, r.key("clock_skew"));
-        boolean_into(n, "enabled", f.clock_skew);
+        n.boolean_into("enabled", f.clock_skew);
         n.integer_into("ms_max", f.clock_skew_ms_max, 0, hour_ms);
         n.finish();
     }
@@ -187,10 +179,10 @@ result<scenario> read_scenario_text(const std::string& text, scenario s) {
         r.integer_into("liveness_ms", s.liveness_ms, 1000, 24 * hour_ms);
         if (auto* t = r.sub_table("workload")) {
             toml_table_reader w(*t, "workload");
-            boolean_into(w, "bank", s.bank);
-            boolean_into(w, "registers", s.registers_workload);
-            boolean_into(w, "mix", s.mix);
-            boolean_into(w, "chain_transfers", s.chain_transfers);
+            w.boolean_into("bank", s.bank);
+            w.boolean_into("registers", s.registers_workload);
+            w.boolean_into("mix", s.mix);
+            w.boolean_into("chain_transfers", s.chain_transfers);
             w.integer_into("accounts", s.accounts, 0, 10'000);
             w.integer_into("initial_balance", s.initial_balance, 0, 1'000'000'000);
             w.integer_into("register_keys", s.registers, 0, 1000);
@@ -207,7 +199,7 @@ result<scenario> read_scenario_text(const std::string& text, scenario s) {
             toml_table_reader b(*t, "byzantine");
             b.integer_into("per_group", s.byzantine_per_group, 0, 21);
             b.integer_into("producers", s.byzantine_producers, 0, 21);
-            boolean_into(b, "beyond_f", s.beyond_f);
+            b.boolean_into("beyond_f", s.beyond_f);
             names_into(b, "behaviors", s.byzantine_behaviors, known_byzantine_behaviors());
             names_into(b, "inject_bugs", s.inject_bugs, known_bugs());
             b.finish();

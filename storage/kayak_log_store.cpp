@@ -139,7 +139,7 @@ kayak::recovered_log kayak_log_store::recover() {
     }
     {
         statement spec(db_, prepared("SELECT seq, batch_hash, results_root, state_digest FROM speculative "
-                            "WHERE seq > ? ORDER BY seq"));
+                                     "WHERE seq > ? ORDER BY seq"));
         spec.bind(1, static_cast<std::int64_t>(out.last_committed.value));
         while (spec.step()) {
             auto batch_hash = digest::from_view(spec.blob(1));
@@ -171,13 +171,13 @@ kayak::recovered_log kayak_log_store::recover() {
 
 void kayak_log_store::save_view(view_number view) {
     statement s(db_, prepared("INSERT INTO meta(key, value) VALUES('view', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     s.bind(1, static_cast<std::int64_t>(view.value)).step();
 }
 
 void kayak_log_store::save_view_started(view_number view) {
     statement s(db_, prepared("INSERT INTO meta(key, value) VALUES('started_view', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
     s.bind(1, static_cast<std::int64_t>(view.value)).step();
 }
 
@@ -243,7 +243,7 @@ void kayak_log_store::save_evidence(const protocols::tx::evidence& evidence) {
 
 void kayak_log_store::save_entry(const kayak::pending_entry& e) {
     statement s(db_, prepared("INSERT OR REPLACE INTO entries(seq, view, batch_hash, results_root, "
-                     "state_digest, certificate, seals, timestamp_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+                              "state_digest, certificate, seals, timestamp_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, static_cast<std::int64_t>(e.entry.seq.value))
         .bind(2, static_cast<std::int64_t>(e.entry.view.value))
         .bind(3, e.entry.batch_hash.view().to_bytes())
@@ -257,7 +257,7 @@ void kayak_log_store::save_entry(const kayak::pending_entry& e) {
 
 void kayak_log_store::save_speculative(sequence_number seq, const kayak::speculative_execution& e) {
     statement s(db_, prepared("INSERT OR REPLACE INTO speculative(seq, batch_hash, results_root, state_digest) "
-                     "VALUES(?, ?, ?, ?)"));
+                              "VALUES(?, ?, ?, ?)"));
     s.bind(1, static_cast<std::int64_t>(seq.value))
         .bind(2, e.batch_hash.view().to_bytes())
         .bind(3, e.results_root.view().to_bytes())
@@ -268,7 +268,7 @@ void kayak_log_store::save_speculative(sequence_number seq, const kayak::specula
 std::vector<kayak::pending_entry> kayak_log_store::load_entries(sequence_number from) {
     std::vector<kayak::pending_entry> out;
     statement s(db_, prepared("SELECT seq, view, batch_hash, results_root, state_digest, certificate, seals, "
-                     "timestamp_ms FROM entries WHERE seq >= ? ORDER BY seq"));
+                              "timestamp_ms FROM entries WHERE seq >= ? ORDER BY seq"));
     s.bind(1, static_cast<std::int64_t>(from.value));
     auto fixed = [](const bytes& b, const char* what) {
         auto d = digest::from_view(b);

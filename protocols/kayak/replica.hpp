@@ -52,9 +52,9 @@ struct replica_config {
     std::size_t pipeline_depth = 4;             // batches proposed and not yet committed
     /// While a batch is in flight, the leader proposes the next only once it is full
     /// (batch_requests_max requests waiting, or a batch's bytes); with fewer, it waits for
-    /// the batch in flight to commit. Off, the next goes out as soon as its predecessor is prepared. Every batch
-    /// costs each member the same votes, certificates, log records and execution whatever
-    /// it carries: where CPU paces the group (co-located miners) fewer, fuller batches go
+    /// the batch in flight to commit. Off, the next goes out as soon as its predecessor is
+    /// prepared. Every batch costs each member the same votes, certificates, log records
+    /// and execution whatever it carries: where CPU paces the group (co-located miners) fewer, fuller batches go
     /// further (covenant-bench, 4 miners on 2 cores: 4,100 to 4,600 writes/s with batches of
     /// 48 overlapping, 5,350 to 5,480 with batches of 84 one at a time); where round trips
     /// pace it, a full batch waiting is what makes overlapping pay, and it still overlaps.

@@ -161,11 +161,7 @@ void read_miner(table_reader& top, node_config& c) {
     r.integer_into("transaction_fee", m.transaction_fee, 0, int64_max);
     r.integer_into("batch_requests_max", k.batch_requests_max, 1, 1 << 16);
     r.integer_into("pipeline_depth", k.pipeline_depth, 1, 1024);
-    if (const toml::node* n = r.take("pipeline_only_full_batches")) {
-        if (!n->is_boolean())
-            fail("miner.pipeline_only_full_batches", n, "expected a boolean, found " + type_name(*n));
-        k.pipeline_only_full_batches = n->as_boolean()->get();
-    }
+    r.boolean_into("pipeline_only_full_batches", k.pipeline_only_full_batches);
     r.integer_into("batch_delay_ms", k.batch_delay_ms, 0, ms_max);
     r.integer_into("progress_timeout_ms", k.progress_timeout_ms, 1, ms_max);
     r.integer_into("fetch_retry_ms", k.fetch_retry_ms, 1, ms_max);
@@ -206,11 +202,7 @@ void read_client(table_reader& top, node_config& c, pending_client& later) {
         later.http_listen = v;
         later.http_listen_at = t->get("http_listen");
     }
-    if (const toml::node* n = r.take("http_allow_remote")) {
-        if (!n->is_boolean())
-            fail("client.http_allow_remote", n, "expected a boolean, found " + type_name(*n));
-        k.http_allow_remote = n->as_boolean()->get();
-    }
+    r.boolean_into("http_allow_remote", k.http_allow_remote);
     r.integer_into("http_threads", k.http_threads, 1, 256);
     r.integer_into("http_body_bytes_max", k.http_body_bytes_max, 1024, 64 << 20);
     r.integer_into("request_timeout_ms", k.request_timeout_ms, 1, ms_max);

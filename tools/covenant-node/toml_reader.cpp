@@ -71,6 +71,13 @@ std::optional<std::int64_t> toml_table_reader::integer(const std::string& k, std
     return v;
 }
 
+void toml_table_reader::boolean_into(const std::string& k, bool& out) {
+    const toml::node* n = take(k);
+    if (n == nullptr) return;
+    if (!n->is_boolean()) toml_fail(key(k), n, "expected true or false, found " + toml_type_name(*n));
+    out = n->as_boolean()->get();
+}
+
 const toml::table* toml_table_reader::sub_table(const std::string& k) {
     const toml::node* n = take(k);
     if (n == nullptr) return nullptr;

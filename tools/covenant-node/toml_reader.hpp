@@ -50,6 +50,8 @@ class toml_table_reader {
                       std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
         if (auto v = integer(k, min, max)) out = static_cast<T>(*v);
     }
+    /// `true` or `false` into `out`; `out` stays as it is when the key is absent.
+    void boolean_into(const std::string& k, bool& out);
     /// A sub-table `[k]`, or nullptr when absent.
     const toml::table* sub_table(const std::string& k);
     /// Every key not taken is an error.

@@ -116,8 +116,24 @@ sqlite3_stmt* kayak_log_store::prepared(const char* sql) {
     return stmt;
 }
 
-void kayak_log_store::begin() { statement(db_, prepared("BEGIN IMMEDIATE")).step(); }
-void kayak_log_store::commit() { statement(db_, prepared("COMMIT")).step(); }
+void kayak_log_store::begin() {
+    if (transaction_depth_++ == 0) statement(db_, prepared("BEGIN IMMEDIATE")).step();
+}
+
+void kayak_log_store::commit() {
+    COVENANT_ASSERT(transaction_depth_ > 0, "kayak log: a commit without a transaction");
+    if (--transaction_depth_ == 0) statement(db_, prepared("COMMIT")).step();
+}
+
+void kayak_log_store::begin_group() { begin(); }
+void kayak_log_store::end_group() { commit(); }
+
+void kayak_log_store::sync() {
+    if (transaction_depth_ == 0) return;  // every save outside a group is durable already
+    // (A transaction that wrote nothing commits without touching the file.)
+    statement(db_, prepared("COMMIT")).step();
+    statement(db_, prepared("BEGIN IMMEDIATE")).step();
+}
 
 kayak::recovered_log kayak_log_store::recover() {
     kayak::recovered_log out;

@@ -1,7 +1,8 @@
 // The Kayak log of one replica in SQLite (WAL, synchronous=FULL): the view, the batches
 // it accepted and the locks it holds, every committed batch with its commit certificate,
 // and evidence. Each save is one transaction, fsynced before it returns, so a vote is only
-// ever sent for state that survives a crash. Records are stored as their Cap'n Proto
+// ever sent for state that survives a crash; within a group (kayak::log_store) the saves
+// share one transaction, fsynced when the group ends. Records are stored as their Cap'n Proto
 // encodings and decoded (and so validated again) when read back: a damaged file is found
 // out, not trusted.
 #pragma once
@@ -25,6 +26,9 @@ public:
     kayak_log_store(const kayak_log_store&) = delete;
     kayak_log_store& operator=(const kayak_log_store&) = delete;
 
+    void begin_group() override;
+    void end_group() override;
+    void sync() override;
     kayak::recovered_log recover() override;
     void save_view(view_number view) override;
     void save_view_started(view_number view) override;
@@ -45,9 +49,11 @@ private:
     explicit kayak_log_store(sqlite3* db) : db_(db) {}
     /// The statement for `sql` (a string literal: kept by its address), prepared on first use.
     sqlite3_stmt* prepared(const char* sql);
+    /// A transaction; nested ones (a save inside a group) join the outermost.
     void begin();
     void commit();
     sqlite3* db_;
+    int transaction_depth_ = 0;
     std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 

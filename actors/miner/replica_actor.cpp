@@ -20,9 +20,16 @@ struct replica_actor_state {
     std::map<digest, node_id> reply_to;          // request hash -> the client's node
     bytes channel;  // the database id: the channel of everything this replica sends and hears
     std::uint64_t undecodable_payloads = 0;
-    // Answers produced since the last flush, signed together and sent when the flush
-    // message comes round (after everything already in the mailbox): one signature for
-    // the answers of a batch, or for a burst of reads.
+    // One pass over the mailbox is one log group (kayak::log_store's group commit): the
+    // first step of a pass opens it and sends the flush message to the back of the mailbox;
+    // every step until the flush comes round saves into the same log transaction, and what
+    // those steps produced waits here. The flush closes the group (one fsync for the votes
+    // of all of them), then sends it all. Nothing leaves before the state it vouches for is
+    // on disk, as without groups.
+    bool log_group_open = false;
+    std::vector<kayak::replica_output> held_outputs;  // their replies are in unsigned_replies
+    // Answers produced since the last flush, signed together when it comes round: one
+    // signature for the answers of a batch, or for a burst of reads.
     std::vector<kayak::client_reply> unsigned_replies;
     bool flush_scheduled = false;
     // When the latest proposal timer (propose_due_atom) is set to fire: the leader's
@@ -31,8 +38,9 @@ struct replica_actor_state {
     bool execution_scheduled = false;  // an execute_due_atom is in the mailbox
 };
 
-/// (flush_replies_atom): sign and send the answers gathered since the last one.
-using flush_replies_atom = caf::atom_constant<caf::atom("flushrep")>;
+/// (flush_atom): the end of a pass over the mailbox: close the log group, send what its
+/// steps produced, sign and send the answers gathered since the last flush.
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 /// (propose_due_atom): the leader's oldest waiting request has waited batch_delay_ms.
 using propose_due_atom = caf::atom_constant<caf::atom("propdue")>;
 /// (execute_due_atom): execute the batches committed so far (execute_in_own_step), after
@@ -57,7 +65,16 @@ std::int64_t now_ms(self_pointer self) {
            self->state.config().clock_offset_ms;
 }
 
-void carry_out(self_pointer self, kayak::replica_output&& out) {
+void schedule_flush(self_pointer self) {
+    auto& st = self->state;
+    if (st.flush_scheduled) return;
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+}
+
+/// Sends what a step produced for the network and the view authority (its replies went to
+/// unsigned_replies).
+void send_output(self_pointer self, kayak::replica_output& out) {
     auto& st = self->state;
     for (auto& m : out.messages) {
         for (const auto& member : m.to) {
@@ -66,27 +83,6 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
             self->send(st.config().router, send_atom::value, node->second.view().to_bytes(),
                        static_cast<std::uint16_t>(m.kind), st.channel, m.payload);
         }
-    }
-    for (auto& r : out.replies) {
-        if (st.reply_to.count(r.request_hash) == 0) continue;  // not a client of this node
-        st.unsigned_replies.push_back(std::move(r));
-    }
-    if (!st.unsigned_replies.empty() && !st.flush_scheduled) {
-        st.flush_scheduled = true;
-        self->send(self, flush_replies_atom::value);
-    }
-    if (st.replica->execution_due() && !st.execution_scheduled) {
-        st.execution_scheduled = true;
-        self->send(self, execute_due_atom::value);
-    }
-    if (auto due = st.replica->proposal_due_ms();
-        due && (!st.proposal_timer_ms || *due < *st.proposal_timer_ms)) {
-        // At least 1 ms ahead: a timer that found nothing to propose cannot spin.
-        const std::int64_t now = now_ms(self);
-        const std::int64_t wait_ms = std::max<std::int64_t>(*due - now, 1);
-        st.proposal_timer_ms = now + wait_ms;
-        self->delayed_send(self, std::chrono::milliseconds(wait_ms), propose_due_atom::value,
-                           *st.proposal_timer_ms);
     }
     if (st.config().view_authority) {
         for (auto& s : out.suspicions)
@@ -105,6 +101,47 @@ void carry_out(self_pointer self, kayak::replica_output&& out) {
     }
 }
 
+void carry_out(self_pointer self, kayak::replica_output&& out) {
+    auto& st = self->state;
+    for (auto& r : out.replies) {
+        if (st.reply_to.count(r.request_hash) == 0) continue;  // not a client of this node
+        st.unsigned_replies.push_back(std::move(r));
+    }
+    out.replies.clear();
+    if (!out.messages.empty() || !out.suspicions.empty() || !out.evidence.empty() ||
+        !out.checkpoints.empty()) {
+        if (st.log_group_open) st.held_outputs.push_back(std::move(out));
+        else send_output(self, out);
+    }
+    if (!st.unsigned_replies.empty()) schedule_flush(self);
+    if (st.replica->execution_due() && !st.execution_scheduled) {
+        st.execution_scheduled = true;
+        self->send(self, execute_due_atom::value);
+    }
+    if (auto due = st.replica->proposal_due_ms();
+        due && (!st.proposal_timer_ms || *due < *st.proposal_timer_ms)) {
+        // At least 1 ms ahead: a timer that found nothing to propose cannot spin.
+        const std::int64_t now = now_ms(self);
+        const std::int64_t wait_ms = std::max<std::int64_t>(*due - now, 1);
+        st.proposal_timer_ms = now + wait_ms;
+        self->delayed_send(self, std::chrono::milliseconds(wait_ms), propose_due_atom::value,
+                           *st.proposal_timer_ms);
+    }
+}
+
+/// Runs one replica step inside the pass's log group (opening it, and scheduling the flush
+/// that closes it, if this is the pass's first step).
+template <class Step>
+void run_step(self_pointer self, Step&& step) {
+    auto& st = self->state;
+    if (!st.log_group_open) {
+        st.config().log->begin_group();
+        st.log_group_open = true;
+        schedule_flush(self);
+    }
+    carry_out(self, step());
+}
+
 // Decodes a payload of a known kind and hands it to the replica; undecodable payloads
 // are counted by the replica's refusal counter through a no-op.
 // The simulator's injected bug skip-client-signature-check (never set in production): while
@@ -114,9 +151,17 @@ bool skips_client_signatures(replica_actor_state& st) {
     return st.config().replica.bugs.has(kayak::injected_bug::skip_client_signature_check);
 }
 
-void flush_replies(self_pointer self) {
+void flush(self_pointer self) {
     auto& st = self->state;
     st.flush_scheduled = false;
+    if (st.log_group_open) {
+        st.config().log->end_group();  // durable: now what it vouches for may go out
+        st.log_group_open = false;
+    }
+    auto outputs = std::move(st.held_outputs);
+    st.held_outputs.clear();
+    for (auto& out : outputs) send_output(self, out);
+    if (st.unsigned_replies.empty()) return;
     auto replies = std::move(st.unsigned_replies);
     st.unsigned_replies.clear();
     std::vector<protocols::client_response*> to_sign;
@@ -245,33 +290,40 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
     {
         std::optional<protocols::client_signatures_unchecked> unchecked;
     if (skips_client_signatures(st)) unchecked.emplace();
-        carry_out(self, st.replica->start(now_ms(self)));
+        run_step(self, [&] { return st.replica->start(now_ms(self)); });
     }
     self->delayed_send(self, std::chrono::milliseconds(st.config().tick_ms), tick_atom::value);
     return {
-        [=](deliver_atom, const inbound_envelope& in) { carry_out(self, dispatch(self, in)); },
-        [=](flush_replies_atom) { flush_replies(self); },
+        [=](deliver_atom, const inbound_envelope& in) {
+            run_step(self, [&] { return dispatch(self, in); });
+        },
+        [=](flush_atom) {
+            if (self->current_sender() != self->ctrl()) return;
+            flush(self);
+        },
         [=](execute_due_atom) {
             if (self->current_sender() != self->ctrl()) return;
             self->state.execution_scheduled = false;
-            carry_out(self, self->state.replica->on_execution_due(now_ms(self)));
+            run_step(self, [&] { return self->state.replica->on_execution_due(now_ms(self)); });
         },
         [=](propose_due_atom, std::int64_t fires_at_ms) {
             if (self->current_sender() != self->ctrl()) return;
             auto& st2 = self->state;
             // Only the latest timer clears the mark (an earlier one may still be on its way).
             if (st2.proposal_timer_ms == fires_at_ms) st2.proposal_timer_ms.reset();
-            carry_out(self, st2.replica->on_proposal_due(now_ms(self)));
+            run_step(self, [&] { return st2.replica->on_proposal_due(now_ms(self)); });
         },
         [=](tick_atom) {
             std::optional<protocols::client_signatures_unchecked> unchecked;
             if (skips_client_signatures(self->state)) unchecked.emplace();
-            carry_out(self, self->state.replica->on_tick(now_ms(self)));
+            run_step(self, [&] { return self->state.replica->on_tick(now_ms(self)); });
             self->delayed_send(self, std::chrono::milliseconds(self->state.config().tick_ms),
                                tick_atom::value);
         },
         [=](view_change_atom, std::uint64_t view) {
-            carry_out(self, self->state.replica->on_view_change(view_number(view), now_ms(self)));
+            run_step(self, [&] {
+                return self->state.replica->on_view_change(view_number(view), now_ms(self));
+            });
         },
         [=](replica_status_atom) {
             const auto& r = *self->state.replica;

@@ -2,7 +2,9 @@
 // from the node's router, decodes their payloads, feeds them to the pure replica with the
 // time, and carries out what the replica returns (messages through the router, answers to
 // clients, suspicions and evidence to the view-change authority). Thin on purpose: every
-// decision is the replica's.
+// decision is the replica's. The steps of one pass over its mailbox save into one log
+// transaction (kayak::log_store's group commit); their messages and answers go out when the
+// flush at the end of the pass has made it durable.
 //
 // It subscribes to the router on its database's channel and sends everything (messages to
 // members, answers to clients) on that channel, so one node can run replicas of several

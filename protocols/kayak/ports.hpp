@@ -50,9 +50,22 @@ struct pending_entry {
 
 /// The replica's durable log. Every call returns only once the data is on disk (fsync):
 /// the replica sends a vote only after the state it vouches for is saved.
+///
+/// Group commit: between begin_group() and end_group() the saves share one transaction and
+/// are durable only once end_group() (or sync()) returns. Whoever opens a group (the
+/// replica's actor, for all the steps of one pass over its mailbox) holds back everything
+/// those steps produced until the group is closed: one fsync then covers the votes of
+/// several messages instead of one each. Stores that are durable at once (in memory)
+/// ignore groups.
 class log_store {
 public:
     virtual ~log_store() = default;
+    virtual void begin_group() {}
+    virtual void end_group() {}
+    /// Makes what was saved so far durable now; within a group, the group goes on. The
+    /// replica calls it before it executes a batch: the database file must never hold a
+    /// batch whose log record a crash could still take away.
+    virtual void sync() {}
     virtual recovered_log recover() = 0;
     virtual void save_view(view_number view) = 0;
     /// This member, as leader of `view`, has re-proposed what the NEW-VIEWs required and

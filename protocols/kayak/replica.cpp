@@ -386,7 +386,9 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     send(others(), message_kind::kayak_prepare, encode(prepare), out);
 
     if (config_.mode == consistency_mode::eventual && seq == executor_.applied_seq().next()) {
-        // Answer now; agreement and the followers' execution follow.
+        // Answer now; agreement and the followers' execution follow. The accepted batch is
+        // on disk first: the database must never be ahead of the log.
+        log_.sync();
         const auto result =
             executor_.execute(seq, prepare.batch.header.timestamp_ms, s.hash, prepare.batch.requests);
         stats_.requests_executed += prepare.batch.requests.size();
@@ -881,6 +883,7 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     // The batch's agreed time is 'now' for its statements (nondeterministic-time: this
     // replica's own clock, so members that execute at different times diverge).
     const std::int64_t sql_time_ms = bug(injected_bug::nondeterministic_time) ? now_ms : b.header.timestamp_ms;
+    log_.sync();  // the commit record on disk before the database holds the batch
     execution_result result = executor_.execute(seq, sql_time_ms, b.hash(), b.requests);
     stats_.requests_executed += b.requests.size();
     execution_message signed_execution;

@@ -1,7 +1,9 @@
 // The SQLite Kayak log: what was saved is what a restarted replica recovers, a new batch
 // for a seq drops the old lock (the same batch keeps it), committing clears the accepted
 // slots and their locks, catch-up reads return committed batches in order, and a lock kept
-// where older logs kept it is still recovered.
+// where older logs kept it is still recovered. Saves in a group reach the file (for any
+// other reader, and for a restart) only when the group ends or syncs, and a group never
+// ended is lost whole.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -20,8 +22,29 @@ namespace {
 std::string temp_log_path() {
     return "/tmp/covenant_kayak_log_" + std::to_string(::getpid()) + ".sqlite";
 }
+// What another connection (another process, or this one after a crash) reads in the file.
+std::int64_t rows_on_disk(const std::string& path, const char* table) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = std::string("SELECT count(*) FROM ") + table;
+    BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    const std::int64_t n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
 void remove_log(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+// Batches 1 and 2, the second's parent the first.
+std::pair<batch, batch> two_linked_batches() {
+    batch first = test::sample_batch(1, 2);
+    batch second = test::sample_batch(2, 1);
+    second.header.parent = first.hash();
+    second.seal_header();
+    return {first, second};
 }
 }  // namespace
 
@@ -30,10 +53,7 @@ BOOST_AUTO_TEST_SUITE(kayak_log)
 BOOST_AUTO_TEST_CASE(a_reopened_log_recovers_view_locks_and_commits) {
     const std::string path = temp_log_path();
     remove_log(path);
-    const batch first = test::sample_batch(1, 2);
-    batch second = test::sample_batch(2, 1);
-    second.header.parent = first.hash();
-    second.seal_header();
+    const auto [first, second] = two_linked_batches();
     const certificate commit_first = test::sample_certificate(first, vote_phase::commit);
     const certificate lock_second = test::sample_certificate(second, vote_phase::prepare);
     {
@@ -114,6 +134,44 @@ BOOST_AUTO_TEST_CASE(a_lock_written_by_an_older_log_is_still_recovered) {
     const auto recovered = (*log)->recover();
     BOOST_REQUIRE(recovered.accepted.at(sequence_number(1)).prepared.has_value());
     BOOST_TEST((*recovered.accepted.at(sequence_number(1)).prepared == lock));
+    remove_log(path);
+}
+
+BOOST_AUTO_TEST_CASE(saves_in_a_group_reach_the_file_when_the_group_ends_or_syncs) {
+    const std::string path = temp_log_path();
+    remove_log(path);
+    const auto [first, second] = two_linked_batches();
+    {
+        auto log = storage::kayak_log_store::open(path);
+        BOOST_REQUIRE(log.ok());
+        (*log)->begin_group();
+        (*log)->save_view(view_number(4));
+        (*log)->save_accepted(view_number(4), first);  // a save of two statements joins too
+        BOOST_TEST(rows_on_disk(path, "accepted") == 0);
+        BOOST_TEST(rows_on_disk(path, "meta") == 0);
+        (*log)->sync();  // what execution waits for: on disk, and the group goes on
+        BOOST_TEST(rows_on_disk(path, "accepted") == 1);
+        (*log)->save_committed(first, test::sample_certificate(first, vote_phase::commit));
+        (*log)->save_accepted(view_number(4), second);
+        BOOST_TEST(rows_on_disk(path, "committed") == 0);
+        BOOST_TEST((*log)->recover().last_committed.value == 1u);  // its own saves it sees
+        (*log)->end_group();
+        BOOST_TEST(rows_on_disk(path, "committed") == 1);
+        BOOST_TEST(rows_on_disk(path, "accepted") == 1);  // seq 2; seq 1 committed
+        (*log)->save_view(view_number(5));  // outside a group: on disk at once
+        BOOST_TEST((*log)->recover().view.value == 5u);
+        // A group the process never ends (it stopped): none of it survives.
+        (*log)->begin_group();
+        (*log)->save_view(view_number(6));
+        (*log)->save_prepared(test::sample_certificate(second, vote_phase::prepare));
+    }
+    auto log = storage::kayak_log_store::open(path);
+    BOOST_REQUIRE(log.ok());
+    const auto recovered = (*log)->recover();
+    BOOST_TEST(recovered.view.value == 5u);
+    BOOST_TEST(recovered.last_committed.value == 1u);
+    BOOST_REQUIRE_EQUAL(recovered.accepted.size(), 1u);
+    BOOST_TEST(!recovered.accepted.at(sequence_number(2)).prepared.has_value());
     remove_log(path);
 }
 

@@ -167,6 +167,19 @@ BOOST_AUTO_TEST_CASE(refusal_reason_accepts_ordinary_sql) {
                "statement 0: statement is empty");
 }
 
+BOOST_AUTO_TEST_CASE(a_text_that_passed_once_passes_again_and_a_refused_one_stays_refused) {
+    // refusal_reason() remembers the texts that passed; what it answers must not change.
+    const auto insert = sql("INSERT INTO t VALUES (?, ?)");
+    for (int round = 0; round < 3; ++round) {
+        BOOST_TEST(!storage::sql_executor::refusal_reason(request({insert, insert, insert})));
+        BOOST_TEST(*storage::sql_executor::refusal_reason(
+                       request({insert, insert, sql("DETACH y")})) ==
+                   "statement 2: not allowed: DETACH");
+        BOOST_TEST(*storage::sql_executor::refusal_reason(request({insert, sql("")})) ==
+                   "statement 1: statement is empty");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(allowed_introspection_works) {
     temp_dir dir;
     auto executor = open_executor(dir.file("pragmas.db"));

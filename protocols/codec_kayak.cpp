@@ -44,10 +44,11 @@ batch read_batch(wire::Batch::Reader in) {
     std::vector<digest> hashes;
     hashes.reserve(requests.size());
     for (auto r : requests) {
-        b.requests.push_back(read_request(r));
+        digest hash;
+        b.requests.push_back(read_request(r, hash));
         require(b.requests.back().database == b.header.database, protocol_errc::inconsistent,
                 "batch: request for another database");
-        hashes.push_back(b.requests.back().hash());
+        hashes.push_back(hash);
     }
     require(merkle_root(hashes) == b.header.requests_root, protocol_errc::inconsistent,
             "batch: requests root differs from header");

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "common/utf8.hpp"
+#include "crypto/hash.hpp"
 #include "protocols/codec.hpp"
 #include "protocols/merkle.hpp"
 #include "protocols/wire_codec.hpp"
@@ -202,6 +203,11 @@ void write_request(wire::Request::Builder out, const client_request& r) {
 }
 
 client_request read_request(wire::Request::Reader in) {
+    digest unused;
+    return read_request(in, unused);
+}
+
+client_request read_request(wire::Request::Reader in, digest& hash) {
     client_request r;
     r.database = read_fixed<database_id>(in.getDatabase(), "request.database");
     r.client = read_fixed<public_key>(in.getClient(), "request.client");
@@ -234,7 +240,9 @@ client_request read_request(wire::Request::Reader in) {
     r.client_signature = read_fixed<signature>(in.getSignature(), "request.signature");
     r.signed_at = read_signed_at(in, "request.signedPath");
     charge_signature_check("request: client signature");
-    if (!client_signatures_unchecked::active() && !r.signature_valid())
+    const bytes signing = r.signing_bytes();
+    hash = crypto::hash(signing);
+    if (!client_signatures_unchecked::active() && !r.signature_valid(signing, hash))
         reject(protocol_errc::bad_signature, "request: client signature");
     return r;
 }
@@ -389,7 +397,8 @@ bytes encode(const client_request& m) {
     return codec::encode_root<wire::Request>([&](auto root) { codec::write_request(root, m); });
 }
 result<client_request> decode_client_request(byte_view wire) {
-    return codec::decode_root<wire::Request>(wire, codec::read_request);
+    return codec::decode_root<wire::Request>(
+        wire, [](wire::Request::Reader in) { return codec::read_request(in); });
 }
 bytes encode(const client_response& m) {
     return codec::encode_root<wire::Response>([&](auto root) { codec::write_response(root, m); });

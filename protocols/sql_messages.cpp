@@ -86,6 +86,11 @@ bool client_request::signature_valid() const {
     return signed_validly(*this, client, client_signature, sign_domain::client_request,
                           sign_domain::client_request_batch);
 }
+bool client_request::signature_valid(const bytes& signing_bytes, const digest& hash) const {
+    return batch_signature_valid(client, sign_domain::client_request,
+                                 sign_domain::client_request_batch, signing_bytes, hash, signed_at,
+                                 client_signature);
+}
 void sign_requests(std::vector<client_request*> requests, const crypto::key_pair& client_key) {
     sign_together(std::move(requests), client_key, sign_domain::client_request_batch,
                   &client_request::client, &client_request::client_signature);

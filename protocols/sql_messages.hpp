@@ -76,6 +76,8 @@ struct client_request {
     digest hash() const;
     void sign(const crypto::key_pair& client_key);
     bool signature_valid() const;
+    /// The same, given this request's signing_bytes() and hash() (a decoder has them).
+    bool signature_valid(const bytes& signing_bytes, const digest& hash) const;
 
     friend bool operator==(const client_request& a, const client_request& b);
 };

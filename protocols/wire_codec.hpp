@@ -13,6 +13,8 @@ namespace covenant::protocols::codec {
 
 void write_request(wire::Request::Builder out, const client_request& r);
 client_request read_request(wire::Request::Reader in);
+/// The same, and the request's hash (computed once: its signature check needs it too).
+client_request read_request(wire::Request::Reader in, digest& hash);
 
 void write_certificate(wire::Certificate::Builder out, const certificate& c);
 /// A certificate of the expected phase with 1..group_members_max valid, ordered votes.

@@ -82,7 +82,7 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
         "PRAGMA synchronous=FULL;"
         "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS accepted(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
-        "  batch BLOB NOT NULL, prepared BLOB);"
+        "  batch BLOB NOT NULL, prepared BLOB, batch_hash BLOB);"
         "CREATE TABLE IF NOT EXISTS committed(seq INTEGER PRIMARY KEY, batch BLOB NOT NULL,"
         "  certificate BLOB NOT NULL);"
         // A lock (the prepare certificate of an accepted batch) in a row of its own: set in
@@ -96,7 +96,19 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
         "CREATE TABLE IF NOT EXISTS speculative(seq INTEGER PRIMARY KEY, batch_hash BLOB NOT NULL,"
         "  results_root BLOB NOT NULL, state_digest BLOB NOT NULL);";
     char* message = nullptr;
-    if (sqlite3_exec(db, setup, nullptr, nullptr, &message) != SQLITE_OK) {
+    bool ok = sqlite3_exec(db, setup, nullptr, nullptr, &message) == SQLITE_OK;
+    if (ok) {
+        // Logs from before accepted.batch_hash (committing copies the accepted row's batch
+        // when the hashes match, instead of encoding and writing the batch again): add it.
+        sqlite3_stmt* probe = nullptr;
+        const bool has_hash = sqlite3_prepare_v2(db, "SELECT batch_hash FROM accepted LIMIT 0", -1,
+                                                 &probe, nullptr) == SQLITE_OK;
+        sqlite3_finalize(probe);
+        if (!has_hash)
+            ok = sqlite3_exec(db, "ALTER TABLE accepted ADD COLUMN batch_hash BLOB", nullptr,
+                              nullptr, &message) == SQLITE_OK;
+    }
+    if (!ok) {
         std::string text = message ? message : "setup failed";
         sqlite3_free(message);
         sqlite3_close(db);
@@ -207,13 +219,16 @@ void kayak_log_store::save_accepted(view_number view, const protocols::batch& ba
         .bind(1, seq)
         .bind(2, encoded)
         .step();
-    statement(db_, prepared("INSERT INTO accepted(seq, view, batch, prepared) VALUES(?, ?, ?, NULL) "
+    statement(db_, prepared("INSERT INTO accepted(seq, view, batch, prepared, batch_hash) "
+                            "VALUES(?, ?, ?, NULL, ?) "
                             "ON CONFLICT(seq) DO UPDATE SET view = excluded.view, batch = excluded.batch, "
+                            "batch_hash = excluded.batch_hash, "
                             "prepared = CASE WHEN accepted.batch = excluded.batch THEN accepted.prepared "
                             "ELSE NULL END"))
         .bind(1, seq)
         .bind(2, static_cast<std::int64_t>(view.value))
         .bind(3, encoded)
+        .bind(4, batch.hash().view().to_bytes())
         .step();
     commit();
 }
@@ -230,12 +245,23 @@ void kayak_log_store::save_prepared(const protocols::certificate& prepare_certif
 void kayak_log_store::save_committed(const protocols::batch& batch,
                                      const protocols::certificate& commit_certificate) {
     const auto seq = static_cast<std::int64_t>(batch.header.seq.value);
+    const bytes certificate = protocols::encode(commit_certificate);
     begin();
-    statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)"))
+    // The batch this member accepted (the usual case): its row's bytes are copied, not
+    // encoded again. (Equal hashes mean equal requests; their signatures were checked
+    // whichever copy is kept, and are checked again whenever it is read back.)
+    statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) "
+                            "SELECT seq, batch, ?2 FROM accepted WHERE seq = ?1 AND batch_hash = ?3"))
         .bind(1, seq)
-        .bind(2, protocols::encode(batch))
-        .bind(3, protocols::encode(commit_certificate))
+        .bind(2, certificate)
+        .bind(3, batch.hash().view().to_bytes())
         .step();
+    if (sqlite3_changes(db_) == 0)  // fetched in catch-up, or accepted by an older log
+        statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)"))
+            .bind(1, seq)
+            .bind(2, protocols::encode(batch))
+            .bind(3, certificate)
+            .step();
     statement(db_, prepared("DELETE FROM accepted WHERE seq <= ?")).bind(1, seq).step();
     statement(db_, prepared("DELETE FROM locks WHERE seq <= ?")).bind(1, seq).step();
     commit();

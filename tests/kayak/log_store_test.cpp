@@ -1,7 +1,7 @@
 // The SQLite Kayak log: what was saved is what a restarted replica recovers, a new batch
 // for a seq drops the old lock (the same batch keeps it), committing clears the accepted
 // slots and their locks, catch-up reads return committed batches in order, and a lock kept
-// where older logs kept it is still recovered. Saves in a group reach the file (for any
+// where older logs kept it is still recovered, as is a log from before batch hashes. Saves in a group reach the file (for any
 // other reader, and for a restart) only when the group ends or syncs, and a group never
 // ended is lost whole.
 #include <boost/test/unit_test.hpp>
@@ -38,6 +38,21 @@ std::int64_t rows_on_disk(const std::string& path, const char* table) {
 void remove_log(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
+// Writes to the file what an older version of the log store would have: `setup`, then
+// `statement` with `blob` for its one parameter.
+void write_as_an_older_log(const std::string& path, const char* setup, const char* statement,
+                           const bytes& blob) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, setup, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    BOOST_REQUIRE(sqlite3_prepare_v2(db, statement, -1, &s, nullptr) == SQLITE_OK);
+    sqlite3_bind_blob(s, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    BOOST_TEST(sqlite3_step(s) == SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
 // Batches 1 and 2, the second's parent the first.
 std::pair<batch, batch> two_linked_batches() {
     batch first = test::sample_batch(1, 2);
@@ -117,23 +132,50 @@ BOOST_AUTO_TEST_CASE(a_lock_written_by_an_older_log_is_still_recovered) {
         BOOST_REQUIRE(log.ok());
         (*log)->save_accepted(view_number(1), first);
     }
-    {
-        sqlite3* db = nullptr;
-        BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-        sqlite3_stmt* s = nullptr;
-        BOOST_REQUIRE(sqlite3_prepare_v2(db, "UPDATE accepted SET prepared = ? WHERE seq = 1", -1, &s,
-                                         nullptr) == SQLITE_OK);
-        const bytes encoded = encode(lock);
-        sqlite3_bind_blob(s, 1, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
-        BOOST_TEST(sqlite3_step(s) == SQLITE_DONE);
-        sqlite3_finalize(s);
-        sqlite3_close(db);
-    }
+    write_as_an_older_log(path, "", "UPDATE accepted SET prepared = ? WHERE seq = 1", encode(lock));
     auto log = storage::kayak_log_store::open(path);
     BOOST_REQUIRE(log.ok());
     const auto recovered = (*log)->recover();
     BOOST_REQUIRE(recovered.accepted.at(sequence_number(1)).prepared.has_value());
     BOOST_TEST((*recovered.accepted.at(sequence_number(1)).prepared == lock));
+    remove_log(path);
+}
+
+BOOST_AUTO_TEST_CASE(a_log_from_before_batch_hashes_commits_what_it_accepted_and_what_it_did_not) {
+    // Logs from before accepted.batch_hash: the column is added when the log opens; a batch
+    // accepted then is committed by encoding it (no hash to match), a new one by copying
+    // its accepted row, one never accepted (catch-up) by encoding it.
+    const std::string path = temp_log_path();
+    remove_log(path);
+    const auto [first, second] = two_linked_batches();
+    batch third = test::sample_batch(3, 2);
+    third.header.parent = second.hash();
+    third.seal_header();
+    write_as_an_older_log(path,
+                          "PRAGMA journal_mode=WAL;"
+                          "CREATE TABLE accepted(seq INTEGER PRIMARY KEY, view INTEGER NOT NULL,"
+                          "  batch BLOB NOT NULL, prepared BLOB);",
+                          "INSERT INTO accepted VALUES(1, 1, ?, NULL)", encode(first));
+    {
+        auto log = storage::kayak_log_store::open(path);
+        BOOST_REQUIRE(log.ok());
+        BOOST_TEST(((*log)->recover().accepted.at(sequence_number(1)).batch == first));
+        (*log)->save_committed(first, test::sample_certificate(first, vote_phase::commit));
+        (*log)->save_accepted(view_number(1), second);
+        (*log)->save_committed(second, test::sample_certificate(second, vote_phase::commit));
+        (*log)->save_committed(third, test::sample_certificate(third, vote_phase::commit));
+    }
+    auto log = storage::kayak_log_store::open(path);  // opens again: the column is there
+    BOOST_REQUIRE(log.ok());
+    const auto recovered = (*log)->recover();
+    BOOST_TEST(recovered.last_committed.value == 3u);
+    BOOST_TEST(recovered.accepted.empty());
+    const auto committed = (*log)->load_committed(sequence_number(1), 10);
+    BOOST_REQUIRE_EQUAL(committed.size(), 3u);
+    BOOST_TEST((committed[0].batch == first));
+    BOOST_TEST((committed[1].batch == second));
+    BOOST_TEST((committed[2].batch == third));
+    BOOST_TEST((committed[1].commit_certificate == test::sample_certificate(second, vote_phase::commit)));
     remove_log(path);
 }
 

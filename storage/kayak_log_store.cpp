@@ -5,6 +5,7 @@
 
 #include "common/assert.hpp"
 #include "protocols/codec.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 namespace covenant::storage {
 namespace {
@@ -108,16 +109,26 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
             ok = sqlite3_exec(db, "ALTER TABLE accepted ADD COLUMN batch_hash BLOB", nullptr,
                               nullptr, &message) == SQLITE_OK;
     }
+    // Checkpoints run beside the replica (wal_checkpointer.hpp); its own only as a backstop.
+    const std::string backstop =
+        "PRAGMA wal_autocheckpoint=" + std::to_string(wal_checkpointer::backstop_pages);
+    if (ok) ok = sqlite3_exec(db, backstop.c_str(), nullptr, nullptr, &message) == SQLITE_OK;
     if (!ok) {
         std::string text = message ? message : "setup failed";
         sqlite3_free(message);
         sqlite3_close(db);
         return error{std::make_error_code(std::errc::io_error), path + ": " + text};
     }
-    return std::unique_ptr<kayak_log_store>(new kayak_log_store(db));
+    auto checkpointer = wal_checkpointer::start(path, checkpoint_interval);
+    if (!checkpointer) {
+        sqlite3_close(db);
+        return checkpointer.failure();
+    }
+    return std::unique_ptr<kayak_log_store>(new kayak_log_store(db, std::move(*checkpointer)));
 }
 
 kayak_log_store::~kayak_log_store() {
+    checkpointer_.reset();  // its last checkpoint first, while the file is still open here
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
     sqlite3_close(db_);
 }

@@ -2,17 +2,20 @@
 // it accepted and the locks it holds, every committed batch with its commit certificate,
 // and evidence. Each save is one transaction, fsynced before it returns, so a vote is only
 // ever sent for state that survives a crash; within a group (kayak::log_store) the saves
-// share one transaction, fsynced when the group ends. Records are stored as their Cap'n Proto
+// share one transaction, fsynced when the group ends. The WAL is checkpointed by a thread of
+// its own (wal_checkpointer.hpp), not by the replica's commits. Records are stored as their Cap'n Proto
 // encodings and decoded (and so validated again) when read back: a damaged file is found
 // out, not trusted.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "common/result.hpp"
 #include "protocols/kayak/ports.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -46,7 +49,11 @@ public:
     std::size_t evidence_count();
 
 private:
-    explicit kayak_log_store(sqlite3* db) : db_(db) {}
+    /// How often the WAL is checkpointed beside the replica (wal_checkpointer.hpp).
+    static constexpr std::chrono::milliseconds checkpoint_interval{100};
+
+    kayak_log_store(sqlite3* db, std::unique_ptr<wal_checkpointer> checkpointer)
+        : db_(db), checkpointer_(std::move(checkpointer)) {}
     /// The statement for `sql` (a string literal: kept by its address), prepared on first use.
     sqlite3_stmt* prepared(const char* sql);
     /// A transaction; nested ones (a save inside a group) join the outermost.
@@ -54,6 +61,7 @@ private:
     void commit();
     sqlite3* db_;
     int transaction_depth_ = 0;
+    std::unique_ptr<wal_checkpointer> checkpointer_;
     std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 

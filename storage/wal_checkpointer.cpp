@@ -1,0 +1,64 @@
+// The background WAL checkpointer (see wal_checkpointer.hpp).
+#include "storage/wal_checkpointer.hpp"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+namespace covenant::storage {
+
+result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(const std::string& path,
+                                                                  std::chrono::milliseconds interval) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;", nullptr,
+                          nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return error{std::make_error_code(std::errc::io_error),
+                     path + ": checkpointer: " + message};
+    }
+    return std::unique_ptr<wal_checkpointer>(new wal_checkpointer(db, interval));
+}
+
+wal_checkpointer::wal_checkpointer(sqlite3* db, std::chrono::milliseconds interval)
+    : db_(db), interval_(interval), thread_([this] { run(); }) {}
+
+wal_checkpointer::~wal_checkpointer() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    sqlite3_close(db_);
+}
+
+std::uint64_t wal_checkpointer::checkpoints() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return checkpoints_;
+}
+
+void wal_checkpointer::run() {
+    for (;;) {
+        bool last = false;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait_for(lock, interval_, [this] { return stopping_; });
+            last = stopping_;
+        }
+        // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
+        // Anything else (an I/O error) the writer meets too, and stops on.
+        const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 nullptr, nullptr);
+        if (rc == SQLITE_OK) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++checkpoints_;
+        }
+        if (last) return;
+    }
+}
+
+}  // namespace covenant::storage

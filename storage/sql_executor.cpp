@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +27,7 @@
 #include "storage/sqlite_handle.hpp"
 #include "storage/state_digest.hpp"
 #include "storage/statement_cache.hpp"
+#include "storage/wal_checkpointer.hpp"
 #include "common/utf8.hpp"
 
 namespace covenant::storage {
@@ -40,6 +42,10 @@ using protocols::sql_value;
 using protocols::statement_result;
 
 namespace {
+
+/// How often the database's WAL is checkpointed beside the replica (wal_checkpointer.hpp):
+/// SQLite's own checkpoint, in the COMMIT of every thousandth page, stalled the replica.
+constexpr std::chrono::milliseconds checkpoint_interval{100};
 
 // Version of the metadata layout this code writes and reads.
 constexpr std::int64_t metadata_format = 1;
@@ -143,6 +149,9 @@ struct sql_executor::impl {
     // Declared first, destroyed last: the connection is opened through this VFS.
     std::unique_ptr<deterministic_vfs> vfs;
     sqlite_connection db;
+    // Checkpoints the WAL beside the replica (wal_checkpointer.hpp); destroyed (its last
+    // checkpoint done) before the connection closes.
+    std::unique_ptr<wal_checkpointer> checkpointer;
     statement_cache cache{execution_limits::cached_statements_max};
 
     sqlite_statement begin_batch_statement;
@@ -761,9 +770,19 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
     }
     if (auto e = exec_setup(db, path,
                             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                            "PRAGMA wal_autocheckpoint=16384; "
                             "PRAGMA recursive_triggers=OFF; PRAGMA automatic_index=ON; "
                             "PRAGMA reverse_unordered_selects=OFF; PRAGMA case_sensitive_like=OFF"))
         return *e;
+
+    static_assert(wal_checkpointer::backstop_pages == 16384, "the setting above");
+    {
+        // Through the default VFS: the shim's files are the default VFS's own (their locks
+        // are shared), and its clock is only for this connection's statements.
+        auto checkpointer = wal_checkpointer::start(path, checkpoint_interval);
+        if (!checkpointer) return checkpointer.failure();
+        self->checkpointer = std::move(*checkpointer);
+    }
 
     if (register_deterministic_functions(db, &self->functions) != SQLITE_OK)
         return open_error(db, path, "registering functions");

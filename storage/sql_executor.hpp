@@ -3,8 +3,9 @@
 // reads against the committed state (DESIGN.md sections 4 and 5).
 //
 // - One SQLite file per database, WAL mode, synchronous=NORMAL: a batch is atomic and
-//   survives a crash of the process, but is only fsynced with the WAL's checkpoints, so a
-//   power cut may take the file back a few batches. That loses nothing: the Kayak log
+//   survives a crash of the process, but is only fsynced with the WAL's checkpoints (run
+//   beside the replica, storage/wal_checkpointer.hpp), so a power cut may take the file
+//   back a few batches. That loses nothing: the Kayak log
 //   holds every committed batch durably before it executes (fsynced, kayak_log_store.hpp),
 //   and a replica starting with a file behind its log executes the missing batches again,
 //   deterministically, to the same results and state digest it signed before (replica

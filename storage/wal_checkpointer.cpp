@@ -8,12 +8,15 @@
 namespace covenant::storage {
 
 result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(const std::string& path,
-                                                                  std::chrono::milliseconds interval) {
+                                                                  std::chrono::milliseconds interval,
+                                                                  const char* vfs) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, vfs);
+    // A checkpoint copies WAL frames to the file; it needs little page cache of its own.
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;", nullptr,
-                          nullptr, nullptr);
+        rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0; "
+                              "PRAGMA cache_size=-256;",
+                          nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         std::string message = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);

@@ -33,9 +33,11 @@ class wal_checkpointer {
     /// The writer's automatic checkpoint, left on as a backstop (64 MiB of 4 KiB pages).
     static constexpr int backstop_pages = 16384;
 
-    /// Starts checkpointing the WAL-mode database at `path` every `interval`.
+    /// Starts checkpointing the WAL-mode database at `path` every `interval`, through the
+    /// SQLite VFS named `vfs` (the writer's; nullptr: the default).
     static result<std::unique_ptr<wal_checkpointer>> start(const std::string& path,
-                                                           std::chrono::milliseconds interval);
+                                                           std::chrono::milliseconds interval,
+                                                           const char* vfs = nullptr);
     /// Stops the thread after one last checkpoint.
     ~wal_checkpointer();
     wal_checkpointer(const wal_checkpointer&) = delete;

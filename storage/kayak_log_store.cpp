@@ -109,6 +109,9 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
             ok = sqlite3_exec(db, "ALTER TABLE accepted ADD COLUMN batch_hash BLOB", nullptr,
                               nullptr, &message) == SQLITE_OK;
     }
+    // A replica restarted on the same files opens them while the one it replaces may still
+    // hold its group's write lock for a moment: wait for it rather than fail.
+    sqlite3_busy_timeout(db, 10000);
     // Checkpoints run beside the replica (wal_checkpointer.hpp); its own only as a backstop.
     const std::string backstop =
         "PRAGMA wal_autocheckpoint=" + std::to_string(wal_checkpointer::backstop_pages);
@@ -128,6 +131,9 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
 }
 
 kayak_log_store::~kayak_log_store() {
+    // A group still open (its actor stopped mid-pass) is rolled back, as a crash would: none
+    // of it was sent, and what the database already holds (shard entries, speculative
+    // executions) was synced as it was saved.
     checkpointer_.reset();  // its last checkpoint first, while the file is still open here
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
     sqlite3_close(db_);
@@ -153,6 +159,7 @@ void kayak_log_store::end_group() { commit(); }
 
 void kayak_log_store::sync() {
     if (transaction_depth_ == 0) return;  // every save outside a group is durable already
+    COVENANT_ASSERT(transaction_depth_ == 1, "kayak log: sync inside a save");
     // (A transaction that wrote nothing commits without touching the file.)
     statement(db_, prepared("COMMIT")).step();
     statement(db_, prepared("BEGIN IMMEDIATE")).step();

@@ -63,8 +63,9 @@ public:
     virtual void begin_group() {}
     virtual void end_group() {}
     /// Makes what was saved so far durable now; within a group, the group goes on. The
-    /// replica calls it before it executes a batch: the database file must never hold a
-    /// batch whose log record a crash could still take away.
+    /// replica calls it before it executes a batch (the database file must never hold a
+    /// batch whose log record a crash could still take away) and after it saves what the
+    /// execution produced (a restart does not execute that batch again to redo it).
     virtual void sync() {}
     virtual recovered_log recover() = 0;
     virtual void save_view(view_number view) = 0;

@@ -414,6 +414,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
         own.signer = key_.public_key();
         own.sign(key_);
         log_.save_speculative(seq, {s.hash, result.results_root, result.state_digest});
+        log_.sync();  // as for a shard entry (record_entry): the database holds the batch
         auto& done = executed_[seq];
         done.result = result;
         done.executions[own.signer] = own;
@@ -1043,6 +1044,10 @@ void replica::record_entry(const batch& b, const certificate& cert, const execut
     e.seals_block = b.header.seals_block;
     e.timestamp_ms = b.header.timestamp_ms;
     log_.save_entry(e);
+    // On disk now, not at the end of the log group: the database holds the batch already,
+    // and a restart re-executes nothing at or below its applied seq, so an entry lost with
+    // an unfinished group would never be recorded again (a hole in this member's chain).
+    log_.sync();
     auto& statements = unsealed_statements_[b.header.seq];
     statements.clear();
     for (const auto& r : b.requests) statements[r.client] += r.statements.size();

@@ -2,8 +2,8 @@
 // for a seq drops the old lock (the same batch keeps it), committing clears the accepted
 // slots and their locks, catch-up reads return committed batches in order, and a lock kept
 // where older logs kept it is still recovered, as is a log from before batch hashes. Saves in a group reach the file (for any
-// other reader, and for a restart) only when the group ends or syncs, and a group never
-// ended is lost whole.
+// other reader, and for a restart) only when the group ends or syncs; a group never ended is
+// lost whole.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -201,11 +201,14 @@ BOOST_AUTO_TEST_CASE(saves_in_a_group_reach_the_file_when_the_group_ends_or_sync
         BOOST_TEST(rows_on_disk(path, "committed") == 1);
         BOOST_TEST(rows_on_disk(path, "accepted") == 1);  // seq 2; seq 1 committed
         (*log)->save_view(view_number(5));  // outside a group: on disk at once
+        BOOST_TEST(rows_on_disk(path, "meta") == 1);
         BOOST_TEST((*log)->recover().view.value == 5u);
-        // A group the process never ends (it stopped): none of it survives.
+        // A group still open when the log closes (its actor stopped mid-pass, or the process
+        // died) is lost whole, as none of it was sent.
         (*log)->begin_group();
         (*log)->save_view(view_number(6));
         (*log)->save_prepared(test::sample_certificate(second, vote_phase::prepare));
+        BOOST_TEST(rows_on_disk(path, "locks") == 0);
     }
     auto log = storage::kayak_log_store::open(path);
     BOOST_REQUIRE(log.ok());

@@ -112,17 +112,14 @@ result<std::unique_ptr<kayak_log_store>> kayak_log_store::open(const std::string
     // A replica restarted on the same files opens them while the one it replaces may still
     // hold its group's write lock for a moment: wait for it rather than fail.
     sqlite3_busy_timeout(db, 10000);
-    // Checkpoints run beside the replica (wal_checkpointer.hpp); its own only as a backstop.
-    const std::string backstop =
-        "PRAGMA wal_autocheckpoint=" + std::to_string(wal_checkpointer::backstop_pages);
-    if (ok) ok = sqlite3_exec(db, backstop.c_str(), nullptr, nullptr, &message) == SQLITE_OK;
     if (!ok) {
         std::string text = message ? message : "setup failed";
         sqlite3_free(message);
         sqlite3_close(db);
         return error{std::make_error_code(std::errc::io_error), path + ": " + text};
     }
-    auto checkpointer = wal_checkpointer::start(path, checkpoint_interval);
+    // Checkpoints run beside the replica (wal_checkpointer.hpp); its own only as a backstop.
+    auto checkpointer = wal_checkpointer::start(db, path);
     if (!checkpointer) {
         sqlite3_close(db);
         return checkpointer.failure();

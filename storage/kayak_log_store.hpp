@@ -8,7 +8,6 @@
 // out, not trusted.
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -49,9 +48,6 @@ public:
     std::size_t evidence_count();
 
 private:
-    /// How often the WAL is checkpointed beside the replica (wal_checkpointer.hpp).
-    static constexpr std::chrono::milliseconds checkpoint_interval{100};
-
     kayak_log_store(sqlite3* db, std::unique_ptr<wal_checkpointer> checkpointer)
         : db_(db), checkpointer_(std::move(checkpointer)) {}
     /// The statement for `sql` (a string literal: kept by its address), prepared on first use.

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,10 +41,6 @@ using protocols::sql_value;
 using protocols::statement_result;
 
 namespace {
-
-/// How often the database's WAL is checkpointed beside the replica (wal_checkpointer.hpp):
-/// SQLite's own checkpoint, in the COMMIT of every thousandth page, stalled the replica.
-constexpr std::chrono::milliseconds checkpoint_interval{100};
 
 // Version of the metadata layout this code writes and reads.
 constexpr std::int64_t metadata_format = 1;
@@ -770,16 +765,15 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
     }
     if (auto e = exec_setup(db, path,
                             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                            "PRAGMA wal_autocheckpoint=16384; "
+
                             "PRAGMA recursive_triggers=OFF; PRAGMA automatic_index=ON; "
                             "PRAGMA reverse_unordered_selects=OFF; PRAGMA case_sensitive_like=OFF"))
         return *e;
 
-    static_assert(wal_checkpointer::backstop_pages == 16384, "the setting above");
     {
-        // Through the default VFS: the shim's files are the default VFS's own (their locks
-        // are shared), and its clock is only for this connection's statements.
-        auto checkpointer = wal_checkpointer::start(path, checkpoint_interval);
+        // SQLite's own checkpoint, in the COMMIT of every thousandth page, stalled the
+        // replica; it runs beside it (wal_checkpointer.hpp), the automatic one a backstop.
+        auto checkpointer = wal_checkpointer::start(db, path);
         if (!checkpointer) return checkpointer.failure();
         self->checkpointer = std::move(*checkpointer);
     }

@@ -7,11 +7,13 @@
 
 namespace covenant::storage {
 
-result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(const std::string& path,
-                                                                  std::chrono::milliseconds interval,
-                                                                  const char* vfs) {
+result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* writer,
+                                                                  const std::string& path,
+                                                                  std::chrono::milliseconds interval) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, vfs);
+    int rc = sqlite3_wal_autocheckpoint(writer, backstop_pages);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     // A checkpoint copies WAL frames to the file; it needs little page cache of its own.
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0; "

@@ -32,12 +32,15 @@ class wal_checkpointer {
   public:
     /// The writer's automatic checkpoint, left on as a backstop (64 MiB of 4 KiB pages).
     static constexpr int backstop_pages = 16384;
+    static constexpr std::chrono::milliseconds default_interval{100};
 
-    /// Starts checkpointing the WAL-mode database at `path` every `interval`, through the
-    /// SQLite VFS named `vfs` (the writer's; nullptr: the default).
-    static result<std::unique_ptr<wal_checkpointer>> start(const std::string& path,
-                                                           std::chrono::milliseconds interval,
-                                                           const char* vfs = nullptr);
+    /// Starts checkpointing the WAL-mode database at `path` every `interval`, and turns the
+    /// automatic checkpoint of `writer` (the connection that writes it) into the backstop.
+    /// Opens its own connection through the default VFS (a shim VFS whose files are the
+    /// default VFS's own shares their locks).
+    static result<std::unique_ptr<wal_checkpointer>> start(
+        sqlite3* writer, const std::string& path,
+        std::chrono::milliseconds interval = default_interval);
     /// Stops the thread after one last checkpoint.
     ~wal_checkpointer();
     wal_checkpointer(const wal_checkpointer&) = delete;

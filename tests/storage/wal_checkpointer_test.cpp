@@ -45,13 +45,13 @@ BOOST_AUTO_TEST_CASE(committed_pages_reach_the_database_file_beside_the_writer) 
     remove_files(path);
     sqlite3* writer = nullptr;
     BOOST_REQUIRE(sqlite3_open(path.c_str(), &writer) == SQLITE_OK);
-    exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+    exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                  "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
     const auto file_bytes = [&] { return std::filesystem::file_size(path); };
     const auto empty_file = file_bytes();
     {
         auto checkpointer =
-            storage::wal_checkpointer::start(path, std::chrono::milliseconds(5));
+            storage::wal_checkpointer::start(writer, path, std::chrono::milliseconds(5));
         BOOST_REQUIRE(checkpointer.ok());
         // The writer goes on committing while the checkpointer works.
         for (int batch = 0; batch < 20; ++batch) {
@@ -75,9 +75,12 @@ BOOST_AUTO_TEST_CASE(committed_pages_reach_the_database_file_beside_the_writer) 
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_opened_is_an_error) {
-    auto checkpointer = storage::wal_checkpointer::start("/nonexistent-dir/x.sqlite",
+    sqlite3* writer = nullptr;
+    BOOST_REQUIRE(sqlite3_open(":memory:", &writer) == SQLITE_OK);
+    auto checkpointer = storage::wal_checkpointer::start(writer, "/nonexistent-dir/x.sqlite",
                                                          std::chrono::milliseconds(5));
     BOOST_TEST(!checkpointer.ok());
+    sqlite3_close(writer);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

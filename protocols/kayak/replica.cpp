@@ -247,11 +247,21 @@ replica_output replica::on_client_request(const client_request& request, std::in
     return out;
 }
 
+namespace {
+// What a request adds to a PREPARE, as the batch builder counts it.
+std::size_t estimated_batch_bytes(const client_request& r) {
+    std::size_t bytes = 256;
+    for (const auto& st : r.statements) bytes += st.sql.size() + 64 * st.parameters.size();
+    return bytes;
+}
+}  // namespace
+
 void replica::queue_request(const client_request& request, bool forwarded, std::int64_t now_ms) {
     const digest request_hash = request.hash();
     queued_client_seq_[request.client] = request.sequence.value;
     if (pending_.empty()) oldest_pending_ms_ = now_ms;
     pending_.push_back(request);
+    pending_bytes_ += estimated_batch_bytes(request);
     in_flight_.insert(request_hash);
     if (!forwarded) clients_waiting_.insert(request_hash);
 }
@@ -289,23 +299,8 @@ bool replica::may_propose_next() const {
     return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
 }
 
-namespace {
-// What a request adds to a PREPARE, as the batch builder counts it.
-std::size_t estimated_batch_bytes(const client_request& r) {
-    std::size_t bytes = 256;
-    for (const auto& st : r.statements) bytes += st.sql.size() + 64 * st.parameters.size();
-    return bytes;
-}
-}  // namespace
-
 bool replica::pending_fills_a_batch() const {
-    if (pending_.size() >= config_.batch_requests_max) return true;
-    std::size_t bytes = 0;
-    for (const auto& r : pending_) {
-        bytes += estimated_batch_bytes(r);
-        if (bytes > limits::batch_bytes_max) return true;
-    }
-    return false;
+    return pending_.size() >= config_.batch_requests_max || pending_bytes_ > limits::batch_bytes_max;
 }
 
 std::optional<std::int64_t> replica::proposal_due_ms() const {
@@ -335,6 +330,7 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
             const std::size_t request_bytes = estimated_batch_bytes(pending_.front());
             if (!b.requests.empty() && bytes_in_batch + request_bytes > limits::batch_bytes_max) break;
             bytes_in_batch += request_bytes;
+            pending_bytes_ -= request_bytes;
             b.requests.push_back(std::move(pending_.front()));
             pending_.pop_front();
         }
@@ -1296,6 +1292,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
         out.replies.push_back({r.hash(), rejection_reply(r, rejection_reason::not_leader,
                                                           "the leader changed")});
     pending_.clear();
+    pending_bytes_ = 0;
     held_requests_.clear();
     queued_client_seq_.clear();
     in_flight_.clear();  // whatever the old view proposed must be proposed anew

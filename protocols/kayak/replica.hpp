@@ -331,6 +331,7 @@ private:
 
     // Leader state.
     std::deque<protocols::client_request> pending_;
+    std::size_t pending_bytes_ = 0;  // their estimated_batch_bytes, summed
     std::int64_t oldest_pending_ms_ = 0;
     std::map<public_key, std::uint64_t> queued_client_seq_;  // highest seq queued or proposed
     std::set<digest> clients_waiting_;                       // requests this replica must answer

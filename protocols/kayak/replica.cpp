@@ -120,8 +120,9 @@ replica_output replica::start(std::int64_t now_ms) {
     for (const auto& [seq, spec] : recovered.speculative) {
         if (seq <= last_committed_ || seq > executor_.applied_seq()) continue;
         auto& done = executed_[seq];
-        if (auto held = slots_.find(seq); held != slots_.end() && held->second.batch && held->second.hash == spec.batch_hash)
-            done.batch = *held->second.batch;
+        done.executed = true;
+        done.seq = seq;
+        done.batch_hash = spec.batch_hash;
         done.result.results_root = spec.results_root;
         done.result.state_digest = spec.state_digest;
         done.answered = true;  // its clients were answered before the restart
@@ -241,7 +242,7 @@ replica_output replica::on_client_request(const client_request& request, std::in
         held[request.sequence.value] = {request, forwarded, now_ms};
         return out;
     }
-    queue_request(request, forwarded, now_ms);
+    queue_request(request, request_hash, forwarded, now_ms);
     release_held_requests(request.client, now_ms);
     propose_ready_batches(now_ms, out);
     return out;
@@ -256,8 +257,8 @@ std::size_t estimated_batch_bytes(const client_request& r) {
 }
 }  // namespace
 
-void replica::queue_request(const client_request& request, bool forwarded, std::int64_t now_ms) {
-    const digest request_hash = request.hash();
+void replica::queue_request(const client_request& request, const digest& request_hash, bool forwarded,
+                            std::int64_t now_ms) {
     queued_client_seq_[request.client] = request.sequence.value;
     if (pending_.empty()) oldest_pending_ms_ = now_ms;
     pending_.push_back(request);
@@ -271,7 +272,7 @@ void replica::release_held_requests(const public_key& client, std::int64_t now_m
     if (held == held_requests_.end()) return;
     for (auto next = held->second.find(queued_client_seq_[client] + 1); next != held->second.end();
          next = held->second.find(queued_client_seq_[client] + 1)) {
-        queue_request(next->second.request, next->second.forwarded, now_ms);
+        queue_request(next->second.request, next->second.request.hash(), next->second.forwarded, now_ms);
         held->second.erase(next);
     }
     if (held->second.empty()) held_requests_.erase(held);
@@ -389,7 +390,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
             executor_.execute(seq, prepare.batch.header.timestamp_ms, s.hash, prepare.batch.requests);
         stats_.requests_executed += prepare.batch.requests.size();
         for (std::size_t i = 0; i < result.outcomes.size(); ++i) {
-            const digest request_hash = prepare.batch.requests[i].hash();
+            const digest& request_hash = result.outcomes[i].request_hash;
             if (clients_waiting_.erase(request_hash) == 0) continue;
             client_response r;
             r.database = config_.database;
@@ -818,7 +819,7 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
         log_.save_committed(*s.batch, *s.committed);
         for (const auto& r : s.batch->requests) {
             committed_client_seq_[r.client] = r.sequence.value;
-            in_flight_.erase(r.hash());
+            if (!in_flight_.empty()) in_flight_.erase(r.hash());  // the leader's
         }
         // Awaited requests now committed, or overtaken by their client's committed sequence
         // (a client that signed two requests with one sequence), are settled.
@@ -907,22 +908,31 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
 }
 
 void replica::keep_executed(executed_batch& done, const batch& b) {
-    // An estimate, not an encoding: what the requests hold (texts, values) plus a fixed
-    // cost per request and statement for keys, signatures and containers.
+    done.executed = true;
+    done.seq = b.header.seq;
+    done.batch_hash = b.hash();
+    // An estimate, not an encoding: what the outcomes hold (column names, row values) plus
+    // a fixed cost per outcome, statement and value for hashes and containers.
     std::size_t total = 0;
-    for (const auto& r : b.requests) {
-        total += 256;
-        for (const auto& st : r.statements) {
-            total += 64 + st.sql.size();
-            for (const auto& p : st.parameters) {
-                total += 48 + p.name.size();
-                if (const auto* t = std::get_if<std::string>(&p.value.value)) total += t->size();
-                if (const auto* v = std::get_if<bytes>(&p.value.value)) total += v->size();
-            }
+    for (const auto& outcome : done.result.outcomes) {
+        total += 96;
+        const auto* results = std::get_if<std::vector<statement_result>>(&outcome.body);
+        if (results == nullptr) {
+            total += std::get<sql_failure>(outcome.body).message.size();
+            continue;
+        }
+        for (const auto& st : *results) {
+            total += 64;
+            for (const auto& column : st.columns) total += 32 + column.size();
+            for (const auto& row : st.rows)
+                for (const auto& v : row) {
+                    total += 32;
+                    if (const auto* t = std::get_if<std::string>(&v.value)) total += t->size();
+                    if (const auto* x = std::get_if<bytes>(&v.value)) total += x->size();
+                }
         }
     }
     executed_bytes_ -= done.approximate_bytes;
-    done.batch = b;
     done.approximate_bytes = total;
     executed_bytes_ += total;
     // Entries ahead of execution (executions received early) reach 2 x pipeline_depth
@@ -968,7 +978,7 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
 }
 
 void replica::answer_clients(executed_batch& done, replica_output& out) {
-    if (done.answered || done.batch.requests.empty()) return;
+    if (done.answered || !done.executed || done.result.outcomes.empty()) return;
     auto own = done.executions.find(key_.public_key());
     if (own == done.executions.end()) return;  // not executed here yet
     // f+1 members (this one included) must vouch for exactly our results.
@@ -991,10 +1001,10 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
     done.answered = true;
     std::vector<digest> leaves;
     for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
-    const sequence_number seq = done.batch.header.seq;
+    const sequence_number seq = done.seq;
     std::vector<std::vector<digest>> paths;  // every leaf's path, built once when needed
-    for (std::size_t i = 0; i < done.batch.requests.size(); ++i) {
-        const digest request_hash = done.batch.requests[i].hash();
+    for (std::size_t i = 0; i < done.result.outcomes.size() && !clients_waiting_.empty(); ++i) {
+        const digest& request_hash = done.result.outcomes[i].request_hash;
         if (clients_waiting_.erase(request_hash) == 0) continue;  // not our client
         if (paths.empty()) paths = merkle_paths(leaves);
         client_response r;
@@ -1007,7 +1017,7 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         write_receipt w;
         w.view = done.commit_certificate.view;
         w.seq = seq;
-        w.batch_hash = done.batch.hash();
+        w.batch_hash = done.batch_hash;
         w.commit_certificate = done.commit_certificate;
         w.results_root = done.result.results_root;
         w.state_digest = done.result.state_digest;

@@ -212,13 +212,17 @@ private:
         std::int64_t last_sent_ms = 0;  // leader: when PREPARE or COMMIT last went out
         std::int64_t retransmit_wait_ms = 0;  // leader: until the next re-send (0: retransmit_ms)
     };
+    /// What answering an executed batch's clients needs: not the batch's requests (their
+    /// hashes are in result.outcomes), only which batch it was.
     struct executed_batch {
-        protocols::batch batch;
+        bool executed = false;  // false: only executions of others, arrived early
+        sequence_number seq;
+        digest batch_hash;
         protocols::certificate commit_certificate;
         execution_result result;
         std::map<public_key, protocols::execution_message> executions;  // leader collects
         bool answered = false;
-        std::size_t approximate_bytes = 0;  // of batch's requests (executed_bytes_max)
+        std::size_t approximate_bytes = 0;  // of result's outcomes (executed_bytes_max)
     };
 
     // ---- the steps ----------------------------------------------------------------
@@ -249,7 +253,8 @@ private:
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
     void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
     void retransmit(std::int64_t now_ms, replica_output& out);
-    void queue_request(const protocols::client_request& request, bool forwarded, std::int64_t now_ms);
+    void queue_request(const protocols::client_request& request, const digest& request_hash, bool forwarded,
+                       std::int64_t now_ms);
     void release_held_requests(const public_key& client, std::int64_t now_ms);
     void hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out);
     protocols::new_view_message make_new_view() const;
@@ -325,7 +330,8 @@ private:
     std::deque<protocols::committed_batch> to_execute_;  // committed, not yet executed
     std::map<sequence_number, executed_batch> executed_;  // recent, for answers
     std::size_t executed_bytes_ = 0;  // the sum of their approximate_bytes
-    /// Puts `b` into `done` (an entry of executed_), then trims executed_ to its bounds.
+    /// Records `b` as the batch `done` (an entry of executed_, its result set) executed, then
+    /// trims executed_ to its bounds.
     void keep_executed(executed_batch& done, const protocols::batch& b);
     std::map<public_key, std::uint64_t> committed_client_seq_;
 

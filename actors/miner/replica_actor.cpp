@@ -196,7 +196,7 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
             return r.on_client_request(*m, now, from_member);
         }
         case message_kind::kayak_prepare:
-            if (auto m = protocols::decode_prepare(in.payload)) return r.on_prepare(*m, now);
+            if (auto m = protocols::decode_prepare(in.payload)) return r.on_prepare(std::move(*m), now);
             break;
         case message_kind::kayak_vote:
             if (auto m = protocols::decode_vote(in.payload)) return r.on_vote(*m, now);

@@ -366,7 +366,6 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     slot& s = slots_[seq];
     s.justification = prepare.justification;
     s.last_sent_ms = now_ms;
-    s.batch = prepare.batch;
     s.hash = prepare.proposed.batch_hash;
     s.proposal = prepare.proposed;
     s.accepted = true;
@@ -418,6 +417,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
         done.answered = true;
         keep_executed(done, prepare.batch);
     }
+    s.batch = std::move(prepare.batch);  // sent, logged (and executed): the slot keeps it
     // The leader's own prepare vote.
     const vote own = make_vote(vote_phase::prepare, seq, s.hash);
     record_prepare_vote(s, own.voter, own.voter_signature, out);
@@ -524,7 +524,7 @@ std::optional<std::string> replica::batch_fault(const batch& b, std::int64_t now
     return std::nullopt;
 }
 
-replica_output replica::on_prepare(const prepare_message& prepare, std::int64_t now_ms) {
+replica_output replica::on_prepare(prepare_message prepare, std::int64_t now_ms) {
     replica_output out;
     const auto& p = prepare.proposed;
     if (p.database != config_.database || p.view != view_) {
@@ -542,12 +542,12 @@ replica_output replica::on_prepare(const prepare_message& prepare, std::int64_t 
         request_catch_up(p.leader, now_ms, out);  // we are behind
         return out;
     }
-    accept_prepare(prepare, now_ms, out);
+    accept_prepare(std::move(prepare), now_ms, out);
     retry_buffered_prepares(now_ms, out);
     return out;
 }
 
-void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms,
+void replica::accept_prepare(prepare_message&& prepare, std::int64_t now_ms,
                              replica_output& out) {
     const auto& p = prepare.proposed;
     heard_from_leader_ = true;
@@ -584,8 +584,9 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
         }
     }
     if (!predecessor_ready(prepare.batch)) {
-        if (buffered_prepares_.size() < config_.buffered_prepares_max || buffered_prepares_.count(p.seq))
-            buffered_prepares_[p.seq] = prepare;
+        const sequence_number seq = p.seq;  // p refers into prepare, which moves
+        if (buffered_prepares_.size() < config_.buffered_prepares_max || buffered_prepares_.count(seq))
+            buffered_prepares_[seq] = std::move(prepare);
         return;
     }
     if (auto fault = batch_fault(prepare.batch, now_ms)) {
@@ -597,14 +598,14 @@ void replica::accept_prepare(const prepare_message& prepare, std::int64_t now_ms
     log_.save_accepted(view_, prepare.batch);  // durable before the vote
     slot& accepted = existing != slots_.end() ? existing->second : slots_[p.seq];
     if (existing == slots_.end()) accepted = std::move(empty_slot);
-    accept_into(accepted, prepare);
+    accept_into(accepted, std::move(prepare));  // moves the batch only: p stays readable
     send({p.leader}, message_kind::kayak_vote,
          encode(make_vote(vote_phase::prepare, p.seq, accepted.hash)), out);
 }
 
-void replica::accept_into(slot& s, const prepare_message& prepare) {
+void replica::accept_into(slot& s, prepare_message&& prepare) {
     const auto& p = prepare.proposed;
-    s.batch = prepare.batch;
+    s.batch = std::move(prepare.batch);
     s.hash = p.batch_hash;
     s.proposal = p;
     s.accepted = true;
@@ -626,9 +627,9 @@ void replica::retry_buffered_prepares(std::int64_t now_ms, replica_output& out) 
                 ++it;
                 continue;
             }
-            const auto ready = std::move(it->second);
+            auto ready = std::move(it->second);
             it = buffered_prepares_.erase(it);
-            accept_prepare(ready, now_ms, out);
+            accept_prepare(std::move(ready), now_ms, out);
             progressed = true;
         }
     }

@@ -147,7 +147,9 @@ public:
     /// they commit in time (else it suspects the leader), and answers its own clients.
     replica_output on_client_request(const protocols::client_request& request, std::int64_t now_ms,
                                      bool forwarded = false);
-    replica_output on_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms);
+    /// By value: the batch moves into this replica's slot, not copied (callers that keep
+    /// theirs pass a copy).
+    replica_output on_prepare(protocols::prepare_message prepare, std::int64_t now_ms);
     replica_output on_vote(const protocols::vote& vote, std::int64_t now_ms);
     replica_output on_commit(const protocols::commit_message& commit, std::int64_t now_ms);
     replica_output on_commit_certificate(const protocols::certificate& cert, const public_key& from,
@@ -234,9 +236,9 @@ private:
     bool pending_fills_a_batch() const;
     void propose(protocols::batch batch, std::optional<protocols::certificate> justification,
                  std::int64_t now_ms, replica_output& out);
-    void accept_prepare(const protocols::prepare_message& prepare, std::int64_t now_ms,
+    void accept_prepare(protocols::prepare_message&& prepare, std::int64_t now_ms,
                         replica_output& out);
-    void accept_into(slot& s, const protocols::prepare_message& prepare);
+    void accept_into(slot& s, protocols::prepare_message&& prepare);
     void record_prepare_vote(slot& s, const public_key& voter, const signature& sig,
                              replica_output& out);
     void try_certify_prepare(sequence_number seq, replica_output& out);

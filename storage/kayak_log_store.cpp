@@ -172,7 +172,9 @@ kayak::recovered_log kayak_log_store::recover() {
             out.started_view = view_number(static_cast<std::uint64_t>(started.integer(0)));
     }
     {
-        statement s(db_, prepared("SELECT batch FROM committed ORDER BY seq DESC LIMIT 1"));
+        statement s(db_, prepared(
+            "SELECT CASE WHEN length(c.batch) > 0 THEN c.batch ELSE a.batch END "
+            "FROM committed c LEFT JOIN accepted a ON a.seq = c.seq ORDER BY c.seq DESC LIMIT 1"));
         if (s.step()) {
             const auto b = must(protocols::decode_batch(s.blob(0)), "the last committed batch");
             out.last_committed = b.header.seq;
@@ -234,12 +236,14 @@ void kayak_log_store::save_accepted(view_number view, const protocols::batch& ba
         .bind(1, seq)
         .bind(2, encoded)
         .step();
+    // Never over a committed batch's row: it holds that batch's bytes (save_committed).
     statement(db_, prepared("INSERT INTO accepted(seq, view, batch, prepared, batch_hash) "
                             "VALUES(?, ?, ?, NULL, ?) "
                             "ON CONFLICT(seq) DO UPDATE SET view = excluded.view, batch = excluded.batch, "
                             "batch_hash = excluded.batch_hash, "
                             "prepared = CASE WHEN accepted.batch = excluded.batch THEN accepted.prepared "
-                            "ELSE NULL END"))
+                            "ELSE NULL END "
+                            "WHERE NOT EXISTS (SELECT 1 FROM committed WHERE committed.seq = excluded.seq)"))
         .bind(1, seq)
         .bind(2, static_cast<std::int64_t>(view.value))
         .bind(3, encoded)
@@ -262,22 +266,25 @@ void kayak_log_store::save_committed(const protocols::batch& batch,
     const auto seq = static_cast<std::int64_t>(batch.header.seq.value);
     const bytes certificate = protocols::encode(commit_certificate);
     begin();
-    // The batch this member accepted (the usual case): its row's bytes are copied, not
-    // encoded again. (Equal hashes mean equal requests; their signatures were checked
-    // whichever copy is kept, and are checked again whenever it is read back.)
+    // The batch this member accepted (the usual case): the commit record refers to the
+    // accepted row (an empty batch column), which stays as the batch's bytes, written once.
+    // (Equal hashes mean equal requests; their signatures were checked whichever copy is
+    // kept, and are checked again whenever it is read back.) Copied, a batch of 100-row
+    // requests was written to the log twice, and checkpointed twice.
     statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) "
-                            "SELECT seq, batch, ?2 FROM accepted WHERE seq = ?1 AND batch_hash = ?3"))
+                            "SELECT seq, x'', ?2 FROM accepted WHERE seq = ?1 AND batch_hash = ?3"))
         .bind(1, seq)
         .bind(2, certificate)
         .bind(3, batch.hash().view().to_bytes())
         .step();
-    if (sqlite3_changes(db_) == 0)  // fetched in catch-up, or accepted by an older log
+    if (sqlite3_changes(db_) == 0) {  // fetched in catch-up, or accepted by an older log
         statement(db_, prepared("INSERT OR REPLACE INTO committed(seq, batch, certificate) VALUES(?, ?, ?)"))
             .bind(1, seq)
             .bind(2, protocols::encode(batch))
             .bind(3, certificate)
             .step();
-    statement(db_, prepared("DELETE FROM accepted WHERE seq <= ?")).bind(1, seq).step();
+        statement(db_, prepared("DELETE FROM accepted WHERE seq = ?")).bind(1, seq).step();
+    }
     statement(db_, prepared("DELETE FROM locks WHERE seq <= ?")).bind(1, seq).step();
     commit();
 }
@@ -285,7 +292,10 @@ void kayak_log_store::save_committed(const protocols::batch& batch,
 std::vector<protocols::committed_batch> kayak_log_store::load_committed(sequence_number from,
                                                                          std::size_t count) {
     std::vector<protocols::committed_batch> out;
-    statement s(db_, prepared("SELECT batch, certificate FROM committed WHERE seq >= ? ORDER BY seq LIMIT ?"));
+    statement s(db_, prepared(
+        // A committed batch's bytes: its own column, or (empty) its accepted row (save_committed).
+        "SELECT CASE WHEN length(c.batch) > 0 THEN c.batch ELSE a.batch END, c.certificate "
+        "FROM committed c LEFT JOIN accepted a ON a.seq = c.seq WHERE c.seq >= ? ORDER BY c.seq LIMIT ?"));
     s.bind(1, static_cast<std::int64_t>(from.value)).bind(2, static_cast<std::int64_t>(count));
     while (s.step())
         out.push_back({must(protocols::decode_batch(s.blob(0)), "a committed batch"),

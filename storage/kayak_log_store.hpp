@@ -5,7 +5,8 @@
 // share one transaction, fsynced when the group ends. The WAL is checkpointed by a thread of
 // its own (wal_checkpointer.hpp), not by the replica's commits. Records are stored as their Cap'n Proto
 // encodings and decoded (and so validated again) when read back: a damaged file is found
-// out, not trusted.
+// out, not trusted. A batch's bytes are written once: the row that accepted it stays as the
+// committed batch's bytes (its commit record then holds an empty batch column).
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 // The SQLite Kayak log: what was saved is what a restarted replica recovers, a new batch
 // for a seq drops the old lock (the same batch keeps it), committing clears the accepted
-// slots and their locks, catch-up reads return committed batches in order, and a lock kept
+// slots and their locks (the accepted row stays as a committed batch's bytes, written once),
+// catch-up reads return committed batches in order, and a lock kept
 // where older logs kept it is still recovered, as is a log from before batch hashes. Saves in a group reach the file (for any
 // other reader, and for a restart) only when the group ends or syncs; a group never ended is
 // lost whole.
@@ -22,18 +23,21 @@ namespace {
 std::string temp_log_path() {
     return "/tmp/covenant_kayak_log_" + std::to_string(::getpid()) + ".sqlite";
 }
-// What another connection (another process, or this one after a crash) reads in the file.
-std::int64_t rows_on_disk(const std::string& path, const char* table) {
+// What another connection (another process, or this one after a crash) reads in the file:
+// the one integer of the one row `sql` selects.
+std::int64_t integer_on_disk(const std::string& path, const std::string& sql) {
     sqlite3* db = nullptr;
     BOOST_REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     sqlite3_stmt* s = nullptr;
-    const std::string sql = std::string("SELECT count(*) FROM ") + table;
     BOOST_REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
     BOOST_REQUIRE(sqlite3_step(s) == SQLITE_ROW);
     const std::int64_t n = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     sqlite3_close(db);
     return n;
+}
+std::int64_t rows_on_disk(const std::string& path, const char* table) {
+    return integer_on_disk(path, std::string("SELECT count(*) FROM ") + table);
 }
 void remove_log(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
@@ -121,6 +125,48 @@ BOOST_AUTO_TEST_CASE(a_reopened_log_recovers_view_locks_and_commits) {
     remove_log(path);
 }
 
+BOOST_AUTO_TEST_CASE(a_committed_batch_is_written_once_and_read_back_whole) {
+    // The accepted row stays as the committed batch's bytes; a catch-up commit of another
+    // batch at a seq replaces the accepted row's batch with its own bytes; a later accept
+    // at a committed seq changes nothing.
+    const std::string path = temp_log_path();
+    remove_log(path);
+    const auto [first, second] = two_linked_batches();
+    batch stale = second;  // what this member accepted at seq 2 before catching up
+    stale.header.timestamp_ms += 7;
+    stale.seal_header();
+    {
+        auto log = storage::kayak_log_store::open(path);
+        BOOST_REQUIRE(log.ok());
+        (*log)->save_accepted(view_number(1), first);
+        (*log)->save_committed(first, test::sample_certificate(first, vote_phase::commit));
+        (*log)->save_accepted(view_number(1), stale);
+        (*log)->save_committed(second, test::sample_certificate(second, vote_phase::commit));
+        batch later = first;  // a (wrong) accept at committed seq 1
+        later.header.timestamp_ms += 1;
+        later.seal_header();
+        (*log)->save_accepted(view_number(2), later);
+    }
+    BOOST_TEST(integer_on_disk(path, "SELECT length(batch) FROM committed WHERE seq = 1") == 0);
+    BOOST_TEST(integer_on_disk(path, "SELECT length(batch) FROM accepted WHERE seq = 1") ==
+               static_cast<std::int64_t>(encode(first).size()));
+    BOOST_TEST(integer_on_disk(path, "SELECT length(batch) FROM committed WHERE seq = 2") ==
+               static_cast<std::int64_t>(encode(second).size()));
+    BOOST_TEST(integer_on_disk(path, "SELECT count(*) FROM accepted WHERE seq = 2") == 0);
+    auto log = storage::kayak_log_store::open(path);
+    BOOST_REQUIRE(log.ok());
+    const auto recovered = (*log)->recover();
+    BOOST_TEST(recovered.last_committed.value == 2u);
+    BOOST_TEST(recovered.last_committed_hash == second.hash());
+    BOOST_TEST(recovered.accepted.empty());
+    const auto committed = (*log)->load_committed(sequence_number(1), 10);
+    BOOST_REQUIRE_EQUAL(committed.size(), 2u);
+    BOOST_TEST((committed[0].batch == first));
+    BOOST_TEST((committed[1].batch == second));
+    BOOST_TEST((committed[0].commit_certificate == test::sample_certificate(first, vote_phase::commit)));
+    remove_log(path);
+}
+
 BOOST_AUTO_TEST_CASE(a_lock_written_by_an_older_log_is_still_recovered) {
     // Logs written before locks had a table of their own kept the lock in accepted.prepared.
     const std::string path = temp_log_path();
@@ -199,7 +245,7 @@ BOOST_AUTO_TEST_CASE(saves_in_a_group_reach_the_file_when_the_group_ends_or_sync
         BOOST_TEST((*log)->recover().last_committed.value == 1u);  // its own saves it sees
         (*log)->end_group();
         BOOST_TEST(rows_on_disk(path, "committed") == 1);
-        BOOST_TEST(rows_on_disk(path, "accepted") == 1);  // seq 2; seq 1 committed
+        BOOST_TEST(rows_on_disk(path, "accepted") == 2);  // seq 2, and seq 1's bytes (committed)
         (*log)->save_view(view_number(5));  // outside a group: on disk at once
         BOOST_TEST(rows_on_disk(path, "meta") == 1);
         BOOST_TEST((*log)->recover().view.value == 5u);

@@ -52,6 +52,7 @@ batch read_batch(wire::Batch::Reader in) {
     }
     require(merkle_root(hashes) == b.header.requests_root, protocol_errc::inconsistent,
             "batch: requests root differs from header");
+    b.request_hashes = hashes;
     // The same request twice would execute twice.
     std::sort(hashes.begin(), hashes.end());
     require(std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end(),

@@ -31,8 +31,15 @@ digest batch::compute_requests_root() const {
     for (const auto& r : requests) hashes.push_back(r.hash());
     return merkle_root(hashes);
 }
+digest batch::request_hash(std::size_t i) const {
+    COVENANT_ASSERT(i < requests.size(), "batch: no such request");
+    return request_hashes.size() == requests.size() ? request_hashes[i] : requests[i].hash();
+}
 void batch::seal_header() {
-    header.requests_root = compute_requests_root();
+    request_hashes.clear();
+    request_hashes.reserve(requests.size());
+    for (const auto& r : requests) request_hashes.push_back(r.hash());
+    header.requests_root = merkle_root(request_hashes);
     header.request_count = static_cast<std::uint32_t>(requests.size());
 }
 

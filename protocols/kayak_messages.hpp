@@ -28,10 +28,17 @@ struct batch_header {
 struct batch {
     batch_header header;
     std::vector<client_request> requests;
+    /// Each request's hash, in order, where whoever built or decoded the batch had them
+    /// (seal_header and the decoder fill it in): members do not hash every request again
+    /// to execute, commit or track it. Neither on the wire nor part of equality; of another
+    /// length than requests, it is unknown. Whoever changes requests reseals the header.
+    std::vector<digest> request_hashes;
 
+    /// requests[i].hash(): the one known, or computed.
+    digest request_hash(std::size_t i) const;
     /// The requests root and count the header must carry for these requests.
     digest compute_requests_root() const;
-    /// Sets requests_root and request_count from the requests.
+    /// Sets requests_root and request_count from the requests, and request_hashes.
     void seal_header();
     digest hash() const { return header.hash(); }
     friend bool operator==(const batch& a, const batch& b) {

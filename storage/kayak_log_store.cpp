@@ -38,6 +38,12 @@ public:
         check(db_, sqlite3_bind_blob64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT), "bind");
         return *this;
     }
+    /// Without SQLite's copy (a batch's bytes run to megabytes): `v` must outlive this
+    /// use of the statement, whose destructor clears the binding.
+    statement& bind_unowned(int index, const bytes& v) {
+        check(db_, sqlite3_bind_blob64(stmt_, index, v.data(), v.size(), SQLITE_STATIC), "bind");
+        return *this;
+    }
     bool step() {
         const int rc = sqlite3_step(stmt_);
         check(db_, rc, "step");
@@ -234,7 +240,7 @@ void kayak_log_store::save_accepted(view_number view, const protocols::batch& ba
     statement(db_, prepared("DELETE FROM locks WHERE seq = ?1 AND NOT EXISTS "
                             "(SELECT 1 FROM accepted WHERE seq = ?1 AND batch = ?2)"))
         .bind(1, seq)
-        .bind(2, encoded)
+        .bind_unowned(2, encoded)
         .step();
     // Never over a committed batch's row: it holds that batch's bytes (save_committed).
     statement(db_, prepared("INSERT INTO accepted(seq, view, batch, prepared, batch_hash) "
@@ -246,7 +252,7 @@ void kayak_log_store::save_accepted(view_number view, const protocols::batch& ba
                             "WHERE NOT EXISTS (SELECT 1 FROM committed WHERE committed.seq = excluded.seq)"))
         .bind(1, seq)
         .bind(2, static_cast<std::int64_t>(view.value))
-        .bind(3, encoded)
+        .bind_unowned(3, encoded)
         .bind(4, batch.hash().view().to_bytes())
         .step();
     commit();

@@ -17,10 +17,9 @@ public:
     sequence_number applied_seq() const override { return executor_->applied_seq(); }
     digest state_digest() const override { return executor_->state_digest(); }
 
-    kayak::execution_result execute(sequence_number seq, std::int64_t timestamp_ms,
-                                    const digest& batch_hash,
-                                    const std::vector<protocols::client_request>& requests) override {
-        auto done = executor_->execute_batch(seq, batch_context{timestamp_ms, batch_hash}, requests);
+    kayak::execution_result execute(const protocols::batch& b, std::int64_t timestamp_ms) override {
+        auto done = executor_->execute_batch(b.header.seq, batch_context{timestamp_ms, b.hash()},
+                                             b.requests, b.request_hashes);
         return {std::move(done.outcomes), done.results_root, done.state_digest};
     }
 

@@ -862,7 +862,8 @@ result<std::unique_ptr<sql_executor>> sql_executor::open(const std::string& path
 // ---- batches and reads ---------------------------------------------------------------
 
 batch_execution sql_executor::execute_batch(sequence_number seq, const batch_context& context,
-                                            const std::vector<client_request>& requests) {
+                                            const std::vector<client_request>& requests,
+                                            const std::vector<digest>& known_hashes) {
     impl& self = *impl_;
     COVENANT_ASSERT(self.applied.value != sequence_number::max_value && seq == self.applied.next(),
                     "execute_batch: batches must be applied in order, each exactly once");
@@ -870,8 +871,12 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
     self.vfs->set_time_ms(context.timestamp_ms);
 
     std::vector<digest> request_hashes;
-    request_hashes.reserve(requests.size());
-    for (const auto& request : requests) request_hashes.push_back(request.hash());
+    if (known_hashes.size() == requests.size()) {
+        request_hashes = known_hashes;
+    } else {
+        request_hashes.reserve(requests.size());
+        for (const auto& request : requests) request_hashes.push_back(request.hash());
+    }
 
     // A request whose failure ended the batch's transaction (an interrupted write) is
     // recorded here, and the batch runs again from its start without executing it: the

@@ -85,8 +85,11 @@ class sql_executor {
 
     /// Applies the committed batch `seq`, which must be applied_seq() + 1 (assertion), in one
     /// transaction (durable against a crash of the process; see above for a power cut).
+    /// `request_hashes`, if it has one per request, are their hashes (as a decoded batch
+    /// carries them); otherwise they are computed here.
     batch_execution execute_batch(sequence_number seq, const batch_context& context,
-                                  const std::vector<protocols::client_request>& requests);
+                                  const std::vector<protocols::client_request>& requests,
+                                  const std::vector<digest>& request_hashes = {});
 
     /// Runs a request against the committed state, read-only: a statement that would write
     /// fails the request (SQLITE_READONLY) and nothing of it stays. Time functions see

@@ -119,10 +119,9 @@ public:
     virtual ~batch_executor() = default;
     virtual sequence_number applied_seq() const = 0;
     virtual digest state_digest() const = 0;
-    /// Applies batch `seq` (= applied_seq() + 1).
-    virtual execution_result execute(sequence_number seq, std::int64_t timestamp_ms,
-                                     const digest& batch_hash,
-                                     const std::vector<protocols::client_request>& requests) = 0;
+    /// Applies batch `b` (its seq = applied_seq() + 1), its statements seeing time
+    /// `timestamp_ms`.
+    virtual execution_result execute(const protocols::batch& b, std::int64_t timestamp_ms) = 0;
     /// A read against the committed state.
     virtual protocols::request_outcome read(const protocols::client_request& request,
                                             std::int64_t timestamp_ms) = 0;

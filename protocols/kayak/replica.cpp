@@ -107,7 +107,8 @@ replica_output replica::start(std::int64_t now_ms) {
                 s.retransmit_wait_ms = 0;
                 s.prepare_votes[key_.public_key()] =
                     make_vote(vote_phase::prepare, seq, s.hash).voter_signature;  // our own
-                for (const auto& r : s.batch->requests) in_flight_.insert(r.hash());
+                for (std::size_t i = 0; i < s.batch->requests.size(); ++i)
+                    in_flight_.insert(s.batch->request_hash(i));
                 next_seq_ = seq.next();
                 tip_hash_ = s.hash;
                 tip_timestamp_ms_ = s.batch->header.timestamp_ms;
@@ -385,8 +386,7 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
         // Answer now; agreement and the followers' execution follow. The accepted batch is
         // on disk first: the database must never be ahead of the log.
         log_.sync();
-        const auto result =
-            executor_.execute(seq, prepare.batch.header.timestamp_ms, s.hash, prepare.batch.requests);
+        const auto result = executor_.execute(prepare.batch, prepare.batch.header.timestamp_ms);
         stats_.requests_executed += prepare.batch.requests.size();
         for (std::size_t i = 0; i < result.outcomes.size(); ++i) {
             const digest& request_hash = result.outcomes[i].request_hash;
@@ -818,9 +818,10 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
          it = slots_.find(last_committed_.next())) {
         slot& s = it->second;
         log_.save_committed(*s.batch, *s.committed);
-        for (const auto& r : s.batch->requests) {
+        for (std::size_t i = 0; i < s.batch->requests.size(); ++i) {
+            const auto& r = s.batch->requests[i];
             committed_client_seq_[r.client] = r.sequence.value;
-            if (!in_flight_.empty()) in_flight_.erase(r.hash());  // the leader's
+            if (!in_flight_.empty()) in_flight_.erase(s.batch->request_hash(i));  // the leader's
         }
         // Awaited requests now committed, or overtaken by their client's committed sequence
         // (a client that signed two requests with one sequence), are settled.
@@ -883,7 +884,7 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     // replica's own clock, so members that execute at different times diverge).
     const std::int64_t sql_time_ms = bug(injected_bug::nondeterministic_time) ? now_ms : b.header.timestamp_ms;
     log_.sync();  // the commit record on disk before the database holds the batch
-    execution_result result = executor_.execute(seq, sql_time_ms, b.hash(), b.requests);
+    execution_result result = executor_.execute(b, sql_time_ms);
     stats_.requests_executed += b.requests.size();
     execution_message signed_execution;
     signed_execution.database = config_.database;
@@ -1465,7 +1466,8 @@ void replica::start_new_view_as_leader(std::int64_t now_ms, replica_output& out)
             ++it;
     }
     for (auto& p : to_repropose) {
-        for (const auto& r : p.batch.requests) in_flight_.insert(r.hash());
+        for (std::size_t i = 0; i < p.batch.requests.size(); ++i)
+            in_flight_.insert(p.batch.request_hash(i));
         propose(std::move(p.batch), std::move(p.prepare_certificate), now_ms, out);
     }
     // After the re-proposals are logged: a crash in between restarts as "proposed in this

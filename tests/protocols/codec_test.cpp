@@ -301,6 +301,35 @@ BOOST_AUTO_TEST_CASE(batches_and_prepares) {
     expect_error(decode_prepare(encode(forged_leader)), protocol_errc::bad_signature);
 }
 
+// Members take each request's hash from the batch (to execute it, commit it, track it):
+// the decoder and seal_header must leave the right ones there.
+BOOST_AUTO_TEST_CASE(a_batch_carries_its_request_hashes_from_the_decoder_and_from_sealing) {
+    const auto sent = test::sample_prepare();
+    auto decoded = decode_prepare(encode(sent));
+    BOOST_REQUIRE(decoded.ok());
+    const auto& b = decoded->batch;
+    BOOST_REQUIRE_EQUAL(b.request_hashes.size(), b.requests.size());
+    BOOST_REQUIRE_GE(b.requests.size(), 2u);
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        BOOST_TEST((b.request_hashes[i] == b.requests[i].hash()));
+        BOOST_TEST((b.request_hash(i) == b.requests[i].hash()));
+    }
+    BOOST_TEST((b.request_hashes[0] != b.request_hashes[1]));
+
+    // Built by hand, a batch knows none and computes them when asked.
+    protocols::batch by_hand;
+    by_hand.requests = b.requests;
+    BOOST_TEST(by_hand.request_hashes.empty());
+    BOOST_TEST((by_hand.request_hash(1) == b.requests[1].hash()));
+
+    // Resealed after its requests changed, the hashes are the new requests'.
+    auto changed = b;
+    changed.requests[1] = test::sample_request(4242);
+    changed.seal_header();
+    BOOST_TEST((changed.request_hashes[1] == test::sample_request(4242).hash()));
+    BOOST_TEST((changed.header.requests_root != b.header.requests_root));
+}
+
 BOOST_AUTO_TEST_CASE(responses) {
     auto wrong_outcome = test::sample_response_with_receipt();
     auto& outcome = std::get<request_outcome>(wrong_outcome.body);

@@ -296,7 +296,13 @@ bool replica::may_propose_next() const {
     // the pipeline still overlaps one batch's prepare phase with the earlier ones' commit
     // phase and execution.
     if (next_seq_ == last_committed_.next()) return true;
-    if (config_.pipeline_only_full_batches && !pending_fills_a_batch()) return false;
+    // Strong mode answers at commit, so a short batch loses nothing by waiting for the one
+    // in flight, and joins more requests. An eventual-mode leader has answered its batch
+    // already: its clients' next requests would wait out a round of agreement they do not
+    // need (covenant-bench, eventual mode: 9,352 writes/s waiting, 11,811 not).
+    if (config_.pipeline_only_full_batches && config_.mode == consistency_mode::strong &&
+        !pending_fills_a_batch())
+        return false;
     auto previous = slots_.find(sequence_number(next_seq_.value - 1));
     return previous != slots_.end() && (previous->second.prepared || previous->second.committed);
 }

@@ -58,6 +58,7 @@ struct replica_config {
     /// further (covenant-bench, 4 miners on 2 cores: 4,100 to 4,600 writes/s with batches of
     /// 48 overlapping, 5,350 to 5,480 with batches of 84 one at a time); where round trips
     /// pace it, a full batch waiting is what makes overlapping pay, and it still overlaps.
+    /// Strong mode only: an eventual-mode leader has answered the batch in flight already.
     bool pipeline_only_full_batches = false;
     std::int64_t batch_delay_ms = 2;            // how long a lone request waits for company
     std::int64_t progress_timeout_ms = 4000;    // no progress this long: suspect the leader

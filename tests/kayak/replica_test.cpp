@@ -290,6 +290,32 @@ BOOST_AUTO_TEST_CASE(with_only_full_batches_overlapping_a_short_batch_waits_for_
     BOOST_TEST(third[0].batch.requests.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(an_eventual_leader_overlaps_a_short_batch_without_waiting_for_the_commit) {
+    // It has answered the batch in flight already: its clients' next requests need not
+    // wait out that batch's commit round.
+    group_under_test g(4, consistency_mode::eventual);
+    g.batch_requests_max = 2;
+    g.pipeline_only_full_batches = true;
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    auto& leader = g.at(0);
+    auto prepares_in = [](const kayak::replica_output& out) {
+        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
+    };
+    const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
+    BOOST_REQUIRE_EQUAL(first.size(), 1u);
+    BOOST_TEST(leader.last_executed().value == 1u);  // executed (and answered) as proposed
+    const digest h1 = first[0].batch.hash();
+    // Before seq 1 is prepared, the next still waits (followers would only hold it).
+    BOOST_TEST(prepares_in(leader.on_client_request(g.request(101, 1, "CREATE TABLE b(v)"), t0)).empty());
+    leader.on_vote(g.signed_vote(1, vote_phase::prepare, 0, 1, h1), t0);
+    const auto second = prepares_in(leader.on_vote(g.signed_vote(2, vote_phase::prepare, 0, 1, h1), t0));
+    BOOST_REQUIRE_EQUAL(second.size(), 1u);  // one request, not a full batch: it goes anyway
+    BOOST_TEST(leader.last_committed().value == 0u);
+    BOOST_TEST(second[0].batch.header.seq.value == 2u);
+    BOOST_TEST(second[0].batch.requests.size() == 1u);
+    BOOST_TEST(leader.last_executed().value == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(with_only_full_batches_a_batch_full_by_its_bytes_overlaps_too) {
     group_under_test g(4);
     g.pipeline_only_full_batches = true;  // batch_requests_max stays 256

@@ -107,8 +107,9 @@ struct miner_registration {
 /// the replica's next event or tick (up to replica_tick_ms): on loopback a single write
 /// took 24 ms at 20 writes/s with it and 16 ms without, 49 and 22 ms at 100/s.
 ///
-/// And pipeline_only_full_batches: a batch overlaps the one in flight only when it is full
-/// (replica.hpp says why; covenant-bench, 4 miners on 2 cores: about 25% more writes/s).
+/// And pipeline_only_full_batches: in strong mode a batch overlaps the one in flight only
+/// when it is full (replica.hpp says why; covenant-bench, 4 miners on 2 cores: about 25%
+/// more writes/s).
 inline kayak::replica_config miner_replica_defaults() {
     kayak::replica_config c;
     c.batch_delay_ms = 0;

@@ -13,6 +13,18 @@ namespace {
 using namespace covenant::test;
 using group_under_test = replica_group;
 
+std::vector<prepare_message> prepares_in(const kayak::replica_output& out) {
+    return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
+}
+
+// A group of four, started, whose leader proposes batches of two requests, overlapping a
+// batch in flight only with a full one (in strong mode).
+void start_small_batch_group(group_under_test& g) {
+    g.batch_requests_max = 2;
+    g.pipeline_only_full_batches = true;
+    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(replica_steps)
@@ -256,13 +268,8 @@ BOOST_AUTO_TEST_CASE(executing_in_a_step_of_its_own_sends_the_commit_certificate
 
 BOOST_AUTO_TEST_CASE(with_only_full_batches_overlapping_a_short_batch_waits_for_the_commit) {
     group_under_test g(4);
-    g.batch_requests_max = 2;
-    g.pipeline_only_full_batches = true;
-    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    start_small_batch_group(g);
     auto& leader = g.at(0);
-    auto prepares_in = [](const kayak::replica_output& out) {
-        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
-    };
     const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
     BOOST_REQUIRE_EQUAL(first.size(), 1u);  // nothing in flight: it goes at once
     const digest h1 = first[0].batch.hash();
@@ -294,13 +301,8 @@ BOOST_AUTO_TEST_CASE(an_eventual_leader_overlaps_a_short_batch_without_waiting_f
     // It has answered the batch in flight already: its clients' next requests need not
     // wait out that batch's commit round.
     group_under_test g(4, consistency_mode::eventual);
-    g.batch_requests_max = 2;
-    g.pipeline_only_full_batches = true;
-    for (std::size_t i = 0; i < 4; ++i) g.start(i);
+    start_small_batch_group(g);
     auto& leader = g.at(0);
-    auto prepares_in = [](const kayak::replica_output& out) {
-        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
-    };
     const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
     BOOST_REQUIRE_EQUAL(first.size(), 1u);
     BOOST_TEST(leader.last_executed().value == 1u);  // executed (and answered) as proposed
@@ -321,9 +323,6 @@ BOOST_AUTO_TEST_CASE(with_only_full_batches_a_batch_full_by_its_bytes_overlaps_t
     g.pipeline_only_full_batches = true;  // batch_requests_max stays 256
     for (std::size_t i = 0; i < 4; ++i) g.start(i);
     auto& leader = g.at(0);
-    auto prepares_in = [](const kayak::replica_output& out) {
-        return messages_of<prepare_message>(out, message_kind::kayak_prepare, decode_prepare);
-    };
     const auto first = prepares_in(leader.on_client_request(g.request(100, 1, "CREATE TABLE a(v)"), t0));
     BOOST_REQUIRE_EQUAL(first.size(), 1u);
     // Five requests of about 900 KB: four fill a batch's 4 MiB, far short of 256 requests.

@@ -1007,14 +1007,20 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         if (members().contains(m.signer)) ++vouching;
     if (vouching < members().one_honest()) return;
     done.answered = true;
-    std::vector<digest> leaves;
-    for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
     const sequence_number seq = done.seq;
-    std::vector<std::vector<digest>> paths;  // every leaf's path, built once when needed
-    for (std::size_t i = 0; i < done.result.outcomes.size() && !clients_waiting_.empty(); ++i) {
+    const std::size_t leaf_count = done.result.outcomes.size();
+    // Every leaf's path, built once, and only where this member has a client to answer
+    // (a follower whose clients all write through the leader has none).
+    std::vector<std::vector<digest>> paths;
+    for (std::size_t i = 0; i < leaf_count && !clients_waiting_.empty(); ++i) {
         const digest& request_hash = done.result.outcomes[i].request_hash;
         if (clients_waiting_.erase(request_hash) == 0) continue;  // not our client
-        if (paths.empty()) paths = merkle_paths(leaves);
+        if (paths.empty()) {
+            std::vector<digest> leaves;
+            leaves.reserve(leaf_count);
+            for (const auto& o : done.result.outcomes) leaves.push_back(o.hash());
+            paths = merkle_paths(leaves);
+        }
         client_response r;
         r.database = config_.database;
         r.request_hash = request_hash;
@@ -1030,7 +1036,7 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         w.results_root = done.result.results_root;
         w.state_digest = done.result.state_digest;
         w.leaf_index = static_cast<std::uint32_t>(i);
-        w.leaf_count = static_cast<std::uint32_t>(leaves.size());
+        w.leaf_count = static_cast<std::uint32_t>(leaf_count);
         w.path = std::move(paths[i]);
         w.executions = matching;  // from a map: sorted by signer
         r.receipt = std::move(w);

@@ -12,7 +12,8 @@ import math
 import subprocess
 import sys
 
-FIELDS = ["strong_rps", "eventual_rps", "crypto_limit_rps", "sqlite_single_insert_rps",
+FIELDS = ["strong_rps", "eventual_rps", "strong_rps_beside_eventual", "crypto_limit_rps",
+          "sqlite_single_insert_rps",
           "multirow_rows_per_s", "sqlite_multirow_rows_per_s", "point_reads_per_s",
           "sqlite_point_reads_per_s", "p50_ms", "p99_ms_half_load", "miner_rss_mb_1m_rows"]
 
@@ -57,15 +58,17 @@ def main():
     p = r["processes"]
     if not close(r["strong_rps"], p["strong_single"]["writes_per_s"]):
         fail("strong_rps is not the real network's strong_single rate")
+    if not close(r["strong_rps_beside_eventual"], p["strong_single_beside_eventual"]["writes_per_s"]):
+        fail("strong_rps_beside_eventual is not the strong rate measured beside eventual mode")
     ratios = r["ratios"]
     for name, num, den in [("strong_to_crypto_limit", "strong_rps", "crypto_limit_rps"),
-                           ("eventual_to_strong", "eventual_rps", "strong_rps"),
+                           ("eventual_to_strong", "eventual_rps", "strong_rps_beside_eventual"),
                            ("multirow_to_sqlite", "multirow_rows_per_s", "sqlite_multirow_rows_per_s"),
                            ("point_reads_to_sqlite", "point_reads_per_s", "sqlite_point_reads_per_s")]:
         if not close(ratios[name], r[num] / r[den]):
             fail(f"ratio {name} is not {num} / {den}")
     for phase in ("strong_single", "strong_half_load", "strong_multirow", "point_read", "mix",
-                  "eventual_single"):
+                  "strong_single_beside_eventual", "eventual_single"):
         ph = p[phase]
         if ph["sql_failures"] or ph["rejected"]:
             fail(f"{phase}: {ph['sql_failures']} SQL failures, {ph['rejected']} rejections: {ph}")

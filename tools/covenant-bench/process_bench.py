@@ -21,6 +21,10 @@ phase timed on its own:
   mix               80% point reads, 20% single-row inserts
   gateway_single    single-row inserts through the gateway's HTTP API (POST /v1/exec, which
                     answers once the write is verified), --gateway-clients concurrent callers
+  strong_single_beside_eventual
+                    strong_single again, on a second strong-mode database as new as the
+                    eventual one, just before eventual_single: the strong rate eventual mode
+                    is compared with
   eventual_single   a second database in eventual mode: single-row inserts; then how long
                     until every follower has executed what the leader has
 
@@ -327,7 +331,14 @@ def scenario(net, args):
     out["gateway_single"] = net.phase("gateway_single", lambda: gateway_load(
         net, strong, args.gateway_clients, args.gateway_seconds, 3_000_000_000))
 
+    # Strong mode again, on a new database as empty as the eventual one and just before it:
+    # the machine's speed drifts over a run (Ed25519 15,000 to 20,800 verify/s minutes
+    # apart; one run's strong inserts 6,397/s at its start and 4,982/s a minute later, at
+    # the same CPU per node), so eventual mode is compared with the strong rate beside it.
+    strong_beside = make_database("strong")
     eventual = make_database("eventual")
+    out["strong_single_beside_eventual"] = net.phase("strong_single_beside_eventual", lambda: combine(
+        net.load(strong_beside, writers, "single", seconds=s, window=args.window)), strong_beside)
     out["eventual_single"] = net.phase("eventual_single", lambda: combine(
         net.load(eventual, writers, "single", seconds=s, window=args.window)), eventual)
     leader = net.leaders[eventual]

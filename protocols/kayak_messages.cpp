@@ -25,12 +25,6 @@ bool operator==(const batch_header& a, const batch_header& b) {
            a.request_count == b.request_count && a.seals_block == b.seals_block;
 }
 
-digest batch::compute_requests_root() const {
-    std::vector<digest> hashes;
-    hashes.reserve(requests.size());
-    for (const auto& r : requests) hashes.push_back(r.hash());
-    return merkle_root(hashes);
-}
 digest batch::request_hash(std::size_t i) const {
     COVENANT_ASSERT(i < requests.size(), "batch: no such request");
     return request_hashes.size() == requests.size() ? request_hashes[i] : requests[i].hash();

@@ -36,8 +36,6 @@ struct batch {
 
     /// requests[i].hash(): the one known, or computed.
     digest request_hash(std::size_t i) const;
-    /// The requests root and count the header must carry for these requests.
-    digest compute_requests_root() const;
     /// Sets requests_root and request_count from the requests, and request_hashes.
     void seal_header();
     digest hash() const { return header.hash(); }

@@ -870,13 +870,13 @@ batch_execution sql_executor::execute_batch(sequence_number seq, const batch_con
     COVENANT_ASSERT(requests.size() <= 0xffffffffu, "execute_batch: too many requests");
     self.vfs->set_time_ms(context.timestamp_ms);
 
-    std::vector<digest> request_hashes;
-    if (known_hashes.size() == requests.size()) {
-        request_hashes = known_hashes;
-    } else {
-        request_hashes.reserve(requests.size());
-        for (const auto& request : requests) request_hashes.push_back(request.hash());
+    std::vector<digest> computed_hashes;
+    if (known_hashes.size() != requests.size()) {
+        computed_hashes.reserve(requests.size());
+        for (const auto& request : requests) computed_hashes.push_back(request.hash());
     }
+    const std::vector<digest>& request_hashes =
+        known_hashes.size() == requests.size() ? known_hashes : computed_hashes;
 
     // A request whose failure ended the batch's transaction (an interrupted write) is
     // recorded here, and the batch runs again from its start without executing it: the

@@ -42,8 +42,9 @@ enum class message_kind : std::uint16_t {
     member_status_query,  // anyone asks a member how far it is (protocols/member_status.hpp)
     member_status,        // the member's signed answer
     bundle,               // several messages to one node under one signature (bundle_item)
+    kayak_execution_wanted,  // a member's execution, and a request for the receiver's of that batch
 };
-inline constexpr std::uint16_t message_kind_count = 25;
+inline constexpr std::uint16_t message_kind_count = 26;
 
 /// A channel is empty (main-chain traffic) or exactly this long (a database id).
 inline constexpr std::size_t envelope_channel_bytes = 32;

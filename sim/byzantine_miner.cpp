@@ -38,6 +38,7 @@ class replica_attacker final : public attack_base {
                 out = attack_vote(m);
                 break;
             case message_kind::kayak_execution:
+            case message_kind::kayak_execution_wanted:
                 out = attack_execution(m);
                 break;
             case message_kind::shard_block_vote:

@@ -51,6 +51,7 @@ constexpr message_kind subscribed_kinds[] = {
     message_kind::client_request,  message_kind::kayak_prepare,
     message_kind::kayak_vote,      message_kind::kayak_commit,
     message_kind::kayak_commit_certificate, message_kind::kayak_execution,
+    message_kind::kayak_execution_wanted,
     message_kind::kayak_new_view,  message_kind::kayak_fetch,
     message_kind::kayak_fetch_reply, message_kind::shard_block_vote,
     message_kind::shard_block_fetch, message_kind::shard_block_fetch_reply,
@@ -211,6 +212,9 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
             break;
         case message_kind::kayak_execution:
             if (auto m = protocols::decode_execution(in.payload)) return r.on_execution(*m, now);
+            break;
+        case message_kind::kayak_execution_wanted:
+            if (auto m = protocols::decode_execution(in.payload)) return r.on_execution_wanted(*m, now);
             break;
         case message_kind::kayak_new_view:
             if (auto m = protocols::decode_new_view(in.payload)) return r.on_new_view(*m, now);

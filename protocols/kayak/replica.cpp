@@ -195,6 +195,11 @@ replica_output replica::on_client_request(const client_request& request, std::in
     if (auto reason = executor_.refusal_reason(request))
         return reject(rejection_reason::nondeterministic, *reason);
 
+    if (!forwarded && !is_leader() && answers_awaiting_executions_.count(request_hash)) {
+        // The client asks a follower again for a write it executed and is about to answer
+        // once the others' executions come: a "stale sequence" now would race the answer.
+        return out;
+    }
     if (!is_leader() || view_change_pending_) {
         if (forwarded) {
             // Only the leader takes forwarded requests; one still gathering NEW-VIEWs keeps
@@ -906,11 +911,32 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     done.commit_certificate = cert;
     done.result = std::move(result);
     done.executions[key_.public_key()] = signed_execution;
+    done.executed_ms = now_ms;
     keep_executed(done, b);  // may drop older entries, never this newest one
     COVENANT_ASSERT(executed_.count(seq) == 1, "the batch just executed is kept");
-    // Every member's execution goes to every other: whoever answers clients (this view's
-    // leader, or the next one after a change) can gather f+1 of them.
-    send(others(), message_kind::kayak_execution, encode(signed_execution), out);
+    for (std::size_t i = 0; i < done.result.outcomes.size() && !clients_waiting_.empty(); ++i)
+        if (clients_waiting_.count(done.result.outcomes[i].request_hash)) {
+            done.clients_here = true;
+            break;
+        }
+    // The leader answers clients and compares every member's results: it gets every
+    // execution. A follower with a client of its own waiting asks the others for theirs;
+    // nobody else needs them (sending every execution to every member cost each follower
+    // about a tenth of its CPU in checking and keeping them). A leader whose own clients
+    // wait, should the others' not come (a view change), asks them at a tick.
+    if (done.clients_here && !is_leader()) {
+        for (const auto& outcome : done.result.outcomes)
+            if (clients_waiting_.count(outcome.request_hash))
+                answers_awaiting_executions_.emplace(outcome.request_hash, now_ms);
+        ask_for_executions(done, now_ms, out);
+    } else {
+        std::set<public_key> to = std::move(done.wanted_by);
+        if (!is_leader()) to.insert(members().leader(view_));
+        to.erase(key_.public_key());
+        if (!to.empty())
+            send({to.begin(), to.end()}, message_kind::kayak_execution, encode(signed_execution), out);
+    }
+    done.wanted_by.clear();
     answer_clients(done, out);
     record_entry(b, cert, done.result, out);
 }
@@ -960,13 +986,45 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
         refuse("execution from a non-member");
         return out;
     }
+    take_execution(e, out);
+    return out;
+}
+
+replica_output replica::on_execution_wanted(const execution_message& e, std::int64_t now_ms) {
+    replica_output out;
+    (void)now_ms;
+    if (e.database != config_.database || !known_member(e.signer)) {
+        refuse("execution from a non-member");
+        return out;
+    }
+    if (e.signer == key_.public_key()) return out;
+    take_execution(e, out);
+    auto it = executed_.find(e.seq);
+    if (it == executed_.end()) return out;  // too far ahead, or long gone: it asks again
+    auto& done = it->second;
+    auto own = done.executions.find(key_.public_key());
+    if (done.executed && own != done.executions.end())
+        send({e.signer}, message_kind::kayak_execution, encode(own->second), out);
+    else
+        done.wanted_by.insert(e.signer);  // sent when this member executes the batch
+    return out;
+}
+
+void replica::ask_for_executions(executed_batch& done, std::int64_t now_ms, replica_output& out) {
+    auto own = done.executions.find(key_.public_key());
+    COVENANT_ASSERT(own != done.executions.end(), "only an executed batch is asked about");
+    done.asked_ms = now_ms;
+    send(others(), message_kind::kayak_execution_wanted, encode(own->second), out);
+}
+
+void replica::take_execution(const execution_message& e, replica_output& out) {
     auto it = executed_.find(e.seq);
     if (it == executed_.end()) {
         if (e.seq > executor_.applied_seq() && e.seq.value <= executor_.applied_seq().value + 2 * config_.pipeline_depth) {
             // Ahead of us: keep it until we execute that batch.
             executed_[e.seq].executions[e.signer] = e;
         }
-        return out;
+        return;
     }
     auto& done = it->second;
     auto previous = done.executions.find(e.signer);
@@ -974,7 +1032,7 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
         (previous->second.results_root != e.results_root ||
          previous->second.state_digest != e.state_digest)) {
         keep_evidence(tx::evidence{tx::conflicting_executions{previous->second, e}}, out);
-        return out;
+        return;
     }
     done.executions[e.signer] = e;
     auto own = done.executions.find(key_.public_key());
@@ -982,7 +1040,6 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
         (own->second.results_root != e.results_root || own->second.state_digest != e.state_digest))
         ++stats_.divergent_executions;  // eventual mode: a follower disagrees with what we answered
     answer_clients(done, out);
-    return out;
 }
 
 void replica::answer_clients(executed_batch& done, replica_output& out) {
@@ -1015,6 +1072,7 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
     for (std::size_t i = 0; i < leaf_count && !clients_waiting_.empty(); ++i) {
         const digest& request_hash = done.result.outcomes[i].request_hash;
         if (clients_waiting_.erase(request_hash) == 0) continue;  // not our client
+        answers_awaiting_executions_.erase(request_hash);
         if (paths.empty()) {
             std::vector<digest> leaves;
             leaves.reserve(leaf_count);
@@ -1591,6 +1649,17 @@ replica_output replica::on_tick(std::int64_t now_ms) {
     }
     propose_ready_batches(now_ms, out);
     retransmit(now_ms, out);
+    // Executions this member's clients wait for that have not come (lost, or sent to the
+    // leader of a view that has changed since): ask again at the retransmit pace, for as
+    // long as a forwarded request is remembered.
+    for (auto& [seq, done] : executed_)
+        if (done.executed && done.clients_here && !done.answered &&
+            now_ms - done.executed_ms <= 3 * config_.progress_timeout_ms &&
+            now_ms - std::max(done.executed_ms, done.asked_ms) >= config_.retransmit_ms)
+            ask_for_executions(done, now_ms, out);
+    for (auto it = answers_awaiting_executions_.begin(); it != answers_awaiting_executions_.end();)
+        it = now_ms - it->second > 3 * config_.progress_timeout_ms ? answers_awaiting_executions_.erase(it)
+                                                                   : std::next(it);
     // Forget forwarded requests long gone (their clients will have retried elsewhere).
     for (auto it = awaited_requests_.begin(); it != awaited_requests_.end();)
         it = now_ms - it->second.since_ms > 3 * config_.progress_timeout_ms ? awaited_requests_.erase(it)

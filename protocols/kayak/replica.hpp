@@ -24,6 +24,9 @@
 // Eventual mode: the same agreement, but the leader executes a batch and answers its
 // clients as soon as it proposes it; followers execute once it commits and their
 // execution signatures are compared with the leader's.
+// Executions go to the leader, which answers clients and compares every member's results.
+// A member with clients of its own waiting on a batch (writes sent to a follower, or a
+// new leader's after a view change) asks the others for theirs (kayak_execution_wanted).
 #pragma once
 
 #include <cstdint>
@@ -156,6 +159,10 @@ public:
     replica_output on_commit_certificate(const protocols::certificate& cert, const public_key& from,
                                          std::int64_t now_ms);
     replica_output on_execution(const protocols::execution_message& execution, std::int64_t now_ms);
+    /// An execution whose signer also asks for ours of that batch (it has clients of its
+    /// own to answer from it): it gets ours now, or when this member executes the batch.
+    replica_output on_execution_wanted(const protocols::execution_message& execution,
+                                       std::int64_t now_ms);
     /// The main chain recorded a view change for this database.
     replica_output on_view_change(view_number new_view, std::int64_t now_ms);
     replica_output on_new_view(const protocols::new_view_message& message, std::int64_t now_ms);
@@ -225,6 +232,12 @@ private:
         execution_result result;
         std::map<public_key, protocols::execution_message> executions;  // leader collects
         bool answered = false;
+        /// Whether a client of this member waited on the batch when it executed here: then
+        /// this member needs the others' executions, which go to the leader only unless asked.
+        bool clients_here = false;
+        std::int64_t executed_ms = 0;
+        std::int64_t asked_ms = 0;  // when this member last asked the others for theirs
+        std::set<public_key> wanted_by;  // asked for ours before this member executed it
         std::size_t approximate_bytes = 0;  // of result's outcomes (executed_bytes_max)
     };
 
@@ -252,6 +265,10 @@ private:
     void execute_one(const protocols::batch& batch, const protocols::certificate& cert,
                      std::int64_t now_ms, replica_output& out);
     void answer_clients(executed_batch& done, replica_output& out);
+    /// Records another member's execution of a batch, and answers what it completes.
+    void take_execution(const protocols::execution_message& e, replica_output& out);
+    /// Asks every other member for its execution of `done`, sending ours.
+    void ask_for_executions(executed_batch& done, std::int64_t now_ms, replica_output& out);
     void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
     void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
@@ -398,6 +415,9 @@ private:
         std::int64_t since_ms = 0;
     };
     std::map<digest, awaited_request> awaited_requests_;
+    // Follower: its clients' writes it executed, to answer once the others' executions
+    // come (since when): a client asking again meanwhile is not told "stale".
+    std::map<digest, std::int64_t> answers_awaiting_executions_;
     bool leader_misbehaved_ = false;
     std::optional<public_key> fetching_from_;
     std::int64_t fetch_sent_ms_ = 0;

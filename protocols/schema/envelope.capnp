@@ -31,6 +31,7 @@ enum MessageKind {
   memberStatusQuery @22;
   memberStatus @23;
   bundle @24;      # payload: an EnvelopeBundle
+  kayakExecutionWanted @25;  # payload: a Kayak Execution; the receiver answers with its own
 }
 
 struct Envelope {

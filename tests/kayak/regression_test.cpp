@@ -36,21 +36,7 @@ struct pump {
     }
     kayak::replica_output handle(std::size_t from, std::size_t to, const kayak::outbound_message& m,
                                  std::int64_t now) {
-        auto& r = g.at(to);
-        switch (m.kind) {
-        case message_kind::client_request: return r.on_client_request(*decode_client_request(m.payload), now, true);
-        case message_kind::kayak_prepare: return r.on_prepare(*decode_prepare(m.payload), now);
-        case message_kind::kayak_vote: return r.on_vote(*decode_vote(m.payload), now);
-        case message_kind::kayak_commit: return r.on_commit(*decode_commit(m.payload), now);
-        case message_kind::kayak_commit_certificate:
-            return r.on_commit_certificate(*decode_commit_certificate(m.payload), g.pk(from), now);
-        case message_kind::kayak_execution: return r.on_execution(*decode_execution(m.payload), now);
-        case message_kind::kayak_new_view: return r.on_new_view(*decode_new_view(m.payload), now);
-        case message_kind::kayak_fetch: return r.on_fetch(*decode_fetch_batches(m.payload), g.pk(from));
-        case message_kind::kayak_fetch_reply: return r.on_fetch_reply(*decode_fetch_reply(m.payload), g.pk(from), now);
-        case message_kind::shard_block_vote: return r.on_shard_block_vote(*decode_shard_block_vote(m.payload), now);
-        default: return {};
-        }
+        return hand_over(g.at(to), g.pk(from), m, now);
     }
     void deliver(std::size_t from, kayak::replica_output out, std::int64_t now) {
         suspicions[from] += out.suspicions.size();

@@ -123,6 +123,31 @@ struct replica_group {
     }
 };
 
+/// Hands member `from`'s message to replica `r`, decoded through the real codecs as the
+/// replica actor would; a client request arrives as forwarded by a member.
+inline kayak::replica_output hand_over(kayak::replica& r, const public_key& from,
+                                       const kayak::outbound_message& m, std::int64_t now) {
+    switch (m.kind) {
+        case message_kind::client_request:
+            return r.on_client_request(*decode_client_request(m.payload), now, true);
+        case message_kind::kayak_prepare: return r.on_prepare(*decode_prepare(m.payload), now);
+        case message_kind::kayak_vote: return r.on_vote(*decode_vote(m.payload), now);
+        case message_kind::kayak_commit: return r.on_commit(*decode_commit(m.payload), now);
+        case message_kind::kayak_commit_certificate:
+            return r.on_commit_certificate(*decode_commit_certificate(m.payload), from, now);
+        case message_kind::kayak_execution: return r.on_execution(*decode_execution(m.payload), now);
+        case message_kind::kayak_execution_wanted:
+            return r.on_execution_wanted(*decode_execution(m.payload), now);
+        case message_kind::kayak_new_view: return r.on_new_view(*decode_new_view(m.payload), now);
+        case message_kind::kayak_fetch: return r.on_fetch(*decode_fetch_batches(m.payload), from);
+        case message_kind::kayak_fetch_reply:
+            return r.on_fetch_reply(*decode_fetch_reply(m.payload), from, now);
+        case message_kind::shard_block_vote:
+            return r.on_shard_block_vote(*decode_shard_block_vote(m.payload), now);
+        default: return {};
+    }
+}
+
 template <class T, class Decode>
 std::vector<T> messages_of(const kayak::replica_output& out, message_kind kind, Decode decode) {
     std::vector<T> found;

@@ -253,17 +253,20 @@ BOOST_AUTO_TEST_CASE(executing_in_a_step_of_its_own_sends_the_commit_certificate
     BOOST_TEST(g.at(0).last_executed().value == 0u);
     BOOST_TEST(g.at(0).execution_due());
     BOOST_TEST(g.members[0].log->load_committed(sequence_number(1), 1).size() == 1u);
-    // Its own step executes it and tells the others.
+    // Its own step executes it; nobody asked for the leader's execution.
     const auto executed = g.at(0).on_execution_due(t0);
     BOOST_TEST(g.at(0).last_executed().value == 1u);
     BOOST_TEST(!g.at(0).execution_due());
-    BOOST_TEST(messages_of<execution_message>(executed, message_kind::kayak_execution, decode_execution).size() == 1u);
-    // A follower the same way reaches the leader's state.
+    BOOST_TEST(messages_of<execution_message>(executed, message_kind::kayak_execution, decode_execution).empty());
+    // A follower the same way reaches the leader's state, and tells the leader.
     g.at(1).on_commit_certificate(certs[0], g.pk(0), t0);
     BOOST_TEST(g.at(1).last_executed().value == 0u);
-    g.at(1).on_execution_due(t0);
+    const auto follower_executed = g.at(1).on_execution_due(t0);
     BOOST_TEST(g.at(1).last_executed().value == 1u);
     BOOST_TEST(g.at(1).state_digest() == g.at(0).state_digest());
+    BOOST_REQUIRE_EQUAL(follower_executed.messages.size(), 1u);
+    BOOST_TEST((follower_executed.messages[0].kind == message_kind::kayak_execution));
+    BOOST_TEST((follower_executed.messages[0].to == std::vector<public_key>{g.pk(0)}));
 }
 
 BOOST_AUTO_TEST_CASE(with_only_full_batches_overlapping_a_short_batch_waits_for_the_commit) {

@@ -146,7 +146,7 @@ BOOST_DATA_TEST_CASE(a_byzantine_follower_is_survived, boost::unit_test::data::x
 }
 
 BOOST_AUTO_TEST_CASE(a_byzantine_leader_doing_everything_is_survived) {
-    check_group_with_byzantine_member(byzantine_behaviors::all(), 0, 7);
+    check_group_with_byzantine_member(byzantine_behaviors::all(), 0, 8);
 }
 
 BOOST_AUTO_TEST_CASE(a_byzantine_members_invented_answers_fail_the_clients_check) {

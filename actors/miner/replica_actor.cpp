@@ -31,6 +31,13 @@ struct replica_actor_state {
     // Answers produced since the last flush, signed together when it comes round: one
     // signature for the answers of a batch, or for a burst of reads.
     std::vector<kayak::client_reply> unsigned_replies;
+    // Member-status answers given while a group was open: they state this member's view and
+    // last commit, which may be in that group, so they too leave only after it is on disk.
+    struct held_status {
+        bytes to_node;
+        bytes answer;
+    };
+    std::vector<held_status> held_statuses;
     bool flush_scheduled = false;
     // When the latest proposal timer (propose_due_atom) is set to fire: the leader's
     // waiting requests make a batch then rather than at the next tick.
@@ -162,6 +169,11 @@ void flush(self_pointer self) {
     auto outputs = std::move(st.held_outputs);
     st.held_outputs.clear();
     for (auto& out : outputs) send_output(self, out);
+    for (auto& status : st.held_statuses)
+        self->send(st.config().router, send_atom::value, std::move(status.to_node),
+                   static_cast<std::uint16_t>(message_kind::member_status), st.channel,
+                   std::move(status.answer));
+    st.held_statuses.clear();
     if (st.unsigned_replies.empty()) return;
     auto replies = std::move(st.unsigned_replies);
     st.unsigned_replies.clear();
@@ -260,9 +272,14 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
             }
             const auto answer = protocols::member_status::answer(
                 *m, p, std::max<std::int64_t>(now, 0), st.config().key);
-            self->send(st.config().router, send_atom::value, in.sender_node_id,
-                       static_cast<std::uint16_t>(message_kind::member_status), st.channel,
-                       protocols::encode(answer));
+            if (st.log_group_open) {
+                st.held_statuses.push_back({in.sender_node_id, protocols::encode(answer)});
+                schedule_flush(self);
+            } else {
+                self->send(st.config().router, send_atom::value, in.sender_node_id,
+                           static_cast<std::uint16_t>(message_kind::member_status), st.channel,
+                           protocols::encode(answer));
+            }
             return {};
         }
         case message_kind::shard_block_fetch_reply:

@@ -23,8 +23,8 @@ def fail(message):
     sys.exit(1)
 
 
-def close(a, b):
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+def close(a, b, rel=1e-9, absolute=1e-9):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=absolute)
 
 
 def main():
@@ -80,6 +80,16 @@ def main():
             node = ph["nodes"][m]
             if not (node["rss_mb"] > 0 and node["cpu_seconds"] >= 0):
                 fail(f"{phase}: {m} usage {node}")
+    for phase in ("strong_single", "strong_half_load", "strong_single_beside_eventual",
+                  "eventual_single", "strong_multirow"):
+        ph = p[phase]
+        miners_cpu = sum(ph["nodes"][m]["cpu_seconds"] for m in miners)
+        if not close(ph["miner_cpu_us_per_write"], miners_cpu / ph["writes_ok"] * 1e6, 1e-6, 0.051):
+            fail(f"{phase}: miner_cpu_us_per_write {ph['miner_cpu_us_per_write']} is not the "
+                 f"miners' {miners_cpu} CPU s over {ph['writes_ok']} writes")
+    if not close(p["strong_multirow"]["miner_cpu_us_per_row"],
+                 p["strong_multirow"]["miner_cpu_us_per_write"] / 100, 1e-6, 0.006):
+        fail("multirow: miner_cpu_us_per_row is not a 100-row request's CPU over 100")
     if p["strong_multirow"]["rows_written"] != 100 * p["strong_multirow"]["writes_ok"]:
         fail("multirow: rows written is not 100 per request")
     if p["fill"]["rows_written"] != p["fill"]["table_rows_filled"]:

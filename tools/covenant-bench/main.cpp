@@ -296,6 +296,15 @@ int main(int argc, char** argv) {
             std::printf(" %s %.2f/%.0f", name.c_str(), number(n, {"cpu_cores"}),
                         number(n, {"rss_mb"}));
         std::printf("\n");
+        std::printf("  miners' CPU per write (us, all four):");
+        for (const char* phase : {"strong_single", "strong_half_load", "strong_single_beside_eventual",
+                                  "eventual_single"})
+            if (net.contains(phase) && net[phase].contains("miner_cpu_us_per_write"))
+                std::printf(" %s %.0f", phase, number(net[phase], {"miner_cpu_us_per_write"}));
+        if (net.contains("strong_multirow") && net["strong_multirow"].contains("miner_cpu_us_per_row"))
+            std::printf("; per row of 100-row requests %.1f",
+                        number(net["strong_multirow"], {"miner_cpu_us_per_row"}));
+        std::printf("\n");
     } else if (report.contains("processes")) {
         std::printf("  real network: %s\n", text_of(report["processes"], "error").c_str());
     }

@@ -914,20 +914,19 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     done.executed_ms = now_ms;
     keep_executed(done, b);  // may drop older entries, never this newest one
     COVENANT_ASSERT(executed_.count(seq) == 1, "the batch just executed is kept");
-    for (std::size_t i = 0; i < done.result.outcomes.size() && !clients_waiting_.empty(); ++i)
-        if (clients_waiting_.count(done.result.outcomes[i].request_hash)) {
-            done.clients_here = true;
-            break;
-        }
     // The leader answers clients and compares every member's results: it gets every
     // execution. A follower with a client of its own waiting asks the others for theirs;
     // nobody else needs them (sending every execution to every member cost each follower
     // about a tenth of its CPU in checking and keeping them). A leader whose own clients
     // wait, should the others' not come (a view change), asks them at a tick.
+    for (const auto& outcome : done.result.outcomes) {
+        if (clients_waiting_.empty()) break;
+        if (clients_waiting_.count(outcome.request_hash) == 0) continue;
+        done.clients_here = true;
+        if (is_leader()) break;  // it hears from everyone: knowing is enough
+        answers_awaiting_executions_.emplace(outcome.request_hash, now_ms);
+    }
     if (done.clients_here && !is_leader()) {
-        for (const auto& outcome : done.result.outcomes)
-            if (clients_waiting_.count(outcome.request_hash))
-                answers_awaiting_executions_.emplace(outcome.request_hash, now_ms);
         ask_for_executions(done, now_ms, out);
     } else {
         std::set<public_key> to = std::move(done.wanted_by);
@@ -982,10 +981,6 @@ void replica::keep_executed(executed_batch& done, const batch& b) {
 replica_output replica::on_execution(const execution_message& e, std::int64_t now_ms) {
     replica_output out;
     (void)now_ms;
-    if (e.database != config_.database || !known_member(e.signer)) {
-        refuse("execution from a non-member");
-        return out;
-    }
     take_execution(e, out);
     return out;
 }
@@ -993,12 +988,7 @@ replica_output replica::on_execution(const execution_message& e, std::int64_t no
 replica_output replica::on_execution_wanted(const execution_message& e, std::int64_t now_ms) {
     replica_output out;
     (void)now_ms;
-    if (e.database != config_.database || !known_member(e.signer)) {
-        refuse("execution from a non-member");
-        return out;
-    }
-    if (e.signer == key_.public_key()) return out;
-    take_execution(e, out);
+    if (e.signer == key_.public_key() || !take_execution(e, out)) return out;
     auto it = executed_.find(e.seq);
     if (it == executed_.end()) return out;  // too far ahead, or long gone: it asks again
     auto& done = it->second;
@@ -1017,14 +1007,18 @@ void replica::ask_for_executions(executed_batch& done, std::int64_t now_ms, repl
     send(others(), message_kind::kayak_execution_wanted, encode(own->second), out);
 }
 
-void replica::take_execution(const execution_message& e, replica_output& out) {
+bool replica::take_execution(const execution_message& e, replica_output& out) {
+    if (e.database != config_.database || !known_member(e.signer)) {
+        refuse("execution from a non-member");
+        return false;
+    }
     auto it = executed_.find(e.seq);
     if (it == executed_.end()) {
         if (e.seq > executor_.applied_seq() && e.seq.value <= executor_.applied_seq().value + 2 * config_.pipeline_depth) {
             // Ahead of us: keep it until we execute that batch.
             executed_[e.seq].executions[e.signer] = e;
         }
-        return;
+        return true;
     }
     auto& done = it->second;
     auto previous = done.executions.find(e.signer);
@@ -1032,7 +1026,7 @@ void replica::take_execution(const execution_message& e, replica_output& out) {
         (previous->second.results_root != e.results_root ||
          previous->second.state_digest != e.state_digest)) {
         keep_evidence(tx::evidence{tx::conflicting_executions{previous->second, e}}, out);
-        return;
+        return true;
     }
     done.executions[e.signer] = e;
     auto own = done.executions.find(key_.public_key());
@@ -1040,6 +1034,7 @@ void replica::take_execution(const execution_message& e, replica_output& out) {
         (own->second.results_root != e.results_root || own->second.state_digest != e.state_digest))
         ++stats_.divergent_executions;  // eventual mode: a follower disagrees with what we answered
     answer_clients(done, out);
+    return true;
 }
 
 void replica::answer_clients(executed_batch& done, replica_output& out) {

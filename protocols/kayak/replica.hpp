@@ -265,8 +265,9 @@ private:
     void execute_one(const protocols::batch& batch, const protocols::certificate& cert,
                      std::int64_t now_ms, replica_output& out);
     void answer_clients(executed_batch& done, replica_output& out);
-    /// Records another member's execution of a batch, and answers what it completes.
-    void take_execution(const protocols::execution_message& e, replica_output& out);
+    /// Records another member's execution of a batch, and answers what it completes;
+    /// false (refused) if it is not a member's of this database.
+    bool take_execution(const protocols::execution_message& e, replica_output& out);
     /// Asks every other member for its execution of `done`, sending ours.
     void ask_for_executions(executed_batch& done, std::int64_t now_ms, replica_output& out);
     void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);

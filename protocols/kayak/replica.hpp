@@ -350,6 +350,9 @@ private:
     std::map<sequence_number, protocols::prepare_message> buffered_prepares_;
     std::deque<protocols::committed_batch> to_execute_;  // committed, not yet executed
     std::map<sequence_number, executed_batch> executed_;  // recent, for answers
+    /// Executed batches that this member's clients wait on, not answered yet: the tick asks
+    /// the others again for their executions of these.
+    std::set<sequence_number> awaiting_executions_;
     std::size_t executed_bytes_ = 0;  // the sum of their approximate_bytes
     /// Records `b` as the batch `done` (an entry of executed_, its result set) executed, then
     /// trims executed_ to its bounds.

@@ -189,13 +189,22 @@ void write_request(wire::Request::Builder out, const client_request& r) {
     out.setTimestampMs(r.timestamp_ms);
     out.setKind(static_cast<wire::QueryKind>(r.kind));
     auto statements = out.initStatements(static_cast<unsigned>(r.statements.size()));
-    for (unsigned i = 0; i < r.statements.size(); ++i) {
-        statements[i].setSql(as_text(r.statements[i].sql));
-        const auto& params = r.statements[i].parameters;
-        auto list = statements[i].initParameters(static_cast<unsigned>(params.size()));
+    auto write_parameters = [](auto list, const std::vector<sql_parameter>& params) {
         for (unsigned p = 0; p < params.size(); ++p) {
             list[p].setName(as_text(params[p].name));
             write_value(list[p].initValue(), params[p].value);
+        }
+    };
+    for (unsigned i = 0; i < r.statements.size(); ++i) {
+        const auto& statement = r.statements[i];
+        statements[i].setSql(as_text(statement.sql));
+        write_parameters(statements[i].initParameters(static_cast<unsigned>(statement.parameters.size())),
+                         statement.parameters);
+        if (statement.parameter_sets.empty()) continue;
+        auto sets = statements[i].initParameterSets(static_cast<unsigned>(statement.parameter_sets.size()));
+        for (unsigned k = 0; k < statement.parameter_sets.size(); ++k) {
+            const auto& set = statement.parameter_sets[k];
+            write_parameters(sets[k].initParameters(static_cast<unsigned>(set.size())), set);
         }
     }
     out.setSignature(as_data(r.client_signature));
@@ -218,13 +227,9 @@ client_request read_request(wire::Request::Reader in, digest& hash) {
     auto statements = in.getStatements();
     check_count(statements, 1, limits::statements_per_request_max, "request.statements");
     r.statements.reserve(statements.size());
-    for (auto s : statements) {
-        sql_statement statement;
-        statement.sql = read_text(s.getSql(), limits::sql_text_bytes_max, "statement.sql");
-        require(!statement.sql.empty(), protocol_errc::invalid_value, "statement.sql is empty");
-        auto params = s.getParameters();
-        check_count(params, 0, limits::parameters_per_statement_max, "statement.parameters");
-        statement.parameters.reserve(params.size());
+    auto read_parameters = [](auto params, std::vector<sql_parameter>& into, const char* field) {
+        check_count(params, 0, limits::parameters_per_statement_max, field);
+        into.reserve(params.size());
         for (auto p : params) {
             sql_parameter parameter;
             parameter.name =
@@ -233,8 +238,28 @@ client_request read_request(wire::Request::Reader in, digest& hash) {
                 parameter.name[0] != '$')
                 reject(protocol_errc::invalid_value, "parameter.name must start with : @ or $");
             parameter.value = read_value(p.getValue());
-            statement.parameters.push_back(std::move(parameter));
+            into.push_back(std::move(parameter));
         }
+    };
+    std::size_t runs = 0;
+    for (auto s : statements) {
+        sql_statement statement;
+        statement.sql = read_text(s.getSql(), limits::sql_text_bytes_max, "statement.sql");
+        require(!statement.sql.empty(), protocol_errc::invalid_value, "statement.sql is empty");
+        read_parameters(s.getParameters(), statement.parameters, "statement.parameters");
+        auto sets = s.getParameterSets();
+        check_count(sets, 0, limits::parameter_sets_per_statement_max, "statement.parameterSets");
+        require(sets.size() == 0 || statement.parameters.empty(), protocol_errc::invalid_value,
+                "statement: parameters and parameterSets both given");
+        statement.parameter_sets.resize(sets.size());
+        for (unsigned k = 0; k < sets.size(); ++k)
+            read_parameters(sets[k].getParameters(), statement.parameter_sets[k],
+                            "statement.parameterSets.parameters");
+        runs += statement.runs();
+        if (runs > limits::statement_runs_per_request_max)
+            reject(protocol_errc::limit_exceeded,
+                   "request: more than " + std::to_string(limits::statement_runs_per_request_max) +
+                       " statement runs (statements and their parameter sets)");
         r.statements.push_back(std::move(statement));
     }
     r.client_signature = read_fixed<signature>(in.getSignature(), "request.signature");

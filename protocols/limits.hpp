@@ -31,6 +31,9 @@ inline constexpr std::size_t batch_bytes_max = 4u << 20;
 inline constexpr std::size_t sql_text_bytes_max = 1'000'000;      // SQLite's default
 inline constexpr std::size_t statements_per_request_max = 256;
 inline constexpr std::size_t parameters_per_statement_max = 32'766;  // SQLite's default
+// Runs of one statement with parameter sets, and of all a request's statements together.
+inline constexpr std::size_t parameter_sets_per_statement_max = 65'536;
+inline constexpr std::size_t statement_runs_per_request_max = 65'536;
 inline constexpr std::size_t parameter_name_bytes_max = 256;
 inline constexpr std::size_t value_bytes_max = 16u << 20;         // one text or blob
 inline constexpr std::size_t result_columns_max = 2'000;          // SQLite's default

@@ -61,14 +61,31 @@ void write_canonical(canonical_writer& out, const client_request& r) {
     out.fixed(r.database).fixed(r.client).count(r.sequence).i64(r.timestamp_ms);
     out.u8(static_cast<std::uint8_t>(r.kind));
     out.u32(static_cast<std::uint32_t>(r.statements.size()));
-    for (const auto& statement : r.statements) {
-        out.text(statement.sql);
-        out.u32(static_cast<std::uint32_t>(statement.parameters.size()));
-        for (const auto& parameter : statement.parameters) {
+    auto write_parameters = [&out](const std::vector<sql_parameter>& parameters) {
+        out.u32(static_cast<std::uint32_t>(parameters.size()));
+        for (const auto& parameter : parameters) {
             out.text(parameter.name);
             write_canonical(out, parameter.value);
         }
+    };
+    for (const auto& statement : r.statements) {
+        out.text(statement.sql);
+        if (statement.parameter_sets.empty()) {
+            write_parameters(statement.parameters);  // as before parameter sets existed
+            continue;
+        }
+        // A parameter count no statement can have (limits::parameters_per_statement_max)
+        // marks the sets, so no request's bytes read as another's.
+        out.u32(parameter_sets_marker);
+        out.u32(static_cast<std::uint32_t>(statement.parameter_sets.size()));
+        for (const auto& set : statement.parameter_sets) write_parameters(set);
     }
+}
+
+std::size_t statement_runs(const client_request& r) {
+    std::size_t runs = 0;
+    for (const auto& statement : r.statements) runs += statement.runs();
+    return runs;
 }
 
 bytes client_request::signing_bytes() const {

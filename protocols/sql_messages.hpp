@@ -47,11 +47,20 @@ struct sql_parameter {
     }
 };
 
+/// One statement: its SQL and its parameters, or several sets of them (`parameter_sets`,
+/// with `parameters` empty): the statement then runs once per set, in order, prepared once,
+/// and gives one result (the rows of every run in order, the affected rows summed, the last
+/// run's insert id). A request inserting 100 rows sends its INSERT once with 100 sets,
+/// not 100 statements: one text to carry, check and hash, one result to keep and prove.
 struct sql_statement {
     std::string sql;
     std::vector<sql_parameter> parameters;
+    std::vector<std::vector<sql_parameter>> parameter_sets = {};
+    /// How many times the statement runs: once, or once per parameter set. Billing counts these.
+    std::size_t runs() const { return parameter_sets.empty() ? 1 : parameter_sets.size(); }
     friend bool operator==(const sql_statement& a, const sql_statement& b) {
-        return a.sql == b.sql && a.parameters == b.parameters;
+        return a.sql == b.sql && a.parameters == b.parameters &&
+               a.parameter_sets == b.parameter_sets;
     }
 };
 
@@ -215,6 +224,11 @@ bytes execution_signing_bytes(const database_id& database, view_number view,
 
 void write_canonical(canonical_writer& out, const sql_value& v);
 void write_canonical(canonical_writer& out, const client_request& r);  // without signature
+/// In a request's canonical bytes, where a statement's parameter count would be: the
+/// statement's parameter sets follow (u32 count, then each set as count and parameters).
+inline constexpr std::uint32_t parameter_sets_marker = 0xFFFFFFFFu;
+/// How many statement runs a request asks for (each statement once, or once per set).
+std::size_t statement_runs(const client_request& r);
 void write_canonical(canonical_writer& out, const request_outcome& o);
 void write_canonical(canonical_writer& out, const certificate& c);
 

@@ -95,12 +95,24 @@ bool is_storage_fault(int extended_code, int system_errno) {
 /// The request's statement count is within the protocol's limit (the decoder enforces it;
 /// the executor does not rely on that).
 std::optional<sql_failure> check_statement_count(const client_request& request) {
-    if (request.statements.size() <= protocols::limits::statements_per_request_max)
-        return std::nullopt;
+    if (request.statements.size() > protocols::limits::statements_per_request_max)
+        return make_failure(0, SQLITE_TOOBIG,
+                            "request has " + std::to_string(request.statements.size()) +
+                                " statements, limit " +
+                                std::to_string(protocols::limits::statements_per_request_max));
+    std::size_t runs = 0;
+    for (std::size_t i = 0; i < request.statements.size(); ++i) {
+        const auto& statement = request.statements[i];
+        if (!statement.parameter_sets.empty() && !statement.parameters.empty())
+            return make_failure(static_cast<std::uint32_t>(i), SQLITE_MISUSE,
+                                "statement has both parameters and parameter sets");
+        runs += statement.runs();
+    }
+    if (runs <= protocols::limits::statement_runs_per_request_max) return std::nullopt;
     return make_failure(0, SQLITE_TOOBIG,
-                        "request has " + std::to_string(request.statements.size()) +
-                            " statements, limit " +
-                            std::to_string(protocols::limits::statements_per_request_max));
+                        "request runs its statements " + std::to_string(runs) +
+                            " times (with their parameter sets), limit " +
+                            std::to_string(protocols::limits::statement_runs_per_request_max));
 }
 
 std::string budget_message() {
@@ -535,7 +547,6 @@ struct sql_executor::impl {
             return make_failure(index, SQLITE_READONLY,
                                 "a read request cannot change the database (statement " +
                                     std::to_string(index) + " writes)");
-        if (auto failure = bind_parameters(s, statement.parameters, index)) return failure;
 
         statement_result result;
         const int columns = sqlite3_column_count(s);
@@ -551,6 +562,27 @@ struct sql_executor::impl {
                 return f;
         }
 
+        // One run, or one per parameter set (prepared once): rows in order, changes summed.
+        const std::size_t runs = statement.runs();
+        for (std::size_t run = 0; run < runs; ++run) {
+            const auto& parameters =
+                statement.parameter_sets.empty() ? statement.parameters : statement.parameter_sets[run];
+            if (run > 0) sqlite3_reset(s);
+            auto failure = run_once(s, parameters, index, m, columns, read_only, result, budget);
+            if (failure && !statement.parameter_sets.empty())
+                failure->message = "parameter set " + std::to_string(run) + ": " + failure->message;
+            if (failure) return failure;
+        }
+        results.push_back(std::move(result));
+        return std::nullopt;
+    }
+
+    /// One run of a prepared statement with `parameters`: its rows into `result`, its
+    /// changed rows added to result.affected_rows, its insert id as the result's.
+    std::optional<sql_failure> run_once(sqlite3_stmt* s, const std::vector<sql_parameter>& parameters,
+                                        std::uint32_t index, mode m, int columns, bool read_only,
+                                        statement_result& result, result_budget& budget) {
+        if (auto failure = bind_parameters(s, parameters, index)) return failure;
         const sqlite3_int64 total_changes_before = sqlite3_total_changes64(connection());
         refusal.clear();
         std::optional<sql_failure> row_failure;
@@ -578,11 +610,9 @@ struct sql_executor::impl {
         if (change_capture_error != SQLITE_OK) storage_fault(connection(), "hashing row changes");
 
         const sqlite3_int64 changed = sqlite3_total_changes64(connection()) - total_changes_before;
-        result.affected_rows = (!read_only && changed > 0)
-                                   ? static_cast<std::uint64_t>(sqlite3_changes64(connection()))
-                                   : 0;
+        if (!read_only && changed > 0)
+            result.affected_rows += static_cast<std::uint64_t>(sqlite3_changes64(connection()));
         result.last_insert_id = sqlite3_last_insert_rowid(connection());
-        results.push_back(std::move(result));
         return std::nullopt;
     }
 

@@ -79,11 +79,43 @@ nlohmann::json sql_value_to_json(const protocols::sql_value& v) {
         v.value);
 }
 
+namespace {
+
+/// "params": an array (positional) or an object (named).
+result<std::vector<protocols::sql_parameter>> parameters_from_json(const nlohmann::json& params,
+                                                                   const std::string& where) {
+    std::vector<protocols::sql_parameter> out;
+    if (params.size() > protocols::limits::parameters_per_statement_max)
+        return bad(where, "too many");
+    if (params.is_array()) {
+        std::size_t i = 0;
+        for (const auto& p : params) {
+            auto v = sql_value_from_json(p, where + "[" + std::to_string(i++) + "]");
+            if (!v) return v.failure();
+            out.push_back(protocols::sql_parameter{"", std::move(v).value()});
+        }
+    } else if (params.is_object()) {
+        for (const auto& [name, p] : params.items()) {
+            if (name.empty() || name.size() > protocols::limits::parameter_name_bytes_max)
+                return bad(where, "a parameter name must be 1 .. 256 bytes");
+            auto v = sql_value_from_json(p, where + "." + name);
+            if (!v) return v.failure();
+            out.push_back(protocols::sql_parameter{name, std::move(v).value()});
+        }
+    } else {
+        return bad(where, "expected an array (positional) or an object (named)");
+    }
+    return out;
+}
+
+}  // namespace
+
 result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j,
                                                          const std::string& where) {
     if (!j.is_object()) return bad(where, "expected an object {\"sql\", \"params\"}");
     for (const auto& [key, value] : j.items())
-        if (key != "sql" && key != "params") return bad(where, "unknown field \"" + key + "\"");
+        if (key != "sql" && key != "params" && key != "param_sets")
+            return bad(where, "unknown field \"" + key + "\"");
     if (!j.contains("sql") || !j["sql"].is_string())
         return bad(where + ".sql", "expected a string");
     protocols::sql_statement s;
@@ -91,27 +123,30 @@ result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j
     if (s.sql.empty()) return bad(where + ".sql", "empty");
     if (s.sql.size() > protocols::limits::sql_text_bytes_max)
         return bad(where + ".sql", "too long");
-    if (!j.contains("params") || j["params"].is_null()) return s;
-    const auto& params = j["params"];
-    if (params.size() > protocols::limits::parameters_per_statement_max)
-        return bad(where + ".params", "too many");
-    if (params.is_array()) {
+    const bool has_params = j.contains("params") && !j["params"].is_null();
+    const bool has_sets = j.contains("param_sets") && !j["param_sets"].is_null();
+    if (has_params && has_sets)
+        return bad(where, "give params or param_sets, not both");
+    if (has_params) {
+        auto params = parameters_from_json(j["params"], where + ".params");
+        if (!params) return params.failure();
+        s.parameters = std::move(params).value();
+    }
+    if (has_sets) {
+        // The statement runs once per set, in order: {"sql": "INSERT ...", "param_sets":
+        // [[1, "a"], [2, "b"]]}.
+        const auto& sets = j["param_sets"];
+        if (!sets.is_array() || sets.empty())
+            return bad(where + ".param_sets", "expected a non-empty array of params");
+        if (sets.size() > protocols::limits::parameter_sets_per_statement_max)
+            return bad(where + ".param_sets",
+                       "more than " + std::to_string(protocols::limits::parameter_sets_per_statement_max));
         std::size_t i = 0;
-        for (const auto& p : params) {
-            auto v = sql_value_from_json(p, where + ".params[" + std::to_string(i++) + "]");
-            if (!v) return v.failure();
-            s.parameters.push_back(protocols::sql_parameter{"", std::move(v).value()});
+        for (const auto& set : sets) {
+            auto params = parameters_from_json(set, where + ".param_sets[" + std::to_string(i++) + "]");
+            if (!params) return params.failure();
+            s.parameter_sets.push_back(std::move(params).value());
         }
-    } else if (params.is_object()) {
-        for (const auto& [name, p] : params.items()) {
-            if (name.empty() || name.size() > protocols::limits::parameter_name_bytes_max)
-                return bad(where + ".params", "a parameter name must be 1 .. 256 bytes");
-            auto v = sql_value_from_json(p, where + ".params." + name);
-            if (!v) return v.failure();
-            s.parameters.push_back(protocols::sql_parameter{name, std::move(v).value()});
-        }
-    } else {
-        return bad(where + ".params", "expected an array (positional) or an object (named)");
     }
     return s;
 }
@@ -119,7 +154,7 @@ result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j
 result<std::vector<protocols::sql_statement>> sql_statements_from_json(const nlohmann::json& body) {
     std::vector<protocols::sql_statement> out;
     if (body.contains("statements")) {
-        if (body.contains("sql") || body.contains("params"))
+        if (body.contains("sql") || body.contains("params") || body.contains("param_sets"))
             return bad("statements", "give statements, or sql and params, not both");
         const auto& list = body["statements"];
         if (!list.is_array() || list.empty())
@@ -139,6 +174,7 @@ result<std::vector<protocols::sql_statement>> sql_statements_from_json(const nlo
     nlohmann::json one = nlohmann::json::object();
     if (body.contains("sql")) one["sql"] = body["sql"];
     if (body.contains("params")) one["params"] = body["params"];
+    if (body.contains("param_sets")) one["param_sets"] = body["param_sets"];
     auto parsed = sql_statement_from_json(one, "body");
     if (!parsed) return parsed.failure();
     out.push_back(std::move(parsed).value());

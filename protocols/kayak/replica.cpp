@@ -258,7 +258,18 @@ namespace {
 // What a request adds to a PREPARE, as the batch builder counts it.
 std::size_t estimated_batch_bytes(const client_request& r) {
     std::size_t bytes = 256;
-    for (const auto& st : r.statements) bytes += st.sql.size() + 64 * st.parameters.size();
+    auto add = [&bytes](const std::vector<sql_parameter>& parameters) {
+        for (const auto& p : parameters) {
+            bytes += 64 + p.name.size();
+            if (const auto* t = std::get_if<std::string>(&p.value.value)) bytes += t->size();
+            if (const auto* b = std::get_if<covenant::bytes>(&p.value.value)) bytes += b->size();
+        }
+    };
+    for (const auto& st : r.statements) {
+        bytes += st.sql.size();
+        add(st.parameters);
+        for (const auto& set : st.parameter_sets) add(set);
+    }
     return bytes;
 }
 }  // namespace
@@ -1124,7 +1135,7 @@ void replica::record_entry(const batch& b, const certificate& cert, const execut
     log_.sync();
     auto& statements = unsealed_statements_[b.header.seq];
     statements.clear();
-    for (const auto& r : b.requests) statements[r.client] += r.statements.size();
+    for (const auto& r : b.requests) statements[r.client] += statement_runs(r);
     unsealed_.push_back(std::move(e));
     seal_blocks(0, out);
 }
@@ -1253,7 +1264,7 @@ void replica::begin_checkpoint(const shard_block& block, replica_output& out) {
         const auto batches = log_.load_committed(block.header.first_seq, block.entries.size());
         if (batches.size() != block.entries.size()) return;  // cannot happen: the log keeps them all
         for (const auto& c : batches)
-            for (const auto& r : c.batch.requests) by_client[r.client] += r.statements.size();
+            for (const auto& r : c.batch.requests) by_client[r.client] += statement_runs(r);
     }
     std::map<account_address, std::uint64_t> statements;
     for (const auto& [client, count] : by_client) statements[crypto::address_of(client)] += count;

@@ -21,9 +21,18 @@ struct Parameter {
   value @1 :Value;
 }
 
+# One run's parameters, when a statement runs once per set.
+struct ParameterSet {
+  parameters @0 :List(Parameter);
+}
+
 struct Statement {
   sql @0 :Text;
   parameters @1 :List(Parameter);
+  # Not empty: the statement runs once per set, in order (parameters is then empty), and
+  # gives one result: every run's rows in order, the affected rows summed, the last run's
+  # insert id.
+  parameterSets @2 :List(ParameterSet);
 }
 
 enum QueryKind {

@@ -13,6 +13,7 @@ gateway's HTTP API:
      miners are registered) and listed;
   2. a table is created, rows of every value type written with parameters (a verified
      strong-mode write: commit certificate and result signatures) and read back exactly;
+     rows inserted by one statement with parameter sets (one result, all or none);
   3. bad input (malformed JSON, unknown fields, a bad id, a value out of range) is a 400, an
      unknown database a 404, a transfer beyond the balance a 422 with the ledger's reason,
      an SQL error a 400 with the statement's message; a transfer goes final;
@@ -105,6 +106,24 @@ def scenario(c, p_names, m_names):
     status, named = c.http("POST", "/v1/exec", {"database": db, "sql": "INSERT INTO t VALUES (:k, :v)",
                                                 "params": {":k": 6, ":v": "named"}})
     c.expect("insert with named parameters", status, named)
+    status, sets = c.http("POST", "/v1/exec", {"database": db, "sql": "INSERT INTO t VALUES (?, ?)",
+                                               "param_sets": [[100, "a"], [101, "b"], [102, None]]})
+    c.expect("insert with parameter sets", status, sets)
+    if (len(sets["results"]) != 1 or sets["results"][0]["rows_affected"] != 3
+            or sets["results"][0]["last_insert_rowid"] != 102 or not sets["verified"]):
+        raise Failure(f"insert with parameter sets: {sets}")
+    status, read = c.http("POST", "/v1/query", {"database": db, "sql": "SELECT k, v FROM t WHERE k >= 100 ORDER BY k"})
+    c.expect("query the sets' rows", status, read)
+    if read["rows"] != [[100, "a"], [101, "b"], [102, None]]:
+        raise Failure(f"rows of parameter sets: {read}")
+    status, e = c.http("POST", "/v1/exec", {"database": db, "sql": "INSERT INTO t VALUES (?, ?)",
+                                            "params": [1, 2], "param_sets": [[3, 4]]})
+    c.expect("params and param_sets", status, e, "bad_request", 400)
+    status, e = c.http("POST", "/v1/exec", {"database": db, "sql": "INSERT INTO t VALUES (?, ?)",
+                                            "param_sets": [[103, "c"], [100, "again"]]})
+    c.expect("a failing parameter set", status, e, "sql_error", 400)
+    if "parameter set 1" not in e.get("error", ""):
+        raise Failure(f"a failing parameter set: {e}")
     status, read = c.http("POST", "/v1/query", {"database": db, "sql": "SELECT k, v FROM t WHERE k <= ? ORDER BY k",
                                                 "params": [5]})
     c.expect("query", status, read)
@@ -178,7 +197,7 @@ def scenario(c, p_names, m_names):
         time.sleep(0.2)
     status, count = c.http("POST", "/v1/query", {"database": db, "sql": "SELECT count(*) FROM t"})
     c.expect("count", status, count)
-    if count["rows"] != [[7]]:
+    if count["rows"] != [[10]]:  # 5 + 1 + 3 from parameter sets + 1
         raise Failure(f"count after restart: {count}")
     log("the restarted gateway writes on: 7 rows")
 

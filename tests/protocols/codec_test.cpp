@@ -1,13 +1,15 @@
 // Codec tests: every message survives encode -> decode unchanged (and re-encodes to the
-// same bytes), and each check a decoder makes rejects the message it is meant to reject,
-// with the right error.
+// same bytes), each check a decoder makes rejects the message it is meant to reject, with
+// the right error, and a request's canonical bytes keep their layout.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "codec_support_for_tests.hpp"
 #include "crypto/node_id.hpp"
+#include "protocols/canonical.hpp"
 #include "protocols/limits.hpp"
 #include "sample_messages.hpp"
 
@@ -30,6 +32,7 @@ BOOST_AUTO_TEST_SUITE(round_trips)
 
 BOOST_AUTO_TEST_CASE(client_messages) {
     check_round_trip(test::sample_request(), decode_client_request);
+    check_round_trip(test::sample_request_with_parameter_sets(), decode_client_request);
     check_round_trip(test::sample_response_with_receipt(), decode_client_response);
     check_round_trip(test::sample_rejection(), decode_client_response);
 }
@@ -202,6 +205,37 @@ BOOST_AUTO_TEST_CASE(requests) {
     unknown_kind.kind = static_cast<query_kind>(5);
     unknown_kind.sign(test::test_key(100));
     expect_error(decode_client_request(encode(unknown_kind)), protocol_errc::unknown_enum);
+}
+
+BOOST_AUTO_TEST_CASE(requests_with_parameter_sets) {
+    auto both = test::sample_request_with_parameter_sets();
+    both.statements[0].parameters = both.statements[0].parameter_sets[0];
+    both.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(both)), protocol_errc::invalid_value);
+
+    auto too_many_sets = test::sample_request_with_parameter_sets();
+    too_many_sets.statements[0].parameter_sets.assign(limits::parameter_sets_per_statement_max + 1, {});
+    too_many_sets.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(too_many_sets)), protocol_errc::limit_exceeded);
+
+    // Within each statement's bound, beyond the request's.
+    auto too_many_runs = test::sample_request_with_parameter_sets();
+    too_many_runs.statements.resize(2);
+    for (auto& st : too_many_runs.statements) {
+        st.parameters.clear();
+        st.parameter_sets.assign(limits::statement_runs_per_request_max / 2, {});
+    }
+    too_many_runs.statements[1].parameter_sets.emplace_back();
+    too_many_runs.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(too_many_runs)), protocol_errc::limit_exceeded);
+    too_many_runs.statements[1].parameter_sets.pop_back();
+    too_many_runs.sign(test::test_key(100));
+    BOOST_TEST(decode_client_request(encode(too_many_runs)).ok());
+
+    auto bad_name = test::sample_request_with_parameter_sets();
+    bad_name.statements[0].parameter_sets[1][0].name = "k";
+    bad_name.sign(test::test_key(100));
+    expect_error(decode_client_request(encode(bad_name)), protocol_errc::invalid_value);
 }
 
 BOOST_AUTO_TEST_CASE(shared_pointers_cannot_amplify_a_message) {
@@ -983,6 +1017,70 @@ BOOST_AUTO_TEST_CASE(fixed_sizes) {
     expect_error(
         decode_member_status_query(test::encode_member_status_query_with_short_challenge()),
         protocol_errc::wrong_size);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- canonical bytes of requests ------------------------------------------------------
+
+BOOST_AUTO_TEST_SUITE(canonical_requests)
+
+namespace {
+void write_parameters(canonical_writer& out, const std::vector<sql_parameter>& parameters) {
+    out.u32(static_cast<std::uint32_t>(parameters.size()));
+    for (const auto& p : parameters) {
+        out.text(p.name);
+        write_canonical(out, p.value);
+    }
+}
+canonical_writer request_head(const client_request& r) {
+    canonical_writer out;
+    out.fixed(r.database).fixed(r.client).count(r.sequence).i64(r.timestamp_ms);
+    out.u8(static_cast<std::uint8_t>(r.kind));
+    out.u32(static_cast<std::uint32_t>(r.statements.size()));
+    return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_request_without_parameter_sets_keeps_its_layout) {
+    // The layout every request had before parameter sets: what clients signed then is
+    // what they sign now.
+    const auto r = test::sample_request();
+    auto out = request_head(r);
+    for (const auto& st : r.statements) {
+        out.text(st.sql);
+        write_parameters(out, st.parameters);
+    }
+    BOOST_TEST((r.signing_bytes() == out.take()));
+}
+
+BOOST_AUTO_TEST_CASE(parameter_sets_follow_a_marker_no_parameter_count_can_be) {
+    const auto r = test::sample_request_with_parameter_sets();
+    auto out = request_head(r);
+    out.text(r.statements[0].sql).u32(parameter_sets_marker).u32(3);
+    for (const auto& set : r.statements[0].parameter_sets) write_parameters(out, set);
+    out.text(r.statements[1].sql);
+    write_parameters(out, r.statements[1].parameters);
+    BOOST_TEST((r.signing_bytes() == out.take()));
+    BOOST_TEST(parameter_sets_marker > limits::parameters_per_statement_max);
+    BOOST_TEST(statement_runs(r) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(one_set_two_sets_and_plain_parameters_are_different_requests) {
+    auto plain = test::sample_request_with_parameter_sets();
+    plain.statements.resize(1);
+    auto one_set = plain;
+    plain.statements[0].parameters = plain.statements[0].parameter_sets[0];
+    plain.statements[0].parameter_sets.clear();
+    one_set.statements[0].parameter_sets.resize(1);
+    auto two_statements = plain;
+    two_statements.statements.push_back(plain.statements[0]);
+    two_statements.statements[1].parameters = one_set.statements[0].parameters;  // empty
+    auto two_sets = one_set;
+    two_sets.statements[0].parameter_sets.emplace_back();
+    const std::set<digest> hashes{plain.hash(), one_set.hash(), two_statements.hash(),
+                                  two_sets.hash()};
+    BOOST_TEST(hashes.size() == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,6 +61,19 @@ client_request sample_request(std::uint64_t sequence) {
     return r;
 }
 
+client_request sample_request_with_parameter_sets(std::uint64_t sequence) {
+    const auto client = test_key(100);
+    client_request r = sample_request(sequence);
+    r.statements[0] = {"INSERT INTO t(k, v) VALUES (?, :v)", {}};
+    r.statements[0].parameter_sets = {
+        {{"", sql_value::integer(1)}, {":v", sql_value::text("one")}},
+        {{"", sql_value::integer(2)}, {":v", sql_value::blob({0, 255})}},
+        {{"", sql_value::integer(3)}, {":v", sql_value::null()}},
+    };
+    r.sign(client);
+    return r;
+}
+
 batch sample_batch(std::uint64_t seq, std::size_t requests) {
     batch b;
     b.header.database = sample_database();

@@ -19,6 +19,8 @@ std::vector<crypto::key_pair> sorted_members(std::size_t n);
 database_id sample_database();
 
 protocols::client_request sample_request(std::uint64_t sequence = 1);
+/// A request whose INSERT runs with three parameter sets, then an UPDATE with parameters.
+protocols::client_request sample_request_with_parameter_sets(std::uint64_t sequence = 1);
 protocols::batch sample_batch(std::uint64_t seq = 1, std::size_t requests = 3);
 protocols::certificate sample_certificate(const protocols::batch& b, protocols::vote_phase phase,
                                           std::size_t signers = 3);

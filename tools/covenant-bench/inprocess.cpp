@@ -72,10 +72,15 @@ class driver {
                                  sql_value::integer(static_cast<std::int64_t>(++read_nonce_))})},
                             4 + client);
             } else {
-                std::vector<sql_statement> statements;
-                const std::size_t n = kind == op::multirow ? o_.rows_per_request : 1;
-                for (std::size_t r = 0; r < n; ++r) statements.push_back(insert_row(++next_key_));
-                h = c_.write(0, std::move(statements), 4 + client);
+                // A multi-row request: the INSERT once, with a parameter set per row.
+                sql_statement insert = insert_row(++next_key_);
+                if (kind == op::multirow) {
+                    insert.parameter_sets.push_back(std::move(insert.parameters));
+                    insert.parameters.clear();
+                    for (std::size_t r = 1; r < o_.rows_per_request; ++r)
+                        insert.parameter_sets.push_back(std::move(insert_row(++next_key_).parameters));
+                }
+                h = c_.write(0, {std::move(insert)}, 4 + client);
             }
             pending[h] = flight{client, kind, bench_clock::now()};
             ++in_flight[client];

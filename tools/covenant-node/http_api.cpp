@@ -654,7 +654,7 @@ void http_api::routes() {
     auto run_sql = [=](const httplib::Request& req, httplib::Response& res,
                        protocols::query_kind kind) {
         const json body = parse_body(req);
-        only_fields(body, {"database", "statements", "sql", "params"});
+        only_fields(body, {"database", "statements", "sql", "params", "param_sets"});
         const auto db = hex_field<database_id>(string_field(body, "database"), "database");
         auto statements = client::sql_statements_from_json(body);
         if (!statements) throw bad_input{statements.failure().detail};

@@ -8,9 +8,13 @@ benchmark on a shared machine reports figures, a test does not bound them.
 
 import argparse
 import json
+import glob
 import math
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 FIELDS = ["strong_rps", "eventual_rps", "strong_rps_beside_eventual", "crypto_limit_rps",
           "sqlite_single_insert_rps",
@@ -32,8 +36,9 @@ def main():
     parser.add_argument("--bench", required=True)
     parser.add_argument("--timeout", type=float, default=400)
     args = parser.parse_args()
-    out = subprocess.run([args.bench, "--quick", "--json"], capture_output=True, text=True,
-                         timeout=args.timeout)
+    traces = tempfile.mkdtemp(prefix="covenant-bench-test-traces-")
+    out = subprocess.run([args.bench, "--quick", "--json", "--trace-latencies", traces],
+                         capture_output=True, text=True, timeout=args.timeout)
     if out.returncode != 0:
         fail(f"exit {out.returncode}: {out.stderr[-2000:]}")
     lines = [l for l in out.stdout.splitlines() if l.strip()]
@@ -107,6 +112,21 @@ def main():
                 fail(f"in-process {mode} {phase}: {ph}")
     if not ip["eventual"]["followers_caught_up"] or not ip["eventual"]["followers_same_digest"]:
         fail(f"in-process eventual: followers {ip['eventual']}")
+    # --trace-latencies: one line per answer of each load client, as the summaries count them.
+    for phase, kind in (("strong_half_load", "w"), ("point_read", "r")):
+        files = glob.glob(os.path.join(traces, f"{phase}-*.txt"))
+        if len(files) != p[phase]["clients"]:
+            fail(f"{phase}: {len(files)} latency traces for {p[phase]['clients']} clients")
+        lines = [l.split() for f in files for l in open(f)]
+        latencies = sorted(float(l[1]) for l in lines if l[2] == kind)
+        summary = p[phase]["read_latency" if kind == "r" else "write_latency"]
+        if len(latencies) != summary["samples"]:
+            fail(f"{phase}: {len(latencies)} traced answers, {summary['samples']} in the summary")
+        if not (latencies[0] > 0 and latencies[-1] >= summary["p99_ms"] and
+                all(float(l[0]) >= 0 for l in lines)):
+            fail(f"{phase}: traced latencies {latencies[0]}..{latencies[-1]} against p99 "
+                 f"{summary['p99_ms']}")
+    shutil.rmtree(traces, ignore_errors=True)
     for name, t in r["targets"].items():
         if not isinstance(t["met"], bool):
             fail(f"target {name}: {t}")

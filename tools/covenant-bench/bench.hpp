@@ -94,6 +94,7 @@ struct process_options {
     std::size_t pipeline_depth = 0;  // the miners' pipeline_depth; 0: their default
     std::vector<double> probe_rates;  // fixed offered rates of the latency probe; none: no probe
     bool keep = false;
+    std::string latency_trace_directory;  // non-empty: every load client's answers, per phase
 };
 json measure_processes(const process_options& options);
 

@@ -10,6 +10,7 @@
 #include <caf/io/all.hpp>
 
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <set>
@@ -45,6 +46,7 @@ int load_client_main(int argc, char** argv) {
     std::int64_t first_key = 1, read_keys = 1;
     double seconds = 5, rate = 0;
     std::size_t window = 16, rows = 100, total = 0;
+    std::string latency_trace_path;
     app.add_option("--genesis", genesis_path)->required();
     app.add_option("--key-file", key_path)->required();
     app.add_option("--passphrase-file", passphrase_path)->required();
@@ -63,6 +65,9 @@ int load_client_main(int argc, char** argv) {
     app.add_option("--first-sequence", first_sequence, "This key's next client sequence");
     app.add_option("--first-key", first_key, "The first primary key this client inserts");
     app.add_option("--read-keys", read_keys, "Reads pick a key in 1..N");
+    app.add_option("--latency-trace", latency_trace_path,
+                   "Write one line per answered request to this file: ms since the start when "
+                   "it was sent, its latency in ms, and w (write) or r (read)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -157,6 +162,13 @@ int load_client_main(int argc, char** argv) {
     std::size_t sent = 0, writes_ok = 0, reads_ok = 0, rows_ok = 0, rejected = 0, failed = 0,
                 resent = 0, redirected = 0, stale_copies = 0, counter = 0, next_member = 0;
     std::map<std::string, std::size_t> rejections;
+    // Where a tail comes from (a stall of the whole group, or queueing spread over the run)
+    // shows in when its slow requests were sent: --latency-trace keeps every one.
+    struct traced_answer {
+        double sent_ms, latency_ms;
+        bool read;
+    };
+    std::vector<traced_answer> trace;
     std::uint64_t sequence = first_sequence, rng = 0x2545f4914f6cdd1dull ^ nonce;
     std::int64_t next_key = first_key;
     auto send_payload = [&](std::size_t member, const bytes& payload) {
@@ -306,6 +318,10 @@ int load_client_main(int argc, char** argv) {
                     rows_ok += it->second.rows;
                     write_latency.add(ms);
                 }
+                if (rj == nullptr && !latency_trace_path.empty())
+                    trace.push_back(
+                        {std::chrono::duration<double, std::milli>(it->second.sent - start).count(),
+                         ms, it->second.read});
                 pending.erase(it);
         };
         // One answer (or 5 ms), then every answer already here, so that the next refill
@@ -361,6 +377,13 @@ int load_client_main(int argc, char** argv) {
              {"client_cpu_seconds", usage_after.cpu_seconds - usage_before.cpu_seconds},
              {"client_peak_rss_mb", usage_after.peak_rss_mb}};
     if (rate > 0) out["offered_rps"] = rate;
+    if (!latency_trace_path.empty()) {
+        std::ofstream file(latency_trace_path);
+        file << std::fixed << std::setprecision(3);
+        for (const auto& t : trace)
+            file << t.sent_ms << ' ' << t.latency_ms << ' ' << (t.read ? 'r' : 'w') << '\n';
+        if (!file) out["latency_trace_error"] = "cannot write " + latency_trace_path;
+    }
     if (!rejections.empty()) out["rejections"] = rejections;
     std::cout << out.dump() << std::endl;
     for (auto& l : links) self->send_exit(l, caf::exit_reason::user_shutdown);

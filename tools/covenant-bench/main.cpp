@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
     app.add_option("--cql", cql_binary, "cql binary");
     app.add_option("--driver", driver, "process_bench.py");
     app.add_flag("--keep", keep, "Keep the real network's directory");
+    std::string trace_directory;
+    app.add_option("--trace-latencies", trace_directory,
+                   "Real network: every load client writes each answer (when it was sent, its "
+                   "latency) to DIR/PHASE-CLIENT.txt, to see where a tail comes from");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -157,6 +161,7 @@ int main(int argc, char** argv) {
         p.gateway_clients = gateway_clients;
         p.gateway_seconds = seconds;
         p.keep = keep;
+        p.latency_trace_directory = trace_directory;
         p.pipeline_depth = pipeline_depth;
         p.probe_rates = probe_rates;
         report["processes"] = measure_processes(p);

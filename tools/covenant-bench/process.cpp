@@ -33,6 +33,8 @@ json measure_processes(const process_options& o) {
     }
     if (!o.directory.empty()) command << " --dir " << quoted(o.directory);
     if (o.keep) command << " --keep";
+    if (!o.latency_trace_directory.empty())
+        command << " --trace-latencies " << quoted(o.latency_trace_directory);
     // The driver's progress lines go to our stderr; its stdout is the JSON object.
     FILE* pipe = ::popen(command.str().c_str(), "r");
     if (pipe == nullptr) return json{{"error", "cannot run " + o.driver}};

@@ -119,6 +119,9 @@ class Bench(LocalNetwork):
                 args += ["--seconds", str(seconds)]
             if rate:
                 args += ["--rate", str(rate)]
+            if self.trace_dir:
+                args += ["--latency-trace",
+                         os.path.join(self.trace_dir, f"{self.phase_name or workload}-{i}.txt")]
             procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         results = []
         order = [self.leaders[db]] + [m for m in self.m_names if m != self.leaders[db]]
@@ -142,8 +145,12 @@ class Bench(LocalNetwork):
         r = self.replica(self.leaders[database], database) or {}
         return (r.get("replica") or {}).get("last_committed", 0)
 
+    trace_dir = None    # --trace-latencies: each load client's answers, one file per phase
+    phase_name = None
+
     def phase(self, name, body, database=None):
         log(f"phase {name}")
+        self.phase_name = name
         batches_before = self.committed_batches(database) if database else 0
         before = self.snapshot()
         busy0, total0 = machine_cpu()
@@ -389,11 +396,17 @@ def main():
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--dir", default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--trace-latencies", default=None, metavar="DIR",
+                        help="each load client writes every answer (sent at ms, latency ms) "
+                             "to DIR/PHASE-CLIENT.txt")
     args = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="covenant-bench-", dir=args.dir)
     net = Bench(os.path.abspath(args.node), os.path.abspath(args.cql), directory,
                 time.monotonic() + args.timeout)
     net.bench_bin = os.path.abspath(args.bench)
+    if args.trace_latencies:
+        net.trace_dir = os.path.abspath(args.trace_latencies)
+        os.makedirs(net.trace_dir, exist_ok=True)
     ok = False
     try:
         result = scenario(net, args)

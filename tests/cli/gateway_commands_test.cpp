@@ -300,6 +300,52 @@ BOOST_AUTO_TEST_CASE(exec_and_query) {
     BOOST_TEST(requests[3].path == "/v1/query");
 }
 
+BOOST_AUTO_TEST_CASE(exec_with_parameter_sets) {
+    cql_test::temp_dir dir;
+    fake_gateway gateway(small_gateway);
+    const auto at = gateway.address();
+    BOOST_TEST(run_cql({"exec", db, "INSERT INTO t VALUES (?, ?)", "--param-set", "[1, \"a\"]",
+                        "--param-set", "[2, {\"blob\": \"00ff\"}]", "--gateway", at},
+                       {}, dir.path())
+                   .exit_status == 0);
+    cql_test::write_text_file(dir.file("sets.jsonl"),
+                         "{\":k\": 3, \":v\": null}\n\n{\":k\": 4, \":v\": \"d\"}\n");
+    BOOST_TEST(run_cql({"exec", db, "INSERT INTO t VALUES (:k, :v)", "--param-sets-file",
+                        dir.file("sets.jsonl"), "--gateway", at},
+                       {}, dir.path())
+                   .exit_status == 0);
+    const auto requests = gateway.requests();
+    BOOST_TEST_REQUIRE(requests.size() == 2u);
+    BOOST_TEST(requests[0].json() ==
+               (json{{"database", db}, {"sql", "INSERT INTO t VALUES (?, ?)"},
+                     {"param_sets", json{json{1, "a"}, json{2, {{"blob", "00ff"}}}}}}));
+    BOOST_TEST(requests[1].json()["param_sets"] ==
+               (json{{{":k", 3}, {":v", nullptr}}, {{":k", 4}, {":v", "d"}}}));
+
+    // Refused before anything is sent: each exits 2 naming what is wrong.
+    cql_test::write_text_file(dir.file("bad.jsonl"), "[1]\n[1, 2\n");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+        {{"--param-set", "7"}, "expected a JSON array"},
+        {{"--param-set", "[18446744073709551615]"}, "beyond 64-bit"},
+        {{"--param-set", "[{\"blob\": \"0\"}]"}, "blob"},
+        {{"--param-set", "[1]", "--param", "2"}, "not both"},
+        {{"--param-sets-file", dir.file("bad.jsonl")}, "line 2"},
+        {{"--param-sets-file", dir.file("missing.jsonl")}, "cannot read"},
+    };
+    for (const auto& [extra, mentions] : refused) {
+        BOOST_TEST_CONTEXT(mentions) {
+            std::vector<std::string> args{"exec", db, "INSERT INTO t VALUES (?)", "--gateway", at};
+            args.insert(args.end(), extra.begin(), extra.end());
+            check_failure(run_cql(args, {}, dir.path()), 2, mentions);
+        }
+    }
+    check_failure(run_cql({"exec", db, "INSERT INTO t VALUES (?); SELECT 1", "--param-set", "[1]",
+                           "--gateway", at},
+                          {}, dir.path()),
+                  2, "one statement");
+    BOOST_TEST(gateway.requests().size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(console_from_c_and_from_a_pipe) {
     cql_test::temp_dir dir;
     fake_gateway gateway(small_gateway);

@@ -161,7 +161,19 @@ def scenario(c, p_names, m_names):
     code, out, err = c.run_cql("console", db, stdin=".tables\n.schema t\n.mode csv\nSELECT count(*) AS n FROM t;\n")
     expect("console (table and csv)", code == 0 and "CREATE TABLE t(k INTEGER PRIMARY KEY, v);" in out
            and "n\n9\n" in out and "covenant_meta" not in out, f"{code} {out} {err}")  # text mode: \r\n read as \n
-    log("cql exec, query and console wrote and read 9 rows")
+    # One statement run once per parameter set, as one request (flags, then a JSON Lines file).
+    sets = c.cql_json("exec", db, "INSERT INTO t VALUES (?, ?)", "--param-set", '[10, "ten"]',
+                      "--param-set", '[11, {"blob": "0b"}]')
+    expect("exec --param-set", sets["results"][0]["rows_affected"] == 2 and sets["verified"], sets)
+    sets_file = os.path.join(c.dir, "sets.jsonl")
+    with open(sets_file, "w") as f:
+        f.write('{":k": 12, ":v": null}\n{":k": 13, ":v": 13.5}\n')
+    sets = c.cql_json("exec", db, "INSERT INTO t VALUES (:k, :v)", "--param-sets-file", sets_file)
+    expect("exec --param-sets-file", sets["results"][0]["rows_affected"] == 2, sets)
+    read = c.cql_json("query", db, "SELECT k, v FROM t WHERE k >= 10 ORDER BY k")
+    expect("parameter sets read back",
+           read["rows"] == [[10, "ten"], [11, {"blob": "0b"}], [12, None], [13, 13.5]], read)
+    log("cql exec, query and console wrote and read 13 rows")
 
     # 3. Grant and transfer.
     reader = address_of(c.nodes["miner1"]["public_key"])

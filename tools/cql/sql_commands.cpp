@@ -1,6 +1,8 @@
 // `cql exec DB SQL` (statements as one atomic write; `-` reads them from stdin) and
 // `cql query DB SQL` (one read, answered by one member), with --param values for `?` and
-// --named :NAME=VALUE for named parameters.
+// --named :NAME=VALUE for named parameters; exec also takes --param-set and
+// --param-sets-file (one statement run once per set of parameters).
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -26,6 +28,8 @@ struct sql_options {
     std::string sql;
     std::vector<std::string> params;
     std::vector<std::string> named;
+    std::vector<std::string> param_sets;  // exec: each a JSON array or object
+    std::string param_sets_file;          // exec: one set per line (JSON Lines)
     std::string mode = "table";
     bool json = false;
 };
@@ -70,6 +74,38 @@ json params_of(const sql_options& o) {
     return object;
 }
 
+// A request runs its statements at most this many times (protocols::limits, which the
+// gateway and every member enforce); more sets are refused here before any is sent.
+constexpr std::size_t param_sets_max = 65536;
+
+json param_sets_of(const sql_options& o) {
+    json sets = json::array();
+    for (const auto& text : o.param_sets)
+        sets.push_back(parse_parameter_set(text, "--param-set " + text.substr(0, 40)));
+    if (!o.param_sets_file.empty()) {
+        std::ifstream file(o.param_sets_file);
+        if (!file) throw usage_failure("--param-sets-file " + o.param_sets_file + ": cannot read it");
+        std::string line;
+        std::size_t bytes = 0;
+        for (std::size_t number = 1; std::getline(file, line); ++number) {
+            bytes += line.size() + 1;
+            if (bytes > stdin_sql_bytes_max)  // the gateway's body limit: it could not be sent
+                throw usage_failure("--param-sets-file " + o.param_sets_file + ": more than " +
+                                    std::to_string(stdin_sql_bytes_max >> 20) + " MiB");
+            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+            if (sets.size() == param_sets_max)
+                throw usage_failure("--param-sets-file " + o.param_sets_file + ": more than " +
+                                    std::to_string(param_sets_max) + " sets");
+            sets.push_back(parse_parameter_set(
+                line, "--param-sets-file " + o.param_sets_file + " line " + std::to_string(number)));
+        }
+        if (file.bad()) throw failure("--param-sets-file " + o.param_sets_file + ": read error");
+    }
+    if (sets.size() > param_sets_max)
+        throw usage_failure("more than " + std::to_string(param_sets_max) + " parameter sets");
+    return sets;
+}
+
 output_mode mode_of(const sql_options& o) {
     output_mode mode = output_mode::table;
     parse_output_mode(o.mode, mode);  // CLI11 checked it
@@ -80,11 +116,18 @@ void run_exec(const sql_options& o, const connection_options& connection) {
     const auto id = parse_database_argument(o.database);
     const auto statements = statements_of(o);
     const json params = params_of(o);
-    if (!params.is_null() && statements.size() != 1)
+    const bool with_sets = !o.param_sets.empty() || !o.param_sets_file.empty();
+    if (with_sets && !params.is_null())
+        throw usage_failure("give --param/--named or --param-set/--param-sets-file, not both");
+    if ((with_sets || !params.is_null()) && statements.size() != 1)
         throw usage_failure("parameters apply to one statement; " +
                             std::to_string(statements.size()) + " were given");
+    const json sets = with_sets ? param_sets_of(o) : json();
+    if (with_sets && sets.empty())
+        throw usage_failure("--param-sets-file " + o.param_sets_file + ": no parameter set in it");
     const gateway_client gateway(connection);
-    json answer = sql_runner(gateway, id).exec(statements, params);
+    json answer = with_sets ? sql_runner(gateway, id).exec_sets(statements.front(), sets)
+                            : sql_runner(gateway, id).exec(statements, params);
     if (o.json) {
         answer["database"] = id.hex();
         return print_json(answer);
@@ -136,6 +179,13 @@ std::vector<command> add_sql_commands(CLI::App& root, const connection_options& 
             "Print the gateway's verified answer: {\"database\", \"results\": [{\"rows_affected\", "
             "\"last_insert_rowid\", \"columns\", \"rows\"}], \"seq\", \"verified\", \"receipt\", "
             "\"certificate_signers\", \"result_signers\", \"served_by\"}");
+        app->add_option("--param-set", o->param_sets,
+                        "Run the statement once per set, as one request: a JSON array of values "
+                        "for ? ([1, \"a\"]) or an object of named ones ({\":k\": 1}); repeat "
+                        "for each set")
+            ->allow_extra_args(false);  // one set per flag: CLI11 would split "[1, 2]" itself
+        app->add_option("--param-sets-file", o->param_sets_file,
+                        "Parameter sets from a file, one per line (JSON Lines), as --param-set");
         out.push_back(command{app, [o, &connection] { run_exec(*o, connection); }});
     }
     {

@@ -19,6 +19,24 @@ json parse_parameter(const std::string& text) {
     return parsed;
 }
 
+json parse_parameter_set(const std::string& text, const std::string& where) {
+    json parsed = json::parse(text, nullptr, false);
+    if (parsed.is_discarded() || !(parsed.is_array() || parsed.is_object()))
+        throw usage_failure(where + ": expected a JSON array of values or an object of named "
+                                    "values, got " + text.substr(0, 80));
+    auto check = [&](const json& value, const std::string& at) {
+        auto checked = covenant::client::sql_value_from_json(value, where + at);
+        if (!checked) throw usage_failure(checked.failure().detail);
+    };
+    if (parsed.is_array()) {
+        for (std::size_t i = 0; i < parsed.size(); ++i)
+            check(parsed[i], " value " + std::to_string(i + 1));
+    } else {
+        for (const auto& [name, value] : parsed.items()) check(value, " " + name);
+    }
+    return parsed;
+}
+
 json sql_runner::query(const std::string& sql, const json& params) const {
     json body{{"database", database_.hex()}, {"sql", sql}};
     if (!params.is_null()) body["params"] = params;
@@ -35,6 +53,11 @@ json sql_runner::exec(const std::vector<std::string>& statements, const json& pa
         for (const auto& s : statements) list.push_back(json{{"sql", s}});
         body["statements"] = std::move(list);
     }
+    return gateway_.post("/v1/exec", body);
+}
+
+json sql_runner::exec_sets(const std::string& statement, const json& param_sets) const {
+    json body{{"database", database_.hex()}, {"sql", statement}, {"param_sets", param_sets}};
     return gateway_.post("/v1/exec", body);
 }
 

@@ -20,6 +20,12 @@ namespace cql {
 /// refuse (an integer beyond 64 bits, a malformed blob) is a usage failure naming it.
 nlohmann::json parse_parameter(const std::string& text);
 
+/// One set of parameters for a statement that runs once per set (`"param_sets"` of
+/// /v1/exec): a JSON array (values for `?` in order) or a JSON object (named parameters,
+/// ":NAME": value), each value as the gateway takes it (42, -1.5, null, "text",
+/// {"blob": "00ff"}). Anything else is a usage failure naming `where`.
+nlohmann::json parse_parameter_set(const std::string& text, const std::string& where);
+
 class sql_runner {
   public:
     sql_runner(const gateway_client& gateway, const covenant::database_id& database)
@@ -30,6 +36,8 @@ class sql_runner {
     /// Statements as one atomic request through /v1/exec: {"results": [...], "seq", ...}.
     nlohmann::json exec(const std::vector<std::string>& statements,
                         const nlohmann::json& params = nullptr) const;
+    /// One statement run once per set of `param_sets` (a JSON array of sets), as one request.
+    nlohmann::json exec_sets(const std::string& statement, const nlohmann::json& param_sets) const;
 
     const covenant::database_id& database() const { return database_; }
 

@@ -47,6 +47,8 @@ public:
     std::vector<kayak::pending_entry> load_entries(sequence_number from) override;
 
     std::size_t evidence_count();
+    /// The background checkpoints of the log file (wal_checkpointer.hpp).
+    wal_checkpointer::status checkpoint_status() const { return checkpointer_->current_status(); }
 
 private:
     kayak_log_store(sqlite3* db, std::unique_ptr<wal_checkpointer> checkpointer)

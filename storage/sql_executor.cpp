@@ -995,6 +995,9 @@ sequence_number sql_executor::applied_seq() const {
 digest sql_executor::state_digest() const {
     return impl_->state;
 }
+wal_checkpointer::status sql_executor::checkpoint_status() const {
+    return impl_->checkpointer ? impl_->checkpointer->current_status() : wal_checkpointer::status{};
+}
 
 namespace {
 /// Why the text of one statement is refused before a vote, or nullopt.

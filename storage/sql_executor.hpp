@@ -60,6 +60,7 @@
 #include "common/ids.hpp"
 #include "common/result.hpp"
 #include "protocols/sql_messages.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 namespace covenant::storage {
 
@@ -101,6 +102,8 @@ class sql_executor {
     sequence_number applied_seq() const;
     /// State digest after the last applied batch; the zero digest for a new database.
     digest state_digest() const;
+    /// The background checkpoints of the database file (wal_checkpointer.hpp).
+    wal_checkpointer::status checkpoint_status() const;
 
     /// A static check before a replica votes for a request: nullopt if acceptable, else the
     /// reason ("statement 1: not allowed: ATTACH", ... PRAGMA, transaction control, TEMP

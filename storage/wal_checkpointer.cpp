@@ -43,7 +43,12 @@ wal_checkpointer::~wal_checkpointer() {
 
 std::uint64_t wal_checkpointer::checkpoints() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return checkpoints_;
+    return status_.checkpoints;
+}
+
+wal_checkpointer::status wal_checkpointer::current_status() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
 }
 
 void wal_checkpointer::run() {
@@ -55,12 +60,19 @@ void wal_checkpointer::run() {
             last = stopping_;
         }
         // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
-        // Anything else (an I/O error) the writer meets too, and stops on.
+        // Anything else (an I/O error) is counted and kept for the status; the next
+        // interval tries again, and the writer's backstop still bounds the WAL.
         const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                  nullptr, nullptr);
-        if (rc == SQLITE_OK) {
+        if (rc != SQLITE_BUSY) {
             std::lock_guard<std::mutex> lock(mutex_);
-            ++checkpoints_;
+            status_.failing = rc != SQLITE_OK;
+            if (rc == SQLITE_OK) {
+                ++status_.checkpoints;
+            } else {
+                ++status_.failures;
+                status_.last_failure = std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(db_);
+            }
         }
         if (last) return;
     }

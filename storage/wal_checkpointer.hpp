@@ -13,6 +13,10 @@
 // writer never blocks it; it copies what was committed when it began), with
 // synchronous=FULL, so the database file is fsynced before the WAL may be reused. A
 // checkpoint loses nothing whenever it is interrupted: the WAL stays until copied.
+//
+// A checkpoint that fails for any reason but BUSY (an I/O error, a full disk) is counted and
+// its message kept (status()): the writer goes on, its WAL growing towards the backstop, and
+// the miner's status shows the problem (replica "storage_problem") instead of hiding it.
 #pragma once
 
 #include <chrono>
@@ -49,6 +53,14 @@ class wal_checkpointer {
     /// Checkpoints completed so far (for tests and status).
     std::uint64_t checkpoints() const;
 
+    struct status {
+        std::uint64_t checkpoints = 0;  // completed
+        std::uint64_t failures = 0;     // failed for a reason other than SQLITE_BUSY
+        std::string last_failure;       // the latest failure's SQLite message; empty if none
+        bool failing = false;           // the latest attempt failed (not BUSY)
+    };
+    status current_status() const;
+
   private:
     wal_checkpointer(sqlite3* db, std::chrono::milliseconds interval);
     void run();
@@ -58,7 +70,7 @@ class wal_checkpointer {
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
-    std::uint64_t checkpoints_ = 0;
+    status status_;
     std::thread thread_;
 };
 

@@ -117,13 +117,28 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
         return;
     }
     const auto& ledger = st.chain->ledger();
+    std::shared_ptr<storage::kayak_log_store> log_store(std::move(log).value());
+    auto batch_executor = std::make_shared<storage::sql_batch_executor>(std::move(executor).value());
     replica_actor_config c{
         st.config().replica_defaults, st.config().key, {}, st.config().router,
-        caf::actor_cast<caf::actor>(self),
-        std::shared_ptr<kayak::log_store>(std::move(log).value()),
-        std::make_shared<storage::sql_batch_executor>(std::move(executor).value()),
+        caf::actor_cast<caf::actor>(self), log_store, batch_executor,
         std::make_shared<storage::kayak_block_store>(std::move(chain).value()),
         nullptr, st.config().replica_tick_ms, st.config().clock_offset_ms};
+    // Weak: the replica's ports own the files; the status only looks at them.
+    c.storage_problem = [log_file = std::weak_ptr<storage::kayak_log_store>(log_store),
+                         database_file = std::weak_ptr<storage::sql_batch_executor>(batch_executor)] {
+        std::string problem;
+        auto describe = [&](const char* file, const storage::wal_checkpointer::status& s) {
+            if (s.failures == 0) return;
+            if (!problem.empty()) problem += "; ";
+            problem += std::string(file) + ": " + std::to_string(s.failures) +
+                       " background checkpoint(s) failed" + (s.failing ? " (still failing)" : "") +
+                       ", last: " + s.last_failure;
+        };
+        if (auto l = log_file.lock()) describe("log", l->checkpoint_status());
+        if (auto d = database_file.lock()) describe("database", d->sql().checkpoint_status());
+        return problem;
+    };
     auto permissions = std::make_shared<chain_permissions>(a);
     c.permissions = permissions;
     c.replica.database = a.id;

@@ -53,6 +53,9 @@ struct replica_status {
     std::uint64_t shard_height = 0;           // blocks in the stored shard chain
     bytes shard_head_hash;
     std::string last_refusal;
+    /// What is wrong with the replica's files beside its own steps (a background WAL
+    /// checkpoint failing: replica_actor_config::storage_problem); empty when nothing is.
+    std::string storage_problem;
 };
 
 template <class Inspector>
@@ -60,7 +63,8 @@ typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
     return f(caf::meta::type_name("covenant::replica_status"), x.view, x.last_committed,
              x.last_executed, x.state_digest, x.batches_committed, x.messages_refused,
              x.batches_refused, x.catch_up_batches, x.divergent_executions,
-             x.undecodable_payloads, x.shard_height, x.shard_head_hash, x.last_refusal);
+             x.undecodable_payloads, x.shard_height, x.shard_head_hash, x.last_refusal,
+             x.storage_problem);
 }
 
 struct replica_actor_config {
@@ -76,6 +80,10 @@ struct replica_actor_config {
     std::int64_t tick_ms = 50;
     /// Added to the actor clock to get the wall-clock time batches carry (virtual in tests).
     std::int64_t clock_offset_ms = 0;
+    /// Asked for each status: what is wrong with the storage behind the ports that the
+    /// replica's own steps do not see (the files' background checkpoints); empty if nothing.
+    /// Unset: nothing to report (in-memory ports).
+    std::function<std::string()> storage_problem = {};
 };
 
 void add_replica_message_types(caf::actor_system_config& config);

@@ -240,6 +240,8 @@ def leader_scenario(net):
                    60, net.everyone)
     rows = net.check_files(net.m_names, acknowledged, net.everyone)
     r = net.replica(leader, net.db)["replica"]
+    if r["storage_problem"]:
+        raise Failure(f"{leader} reports a storage problem: {r['storage_problem']}")
     log(f"{leader} caught up: commit {r['last_committed']}, {rows} rows, digest {r['state_digest'][:16]} "
         f"as the others ({r['catch_up_batches']} batches fetched)")
 

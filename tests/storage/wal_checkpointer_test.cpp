@@ -1,13 +1,16 @@
 // The background WAL checkpointer: what a writer committed (with SQLite's own checkpoints
 // off) reaches the database file without the writer checkpointing, while the writer goes on
-// writing, and nothing committed is lost.
+// writing, and nothing committed is lost; a checkpoint that fails (an I/O error) is counted
+// and named in its status, and the checkpoints after the fault succeed again.
 #include <boost/test/unit_test.hpp>
 
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -28,6 +31,15 @@ void exec(sqlite3* db, const char* sql) {
     const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
     BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, sql << ": " << (message ? message : ""));
 }
+/// A fresh WAL-mode file at `path` with an empty table t(k, v), and its writer.
+sqlite3* open_wal_writer(const std::string& path) {
+    remove_files(path);
+    sqlite3* writer = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &writer) == SQLITE_OK);
+    exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
+    return writer;
+}
 std::int64_t count_rows(sqlite3* db) {
     sqlite3_stmt* s = nullptr;
     BOOST_REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &s, nullptr) == SQLITE_OK);
@@ -36,17 +48,89 @@ std::int64_t count_rows(sqlite3* db) {
     sqlite3_finalize(s);
     return n;
 }
+
+// A VFS over the default one whose main database files fail every write while
+// `fail_database_writes` is set: what a full or failing disk does to a checkpoint, which
+// writes the database file (the writer only appends to the WAL).
+std::atomic<bool> fail_database_writes{false};
+sqlite3_vfs* real_vfs = nullptr;
+struct faulty_file {
+    sqlite3_file base;
+    sqlite3_file* real;  // the real VFS's file, allocated just after this struct
+    bool database;
+};
+sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<faulty_file*>(f)->real; }
+int faulty_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
+    if (reinterpret_cast<faulty_file*>(f)->database && fail_database_writes) return SQLITE_IOERR_WRITE;
+    return real_of(f)->pMethods->xWrite(real_of(f), data, amount, offset);
+}
+sqlite3_io_methods faulty_methods() {
+    sqlite3_io_methods m{};
+    m.iVersion = 2;
+    m.xClose = [](sqlite3_file* f) { return real_of(f)->pMethods->xClose(real_of(f)); };
+    m.xRead = [](sqlite3_file* f, void* d, int n, sqlite3_int64 o) {
+        return real_of(f)->pMethods->xRead(real_of(f), d, n, o);
+    };
+    m.xWrite = faulty_write;
+    m.xTruncate = [](sqlite3_file* f, sqlite3_int64 n) { return real_of(f)->pMethods->xTruncate(real_of(f), n); };
+    m.xSync = [](sqlite3_file* f, int flags) { return real_of(f)->pMethods->xSync(real_of(f), flags); };
+    m.xFileSize = [](sqlite3_file* f, sqlite3_int64* n) { return real_of(f)->pMethods->xFileSize(real_of(f), n); };
+    m.xLock = [](sqlite3_file* f, int l) { return real_of(f)->pMethods->xLock(real_of(f), l); };
+    m.xUnlock = [](sqlite3_file* f, int l) { return real_of(f)->pMethods->xUnlock(real_of(f), l); };
+    m.xCheckReservedLock = [](sqlite3_file* f, int* r) {
+        return real_of(f)->pMethods->xCheckReservedLock(real_of(f), r);
+    };
+    m.xFileControl = [](sqlite3_file* f, int op, void* a) {
+        return real_of(f)->pMethods->xFileControl(real_of(f), op, a);
+    };
+    m.xSectorSize = [](sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); };
+    m.xDeviceCharacteristics = [](sqlite3_file* f) {
+        return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
+    };
+    m.xShmMap = [](sqlite3_file* f, int region, int size, int extend, void volatile** p) {
+        return real_of(f)->pMethods->xShmMap(real_of(f), region, size, extend, p);
+    };
+    m.xShmLock = [](sqlite3_file* f, int offset, int n, int flags) {
+        return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
+    };
+    m.xShmBarrier = [](sqlite3_file* f) { real_of(f)->pMethods->xShmBarrier(real_of(f)); };
+    m.xShmUnmap = [](sqlite3_file* f, int del) { return real_of(f)->pMethods->xShmUnmap(real_of(f), del); };
+    return m;
+}
+const sqlite3_io_methods faulty_io = faulty_methods();
+int faulty_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
+    auto* file = reinterpret_cast<faulty_file*>(f);
+    file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+    file->database = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    const int rc = real_vfs->xOpen(real_vfs, name, file->real, flags, out_flags);
+    file->base.pMethods = rc == SQLITE_OK && file->real->pMethods ? &faulty_io : nullptr;
+    return rc;
+}
+/// Registers the faulty VFS as the default one for its lifetime (the checkpointer opens its
+/// connection through the default VFS).
+struct faulty_default_vfs {
+    sqlite3_vfs vfs{};
+    faulty_default_vfs() {
+        real_vfs = sqlite3_vfs_find(nullptr);
+        std::memcpy(&vfs, real_vfs, sizeof vfs);
+        vfs.zName = "covenant-test-faulty";
+        vfs.szOsFile = static_cast<int>(sizeof(faulty_file)) + real_vfs->szOsFile;
+        vfs.xOpen = faulty_open;
+        vfs.pNext = nullptr;
+        BOOST_REQUIRE(sqlite3_vfs_register(&vfs, 1) == SQLITE_OK);
+    }
+    ~faulty_default_vfs() {
+        sqlite3_vfs_unregister(&vfs);
+        sqlite3_vfs_register(real_vfs, 1);
+    }
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(wal_checkpointer)
 
 BOOST_AUTO_TEST_CASE(committed_pages_reach_the_database_file_beside_the_writer) {
     const std::string path = temp_path();
-    remove_files(path);
-    sqlite3* writer = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &writer) == SQLITE_OK);
-    exec(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                 "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
+    sqlite3* writer = open_wal_writer(path);
     const auto file_bytes = [&] { return std::filesystem::file_size(path); };
     const auto empty_file = file_bytes();
     {
@@ -70,6 +154,44 @@ BOOST_AUTO_TEST_CASE(committed_pages_reach_the_database_file_beside_the_writer) 
         BOOST_TEST(file_bytes() > empty_file + 400'000);
     }
     BOOST_TEST(count_rows(writer) == 2000);
+    sqlite3_close(writer);
+    remove_files(path);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_checkpoint_is_counted_and_named_and_the_next_ones_succeed) {
+    faulty_default_vfs faulty;
+    const std::string path = temp_path();
+    sqlite3* writer = open_wal_writer(path);
+    {
+        auto started = storage::wal_checkpointer::start(writer, path, std::chrono::milliseconds(5));
+        BOOST_REQUIRE(started.ok());
+        auto& checkpointer = **started;
+        const auto wait_for = [&](auto done) {
+            for (int i = 0; i < 500 && !done(checkpointer.current_status()); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return checkpointer.current_status();
+        };
+        auto s = wait_for([](const auto& st) { return st.checkpoints >= 1; });
+        BOOST_TEST(s.checkpoints >= 1u);
+        BOOST_TEST(s.failures == 0u);
+        BOOST_TEST(s.last_failure.empty());
+
+        fail_database_writes = true;
+        // The writer still commits (into the WAL); the checkpoints that copy it fail.
+        exec(writer, "INSERT INTO t(v) VALUES('written while the disk fails')");
+        s = wait_for([](const auto& st) { return st.failures >= 2; });
+        BOOST_TEST(s.failures >= 2u);
+        BOOST_TEST(s.failing);
+        BOOST_TEST(s.last_failure.find("disk I/O error") != std::string::npos, s.last_failure);
+
+        fail_database_writes = false;
+        const auto checkpoints_before = s.checkpoints;
+        s = wait_for([&](const auto& st) { return st.checkpoints >= checkpoints_before + 2; });
+        BOOST_TEST(s.checkpoints >= checkpoints_before + 2);
+        BOOST_TEST(!s.failing);
+        BOOST_TEST(s.failures >= 2u);  // the count stays: an operator sees it happened
+        BOOST_TEST(count_rows(writer) == 1);
+    }  // the checkpointer stops before its writer closes
     sqlite3_close(writer);
     remove_files(path);
 }

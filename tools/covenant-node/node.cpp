@@ -152,7 +152,8 @@ json to_json(const actors::replica_status& r) {
                 {"undecodable_payloads", r.undecodable_payloads},
                 {"shard_height", r.shard_height},
                 {"shard_head_hash", hex_of(r.shard_head_hash)},
-                {"last_refusal", r.last_refusal}};
+                {"last_refusal", r.last_refusal},
+                {"storage_problem", r.storage_problem}};
 }
 
 /// `replicas`: the replica status of each served database (by id) that answered in time;

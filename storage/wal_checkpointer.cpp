@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <string>
 #include <system_error>
 
 namespace covenant::storage {
@@ -60,18 +61,21 @@ void wal_checkpointer::run() {
             last = stopping_;
         }
         // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
-        // Anything else (an I/O error) is counted and kept for the status; the next
-        // interval tries again, and the writer's backstop still bounds the WAL.
+        // Anything else (an I/O error) is counted and kept for the status (see the header
+        // on what it means for the WAL); the next interval tries again.
         const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                  nullptr, nullptr);
-        if (rc != SQLITE_BUSY) {
+        if ((rc & 0xff) != SQLITE_BUSY) {
+            // The extended code names the operation that failed (SQLITE_IOERR_WRITE, ...).
+            const int detailed = rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db_);
             std::lock_guard<std::mutex> lock(mutex_);
             status_.failing = rc != SQLITE_OK;
             if (rc == SQLITE_OK) {
                 ++status_.checkpoints;
             } else {
                 ++status_.failures;
-                status_.last_failure = std::string(sqlite3_errstr(rc)) + ": " + sqlite3_errmsg(db_);
+                status_.last_failure =
+                    std::string(sqlite3_errstr(rc)) + " (" + std::to_string(detailed) + ")";
             }
         }
         if (last) return;

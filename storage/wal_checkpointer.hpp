@@ -15,8 +15,11 @@
 // checkpoint loses nothing whenever it is interrupted: the WAL stays until copied.
 //
 // A checkpoint that fails for any reason but BUSY (an I/O error, a full disk) is counted and
-// its message kept (status()): the writer goes on, its WAL growing towards the backstop, and
-// the miner's status shows the problem (replica "storage_problem") instead of hiding it.
+// its error kept (current_status()), and the miner's status shows it (replica
+// "storage_problem") instead of hiding it. The writer goes on appending to the WAL; while the
+// fault lasts its backstop checkpoint fails too (SQLite ignores that failure), so the WAL
+// grows until the disk works again or the writer itself fails: the status is how an
+// operator learns of it in time.
 #pragma once
 
 #include <chrono>
@@ -56,7 +59,7 @@ class wal_checkpointer {
     struct status {
         std::uint64_t checkpoints = 0;  // completed
         std::uint64_t failures = 0;     // failed for a reason other than SQLITE_BUSY
-        std::string last_failure;       // the latest failure's SQLite message; empty if none
+        std::string last_failure;       // the latest failure's SQLite error; empty if none
         bool failing = false;           // the latest attempt failed (not BUSY)
     };
     status current_status() const;

@@ -53,8 +53,9 @@ struct replica_status {
     std::uint64_t shard_height = 0;           // blocks in the stored shard chain
     bytes shard_head_hash;
     std::string last_refusal;
-    /// What is wrong with the replica's files beside its own steps (a background WAL
-    /// checkpoint failing: replica_actor_config::storage_problem); empty when nothing is.
+    /// What went wrong with the replica's files beside its own steps (background WAL
+    /// checkpoints that failed: replica_actor_config::storage_problem); empty if nothing
+    /// ever did since the replica started.
     std::string storage_problem;
 };
 
@@ -80,7 +81,7 @@ struct replica_actor_config {
     std::int64_t tick_ms = 50;
     /// Added to the actor clock to get the wall-clock time batches carry (virtual in tests).
     std::int64_t clock_offset_ms = 0;
-    /// Asked for each status: what is wrong with the storage behind the ports that the
+    /// Asked for each status: what went wrong with the storage behind the ports that the
     /// replica's own steps do not see (the files' background checkpoints); empty if nothing.
     /// Unset: nothing to report (in-memory ports).
     std::function<std::string()> storage_problem = {};

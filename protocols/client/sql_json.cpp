@@ -79,9 +79,6 @@ nlohmann::json sql_value_to_json(const protocols::sql_value& v) {
         v.value);
 }
 
-namespace {
-
-/// "params": an array (positional) or an object (named).
 result<std::vector<protocols::sql_parameter>> parameters_from_json(const nlohmann::json& params,
                                                                    const std::string& where) {
     std::vector<protocols::sql_parameter> out;
@@ -107,8 +104,6 @@ result<std::vector<protocols::sql_parameter>> parameters_from_json(const nlohman
     }
     return out;
 }
-
-}  // namespace
 
 result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j,
                                                          const std::string& where) {

@@ -20,6 +20,11 @@ namespace covenant::client {
 result<protocols::sql_value> sql_value_from_json(const nlohmann::json& j, const std::string& where);
 nlohmann::json sql_value_to_json(const protocols::sql_value& v);
 
+/// A statement's "params" (or one set of its "param_sets"): an array (positional) or an
+/// object (named, each name 1 to 256 bytes), at most parameters_per_statement_max values.
+result<std::vector<protocols::sql_parameter>> parameters_from_json(const nlohmann::json& params,
+                                                                   const std::string& where);
+
 result<protocols::sql_statement> sql_statement_from_json(const nlohmann::json& j,
                                                          const std::string& where);
 

@@ -331,6 +331,9 @@ BOOST_AUTO_TEST_CASE(exec_with_parameter_sets) {
         {{"--param-set", "[1]", "--param", "2"}, "not both"},
         {{"--param-sets-file", dir.file("bad.jsonl")}, "line 2"},
         {{"--param-sets-file", dir.file("missing.jsonl")}, "cannot read"},
+        {{"--param-sets-file", dir.path()}, "not a file"},
+        {{"--param-sets-file", ""}, "empty path"},
+        {{"--param-set", "{\"\": 1}"}, "parameter name"},
     };
     for (const auto& [extra, mentions] : refused) {
         BOOST_TEST_CONTEXT(mentions) {

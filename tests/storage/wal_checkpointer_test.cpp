@@ -183,6 +183,10 @@ BOOST_AUTO_TEST_CASE(a_failing_checkpoint_is_counted_and_named_and_the_next_ones
         BOOST_TEST(s.failures >= 2u);
         BOOST_TEST(s.failing);
         BOOST_TEST(s.last_failure.find("disk I/O error") != std::string::npos, s.last_failure);
+        // ... and the extended code names the operation: SQLITE_IOERR_WRITE.
+        BOOST_TEST(s.last_failure.find("(" + std::to_string(SQLITE_IOERR_WRITE) + ")") !=
+                       std::string::npos,
+                   s.last_failure);
 
         fail_database_writes = false;
         const auto checkpoints_before = s.checkpoints;

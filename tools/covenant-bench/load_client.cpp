@@ -310,18 +310,22 @@ int load_client_main(int argc, char** argv) {
                 } else if (std::holds_alternative<protocols::sql_failure>(
                                std::get<protocols::request_outcome>(response->body).body)) {
                     ++failed;
-                } else if (it->second.read) {
-                    ++reads_ok;
-                    read_latency.add(ms);
                 } else {
-                    ++writes_ok;
-                    rows_ok += it->second.rows;
-                    write_latency.add(ms);
+                    if (it->second.read) {
+                        ++reads_ok;
+                        read_latency.add(ms);
+                    } else {
+                        ++writes_ok;
+                        rows_ok += it->second.rows;
+                        write_latency.add(ms);
+                    }
+                    // The answers the latency summaries count, and only those.
+                    if (!latency_trace_path.empty())
+                        trace.push_back({std::chrono::duration<double, std::milli>(
+                                             it->second.sent - start)
+                                             .count(),
+                                         ms, it->second.read});
                 }
-                if (rj == nullptr && !latency_trace_path.empty())
-                    trace.push_back(
-                        {std::chrono::duration<double, std::milli>(it->second.sent - start).count(),
-                         ms, it->second.read});
                 pending.erase(it);
         };
         // One answer (or 5 ms), then every answer already here, so that the next refill

@@ -2,6 +2,7 @@
 // `cql query DB SQL` (one read, answered by one member), with --param values for `?` and
 // --named :NAME=VALUE for named parameters; exec also takes --param-set and
 // --param-sets-file (one statement run once per set of parameters).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "answer_fields.hpp"
+#include "protocols/limits.hpp"
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -30,6 +32,7 @@ struct sql_options {
     std::vector<std::string> named;
     std::vector<std::string> param_sets;  // exec: each a JSON array or object
     std::string param_sets_file;          // exec: one set per line (JSON Lines)
+    bool has_param_sets_file = false;     // given, even as an empty path
     std::string mode = "table";
     bool json = false;
 };
@@ -76,22 +79,30 @@ json params_of(const sql_options& o) {
 
 // A request runs its statements at most this many times (protocols::limits, which the
 // gateway and every member enforce); more sets are refused here before any is sent.
-constexpr std::size_t param_sets_max = 65536;
+constexpr std::size_t param_sets_max = covenant::protocols::limits::parameter_sets_per_statement_max;
+// The largest body a gateway can be configured to take (`[client] http_body_bytes_max`);
+// a bigger file could not be sent to any, and is refused before it is read.
+constexpr std::uintmax_t param_sets_file_bytes_max = 64u << 20;
 
 json param_sets_of(const sql_options& o) {
     json sets = json::array();
     for (const auto& text : o.param_sets)
         sets.push_back(parse_parameter_set(text, "--param-set " + text.substr(0, 40)));
-    if (!o.param_sets_file.empty()) {
-        std::ifstream file(o.param_sets_file);
-        if (!file) throw usage_failure("--param-sets-file " + o.param_sets_file + ": cannot read it");
+    if (o.has_param_sets_file) {
+        const std::string& path = o.param_sets_file;
+        std::error_code error;
+        const bool regular = std::filesystem::is_regular_file(path, error);
+        const auto size = regular ? std::filesystem::file_size(path, error) : 0;
+        if (!regular || error)
+            throw usage_failure("--param-sets-file " + path + ": cannot read it (not a file)");
+        if (size > param_sets_file_bytes_max)
+            throw usage_failure("--param-sets-file " + path + ": more than " +
+                                std::to_string(param_sets_file_bytes_max >> 20) +
+                                " MiB, more than a gateway takes");
+        std::ifstream file(path);
+        if (!file) throw usage_failure("--param-sets-file " + path + ": cannot read it");
         std::string line;
-        std::size_t bytes = 0;
         for (std::size_t number = 1; std::getline(file, line); ++number) {
-            bytes += line.size() + 1;
-            if (bytes > stdin_sql_bytes_max)  // the gateway's body limit: it could not be sent
-                throw usage_failure("--param-sets-file " + o.param_sets_file + ": more than " +
-                                    std::to_string(stdin_sql_bytes_max >> 20) + " MiB");
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
             if (sets.size() == param_sets_max)
                 throw usage_failure("--param-sets-file " + o.param_sets_file + ": more than " +
@@ -116,7 +127,9 @@ void run_exec(const sql_options& o, const connection_options& connection) {
     const auto id = parse_database_argument(o.database);
     const auto statements = statements_of(o);
     const json params = params_of(o);
-    const bool with_sets = !o.param_sets.empty() || !o.param_sets_file.empty();
+    const bool with_sets = !o.param_sets.empty() || o.has_param_sets_file;
+    if (o.has_param_sets_file && o.param_sets_file.empty())
+        throw usage_failure("--param-sets-file: empty path");
     if (with_sets && !params.is_null())
         throw usage_failure("give --param/--named or --param-set/--param-sets-file, not both");
     if ((with_sets || !params.is_null()) && statements.size() != 1)
@@ -184,9 +197,13 @@ std::vector<command> add_sql_commands(CLI::App& root, const connection_options& 
                         "for ? ([1, \"a\"]) or an object of named ones ({\":k\": 1}); repeat "
                         "for each set")
             ->allow_extra_args(false);  // one set per flag: CLI11 would split "[1, 2]" itself
-        app->add_option("--param-sets-file", o->param_sets_file,
-                        "Parameter sets from a file, one per line (JSON Lines), as --param-set");
-        out.push_back(command{app, [o, &connection] { run_exec(*o, connection); }});
+        CLI::Option* sets_file =
+            app->add_option("--param-sets-file", o->param_sets_file,
+                            "Parameter sets from a file, one per line (JSON Lines), as --param-set");
+        out.push_back(command{app, [o, sets_file, &connection] {
+                                  o->has_param_sets_file = sets_file->count() > 0;
+                                  run_exec(*o, connection);
+                              }});
     }
     {
         auto o = std::make_shared<sql_options>();

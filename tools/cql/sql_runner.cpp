@@ -24,16 +24,10 @@ json parse_parameter_set(const std::string& text, const std::string& where) {
     if (parsed.is_discarded() || !(parsed.is_array() || parsed.is_object()))
         throw usage_failure(where + ": expected a JSON array of values or an object of named "
                                     "values, got " + text.substr(0, 80));
-    auto check = [&](const json& value, const std::string& at) {
-        auto checked = covenant::client::sql_value_from_json(value, where + at);
-        if (!checked) throw usage_failure(checked.failure().detail);
-    };
-    if (parsed.is_array()) {
-        for (std::size_t i = 0; i < parsed.size(); ++i)
-            check(parsed[i], " value " + std::to_string(i + 1));
-    } else {
-        for (const auto& [name, value] : parsed.items()) check(value, " " + name);
-    }
+    // The gateway's own rules (names, counts, values), so what it would refuse is refused
+    // here, in the same words, before anything is sent.
+    auto checked = covenant::client::parameters_from_json(parsed, where);
+    if (!checked) throw usage_failure(checked.failure().detail);
     return parsed;
 }
 

@@ -10,10 +10,10 @@
 #include <string>
 
 #include "answer_fields.hpp"
-#include "protocols/limits.hpp"
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "output.hpp"
+#include "protocols/limits.hpp"
 #include "sql_runner.hpp"
 #include "sql_text.hpp"
 
@@ -104,13 +104,10 @@ json param_sets_of(const sql_options& o) {
         std::string line;
         for (std::size_t number = 1; std::getline(file, line); ++number) {
             if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            if (sets.size() == param_sets_max)
-                throw usage_failure("--param-sets-file " + o.param_sets_file + ": more than " +
-                                    std::to_string(param_sets_max) + " sets");
             sets.push_back(parse_parameter_set(
-                line, "--param-sets-file " + o.param_sets_file + " line " + std::to_string(number)));
+                line, "--param-sets-file " + path + " line " + std::to_string(number)));
         }
-        if (file.bad()) throw failure("--param-sets-file " + o.param_sets_file + ": read error");
+        if (file.bad()) throw failure("--param-sets-file " + path + ": read error");
     }
     if (sets.size() > param_sets_max)
         throw usage_failure("more than " + std::to_string(param_sets_max) + " parameter sets");

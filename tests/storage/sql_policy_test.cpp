@@ -130,4 +130,25 @@ BOOST_AUTO_TEST_CASE(printable_utf8_is_deterministic) {
     BOOST_TEST(printable_utf8("\xc3\xa9\xc3\xa9", 3) == "\xc3\xa9");  // cut at a boundary
 }
 
+// valid_utf8 skips ASCII eight bytes at a time: a bad or a good sequence must be judged the
+// same wherever it falls against those words, and in the short tail after the last one.
+BOOST_AUTO_TEST_CASE(utf8_is_judged_the_same_at_every_offset) {
+    const std::string ascii(40, 'v');
+    for (std::size_t at = 0; at <= ascii.size(); ++at) {
+        const auto with = [&](std::string_view piece) {
+            return ascii.substr(0, at) + std::string(piece) + ascii.substr(at);
+        };
+        BOOST_TEST_CONTEXT("offset " << at) {
+            BOOST_TEST(valid_utf8(with("\xc3\xa9")));              // U+00E9
+            BOOST_TEST(valid_utf8(with("\xf0\x9f\x98\x80")));      // U+1F600, may straddle words
+            BOOST_TEST(valid_utf8(with(std::string_view("\0", 1))));
+            BOOST_TEST(!valid_utf8(with("\xff")));
+            BOOST_TEST(!valid_utf8(with("\x80")));                  // a lone continuation byte
+            BOOST_TEST(!valid_utf8(with("\xed\xa0\x80")));          // a surrogate
+            BOOST_TEST(!valid_utf8(with("\xc0\x80")));              // overlong
+            BOOST_TEST(!valid_utf8(ascii.substr(0, at) + "\xe2\x82"));  // cut short at the end
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,10 +3,111 @@
 
 #include <sqlite3.h>
 
+#ifdef __linux__
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include <algorithm>
+#include <condition_variable>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 namespace covenant::storage {
+namespace {
+
+/// The process's one checkpointing thread (see the header): the files registered with it,
+/// each checkpointed when its interval is up, the earliest first.
+class checkpoint_thread {
+  public:
+    static checkpoint_thread& instance() {
+        static checkpoint_thread shared;
+        return shared;
+    }
+
+    void add(wal_checkpointer* file) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+        files_.push_back({file, clock::now() + file->interval()});
+        wake_.notify_one();
+    }
+
+    /// Once this returns the thread does not touch `file` again.
+    void remove(wal_checkpointer* file) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [&] { return running_ != file; });
+        files_.erase(std::remove_if(files_.begin(), files_.end(),
+                                    [&](const entry& e) { return e.file == file; }),
+                     files_.end());
+    }
+
+    ~checkpoint_thread() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+  private:
+    using clock = std::chrono::steady_clock;
+    struct entry {
+        wal_checkpointer* file;
+        clock::time_point due;
+    };
+
+    void run() {
+        lower_this_threads_priority();
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stopping_) {
+            if (files_.empty()) {
+                wake_.wait(lock, [&] { return stopping_ || !files_.empty(); });
+                continue;
+            }
+            auto next = std::min_element(files_.begin(), files_.end(),
+                                         [](const entry& a, const entry& b) { return a.due < b.due; });
+            if (clock::now() < next->due) {
+                // A file added (or the process ending) wakes it early; it looks again.
+                wake_.wait_until(lock, next->due);
+                continue;
+            }
+            wal_checkpointer* file = next->file;
+            running_ = file;
+            lock.unlock();
+            file->checkpoint_once();
+            lock.lock();
+            running_ = nullptr;
+            // Looked up again: files may have come and gone while the lock was free.
+            for (auto& e : files_)
+                if (e.file == file) e.due = clock::now() + file->interval();
+            done_.notify_all();
+        }
+    }
+
+    static void lower_this_threads_priority() {
+#ifdef __linux__
+        pthread_setname_np(pthread_self(), "covenant.wal");
+        // Linux keeps a nice value per thread; failing to lower it changes nothing else.
+        const int nice_of_checkpoints = 5;
+        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice_of_checkpoints);
+#endif
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;  // a file added, or stopping
+    std::condition_variable done_;  // a checkpoint finished
+    std::vector<entry> files_;
+    wal_checkpointer* running_ = nullptr;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
 
 result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* writer,
                                                                   const std::string& path,
@@ -30,15 +131,13 @@ result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* write
 }
 
 wal_checkpointer::wal_checkpointer(sqlite3* db, std::chrono::milliseconds interval)
-    : db_(db), interval_(interval), thread_([this] { run(); }) {}
+    : db_(db), interval_(interval) {
+    checkpoint_thread::instance().add(this);
+}
 
 wal_checkpointer::~wal_checkpointer() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
+    checkpoint_thread::instance().remove(this);
+    checkpoint_once();
     sqlite3_close(db_);
 }
 
@@ -52,33 +151,22 @@ wal_checkpointer::status wal_checkpointer::current_status() const {
     return status_;
 }
 
-void wal_checkpointer::run() {
-    for (;;) {
-        bool last = false;
-        {
-            std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait_for(lock, interval_, [this] { return stopping_; });
-            last = stopping_;
-        }
-        // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
-        // Anything else (an I/O error) is counted and kept for the status (see the header
-        // on what it means for the WAL); the next interval tries again.
-        const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                                 nullptr, nullptr);
-        if ((rc & 0xff) != SQLITE_BUSY) {
-            // The extended code names the operation that failed (SQLITE_IOERR_WRITE, ...).
-            const int detailed = rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db_);
-            std::lock_guard<std::mutex> lock(mutex_);
-            status_.failing = rc != SQLITE_OK;
-            if (rc == SQLITE_OK) {
-                ++status_.checkpoints;
-            } else {
-                ++status_.failures;
-                status_.last_failure =
-                    std::string(sqlite3_errstr(rc)) + " (" + std::to_string(detailed) + ")";
-            }
-        }
-        if (last) return;
+void wal_checkpointer::checkpoint_once() {
+    // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
+    // Anything else (an I/O error) is counted and kept for the status (see the header on
+    // what it means for the WAL); the next interval tries again.
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if ((rc & 0xff) == SQLITE_BUSY) return;
+    // The extended code names the operation that failed (SQLITE_IOERR_WRITE, ...).
+    const int detailed = rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    status_.failing = rc != SQLITE_OK;
+    if (rc == SQLITE_OK) {
+        ++status_.checkpoints;
+    } else {
+        ++status_.failures;
+        status_.last_failure = std::string(sqlite3_errstr(rc)) + " (" + std::to_string(detailed) + ")";
     }
 }
 

@@ -8,11 +8,18 @@
 // leader's whole group waited: one of the things behind the strong-mode latency tail.
 //
 // How: the writer's connection keeps SQLite's automatic checkpoint only as a backstop, at
-// `backstop_pages` (should this thread fall behind, the WAL cannot grow without bound); this
-// thread runs a PASSIVE checkpoint every `interval` (it never blocks the writer, and the
-// writer never blocks it; it copies what was committed when it began), with
+// `backstop_pages` (should checkpoints fall behind, the WAL cannot grow without bound). A
+// PASSIVE checkpoint runs every `interval` (it never blocks the writer, and the writer never
+// blocks it; it copies what was committed when it began) over a connection of its own, with
 // synchronous=FULL, so the database file is fsynced before the WAL may be reused. A
 // checkpoint loses nothing whenever it is interrupted: the WAL stays until copied.
+//
+// One thread per process runs the checkpoints of every file, one after the other, each when
+// its interval is up: a miner with many databases (two files each, the log and the
+// database) would otherwise keep two threads per database, each waking ten times a second.
+// The thread runs at a lower CPU priority than the node's other threads (nice +5 on Linux,
+// where the priority is per thread): a checkpoint is background work, and on a machine
+// short of CPU the replica's thread, which a whole group waits for, should win it.
 //
 // A checkpoint that fails for any reason but BUSY (an I/O error, a full disk) is counted and
 // its error kept (current_status()), and the miner's status shows it (replica
@@ -23,11 +30,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "common/result.hpp"
 
@@ -48,7 +53,8 @@ class wal_checkpointer {
     static result<std::unique_ptr<wal_checkpointer>> start(
         sqlite3* writer, const std::string& path,
         std::chrono::milliseconds interval = default_interval);
-    /// Stops the thread after one last checkpoint.
+    /// Leaves the shared thread (waiting for a checkpoint of this file it is running) and
+    /// runs one last checkpoint itself.
     ~wal_checkpointer();
     wal_checkpointer(const wal_checkpointer&) = delete;
     wal_checkpointer& operator=(const wal_checkpointer&) = delete;
@@ -64,17 +70,18 @@ class wal_checkpointer {
     };
     status current_status() const;
 
+    /// The shared thread's side (wal_checkpointer.cpp): one PASSIVE checkpoint now, its
+    /// outcome kept for current_status().
+    void checkpoint_once();
+    std::chrono::milliseconds interval() const { return interval_; }
+
   private:
     wal_checkpointer(sqlite3* db, std::chrono::milliseconds interval);
-    void run();
 
     sqlite3* db_;
     const std::chrono::milliseconds interval_;
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
+    mutable std::mutex mutex_;  // guards status_
     status status_;
-    std::thread thread_;
 };
 
 }  // namespace covenant::storage

@@ -1,7 +1,8 @@
 // The background WAL checkpointer: what a writer committed (with SQLite's own checkpoints
 // off) reaches the database file without the writer checkpointing, while the writer goes on
 // writing, and nothing committed is lost; a checkpoint that fails (an I/O error) is counted
-// and named in its status, and the checkpoints after the fault succeed again.
+// and named in its status, and the checkpoints after the fault succeed again; the files of a
+// process share one checkpointing thread, and one file leaving it does not stop the others.
 #include <boost/test/unit_test.hpp>
 
 #include <sqlite3.h>
@@ -12,16 +13,30 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
+#include <memory>
 
 #include "storage/wal_checkpointer.hpp"
 
 using namespace covenant;
 
 namespace {
-std::string temp_path() {
-    return "/tmp/covenant_checkpointer_" + std::to_string(::getpid()) + ".sqlite";
+std::string temp_path(const std::string& name = "") {
+    return "/tmp/covenant_checkpointer_" + std::to_string(::getpid()) + name + ".sqlite";
+}
+/// Threads of this process named as the checkpointing thread names itself.
+int checkpoint_threads() {
+    int n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        if (name == "covenant.wal") ++n;
+    }
+    return n;
 }
 void remove_files(const std::string& path) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
@@ -198,6 +213,40 @@ BOOST_AUTO_TEST_CASE(a_failing_checkpoint_is_counted_and_named_and_the_next_ones
     }  // the checkpointer stops before its writer closes
     sqlite3_close(writer);
     remove_files(path);
+}
+
+BOOST_AUTO_TEST_CASE(files_share_one_thread_and_one_leaving_does_not_stop_the_others) {
+    std::vector<std::string> paths;
+    std::vector<sqlite3*> writers;
+    std::vector<std::unique_ptr<storage::wal_checkpointer>> checkpointers;
+    for (int i = 0; i < 3; ++i) {
+        paths.push_back(temp_path("_shared" + std::to_string(i)));
+        writers.push_back(open_wal_writer(paths.back()));
+        auto started =
+            storage::wal_checkpointer::start(writers.back(), paths.back(), std::chrono::milliseconds(5));
+        BOOST_REQUIRE(started.ok());
+        checkpointers.push_back(std::move(*started));
+    }
+    const auto wait_for_checkpoints = [](storage::wal_checkpointer& c, std::uint64_t n) {
+        for (int i = 0; i < 500 && c.checkpoints() < n; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return c.checkpoints();
+    };
+    for (auto& c : checkpointers) BOOST_TEST(wait_for_checkpoints(*c, 2) >= 2u);
+    BOOST_TEST(checkpoint_threads() == 1);
+
+    checkpointers.erase(checkpointers.begin());  // the first file leaves
+    for (int i = 0; i < 50; ++i) exec(writers[1], "INSERT INTO t(v) VALUES('after the first left')");
+    for (auto& c : checkpointers) {
+        const auto before = c->checkpoints();
+        BOOST_TEST(wait_for_checkpoints(*c, before + 2) >= before + 2);
+    }
+    checkpointers.clear();
+    BOOST_TEST(count_rows(writers[1]) == 50);
+    for (std::size_t i = 0; i < writers.size(); ++i) {
+        sqlite3_close(writers[i]);
+        remove_files(paths[i]);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_opened_is_an_error) {

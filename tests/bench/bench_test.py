@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """covenant-bench --quick --json: every reported field present, positive and consistent.
 
+(And a --dir that does not exist is refused with exit 2 before anything runs.)
+
 Checks the shape and the arithmetic of the report (ratios are the quotients of the figures
 they name, the headline figures are the parts' figures, counts add up), never a speed: a
 benchmark on a shared machine reports figures, a test does not bound them.
@@ -36,6 +38,12 @@ def main():
     parser.add_argument("--bench", required=True)
     parser.add_argument("--timeout", type=float, default=400)
     args = parser.parse_args()
+    # A directory that does not exist is refused before anything runs, with exit 2.
+    missing = os.path.join(tempfile.gettempdir(), f"covenant-bench-test-missing-{os.getpid()}")
+    refused = subprocess.run([args.bench, "--quick", "--dir", missing],
+                             capture_output=True, text=True, timeout=60)
+    if refused.returncode != 2 or "does not exist" not in refused.stderr:
+        fail(f"--dir {missing}: exit {refused.returncode}, {refused.stderr[-500:]}")
     traces = tempfile.mkdtemp(prefix="covenant-bench-test-traces-")
     out = subprocess.run([args.bench, "--quick", "--json", "--trace-latencies", traces],
                          capture_output=True, text=True, timeout=args.timeout)

@@ -57,7 +57,9 @@ std::string fixed(double v, int digits = 0) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+/// A failure the run cannot go on from (a file it cannot create, a child it cannot start)
+/// is thrown and ends the run with its message, exit 1.
+static int bench_main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "load-client")
         return load_client_main(argc - 1, argv + 1);
 
@@ -104,7 +106,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 16));
     app.add_flag("--no-processes", no_processes, "Skip the real network");
     app.add_flag("--no-inprocess", no_inprocess, "Skip the in-process group");
-    app.add_option("--dir", directory, "Where temporary files go");
+    app.add_option("--dir", directory, "Where temporary files go (an existing directory)")
+        ->check(CLI::ExistingDirectory);
     app.add_option("--node", node_binary, "covenant-node binary");
     app.add_option("--cql", cql_binary, "cql binary");
     app.add_option("--driver", driver, "process_bench.py");
@@ -319,4 +322,13 @@ int main(int argc, char** argv) {
                     t["met"].get<bool>() ? "met" : "MISSED", t["value"].get<double>(),
                     t["target"].get<double>());
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return bench_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "covenant-bench: " << e.what() << "\n";
+        return 1;
+    }
 }

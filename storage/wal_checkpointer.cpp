@@ -3,14 +3,17 @@
 
 #include <sqlite3.h>
 
-#ifdef __linux__
 #include <pthread.h>
+
+#ifdef __linux__
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <string>
 #include <system_error>
@@ -18,21 +21,32 @@
 #include <vector>
 
 namespace covenant::storage {
-namespace {
+namespace detail {
 
 /// The process's one checkpointing thread (see the header): the files registered with it,
 /// each checkpointed when its interval is up, the earliest first.
+///
+/// Never destroyed: a handle may be destroyed during the process's exit, after any static
+/// object, and the thread, blocked in a checkpoint or waiting, ends with the process (an
+/// interrupted checkpoint loses nothing). A child process made by fork() has none of the
+/// parent's threads, and may have copied the mutex locked: it starts over with one of its
+/// own (the simulator's tests run clusters in forked children).
 class checkpoint_thread {
   public:
     static checkpoint_thread& instance() {
-        static checkpoint_thread shared;
-        return shared;
+        static const bool made = [] {
+            current_.store(new checkpoint_thread());
+            pthread_atfork(nullptr, nullptr, [] { current_.store(new checkpoint_thread()); });
+            return true;
+        }();
+        (void)made;
+        return *current_.load();
     }
 
     void add(wal_checkpointer* file) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
-        files_.push_back({file, clock::now() + file->interval()});
+        files_.push_back({file, clock::now() + file->interval_});
         wake_.notify_one();
     }
 
@@ -45,15 +59,6 @@ class checkpoint_thread {
                      files_.end());
     }
 
-    ~checkpoint_thread() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_one();
-        if (thread_.joinable()) thread_.join();
-    }
-
   private:
     using clock = std::chrono::steady_clock;
     struct entry {
@@ -61,18 +66,20 @@ class checkpoint_thread {
         clock::time_point due;
     };
 
-    void run() {
+    checkpoint_thread() = default;
+
+    [[noreturn]] void run() {
         lower_this_threads_priority();
         std::unique_lock<std::mutex> lock(mutex_);
-        while (!stopping_) {
+        for (;;) {
             if (files_.empty()) {
-                wake_.wait(lock, [&] { return stopping_ || !files_.empty(); });
+                wake_.wait(lock, [&] { return !files_.empty(); });
                 continue;
             }
             auto next = std::min_element(files_.begin(), files_.end(),
                                          [](const entry& a, const entry& b) { return a.due < b.due; });
             if (clock::now() < next->due) {
-                // A file added (or the process ending) wakes it early; it looks again.
+                // A file added wakes it early; it looks again.
                 wake_.wait_until(lock, next->due);
                 continue;
             }
@@ -84,7 +91,7 @@ class checkpoint_thread {
             running_ = nullptr;
             // Looked up again: files may have come and gone while the lock was free.
             for (auto& e : files_)
-                if (e.file == file) e.due = clock::now() + file->interval();
+                if (e.file == file) e.due = clock::now() + file->interval_;
             done_.notify_all();
         }
     }
@@ -92,22 +99,28 @@ class checkpoint_thread {
     static void lower_this_threads_priority() {
 #ifdef __linux__
         pthread_setname_np(pthread_self(), "covenant.wal");
-        // Linux keeps a nice value per thread; failing to lower it changes nothing else.
-        const int nice_of_checkpoints = 5;
-        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice_of_checkpoints);
+        // Linux keeps a nice value per thread: five above the process's own (at most 19).
+        // Failing to lower it changes nothing else.
+        const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+        errno = 0;
+        const int current = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(current + 5, 19));
 #endif
     }
 
+    static inline std::atomic<checkpoint_thread*> current_{nullptr};
+
     std::mutex mutex_;
-    std::condition_variable wake_;  // a file added, or stopping
+    std::condition_variable wake_;  // a file added
     std::condition_variable done_;  // a checkpoint finished
     std::vector<entry> files_;
     wal_checkpointer* running_ = nullptr;
-    bool stopping_ = false;
     std::thread thread_;
 };
 
-}  // namespace
+}  // namespace detail
+
+using detail::checkpoint_thread;
 
 result<std::unique_ptr<wal_checkpointer>> wal_checkpointer::start(sqlite3* writer,
                                                                   const std::string& path,

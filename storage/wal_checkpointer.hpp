@@ -19,7 +19,10 @@
 // database) would otherwise keep two threads per database, each waking ten times a second.
 // The thread runs at a lower CPU priority than the node's other threads (nice +5 on Linux,
 // where the priority is per thread): a checkpoint is background work, and on a machine
-// short of CPU the replica's thread, which a whole group waits for, should win it.
+// short of CPU the replica's thread, which a whole group waits for, should win it. The
+// files' checkpoints run one after the other: were a disk so slow that a round of them took
+// longer than the interval, each file would be checkpointed less often, its WAL longer (the
+// writer's backstop still bounds it).
 //
 // A checkpoint that fails for any reason but BUSY (an I/O error, a full disk) is counted and
 // its error kept (current_status()), and the miner's status shows it (replica
@@ -39,6 +42,10 @@
 struct sqlite3;
 
 namespace covenant::storage {
+
+namespace detail {
+class checkpoint_thread;
+}
 
 class wal_checkpointer {
   public:
@@ -70,13 +77,12 @@ class wal_checkpointer {
     };
     status current_status() const;
 
-    /// The shared thread's side (wal_checkpointer.cpp): one PASSIVE checkpoint now, its
-    /// outcome kept for current_status().
-    void checkpoint_once();
-    std::chrono::milliseconds interval() const { return interval_; }
-
   private:
+    friend class detail::checkpoint_thread;  // the shared thread (wal_checkpointer.cpp)
     wal_checkpointer(sqlite3* db, std::chrono::milliseconds interval);
+    /// One PASSIVE checkpoint now, its outcome kept for current_status(): the shared thread
+    /// calls it, and the destructor once the thread has let go of the file.
+    void checkpoint_once();
 
     sqlite3* db_;
     const std::chrono::milliseconds interval_;

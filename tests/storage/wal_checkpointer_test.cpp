@@ -2,10 +2,13 @@
 // off) reaches the database file without the writer checkpointing, while the writer goes on
 // writing, and nothing committed is lost; a checkpoint that fails (an I/O error) is counted
 // and named in its status, and the checkpoints after the fault succeed again; the files of a
-// process share one checkpointing thread, and one file leaving it does not stop the others.
+// process share one checkpointing thread, one file leaving it does not stop the others, a
+// handle leaving while its file is checkpointed is waited for, and a forked child starts a
+// thread of its own.
 #include <boost/test/unit_test.hpp>
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -236,17 +239,89 @@ BOOST_AUTO_TEST_CASE(files_share_one_thread_and_one_leaving_does_not_stop_the_ot
     BOOST_TEST(checkpoint_threads() == 1);
 
     checkpointers.erase(checkpointers.begin());  // the first file leaves
-    for (int i = 0; i < 50; ++i) exec(writers[1], "INSERT INTO t(v) VALUES('after the first left')");
+    const auto file_bytes_before = std::filesystem::file_size(paths[1]);
+    exec(writers[1], "BEGIN");
+    for (int i = 0; i < 50; ++i)
+        exec(writers[1], ("INSERT INTO t(v) VALUES(printf('%0200d', " + std::to_string(i) + "))").c_str());
+    exec(writers[1], "COMMIT");
     for (auto& c : checkpointers) {
         const auto before = c->checkpoints();
         BOOST_TEST(wait_for_checkpoints(*c, before + 2) >= before + 2);
     }
+    BOOST_TEST(checkpoint_threads() == 1);
+    // The 50 rows (10,000 bytes) reached the second file itself, not only its WAL.
+    BOOST_TEST(std::filesystem::file_size(paths[1]) >= file_bytes_before + 8192);
     checkpointers.clear();
     BOOST_TEST(count_rows(writers[1]) == 50);
     for (std::size_t i = 0; i < writers.size(); ++i) {
         sqlite3_close(writers[i]);
         remove_files(paths[i]);
     }
+}
+
+// A handle may leave while the thread is checkpointing its file: the destructor waits that
+// checkpoint out, so the thread never uses a closed connection. Handles come and go every
+// millisecond or so beside one that stays, and the one that stays goes on being served.
+BOOST_AUTO_TEST_CASE(handles_leaving_while_their_file_is_checkpointed_are_waited_for) {
+    const std::string staying_path = temp_path("_staying"), churned_path = temp_path("_churned");
+    sqlite3* staying_writer = open_wal_writer(staying_path);
+    sqlite3* churned_writer = open_wal_writer(churned_path);
+    {
+        auto staying = storage::wal_checkpointer::start(staying_writer, staying_path,
+                                                        std::chrono::milliseconds(1));
+        BOOST_REQUIRE(staying.ok());
+        for (int round = 0; round < 200; ++round) {
+            exec(churned_writer, "INSERT INTO t(v) VALUES(printf('%0200d', 1))");
+            auto churned = storage::wal_checkpointer::start(churned_writer, churned_path,
+                                                            std::chrono::milliseconds(1));
+            BOOST_REQUIRE(churned.ok());
+            std::this_thread::sleep_for(std::chrono::microseconds(100 * (round % 20)));
+        }
+        const auto before = (*staying)->checkpoints();
+        for (int i = 0; i < 500 && (*staying)->checkpoints() < before + 2; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        BOOST_TEST((*staying)->checkpoints() >= before + 2);
+        BOOST_TEST(!(*staying)->current_status().failing);
+    }
+    BOOST_TEST(count_rows(churned_writer) == 200);
+    sqlite3_close(staying_writer);
+    sqlite3_close(churned_writer);
+    remove_files(staying_path);
+    remove_files(churned_path);
+}
+
+// A child made by fork() after the parent's thread started has no such thread: it starts
+// its own for the files it opens (the simulator's tests run clusters in forked children).
+BOOST_AUTO_TEST_CASE(a_forked_child_checkpoints_its_files_with_a_thread_of_its_own) {
+    const std::string path = temp_path("_forked");
+    sqlite3* parent_writer = open_wal_writer(path);
+    auto parents = storage::wal_checkpointer::start(parent_writer, path, std::chrono::milliseconds(1));
+    BOOST_REQUIRE(parents.ok());  // the parent's thread runs
+    const std::string child_path = temp_path("_forked_child");
+    const pid_t child = ::fork();
+    BOOST_REQUIRE(child >= 0);
+    if (child == 0) {
+        // No Boost.Test in the child: its exit status is the verdict.
+        remove_files(child_path);
+        sqlite3* writer = nullptr;
+        if (sqlite3_open(child_path.c_str(), &writer) != SQLITE_OK ||
+            sqlite3_exec(writer, "PRAGMA journal_mode=WAL; CREATE TABLE t(v)", nullptr, nullptr,
+                         nullptr) != SQLITE_OK)
+            ::_exit(2);
+        auto started = storage::wal_checkpointer::start(writer, child_path, std::chrono::milliseconds(1));
+        if (!started.ok()) ::_exit(3);
+        for (int i = 0; i < 500 && (*started)->checkpoints() < 2; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ::_exit((*started)->checkpoints() >= 2 && checkpoint_threads() == 1 ? 0 : 4);
+    }
+    int status = 0;
+    BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+    parents->reset();
+    sqlite3_close(parent_writer);
+    remove_files(path);
+    remove_files(child_path);
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_opened_is_an_error) {

@@ -168,8 +168,9 @@ void wal_checkpointer::checkpoint_once() {
     // SQLITE_BUSY (another checkpoint or a WAL restart in progress) only means: later.
     // Anything else (an I/O error) is counted and kept for the status (see the header on
     // what it means for the WAL); the next interval tries again.
-    const int rc =
-        sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int wal_pages = -1, copied_pages = -1;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                             &copied_pages);
     if ((rc & 0xff) == SQLITE_BUSY) return;
     // The extended code names the operation that failed (SQLITE_IOERR_WRITE, ...).
     const int detailed = rc == SQLITE_OK ? rc : sqlite3_extended_errcode(db_);
@@ -177,6 +178,8 @@ void wal_checkpointer::checkpoint_once() {
     status_.failing = rc != SQLITE_OK;
     if (rc == SQLITE_OK) {
         ++status_.checkpoints;
+        if (wal_pages >= copied_pages && copied_pages >= 0)
+            status_.pages_behind = static_cast<std::uint64_t>(wal_pages - copied_pages);
     } else {
         ++status_.failures;
         status_.last_failure = std::string(sqlite3_errstr(rc)) + " (" + std::to_string(detailed) + ")";

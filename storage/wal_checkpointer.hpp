@@ -74,6 +74,9 @@ class wal_checkpointer {
         std::uint64_t failures = 0;     // failed for a reason other than SQLITE_BUSY
         std::string last_failure;       // the latest failure's SQLite error; empty if none
         bool failing = false;           // the latest attempt failed (not BUSY)
+        /// WAL pages the latest completed checkpoint left uncopied (committed while it ran,
+        /// or held by a reader): a figure that keeps growing says checkpoints fall behind.
+        std::uint64_t pages_behind = 0;
     };
     status current_status() const;
 

@@ -139,6 +139,13 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
         if (auto d = database_file.lock()) describe("database", d->sql().checkpoint_status());
         return problem;
     };
+    c.wal_pages_behind = [log_file = std::weak_ptr<storage::kayak_log_store>(log_store),
+                          database_file = std::weak_ptr<storage::sql_batch_executor>(batch_executor)] {
+        std::uint64_t pages = 0;
+        if (auto l = log_file.lock()) pages += l->checkpoint_status().pages_behind;
+        if (auto d = database_file.lock()) pages += d->sql().checkpoint_status().pages_behind;
+        return pages;
+    };
     auto permissions = std::make_shared<chain_permissions>(a);
     c.permissions = permissions;
     c.replica.database = a.id;

@@ -366,6 +366,8 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
             s.last_refusal = r.stats().last_refusal;
             if (self->state.config().storage_problem)
                 s.storage_problem = self->state.config().storage_problem();
+            if (self->state.config().wal_pages_behind)
+                s.wal_pages_behind = self->state.config().wal_pages_behind();
             return s;
         },
     };

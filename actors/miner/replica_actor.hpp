@@ -57,6 +57,9 @@ struct replica_status {
     /// checkpoints that failed: replica_actor_config::storage_problem); empty if nothing
     /// ever did since the replica started.
     std::string storage_problem;
+    /// WAL pages of the replica's files (its log and its database) that their latest
+    /// background checkpoints left uncopied (wal_checkpointer::status::pages_behind).
+    std::uint64_t wal_pages_behind = 0;
 };
 
 template <class Inspector>
@@ -65,7 +68,7 @@ typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
              x.last_executed, x.state_digest, x.batches_committed, x.messages_refused,
              x.batches_refused, x.catch_up_batches, x.divergent_executions,
              x.undecodable_payloads, x.shard_height, x.shard_head_hash, x.last_refusal,
-             x.storage_problem);
+             x.storage_problem, x.wal_pages_behind);
 }
 
 struct replica_actor_config {
@@ -85,6 +88,8 @@ struct replica_actor_config {
     /// replica's own steps do not see (the files' background checkpoints); empty if nothing.
     /// Unset: nothing to report (in-memory ports).
     std::function<std::string()> storage_problem = {};
+    /// Asked for each status: replica_status::wal_pages_behind. Unset: 0.
+    std::function<std::uint64_t()> wal_pages_behind = {};
 };
 
 void add_replica_message_types(caf::actor_system_config& config);

@@ -242,6 +242,8 @@ def leader_scenario(net):
     r = net.replica(leader, net.db)["replica"]
     if r["storage_problem"]:
         raise Failure(f"{leader} reports a storage problem: {r['storage_problem']}")
+    if not isinstance(r.get("wal_pages_behind"), int) or r["wal_pages_behind"] < 0:
+        raise Failure(f"{leader}: wal_pages_behind {r.get('wal_pages_behind')!r}")
     log(f"{leader} caught up: commit {r['last_committed']}, {rows} rows, digest {r['state_digest'][:16]} "
         f"as the others ({r['catch_up_batches']} batches fetched)")
 

@@ -167,6 +167,8 @@ BOOST_AUTO_TEST_CASE(committed_pages_reach_the_database_file_beside_the_writer) 
         for (int i = 0; i < 500 && (*checkpointer)->checkpoints() < before + 2; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         BOOST_TEST((*checkpointer)->checkpoints() >= before + 2);
+        // Nothing was written since: the latest checkpoint left no page behind.
+        BOOST_TEST((*checkpointer)->current_status().pages_behind == 0u);
         // 2,000 rows of 200 bytes are in the database file itself, not only in the WAL,
         // and the writer never checkpointed.
         BOOST_TEST(file_bytes() > empty_file + 400'000);

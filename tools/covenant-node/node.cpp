@@ -153,7 +153,8 @@ json to_json(const actors::replica_status& r) {
                 {"shard_height", r.shard_height},
                 {"shard_head_hash", hex_of(r.shard_head_hash)},
                 {"last_refusal", r.last_refusal},
-                {"storage_problem", r.storage_problem}};
+                {"storage_problem", r.storage_problem},
+                {"wal_pages_behind", r.wal_pages_behind}};
 }
 
 /// `replicas`: the replica status of each served database (by id) that answered in time;

@@ -19,10 +19,10 @@
 // database) would otherwise keep two threads per database, each waking ten times a second.
 // The thread runs at a lower CPU priority than the node's other threads (nice +5 on Linux,
 // where the priority is per thread): a checkpoint is background work, and on a machine
-// short of CPU the replica's thread, which a whole group waits for, should win it. The
-// files' checkpoints run one after the other: were a disk so slow that a round of them took
-// longer than the interval, each file would be checkpointed less often, its WAL longer (the
-// writer's backstop still bounds it).
+// short of CPU the replica's thread, which a whole group waits for, should win it. Were a
+// disk so slow that a round of the files' checkpoints took longer than the interval, each
+// file would be checkpointed less often, its WAL longer (the writer's backstop still bounds
+// it; status::pages_behind shows it).
 //
 // A checkpoint that fails for any reason but BUSY (an I/O error, a full disk) is counted and
 // its error kept (current_status()), and the miner's status shows it (replica

@@ -125,26 +125,19 @@ void start_replica(self_pointer self, const main_chain::database_assignment& a) 
         std::make_shared<storage::kayak_block_store>(std::move(chain).value()),
         nullptr, st.config().replica_tick_ms, st.config().clock_offset_ms};
     // Weak: the replica's ports own the files; the status only looks at them.
-    c.storage_problem = [log_file = std::weak_ptr<storage::kayak_log_store>(log_store),
-                         database_file = std::weak_ptr<storage::sql_batch_executor>(batch_executor)] {
-        std::string problem;
+    c.storage_report = [log_file = std::weak_ptr<storage::kayak_log_store>(log_store),
+                        database_file = std::weak_ptr<storage::sql_batch_executor>(batch_executor)](
+                           replica_status& out) {
         auto describe = [&](const char* file, const storage::wal_checkpointer::status& s) {
+            out.wal_pages_behind += s.pages_behind;
             if (s.failures == 0) return;
-            if (!problem.empty()) problem += "; ";
-            problem += std::string(file) + ": " + std::to_string(s.failures) +
-                       " background checkpoint(s) failed" + (s.failing ? " (still failing)" : "") +
-                       ", last: " + s.last_failure;
+            if (!out.storage_problem.empty()) out.storage_problem += "; ";
+            out.storage_problem += std::string(file) + ": " + std::to_string(s.failures) +
+                                   " background checkpoint(s) failed" +
+                                   (s.failing ? " (still failing)" : "") + ", last: " + s.last_failure;
         };
         if (auto l = log_file.lock()) describe("log", l->checkpoint_status());
         if (auto d = database_file.lock()) describe("database", d->sql().checkpoint_status());
-        return problem;
-    };
-    c.wal_pages_behind = [log_file = std::weak_ptr<storage::kayak_log_store>(log_store),
-                          database_file = std::weak_ptr<storage::sql_batch_executor>(batch_executor)] {
-        std::uint64_t pages = 0;
-        if (auto l = log_file.lock()) pages += l->checkpoint_status().pages_behind;
-        if (auto d = database_file.lock()) pages += d->sql().checkpoint_status().pages_behind;
-        return pages;
     };
     auto permissions = std::make_shared<chain_permissions>(a);
     c.permissions = permissions;

@@ -364,10 +364,7 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
                 s.shard_head_hash = head->hash.view().to_bytes();
             }
             s.last_refusal = r.stats().last_refusal;
-            if (self->state.config().storage_problem)
-                s.storage_problem = self->state.config().storage_problem();
-            if (self->state.config().wal_pages_behind)
-                s.wal_pages_behind = self->state.config().wal_pages_behind();
+            if (self->state.config().storage_report) self->state.config().storage_report(s);
             return s;
         },
     };

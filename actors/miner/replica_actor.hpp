@@ -54,7 +54,7 @@ struct replica_status {
     bytes shard_head_hash;
     std::string last_refusal;
     /// What went wrong with the replica's files beside its own steps (background WAL
-    /// checkpoints that failed: replica_actor_config::storage_problem); empty if nothing
+    /// checkpoints that failed: replica_actor_config::storage_report); empty if nothing
     /// ever did since the replica started.
     std::string storage_problem;
     /// WAL pages of the replica's files (its log and its database) that their latest
@@ -84,12 +84,10 @@ struct replica_actor_config {
     std::int64_t tick_ms = 50;
     /// Added to the actor clock to get the wall-clock time batches carry (virtual in tests).
     std::int64_t clock_offset_ms = 0;
-    /// Asked for each status: what went wrong with the storage behind the ports that the
-    /// replica's own steps do not see (the files' background checkpoints); empty if nothing.
-    /// Unset: nothing to report (in-memory ports).
-    std::function<std::string()> storage_problem = {};
-    /// Asked for each status: replica_status::wal_pages_behind. Unset: 0.
-    std::function<std::uint64_t()> wal_pages_behind = {};
+    /// Asked for each status: fills in what the replica's own steps do not see of the
+    /// storage behind its ports (the files' background checkpoints: storage_problem,
+    /// wal_pages_behind). Unset: nothing to report (in-memory ports).
+    std::function<void(replica_status&)> storage_report = {};
 };
 
 void add_replica_message_types(caf::actor_system_config& config);

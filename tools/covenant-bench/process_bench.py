@@ -140,10 +140,24 @@ class Bench(LocalNetwork):
             self.leaders[db] = order[moved[0]]
         return results
 
-    def committed_batches(self, database):
-        """The database leader's last committed batch (from its status.json)."""
-        r = self.replica(self.leaders[database], database) or {}
-        return (r.get("replica") or {}).get("last_committed", 0)
+    def committed_batches(self, database, timeout=10.0):
+        """The database leader's last committed batch, from a status.json the leader began
+        writing after this call (its replica asked after that moment). A node writes the
+        file every status_interval_ms, but one round asks each of its actors in turn and a
+        busy replica answers behind its mailbox: at the end of an eventual-mode phase a file
+        read 0.6 s later could still hold counts from before the phase's last second or two,
+        and writes / batches came out above the clients' whole window. None if no such file
+        came in time."""
+        asked_ms = time.time() * 1000
+        limit = time.monotonic() + timeout
+        while time.monotonic() < limit:
+            s = self.status(self.leaders[database]) or {}
+            if s.get("updated_at_ms", 0) >= asked_ms and s.get("miner"):
+                for d in s["miner"]["databases"]:
+                    if d["id"] == database and d.get("replica"):
+                        return d["replica"].get("last_committed", 0)
+            time.sleep(0.02)
+        return None
 
     trace_dir = None    # --trace-latencies: each load client's answers, one file per phase
     phase_name = None
@@ -151,7 +165,7 @@ class Bench(LocalNetwork):
     def phase(self, name, body, database=None):
         log(f"phase {name}")
         self.phase_name = name
-        batches_before = self.committed_batches(database) if database else 0
+        batches_before = self.committed_batches(database) if database else None
         before = self.snapshot()
         busy0, total0 = machine_cpu()
         start = time.monotonic()
@@ -170,13 +184,16 @@ class Bench(LocalNetwork):
         result["others_busy_cores"] = round(max(0.0, machine_busy - ours), 2)
         if database:
             # How many requests a batch carried: the per-batch costs (votes, certificates,
-            # log entries, executions) are shared by that many. status.json is rewritten
-            # every status_interval_ms: wait for one past the end of the phase.
-            time.sleep(0.6)
-            batches = self.committed_batches(database) - batches_before
-            result["batches_committed"] = batches
-            writes = result.get("writes_ok", 0)
-            result["writes_per_batch"] = round(writes / batches, 2) if batches > 0 else 0
+            # log entries, executions) are shared by that many.
+            batches_after = self.committed_batches(database)
+            if batches_before is not None and batches_after is not None:
+                batches = batches_after - batches_before
+                result["batches_committed"] = batches
+                writes = result.get("writes_ok", 0)
+                result["writes_per_batch"] = round(writes / batches, 2) if batches > 0 else 0
+            else:
+                result["batches_committed"] = None  # the leader's status did not come in time
+                result["writes_per_batch"] = None
         # The four miners' CPU per write (and per row) committed in the phase: steadier
         # than the rates on a shared machine, whose speed moves them by a fifth between runs
         # minutes apart, so the figure to compare two versions of the code by.

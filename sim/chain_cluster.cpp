@@ -171,6 +171,18 @@ void chain_cluster::start_miner(std::size_t i) {
     if (auto byzantine = options_.byzantine_miners.find(i); byzantine != options_.byzantine_miners.end())
         c.spawn_replica = byzantine_replica_factory(
             {byzantine->second, byzantine_seed() + i, options_.byzantine_per_million, nullptr});
+    // Every replica's life is watched: one spawned while its predecessor on the same files
+    // still lives is counted (replica_overlaps).
+    c.spawn_replica = [spawn = std::move(c.spawn_replica), lives = replica_lives_, i](
+                          caf::actor_system& system, actors::replica_actor_config config) {
+        const std::pair<std::size_t, database_id> key{i, config.replica.database};
+        auto& alive = lives->alive[key];
+        if (alive > 0) ++lives->overlaps;
+        ++alive;
+        caf::actor actor = spawn(system, std::move(config));
+        actor->attach_functor([lives, key] { --lives->alive[key]; });
+        return actor;
+    };
     auto spawned = actors::spawn_miner_node(*system_, std::move(c));
     COVENANT_ASSERT(spawned.ok(), "a miner starts on its data directory");
     m.node = std::move(spawned).value();

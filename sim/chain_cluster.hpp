@@ -125,6 +125,10 @@ class chain_cluster : public simulation {
     /// The batches miner i executed speculatively as an eventual-mode leader (seq -> batch
     /// hash), from its log file.
     std::map<std::uint64_t, digest> speculative_executions(std::size_t i, const database_id& db);
+    /// Times a miner spawned a replica of a database while the replica it had before on the
+    /// same files had not ended yet (its state, which holds the files, still alive): the
+    /// node must wait for the old one's end. Counted across all miners.
+    std::size_t replica_overlaps() const { return replica_lives_->overlaps; }
 
     // ---- the network (node numbers: producers 0.., then miners, then the client) ----
     std::uint64_t producer_node(std::size_t i) const { return i; }
@@ -188,6 +192,13 @@ class chain_cluster : public simulation {
     std::uint64_t byzantine_seed() const {
         return options_.byzantine_seed != 0 ? options_.byzantine_seed : options_.seed * 0x9e3779b97f4a7c15ull + 17;
     }
+
+    /// Replica actors alive per (miner, database), decremented when each one has ended.
+    struct replica_lives {
+        std::map<std::pair<std::size_t, database_id>, std::size_t> alive;
+        std::size_t overlaps = 0;
+    };
+    std::shared_ptr<replica_lives> replica_lives_ = std::make_shared<replica_lives>();
 
     chain_cluster_options options_;
     caf::actor network_;

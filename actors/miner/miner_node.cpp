@@ -59,6 +59,14 @@ struct miner_node_state {
     miner_node_config& config() { return *config_storage; }
     std::unique_ptr<followed_chain> chain;  // the store, the follower, the fetches
     std::map<database_id, running_replica> replicas;
+    /// Replicas told to stop whose actors have not ended yet: until one has, its files are
+    /// still open (its state closes them), and a replica started on them meanwhile would
+    /// recover from a log the old one may still be writing, and share its SQLite files.
+    std::map<database_id, caf::actor_addr> stopping;
+    /// Databases whose start waits for such an old replica to end; it then starts with the
+    /// database's assignment as the chain holds it at that moment (views and permissions
+    /// may have changed meanwhile).
+    std::set<database_id> deferred_starts;
     /// Suspicions this node's replicas raised, by database, not yet resolved on the chain.
     std::map<database_id, protocols::suspect_message> open_suspicions;
     /// Evidence its replicas found, until the chain has slashed the offender.
@@ -93,6 +101,8 @@ void stop_replica(self_pointer self, const database_id& id) {
     auto at = self->state.replicas.find(id);
     if (at == self->state.replicas.end()) return;
     self->unlink_from(at->second.actor);  // its exit must not take the node down
+    self->monitor(at->second.actor);      // its end, when its files are closed (on_replica_down)
+    self->state.stopping[id] = at->second.actor.address();
     // Stop its deliveries now (the router would also drop them once the actor is gone); a
     // replica started after this on the same channel keeps its own subscriptions.
     self->send(self->state.config().router, unsubscribe_atom::value, at->second.actor);
@@ -105,6 +115,11 @@ void stop_replica(self_pointer self, const database_id& id) {
 void start_replica(self_pointer self, const main_chain::database_assignment& a) {
     auto& st = self->state;
     stop_replica(self, a.id);
+    if (st.stopping.count(a.id) != 0) {
+        st.deferred_starts.insert(a.id);  // on_replica_down starts it
+        return;
+    }
+    st.deferred_starts.erase(a.id);
     const auto base = database_path(st.config(), a.id);
     auto executor = storage::sql_executor::open(base + ".sqlite");
     auto chain = storage::shard_chain_store::open(base + ".chain");
@@ -266,7 +281,10 @@ bool owes_the_chain(self_pointer self) {
 
 void act_on(self_pointer self, const main_chain::assignment_changes& changes) {
     auto& st = self->state;
-    for (const auto& id : changes.stopped) stop_replica(self, id);
+    for (const auto& id : changes.stopped) {
+        stop_replica(self, id);
+        st.deferred_starts.erase(id);
+    }
     for (const auto& a : changes.started) start_replica(self, a);
     for (const auto& a : changes.restarted) start_replica(self, a);
     for (const auto& [id, view] : changes.view_changes) {
@@ -310,6 +328,21 @@ miner_status status_of(self_pointer self) {
     return s;
 }
 
+/// A replica this node stopped has ended (its state, and with it its files, is gone): a
+/// start that waited for it goes ahead now.
+void on_replica_down(self_pointer self, const caf::down_msg& down) {
+    auto& st = self->state;
+    for (auto it = st.stopping.begin(); it != st.stopping.end(); ++it) {
+        if (it->second != down.source) continue;
+        const database_id id = it->first;
+        st.stopping.erase(it);
+        if (st.deferred_starts.erase(id) == 0) return;
+        const auto& current = st.chain->follower().current_assignments();
+        if (auto a = current.find(id); a != current.end()) start_replica(self, a->second);
+        return;
+    }
+}
+
 /// What spawn_miner_node() prepared before the actor exists.
 struct prepared_node {
     miner_node_config config;
@@ -320,6 +353,7 @@ caf::behavior miner_node(self_pointer self, std::shared_ptr<prepared_node> prepa
     auto& st = self->state;
     st.config_storage = std::make_unique<miner_node_config>(std::move(prepared->config));
     st.chain = std::move(prepared->chain);
+    self->set_down_handler([=](caf::down_msg& down) { on_replica_down(self, down); });
     self->send(st.config().router, subscribe_atom::value,
                static_cast<std::uint16_t>(message_kind::main_block_fetch_reply),
                caf::actor_cast<caf::actor>(self));

@@ -3,7 +3,8 @@
 // its own; the replacement (here the new view's leader) catches up on batches that the old
 // group committed, checking their certificates against that group; writes go on; every
 // member of the new group holds the same rows and digest; their shard chains verify
-// against the database's groups by view; tokens are conserved.
+// against the database's groups by view; tokens are conserved; a member that stays starts
+// its replica for the new group only once the old one has closed the files.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -151,4 +152,7 @@ BOOST_AUTO_TEST_CASE(a_member_replaced_by_the_chain_is_caught_up_by_its_replacem
 
     // The slashed deposit is burned, not lost: the token total stays that of genesis.
     BOOST_TEST(net.producer_status(0).total_tokens == genesis_tokens);
+    // The members that stayed restarted their replicas for the new group, each only once
+    // the old replica had ended and closed the database's files.
+    BOOST_TEST(net.replica_overlaps() == 0u);
 }

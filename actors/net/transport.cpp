@@ -45,6 +45,12 @@ struct gate_state {
     std::map<bytes, caf::actor> learned;
     /// Remote handles being monitored, with the node ids learned through each.
     std::map<caf::actor_addr, std::set<bytes>> learned_via;
+    /// Bytes each remote sender sent that this gate has not acknowledged yet (an entry
+    /// goes once acknowledged; with ack_senders_max entries, a new sender's bytes are
+    /// acknowledged at once instead).
+    std::map<caf::actor_addr, std::uint64_t> unacknowledged_in;
+    /// Bytes relayed to each learned route's handle and not acknowledged by it.
+    std::map<caf::actor_addr, std::uint64_t> relay_unacknowledged;
     gate_stats stats;
 
     std::size_t learned_from_process(const caf::node_id& process) const {
@@ -57,6 +63,41 @@ struct gate_state {
 
 using gate_pointer = caf::stateful_actor<gate_state>*;
 
+constexpr std::size_t ack_senders_max = 4096;
+
+/// Takes `n` acknowledged bytes off what `pending` holds unacknowledged (never below 0: a
+/// peer cannot owe less than nothing).
+void take_acknowledged(std::uint64_t& pending, std::uint64_t n) {
+    pending -= std::min(pending, n);
+}
+
+/// Whether a connection holding `pending` bytes unacknowledged may take `size` more: one
+/// envelope always goes on an idle connection, whatever its size.
+bool window_allows(std::uint64_t pending, std::size_t size, std::uint64_t max) {
+    return pending == 0 || pending + size <= max;
+}
+
+/// Counts `size` bytes taken in from the remote `sender`, acknowledging them to it every
+/// ack_every_bytes.
+void acknowledge_input(gate_pointer self, const gate_config& config,
+                       const caf::strong_actor_ptr& sender, std::size_t size) {
+    auto& st = self->state;
+    const auto addr = caf::actor_cast<caf::actor_addr>(sender);
+    auto at = st.unacknowledged_in.find(addr);
+    std::uint64_t due = size;
+    if (at != st.unacknowledged_in.end()) {
+        at->second += size;
+        due = at->second;
+    } else if (st.unacknowledged_in.size() < ack_senders_max && size < config.ack_every_bytes) {
+        st.unacknowledged_in.emplace(addr, size);
+        return;
+    }
+    if (due < config.ack_every_bytes && at != st.unacknowledged_in.end()) return;
+    self->send(caf::actor_cast<caf::actor>(sender), transport_ack_atom::value, due);
+    ++st.stats.acks_sent;
+    if (at != st.unacknowledged_in.end()) st.unacknowledged_in.erase(at);
+}
+
 /// Forgets every route learned through `via` (its connection is gone, or its process is
 /// banned), and tells the router.
 void forget_routes_via(gate_pointer self, const caf::actor_addr& via, const caf::actor& router) {
@@ -68,6 +109,8 @@ void forget_routes_via(gate_pointer self, const caf::actor_addr& via, const caf:
         self->send(router, forget_route_atom::value, node);
     }
     st.learned_via.erase(at);
+    st.relay_unacknowledged.erase(via);
+    st.unacknowledged_in.erase(via);
 }
 
 /// Notes that `node`'s valid envelope came from the remote `sender`: its route back, unless
@@ -115,6 +158,7 @@ caf::behavior gate(gate_pointer self, gate_config config) {
                     }
                     st.banned_until_ms.erase(ban);
                 }
+                acknowledge_input(self, config, sender, wire.size());
             }
             auto checked = protocols::decode_envelope(wire, config.node_id_difficulty);
             if (!checked) {
@@ -146,8 +190,21 @@ caf::behavior gate(gate_pointer self, gate_config config) {
                 ++st.stats.relay_dropped;
                 return;
             }
+            auto& pending = st.relay_unacknowledged[at->second.address()];
+            if (!window_allows(pending, wire.size(), config.relay_unacknowledged_bytes_max)) {
+                ++st.stats.relay_dropped_unacknowledged;
+                return;
+            }
+            pending += wire.size();
             ++st.stats.relayed;
             self->send(at->second, wire_atom::value, std::move(wire));
+        },
+        [=](transport_ack_atom, std::uint64_t n) {
+            // From the peer link of a node that connected in: it took in what we relayed.
+            const auto& sender = self->current_sender();
+            if (sender == nullptr || sender->node() == self->node()) return;
+            auto at = self->state.relay_unacknowledged.find(caf::actor_cast<caf::actor_addr>(sender));
+            if (at != self->state.relay_unacknowledged.end()) take_acknowledged(at->second, n);
         },
         [=](gate_stats_atom) -> caf::result<gate_stats> {
             if (!from_this_process(self)) return caf::sec::unexpected_message;
@@ -169,6 +226,8 @@ struct link_state {
     caf::actor remote;  // the peer's gate, while connected
     bool connecting = false;
     std::int64_t backoff_ms = 0;  // the wait before the next attempt after a failure
+    /// Bytes the peer's process sent back over this connection not acknowledged yet.
+    std::uint64_t unacknowledged_in = 0;
     link_status status;
 };
 
@@ -209,6 +268,9 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config 
                     }
                     s2.remote = caf::actor_cast<caf::actor>(std::move(gate_ptr));
                     self->monitor(s2.remote);
+                    // A new connection: what the old one held unread went with it.
+                    s2.status.unacknowledged_bytes = 0;
+                    s2.unacknowledged_in = 0;
                     s2.status.connected = true;
                     s2.status.retry_in_ms = 0;
                     ++s2.status.connects;
@@ -242,6 +304,12 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config 
                 sender->node() != self->node()) {
                 // The peer's process answers over this connection: its gate learned our route.
                 // Our gate checks it, seeing the remote sender (delegate keeps it).
+                s.unacknowledged_in += wire.size();
+                if (s.unacknowledged_in >= config.ack_every_bytes) {
+                    self->send(caf::actor_cast<caf::actor>(sender), transport_ack_atom::value,
+                               s.unacknowledged_in);
+                    s.unacknowledged_in = 0;
+                }
                 if (!config.gate) return;
                 ++s.status.received;
                 self->delegate(config.gate, wire_atom::value, std::move(wire));
@@ -253,8 +321,23 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config 
                 ++s.status.dropped;
                 return;
             }
+            if (!window_allows(s.status.unacknowledged_bytes, wire.size(),
+                               config.unacknowledged_bytes_max)) {
+                ++s.status.dropped_unacknowledged;
+                return;
+            }
+            s.status.unacknowledged_bytes += wire.size();
             ++s.status.sent;
             self->send(s.remote, wire_atom::value, std::move(wire));
+        },
+        [=](transport_ack_atom, std::uint64_t n) {
+            // From the peer's gate, over this connection: it took in what we sent.
+            auto& s = self->state;
+            const auto& sender = self->current_sender();
+            if (!s.remote || sender == nullptr ||
+                caf::actor_cast<caf::actor_addr>(sender) != s.remote.address())
+                return;
+            take_acknowledged(s.status.unacknowledged_bytes, n);
         },
         [=](retry_atom) {
             if (self->current_sender() != self->ctrl()) return;

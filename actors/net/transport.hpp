@@ -30,6 +30,19 @@
 //    learned this node's route) the link hands to its own node's gate, keeping the
 //    sender, so it is checked (and its sender banned) like anything arriving at the gate.
 //
+// What one connection may hold unread is bounded by acknowledgements (transport_ack_atom):
+// the receiving side (a gate, for what a peer link sends it; a peer link, for what a gate
+// relays back over it) acknowledges every ack_every_bytes it has taken in, and the sending
+// side holds at most unacknowledged_bytes_max sent and not acknowledged: beyond that it
+// drops envelopes, and counts them, as it does while not connected (the protocols resend
+// what matters). CAF's middleman buffers whatever it is handed for a connection without a
+// limit, so without this a peer that stopped reading (stalled, or much slower: a follower
+// persisting batches of megabytes) grew the sender's memory by all it was sent: a
+// leader once passed 5 GB resident. One envelope is always let through on an idle
+// connection, whatever its size. The bound holds against peers that are slow or stopped,
+// not against a hostile process that acknowledges what it never read: CAF does not tell
+// how much it has buffered, and only that would.
+//
 // Both refuse exit messages from other processes (an exit a remote node sends them is
 // ignored); CAF's unconditional `kill` reason cannot be refused, so a hostile peer that
 // kills a gate or link stops the node, which then exits (fail-stop) for its supervisor to
@@ -53,6 +66,9 @@
 
 namespace covenant::actors {
 
+/// (transport_ack_atom, std::uint64_t bytes): between processes, the receiving side of a
+/// connection has taken in this many more envelope bytes from the sender.
+using transport_ack_atom = caf::atom_constant<caf::atom("tack")>;
 /// (gate_stats_atom) -> gate_stats, from a local sender.
 using gate_stats_atom = caf::atom_constant<caf::atom("gstats")>;
 /// (link_status_atom) -> link_status, from a local sender.
@@ -69,6 +85,10 @@ struct gate_stats {
     std::uint64_t routes_refused = 0;  // node ids not learned: over a bound
     std::uint64_t relayed = 0;         // envelopes sent back over a learned route
     std::uint64_t relay_dropped = 0;   // envelopes for a learned route already gone
+    /// Envelopes for a learned route dropped because the route's connection held
+    /// relay_unacknowledged_bytes_max unacknowledged.
+    std::uint64_t relay_dropped_unacknowledged = 0;
+    std::uint64_t acks_sent = 0;       // transport_ack_atom sent to remote senders
     std::string last_rejection;       // the check's message for the latest rejection
     std::string last_dropped;         // CAF node id of the latest node banned
 };
@@ -77,7 +97,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gate_stats& x) {
     return f(caf::meta::type_name("covenant::gate_stats"), x.received, x.forwarded, x.rejected,
              x.ignored, x.peers_dropped, x.banned_now, x.routes_learned, x.routes_refused,
-             x.relayed, x.relay_dropped, x.last_rejection, x.last_dropped);
+             x.relayed, x.relay_dropped, x.relay_dropped_unacknowledged, x.acks_sent,
+             x.last_rejection, x.last_dropped);
 }
 
 struct link_status {
@@ -92,14 +113,20 @@ struct link_status {
     std::uint64_t received = 0;          // envelopes from the peer, passed to the gate
     std::int64_t retry_in_ms = 0;        // the backoff of the next attempt
     std::string last_error;
+    std::uint64_t unacknowledged_bytes = 0;    // sent on this connection, not acknowledged
+    std::uint64_t dropped_unacknowledged = 0;  // envelopes dropped: the bound was reached
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_status& x) {
     return f(caf::meta::type_name("covenant::link_status"), x.peer, x.address, x.connected,
              x.connects, x.connect_failures, x.disconnects, x.sent, x.dropped, x.received,
-             x.retry_in_ms, x.last_error);
+             x.retry_in_ms, x.last_error, x.unacknowledged_bytes, x.dropped_unacknowledged);
 }
+
+/// The defaults of both sides' bounds (see the top of this file).
+inline constexpr std::uint64_t transport_ack_every_bytes = 1u << 20;
+inline constexpr std::uint64_t transport_unacknowledged_bytes_max = 64u << 20;
 
 struct gate_config {
     caf::actor router;
@@ -108,6 +135,8 @@ struct gate_config {
     std::size_t learned_routes_max = 1024;
     std::size_t learned_routes_per_process_max = 4;
     std::set<node_id> configured_peers{};  // have routes of their own: never learned
+    std::uint64_t ack_every_bytes = transport_ack_every_bytes;
+    std::uint64_t relay_unacknowledged_bytes_max = transport_unacknowledged_bytes_max;
 };
 
 struct peer_link_config {
@@ -119,10 +148,13 @@ struct peer_link_config {
     std::int64_t reconnect_max_ms = 5000;
     std::int64_t connect_timeout_ms = 10000;
     caf::actor gate{};  // gets what the peer's process sends back (none: dropped)
+    std::uint64_t unacknowledged_bytes_max = transport_unacknowledged_bytes_max;
+    std::uint64_t ack_every_bytes = transport_ack_every_bytes;
 };
 
 /// Announces gate_stats and link_status (and nothing a peer sends: between processes only
-/// the router's (wire_atom, bytes) travels, announced by add_router_message_types).
+/// the router's (wire_atom, bytes), announced by add_router_message_types, and the
+/// transport's (transport_ack_atom, std::uint64_t) travel).
 void add_transport_message_types(caf::actor_system_config& config);
 
 caf::actor spawn_gate(caf::actor_system& system, gate_config config);

@@ -4,7 +4,8 @@
 // peer's process is killed and started again on the same port; the gate and the link
 // stop only on an exit from their own process, and a link forwards only its router's
 // envelopes; a node that connects in (not configured here) gets an answer back over its own
-// connection, and the route goes with the connection.
+// connection, and the route goes with the connection; what a connection may hold
+// unacknowledged is bounded, in both directions.
 #define BOOST_TEST_MODULE transport
 #include <boost/test/unit_test.hpp>
 
@@ -17,6 +18,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -29,6 +31,7 @@
 #include "actors/net/transport.hpp"
 #include "actors/router/router.hpp"
 #include "crypto/node_id.hpp"
+#include "crypto/signing.hpp"
 #include "protocols/envelope.hpp"
 #include "sample_messages.hpp"
 
@@ -268,4 +271,110 @@ BOOST_FIXTURE_TEST_CASE(a_node_that_connects_in_is_answered_over_its_connection,
     }));
     for (auto& a : {gate, router, answerer})
         caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+// What a connection may hold unread is bounded (transport.hpp): a link to a peer that
+// reads but never acknowledges (wire_peer listen, a stalled or old node) sends up to its
+// bound and then drops, counting; a link to a real gate goes on as the gate acknowledges;
+// a gate relaying to a node that connected in and never acknowledges stops at its bound.
+namespace {
+
+constexpr std::size_t flood_payload = 16'000;
+// Three envelopes of flood_payload and their envelope overhead, not four.
+constexpr std::uint64_t flood_window = 3 * flood_payload + 3'000;
+
+/// Sends `n` envelopes of flood_payload to `peer` through `router`, one at a time: each
+/// once `settled(i)` says the one before went or was dropped.
+void flood(caf::actor_system& system, const caf::actor& router, const node_id& peer, int n,
+           const std::function<bool(int)>& settled) {
+    caf::scoped_actor self{system};
+    for (int i = 0; i < n; ++i) {
+        self->send(router, actors::send_atom::value, peer.view().to_bytes(),
+                   static_cast<std::uint16_t>(protocols::message_kind::main_transaction),
+                   bytes(flood_payload, static_cast<std::uint8_t>(i)));
+        BOOST_TEST_REQUIRE(settled(i + 1), "envelope " << i + 1 << " neither sent nor dropped");
+    }
+}
+
+}  // namespace
+
+/// A link, bounded to flood_window, to the peer process listening on `port`, through a
+/// router of its own: sends it `n` envelopes one at a time (each once the one before was
+/// sent or dropped, and, with `acknowledged`, the link holds nothing unacknowledged) and
+/// returns the link's status at the end.
+actors::link_status flood_link(system_fixture& f, std::uint16_t port, int n, bool acknowledged) {
+    auto router = spawn_router(*f.system);
+    node_id peer;
+    peer.data[0] = 0x43;
+    actors::peer_link_config config{peer, "127.0.0.1", port, router, 50, 200, 2000};
+    config.unacknowledged_bytes_max = flood_window;
+    auto link = actors::spawn_peer_link(*f.system, config);
+    actors::link_status status;
+    auto current = [&] {
+        status = f.ask<actors::link_status>(link, actors::link_status_atom::value).value_or(status);
+        return status;
+    };
+    BOOST_TEST_REQUIRE(f.eventually([&] { return current().connected; }));
+    flood(*f.system, router, peer, n, [&](int i) {
+        return f.eventually([&] {
+            const auto s = current();
+            return static_cast<int>(s.sent + s.dropped_unacknowledged) == i &&
+                   (!acknowledged || s.unacknowledged_bytes == 0);
+        });
+    });
+    for (auto& a : {link, router}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    return status;
+}
+
+BOOST_FIXTURE_TEST_CASE(a_link_holds_no_more_than_its_bound_for_a_peer_that_does_not_read,
+                        system_fixture) {
+    const auto port = free_port();
+    child sink({"listen", std::to_string(port)});
+    const auto status = flood_link(*this, port, 5, false);
+    BOOST_TEST(status.sent == 3u);
+    BOOST_TEST(status.dropped_unacknowledged == 2u);
+    BOOST_TEST(status.dropped == 0u);
+    BOOST_TEST(status.unacknowledged_bytes > 3 * flood_payload);
+    BOOST_TEST(status.unacknowledged_bytes <= flood_window);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_link_goes_on_as_its_peers_gate_acknowledges, system_fixture) {
+    const auto port = free_port();
+    // The peer's gate acknowledges every flood_payload bytes it takes in.
+    child gate_process({"gate", std::to_string(port), std::to_string(flood_payload)});
+    // Ten envelopes, three times what the bound holds: each is acknowledged before the next.
+    const auto status = flood_link(*this, port, 10, true);
+    BOOST_TEST(status.sent == 10u);
+    BOOST_TEST(status.dropped_unacknowledged == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_gate_holds_no_more_than_its_bound_for_a_route_that_does_not_read,
+                        system_fixture) {
+    auto router = spawn_router(*system);
+    actors::gate_config config{router, 0, 60000};
+    config.relay_unacknowledged_bytes_max = flood_window;
+    auto gate = actors::spawn_gate(*system, config);
+    auto port = system->middleman().publish(gate, 0, "127.0.0.1", true);
+    BOOST_TEST_REQUIRE(static_cast<bool>(port));
+    // wire_peer's envelopes are signed by the key of seed 0x77, node-id nonce 0.
+    std::array<std::uint8_t, 32> seed{};
+    seed[0] = 0x77;
+    const auto remote = crypto::compute_node_id(
+        crypto::key_pair::from_seed(crypto::secret_seed(seed)).public_key(), 0);
+    child stays({"stay", std::to_string(*port)});
+    actors::gate_stats stats;
+    auto current = [&] {
+        stats = ask<actors::gate_stats>(gate, actors::gate_stats_atom::value).value_or(stats);
+        return stats;
+    };
+    BOOST_TEST_REQUIRE(eventually([&] { return current().routes_learned == 1; }));
+    flood(*system, router, remote, 5, [&](int i) {
+        return eventually([&] {
+            const auto s = current();
+            return static_cast<int>(s.relayed + s.relay_dropped_unacknowledged) == i;
+        });
+    });
+    BOOST_TEST(stats.relayed == 3u);
+    BOOST_TEST(stats.relay_dropped_unacknowledged == 2u);
+    for (auto& a : {gate, router}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

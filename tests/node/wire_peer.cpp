@@ -8,6 +8,11 @@
 //                         exit message (user_shutdown) from this process;
 //   wire_peer listen PORT publishes an actor that takes (wire_atom, bytes) on
 //                         127.0.0.1:PORT and runs until it is killed;
+//   wire_peer gate PORT ACK_EVERY  publishes a node's gate (and its router) on
+//                         127.0.0.1:PORT, acknowledging every ACK_EVERY bytes taken in,
+//                         and runs until it is killed;
+//   wire_peer stay PORT   as send, one valid envelope only, then keeps its connection (and
+//                         never acknowledges what comes back over it) for 20 s;
 //   wire_peer ask PORT NODE_ID  runs a node's transport without publishing anything (a
 //                         router, a gate, and a peer link to NODE_ID at 127.0.0.1:PORT),
 //                         sends that node an envelope (kind mainTransaction, payload
@@ -84,8 +89,29 @@ int main(int argc, char** argv) {
         caf::actor_system system{cfg};
         return ask(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
     }
+    if (argc == 4 && std::string(argv[1]) == "gate") {
+        caf::actor_system_config cfg;
+        cfg.load<caf::io::middleman>();
+        actors::add_router_message_types(cfg);
+        actors::add_transport_message_types(cfg);
+        caf::actor_system system{cfg};
+        std::array<std::uint8_t, 32> seed{};
+        seed[0] = 0x79;
+        auto router = actors::spawn_router(system, {crypto::key_pair::from_seed(crypto::secret_seed(seed)), 0, 0});
+        actors::gate_config gate_config{router, 0, 60000};
+        gate_config.ack_every_bytes = std::strtoull(argv[3], nullptr, 10);
+        auto gate = actors::spawn_gate(system, gate_config);
+        auto published = system.middleman().publish(gate, static_cast<std::uint16_t>(std::atoi(argv[2])),
+                                                    "127.0.0.1", true);
+        if (!published) {
+            std::cerr << "wire_peer: " << system.render(published.error()) << "\n";
+            return 1;
+        }
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     if (argc != 3) {
-        std::cerr << "usage: wire_peer send|exit|listen PORT | wire_peer ask PORT NODE_ID\n";
+        std::cerr << "usage: wire_peer send|exit|listen|stay PORT | wire_peer gate PORT ACK_EVERY"
+                     " | wire_peer ask PORT NODE_ID\n";
         return 2;
     }
     const std::string mode = argv[1];
@@ -106,6 +132,22 @@ int main(int argc, char** argv) {
         self->send(*gate, actors::wire_atom::value, valid_envelope(2));
         // Let the middleman write everything before the process goes.
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        return 0;
+    }
+    if (mode == "stay") {
+        auto gate = system.middleman().remote_actor("127.0.0.1", port);
+        if (!gate) {
+            std::cerr << "wire_peer: " << system.render(gate.error()) << "\n";
+            return 1;
+        }
+        // The envelope comes from an actor that takes what comes back (the route the gate
+        // learns) and never acknowledges it.
+        auto sink = system.spawn([g = *gate](caf::event_based_actor* self) -> caf::behavior {
+            self->send(g, actors::wire_atom::value, valid_envelope(1));
+            return {[](actors::wire_atom, const bytes&) {}};
+        });
+        std::this_thread::sleep_for(std::chrono::seconds(20));
+        caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
         return 0;
     }
     if (mode == "exit" || mode == "kill") {

@@ -228,6 +228,8 @@ json to_json(const actors::gate_stats& s) {
                 {"routes_refused", s.routes_refused},
                 {"relayed", s.relayed},
                 {"relay_dropped", s.relay_dropped},
+                {"relay_dropped_unacknowledged", s.relay_dropped_unacknowledged},
+                {"acks_sent", s.acks_sent},
                 {"last_rejection", s.last_rejection},
                 {"last_dropped", s.last_dropped}};
 }
@@ -244,6 +246,8 @@ json to_json(const actors::link_status& s, const std::string& name) {
                 {"dropped", s.dropped},
                 {"received", s.received},
                 {"retry_in_ms", s.retry_in_ms},
+                {"unacknowledged_bytes", s.unacknowledged_bytes},
+                {"dropped_unacknowledged", s.dropped_unacknowledged},
                 {"last_error", s.last_error}};
 }
 

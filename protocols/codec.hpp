@@ -68,6 +68,13 @@ bytes encode(const member_status& m);
 bytes encode(const envelope& m);
 
 result<client_request> decode_client_request(byte_view wire);
+/// A decoded request with its hash (client_request::hash()), which the decoder computes
+/// anyway to check the signature: a replica then need not encode and hash it again.
+struct hashed_client_request {
+    client_request request;
+    digest hash;
+};
+result<hashed_client_request> decode_client_request_hashed(byte_view wire);
 result<client_response> decode_client_response(byte_view wire);
 result<prepare_message> decode_prepare(byte_view wire);
 result<vote> decode_vote(byte_view wire);

@@ -425,6 +425,13 @@ result<client_request> decode_client_request(byte_view wire) {
     return codec::decode_root<wire::Request>(
         wire, [](wire::Request::Reader in) { return codec::read_request(in); });
 }
+result<hashed_client_request> decode_client_request_hashed(byte_view wire) {
+    return codec::decode_root<wire::Request>(wire, [](wire::Request::Reader in) {
+        hashed_client_request out;
+        out.request = codec::read_request(in, out.hash);
+        return out;
+    });
+}
 bytes encode(const client_response& m) {
     return codec::encode_root<wire::Response>([&](auto root) { codec::write_response(root, m); });
 }

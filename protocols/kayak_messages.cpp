@@ -33,6 +33,10 @@ void batch::seal_header() {
     request_hashes.clear();
     request_hashes.reserve(requests.size());
     for (const auto& r : requests) request_hashes.push_back(r.hash());
+    seal_header_from_request_hashes();
+}
+void batch::seal_header_from_request_hashes() {
+    COVENANT_ASSERT(request_hashes.size() == requests.size(), "batch: a hash per request");
     header.requests_root = merkle_root(request_hashes);
     header.request_count = static_cast<std::uint32_t>(requests.size());
 }

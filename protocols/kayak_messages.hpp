@@ -38,6 +38,9 @@ struct batch {
     digest request_hash(std::size_t i) const;
     /// Sets requests_root and request_count from the requests, and request_hashes.
     void seal_header();
+    /// The same from request_hashes as they are, which whoever built the batch filled in
+    /// with each request's hash (asserted to be one per request).
+    void seal_header_from_request_hashes();
     digest hash() const { return header.hash(); }
     friend bool operator==(const batch& a, const batch& b) {
         return a.header == b.header && a.requests == b.requests;

@@ -203,10 +203,12 @@ kayak::replica_output dispatch(self_pointer self, const inbound_envelope& in) {
     const bool from_member = sender_member != st.node_members.end();
     switch (static_cast<message_kind>(in.kind)) {
         case message_kind::client_request: {
-            auto m = protocols::decode_client_request(in.payload);
+            // The decoder hashes the request to check its signature: that hash is used here
+            // and by the replica (and its batch), never computed again.
+            auto m = protocols::decode_client_request_hashed(in.payload);
             if (!m) break;
-            if (!from_member && sender_node) st.reply_to[m->hash()] = *sender_node;
-            return r.on_client_request(*m, now, from_member);
+            if (!from_member && sender_node) st.reply_to[m->hash] = *sender_node;
+            return r.on_client_request(std::move(m->request), m->hash, now, from_member);
         }
         case message_kind::kayak_prepare:
             if (auto m = protocols::decode_prepare(in.payload)) return r.on_prepare(std::move(*m), now);

@@ -74,40 +74,45 @@ bool routable(const router_state& state, const bytes& destination) {
 }
 
 /// An envelope sealed during one flush, kept until the flush ends: the envelope names no
-/// destination, so the same message for several nodes (a leader's PREPARE, COMMIT and
-/// commit certificate go to every follower) is one envelope, signed and encoded once, and
+/// destination, so the same messages for several nodes (a leader's PREPARE, COMMIT and
+/// commit certificate go to every follower) are one envelope, signed and encoded once, and
 /// its wire bytes go to each of them. Ed25519 signatures are deterministic, so this is
-/// exactly what signing each copy would have sent.
+/// exactly what signing each copy would have sent. The messages are compared before they
+/// are encoded into a bundle: a leader's bundle of PREPAREs of 100-row requests (megabytes)
+/// was copied into a bundle once per follower only to be found equal to the first.
 struct sealed_in_flush {
-    protocols::message_kind kind;
-    bytes channel;
-    bytes payload;
+    std::vector<protocols::bundle_item> items;
     bytes wire;
 };
 
 /// Seals `items` for `destination` in one envelope: the item itself when it is alone, else
-/// a bundle; an equal envelope already sealed in this flush is sent again as it is.
+/// a bundle; the same messages already sealed in this flush are sent again as they are.
 void seal_for(self_pointer self, const router_config& config, const bytes& destination,
               std::vector<protocols::bundle_item> items, std::vector<sealed_in_flush>& sealed) {
     auto& state = self->state;
     COVENANT_ASSERT(!items.empty(), "sealing no messages");
     const bool alone = items.size() == 1;
-    const auto kind = alone ? items.front().kind : protocols::message_kind::bundle;
-    bytes payload = alone ? std::move(items.front().payload) : protocols::encode_bundle(items);
-    bytes channel = alone ? std::move(items.front().channel) : bytes{};
     const bytes* wire = nullptr;
     for (const auto& earlier : sealed)
-        if (earlier.kind == kind && earlier.channel == channel && earlier.payload == payload) {
+        if (earlier.items == items) {
             wire = &earlier.wire;
             ++state.stats.envelopes_reused;
             break;
         }
+    const std::size_t messages = items.size();
     if (wire == nullptr) {
+        const auto kind = alone ? items.front().kind : protocols::message_kind::bundle;
+        // A lone message's payload is the envelope's: lent to it and taken back after.
+        bytes payload = alone ? std::move(items.front().payload) : protocols::encode_bundle(items);
+        bytes channel = alone ? std::move(items.front().channel) : bytes{};
         auto envelope = protocols::seal_envelope(config.key, config.node_id_nonce, kind,
                                                  std::move(payload), std::move(channel));
-        auto encoded = protocols::encode(envelope);
-        sealed.push_back({kind, std::move(envelope.channel), std::move(envelope.payload),
-                          std::move(encoded)});
+        bytes encoded = protocols::encode(envelope);
+        if (alone) {
+            items.front().payload = std::move(envelope.payload);
+            items.front().channel = std::move(envelope.channel);
+        }
+        sealed.push_back({std::move(items), std::move(encoded)});
         wire = &sealed.back().wire;
     }
     if (!alone) ++state.stats.bundles_sent;
@@ -120,7 +125,7 @@ void seal_for(self_pointer self, const router_config& config, const bytes& desti
     }
     auto learned = state.learned.find(destination);
     if (learned == state.learned.end()) return;  // gone since queuing: the protocols resend
-    state.stats.sent_learned += items.size();
+    state.stats.sent_learned += messages;
     self->send(learned->second, relay_atom::value, destination, *wire);
 }
 

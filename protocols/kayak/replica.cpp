@@ -163,10 +163,15 @@ client_response replica::rejection_reply(const client_request& request, rejectio
     return r;
 }
 
-replica_output replica::on_client_request(const client_request& request, std::int64_t now_ms,
+replica_output replica::on_client_request(client_request request, std::int64_t now_ms,
                                           bool forwarded) {
-    replica_output out;
     const digest request_hash = request.hash();
+    return on_client_request(std::move(request), request_hash, now_ms, forwarded);
+}
+
+replica_output replica::on_client_request(client_request request, const digest& request_hash,
+                                          std::int64_t now_ms, bool forwarded) {
+    replica_output out;
     auto reject = [&](rejection_reason reason, std::string message) {
         // A member that forwarded a request checked it already: nothing to tell it.
         if (!forwarded)
@@ -245,11 +250,12 @@ replica_output replica::on_client_request(const client_request& request, std::in
         if (held.size() >= config_.held_requests_per_client_max && !held.count(request.sequence.value))
             return reject(rejection_reason::stale_sequence,
                           "expected client sequence " + std::to_string(last + 1));
-        held[request.sequence.value] = {request, forwarded, now_ms};
+        held[request.sequence.value] = {std::move(request), request_hash, forwarded, now_ms};
         return out;
     }
-    queue_request(request, request_hash, forwarded, now_ms);
-    release_held_requests(request.client, now_ms);
+    const public_key client = request.client;
+    queue_request(std::move(request), request_hash, forwarded, now_ms);
+    release_held_requests(client, now_ms);
     propose_ready_batches(now_ms, out);
     return out;
 }
@@ -274,14 +280,14 @@ std::size_t estimated_batch_bytes(const client_request& r) {
 }
 }  // namespace
 
-void replica::queue_request(const client_request& request, const digest& request_hash, bool forwarded,
+void replica::queue_request(client_request&& request, const digest& request_hash, bool forwarded,
                             std::int64_t now_ms) {
     queued_client_seq_[request.client] = request.sequence.value;
     if (pending_.empty()) oldest_pending_ms_ = now_ms;
-    pending_.push_back(request);
     pending_bytes_ += estimated_batch_bytes(request);
     in_flight_.insert(request_hash);
     if (!forwarded) clients_waiting_.insert(request_hash);
+    pending_.push_back({std::move(request), request_hash});
 }
 
 void replica::release_held_requests(const public_key& client, std::int64_t now_ms) {
@@ -289,7 +295,7 @@ void replica::release_held_requests(const public_key& client, std::int64_t now_m
     if (held == held_requests_.end()) return;
     for (auto next = held->second.find(queued_client_seq_[client] + 1); next != held->second.end();
          next = held->second.find(queued_client_seq_[client] + 1)) {
-        queue_request(next->second.request, next->second.request.hash(), next->second.forwarded, now_ms);
+        queue_request(std::move(next->second.request), next->second.hash, next->second.forwarded, now_ms);
         held->second.erase(next);
     }
     if (held->second.empty()) held_requests_.erase(held);
@@ -351,11 +357,12 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
         std::size_t bytes_in_batch = 0;
         while (!pending_.empty() && b.requests.size() < config_.batch_requests_max) {
             // Keep a PREPARE within one message (limits::batch_bytes_max).
-            const std::size_t request_bytes = estimated_batch_bytes(pending_.front());
+            const std::size_t request_bytes = estimated_batch_bytes(pending_.front().request);
             if (!b.requests.empty() && bytes_in_batch + request_bytes > limits::batch_bytes_max) break;
             bytes_in_batch += request_bytes;
             pending_bytes_ -= request_bytes;
-            b.requests.push_back(std::move(pending_.front()));
+            b.requests.push_back(std::move(pending_.front().request));
+            b.request_hashes.push_back(pending_.front().hash);
             pending_.pop_front();
         }
         oldest_pending_ms_ = now_ms;
@@ -366,7 +373,7 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
             batches_since_seal_ = 0;
             last_seal_ms_ = b.header.timestamp_ms;
         }
-        b.seal_header();
+        b.seal_header_from_request_hashes();  // the hashes came with the requests
         propose(std::move(b), std::nullopt, now_ms, out);
     }
 }
@@ -1377,9 +1384,9 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     leader_misbehaved_ = false;
     buffered_prepares_.clear();
     // Requests queued at the old leader go back to their clients: they retry at the new one.
-    for (const auto& r : pending_)
-        out.replies.push_back({r.hash(), rejection_reply(r, rejection_reason::not_leader,
-                                                          "the leader changed")});
+    for (const auto& p : pending_)
+        out.replies.push_back({p.hash, rejection_reply(p.request, rejection_reason::not_leader,
+                                                        "the leader changed")});
     pending_.clear();
     pending_bytes_ = 0;
     held_requests_.clear();
@@ -1647,7 +1654,7 @@ replica_output replica::on_tick(std::int64_t now_ms) {
                 continue;
             }
             if (!it->second.forwarded)
-                out.replies.push_back({it->second.request.hash(),
+                out.replies.push_back({it->second.hash,
                                        rejection_reply(it->second.request, rejection_reason::stale_sequence,
                                                         "an earlier request of this client never arrived")});
             it = client->second.erase(it);

@@ -149,8 +149,12 @@ public:
     /// A request from a client, or forwarded by another member (`forwarded`). Writes may
     /// go to any member: a follower checks them, forwards them to the leader, watches that
     /// they commit in time (else it suspects the leader), and answers its own clients.
-    replica_output on_client_request(const protocols::client_request& request, std::int64_t now_ms,
+    replica_output on_client_request(protocols::client_request request, std::int64_t now_ms,
                                      bool forwarded = false);
+    /// The same, with the request's hash (client_request::hash()) known already: a decoder
+    /// has it (protocols::decode_client_request_hashed).
+    replica_output on_client_request(protocols::client_request request, const digest& request_hash,
+                                     std::int64_t now_ms, bool forwarded = false);
     /// By value: the batch moves into this replica's slot, not copied (callers that keep
     /// theirs pass a copy).
     replica_output on_prepare(protocols::prepare_message prepare, std::int64_t now_ms);
@@ -274,7 +278,7 @@ private:
     void request_catch_up(const public_key& from, std::int64_t now_ms, replica_output& out);
     void retry_buffered_prepares(std::int64_t now_ms, replica_output& out);
     void retransmit(std::int64_t now_ms, replica_output& out);
-    void queue_request(const protocols::client_request& request, const digest& request_hash, bool forwarded,
+    void queue_request(protocols::client_request&& request, const digest& request_hash, bool forwarded,
                        std::int64_t now_ms);
     void release_held_requests(const public_key& client, std::int64_t now_ms);
     void hand_awaited_requests_to_leader(std::int64_t now_ms, replica_output& out);
@@ -360,7 +364,12 @@ private:
     std::map<public_key, std::uint64_t> committed_client_seq_;
 
     // Leader state.
-    std::deque<protocols::client_request> pending_;
+    /// A request waiting for the leader's next batch, with its hash.
+    struct pending_request {
+        protocols::client_request request;
+        digest hash;
+    };
+    std::deque<pending_request> pending_;
     std::size_t pending_bytes_ = 0;  // their estimated_batch_bytes, summed
     std::int64_t oldest_pending_ms_ = 0;
     std::map<public_key, std::uint64_t> queued_client_seq_;  // highest seq queued or proposed
@@ -368,6 +377,7 @@ private:
     std::set<digest> in_flight_;                             // leader: queued or proposed
     struct held_request {
         protocols::client_request request;
+        digest hash;
         bool forwarded = false;
         std::int64_t since_ms = 0;
     };

@@ -170,7 +170,7 @@ BOOST_FIXTURE_TEST_CASE(a_burst_for_one_node_goes_in_one_signed_bundle, two_node
     BOOST_TEST(stats(bob_router).rejected == 2u);
 }
 
-BOOST_FIXTURE_TEST_CASE(one_message_for_several_nodes_is_signed_once, two_nodes) {
+BOOST_FIXTURE_TEST_CASE(one_message_or_bundle_for_several_nodes_is_signed_once, two_nodes) {
     // A third node, carol, subscribed as bob is.
     const auto carol = mined_identity(3);
     auto carol_router = spawn_router(*system, {carol.key, carol.id.nonce, difficulty});
@@ -199,6 +199,22 @@ BOOST_FIXTURE_TEST_CASE(one_message_for_several_nodes_is_signed_once, two_nodes)
     const auto sent = stats(alice_router);
     BOOST_TEST(sent.envelopes_sent == 3u);
     BOOST_TEST(sent.envelopes_reused == 1u);  // the second copy of `vote`
+    // The same two messages to both in one flush: one bundle, sealed once, sent to each.
+    caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(), kind, vote);
+    caf::anon_send(alice_router, send_atom::value, bob.id.id.view().to_bytes(), kind, other);
+    caf::anon_send(alice_router, send_atom::value, carol.id.id.view().to_bytes(), kind, vote);
+    caf::anon_send(alice_router, send_atom::value, carol.id.id.view().to_bytes(), kind, other);
+    run();
+    BOOST_REQUIRE_EQUAL(bob_votes->size(), 3u);
+    BOOST_REQUIRE_EQUAL(carol_votes->size(), 4u);
+    BOOST_TEST((*bob_votes)[1].payload == vote);
+    BOOST_TEST((*bob_votes)[2].payload == other);
+    BOOST_TEST((*carol_votes)[2].payload == vote);
+    BOOST_TEST((*carol_votes)[3].payload == other);
+    const auto bundled = stats(alice_router);
+    BOOST_TEST(bundled.envelopes_sent == 5u);
+    BOOST_TEST(bundled.bundles_sent == sent.bundles_sent + 2);
+    BOOST_TEST(bundled.envelopes_reused == 2u);  // carol's bundle is bob's
     BOOST_TEST(stats(bob_router).rejected == 0u);
     BOOST_TEST(stats(carol_router).rejected == 0u);
     caf::anon_send_exit(carol_router, caf::exit_reason::user_shutdown);

@@ -136,6 +136,21 @@ BOOST_AUTO_TEST_CASE(values_travel_exactly) {
     BOOST_TEST(std::get<std::string>(p[6].value.value).size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_request_decoded_with_its_hash_has_the_hash_it_would_compute) {
+    auto r = test::sample_request();
+    r.statements[0].parameter_sets = {{{"", sql_value::integer(1)}}, {{"", sql_value::integer(2)}}};
+    r.statements[0].parameters.clear();
+    r.sign(test::test_key(100));
+    auto decoded = decode_client_request_hashed(encode(r));
+    BOOST_REQUIRE(decoded.ok());
+    BOOST_TEST((decoded->request == r));
+    BOOST_TEST((decoded->hash == r.hash()));
+    BOOST_TEST((decoded->hash == decoded->request.hash()));
+    auto forged = r;
+    forged.statements[0].sql = "DROP TABLE t";
+    expect_error(decode_client_request_hashed(encode(forged)), protocol_errc::bad_signature);
+}
+
 BOOST_AUTO_TEST_CASE(misaligned_input_is_accepted) {
     const bytes wire = encode(test::sample_request());
     bytes shifted(wire.size() + 1);

@@ -366,6 +366,7 @@ caf::behavior replica_actor(self_pointer self, replica_actor_config config) {
                 s.shard_head_hash = head->hash.view().to_bytes();
             }
             s.last_refusal = r.stats().last_refusal;
+            s.leader_timing = r.stats().leader_timing;
             if (self->state.config().storage_report) self->state.config().storage_report(s);
             return s;
         },

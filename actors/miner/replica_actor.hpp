@@ -60,7 +60,21 @@ struct replica_status {
     /// WAL pages of the replica's files (its log and its database) that their latest
     /// background checkpoints left uncopied (wal_checkpointer::status::pages_behind).
     std::uint64_t wal_pages_behind = 0;
+    /// Where a strong-mode write's time goes at the leader (replica_stats::leader_timing).
+    kayak::replica_stats::leader_timing_sums leader_timing;
 };
+
+}  // namespace covenant::actors
+
+namespace covenant::kayak {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, replica_stats::leader_timing_sums& x) {
+    return f(caf::meta::type_name("covenant::leader_timing"), x.batches, x.prepare_ms, x.commit_ms,
+             x.execute_ms, x.answer_ms, x.requests, x.queued_ms);
+}
+}  // namespace covenant::kayak
+
+namespace covenant::actors {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
@@ -68,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, replica_status& x) {
              x.last_executed, x.state_digest, x.batches_committed, x.messages_refused,
              x.batches_refused, x.catch_up_batches, x.divergent_executions,
              x.undecodable_payloads, x.shard_height, x.shard_head_hash, x.last_refusal,
-             x.storage_problem, x.wal_pages_behind);
+             x.storage_problem, x.wal_pages_behind, x.leader_timing);
 }
 
 struct replica_actor_config {

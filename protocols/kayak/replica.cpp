@@ -287,7 +287,7 @@ void replica::queue_request(client_request&& request, const digest& request_hash
     pending_bytes_ += estimated_batch_bytes(request);
     in_flight_.insert(request_hash);
     if (!forwarded) clients_waiting_.insert(request_hash);
-    pending_.push_back({std::move(request), request_hash});
+    pending_.push_back({std::move(request), request_hash, now_ms});
 }
 
 void replica::release_held_requests(const public_key& client, std::int64_t now_ms) {
@@ -361,6 +361,10 @@ void replica::propose_ready_batches(std::int64_t now_ms, replica_output& out) {
             if (!b.requests.empty() && bytes_in_batch + request_bytes > limits::batch_bytes_max) break;
             bytes_in_batch += request_bytes;
             pending_bytes_ -= request_bytes;
+            if (config_.mode == consistency_mode::strong) {
+                ++stats_.leader_timing.requests;
+                stats_.leader_timing.queued_ms += now_ms - pending_.front().arrived_ms;
+            }
             b.requests.push_back(std::move(pending_.front().request));
             b.request_hashes.push_back(pending_.front().hash);
             pending_.pop_front();
@@ -396,6 +400,8 @@ void replica::propose(batch b, std::optional<certificate> justification, std::in
     slot& s = slots_[seq];
     s.justification = prepare.justification;
     s.last_sent_ms = now_ms;
+    s.proposed_ms = now_ms;
+    s.prepared_ms = -1;
     s.hash = prepare.proposed.batch_hash;
     s.proposal = prepare.proposed;
     s.accepted = true;
@@ -723,9 +729,16 @@ replica_output replica::on_vote(const vote& v, std::int64_t now_ms) {
         record_prepare_vote(it->second, v.voter, v.voter_signature, out);
     else
         record_commit_vote(it->second, v.voter, v.voter_signature, out);
+    note_prepared(now_ms);
     advance_commits(now_ms, out);
     propose_ready_batches(now_ms, out);
     return out;
+}
+
+void replica::note_prepared(std::int64_t now_ms) {
+    for (auto& [seq, s] : slots_)
+        if (s.prepared_ms < 0 && s.proposed_ms >= 0 && s.prepared && s.prepared->view == view_)
+            s.prepared_ms = now_ms;
 }
 
 void replica::record_prepare_vote(slot& s, const public_key& voter, const signature& sig,
@@ -861,6 +874,9 @@ void replica::advance_commits(std::int64_t now_ms, replica_output& out) {
                     ? awaited_requests_.erase(a)
                     : std::next(a);
         }
+        if (is_leader() && config_.mode == consistency_mode::strong && s.proposed_ms >= 0 &&
+            s.prepared_ms >= 0 && commit_timelines_.size() < 4 * config_.pipeline_depth + 4)
+            commit_timelines_[it->first] = {s.proposed_ms, s.prepared_ms, now_ms};
         last_committed_ = it->first;
         last_committed_hash_ = s.hash;
         last_committed_timestamp_ms_ = s.batch->header.timestamp_ms;
@@ -930,6 +946,12 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
     done.result = std::move(result);
     done.executions[key_.public_key()] = signed_execution;
     done.executed_ms = now_ms;
+    if (auto timeline = commit_timelines_.find(seq); timeline != commit_timelines_.end()) {
+        done.proposed_ms = timeline->second.proposed_ms;
+        done.prepared_ms = timeline->second.prepared_ms;
+        done.committed_ms = timeline->second.committed_ms;
+        commit_timelines_.erase(commit_timelines_.begin(), std::next(timeline));
+    }
     keep_executed(done, b);  // may drop older entries, never this newest one
     COVENANT_ASSERT(executed_.count(seq) == 1, "the batch just executed is kept");
     // The leader answers clients and compares every member's results: it gets every
@@ -955,7 +977,7 @@ void replica::execute_one(const batch& b, const certificate& cert, std::int64_t 
             send({to.begin(), to.end()}, message_kind::kayak_execution, encode(signed_execution), out);
     }
     done.wanted_by.clear();
-    answer_clients(done, out);
+    answer_clients(done, now_ms, out);
     record_entry(b, cert, done.result, out);
 }
 
@@ -999,15 +1021,13 @@ void replica::keep_executed(executed_batch& done, const batch& b) {
 
 replica_output replica::on_execution(const execution_message& e, std::int64_t now_ms) {
     replica_output out;
-    (void)now_ms;
-    take_execution(e, out);
+    take_execution(e, now_ms, out);
     return out;
 }
 
 replica_output replica::on_execution_wanted(const execution_message& e, std::int64_t now_ms) {
     replica_output out;
-    (void)now_ms;
-    if (e.signer == key_.public_key() || !take_execution(e, out)) return out;
+    if (e.signer == key_.public_key() || !take_execution(e, now_ms, out)) return out;
     auto it = executed_.find(e.seq);
     if (it == executed_.end()) return out;  // too far ahead, or long gone: it asks again
     auto& done = it->second;
@@ -1026,7 +1046,7 @@ void replica::ask_for_executions(executed_batch& done, std::int64_t now_ms, repl
     send(others(), message_kind::kayak_execution_wanted, encode(own->second), out);
 }
 
-bool replica::take_execution(const execution_message& e, replica_output& out) {
+bool replica::take_execution(const execution_message& e, std::int64_t now_ms, replica_output& out) {
     if (e.database != config_.database || !known_member(e.signer)) {
         refuse("execution from a non-member");
         return false;
@@ -1052,11 +1072,11 @@ bool replica::take_execution(const execution_message& e, replica_output& out) {
     if (done.answered && own != done.executions.end() &&
         (own->second.results_root != e.results_root || own->second.state_digest != e.state_digest))
         ++stats_.divergent_executions;  // eventual mode: a follower disagrees with what we answered
-    answer_clients(done, out);
+    answer_clients(done, now_ms, out);
     return true;
 }
 
-void replica::answer_clients(executed_batch& done, replica_output& out) {
+void replica::answer_clients(executed_batch& done, std::int64_t now_ms, replica_output& out) {
     if (done.answered || !done.executed || done.result.outcomes.empty()) return;
     auto own = done.executions.find(key_.public_key());
     if (own == done.executions.end()) return;  // not executed here yet
@@ -1078,6 +1098,14 @@ void replica::answer_clients(executed_batch& done, replica_output& out) {
         if (members().contains(m.signer)) ++vouching;
     if (vouching < members().one_honest()) return;
     done.answered = true;
+    if (done.committed_ms >= 0 && is_leader()) {
+        auto& t = stats_.leader_timing;
+        ++t.batches;
+        t.prepare_ms += done.prepared_ms - done.proposed_ms;
+        t.commit_ms += done.committed_ms - done.prepared_ms;
+        t.execute_ms += done.executed_ms - done.committed_ms;
+        t.answer_ms += now_ms - done.executed_ms;
+    }
     const sequence_number seq = done.seq;
     const std::size_t leaf_count = done.result.outcomes.size();
     // Every leaf's path, built once, and only where this member has a client to answer
@@ -1392,6 +1420,7 @@ replica_output replica::on_view_change(view_number new_view, std::int64_t now_ms
     held_requests_.clear();
     queued_client_seq_.clear();
     in_flight_.clear();  // whatever the old view proposed must be proposed anew
+    commit_timelines_.clear();
     // Batches accepted in an old view without a lock can never commit from there: the new
     // leader re-proposes only certified ones. Forget them (and what they said of client
     // sequences); locked ones stay for the NEW-VIEW.

@@ -136,6 +136,21 @@ struct replica_stats {
     std::uint64_t shard_blocks_stored = 0;
     std::uint64_t checkpoints_signed = 0;   // by a quorum, handed out for the main chain
     std::string last_refusal;
+    /// Where a strong-mode write's time goes at the leader, summed (milliseconds of the
+    /// inputs' clock) over the batches it proposed and answered: from proposal to its prepare
+    /// certificate, to its commit certificate, to its execution here, to the answers (f+1
+    /// matching executions); and over the requests it proposed, from arrival to proposal.
+    /// Divided by the counts they are a batch's phases on average (covenant-bench reports
+    /// them per phase of its load).
+    struct leader_timing_sums {
+        std::uint64_t batches = 0;
+        std::int64_t prepare_ms = 0;
+        std::int64_t commit_ms = 0;
+        std::int64_t execute_ms = 0;
+        std::int64_t answer_ms = 0;
+        std::uint64_t requests = 0;
+        std::int64_t queued_ms = 0;
+    } leader_timing;
 };
 
 class replica {
@@ -223,6 +238,8 @@ private:
         std::map<public_key, signature> prepare_votes;
         std::map<public_key, signature> commit_votes;
         bool sent_commit_vote = false;
+        std::int64_t proposed_ms = -1;  // leader: when it proposed this batch (replica_stats)
+        std::int64_t prepared_ms = -1;  // leader: when its prepare certificate formed
         std::int64_t last_sent_ms = 0;  // leader: when PREPARE or COMMIT last went out
         std::int64_t retransmit_wait_ms = 0;  // leader: until the next re-send (0: retransmit_ms)
     };
@@ -240,6 +257,10 @@ private:
         /// this member needs the others' executions, which go to the leader only unless asked.
         bool clients_here = false;
         std::int64_t executed_ms = 0;
+        // Leader, strong mode: when the batch was proposed, prepared, committed (timing).
+        std::int64_t proposed_ms = -1;
+        std::int64_t prepared_ms = -1;
+        std::int64_t committed_ms = -1;
         std::int64_t asked_ms = 0;  // when this member last asked the others for theirs
         std::set<public_key> wanted_by;  // asked for ours before this member executed it
         std::size_t approximate_bytes = 0;  // of result's outcomes (executed_bytes_max)
@@ -268,10 +289,12 @@ private:
     void execute_committed(std::int64_t now_ms, replica_output& out);
     void execute_one(const protocols::batch& batch, const protocols::certificate& cert,
                      std::int64_t now_ms, replica_output& out);
-    void answer_clients(executed_batch& done, replica_output& out);
+    void answer_clients(executed_batch& done, std::int64_t now_ms, replica_output& out);
+    /// Leader: the slots whose prepare certificate formed in this step get its time.
+    void note_prepared(std::int64_t now_ms);
     /// Records another member's execution of a batch, and answers what it completes;
     /// false (refused) if it is not a member's of this database.
-    bool take_execution(const protocols::execution_message& e, replica_output& out);
+    bool take_execution(const protocols::execution_message& e, std::int64_t now_ms, replica_output& out);
     /// Asks every other member for its execution of `done`, sending ours.
     void ask_for_executions(executed_batch& done, std::int64_t now_ms, replica_output& out);
     void start_new_view_as_leader(std::int64_t now_ms, replica_output& out);
@@ -353,6 +376,12 @@ private:
     std::map<sequence_number, slot> slots_;  // seq > last_committed_
     std::map<sequence_number, protocols::prepare_message> buffered_prepares_;
     std::deque<protocols::committed_batch> to_execute_;  // committed, not yet executed
+    /// Leader, strong mode: (proposed, prepared, committed) times of batches committed and
+    /// not executed yet, for replica_stats::leader_timing.
+    struct commit_timeline {
+        std::int64_t proposed_ms, prepared_ms, committed_ms;
+    };
+    std::map<sequence_number, commit_timeline> commit_timelines_;
     std::map<sequence_number, executed_batch> executed_;  // recent, for answers
     /// Executed batches that this member's clients wait on, not answered yet: the tick asks
     /// the others again for their executions of these.
@@ -368,6 +397,7 @@ private:
     struct pending_request {
         protocols::client_request request;
         digest hash;
+        std::int64_t arrived_ms = 0;
     };
     std::deque<pending_request> pending_;
     std::size_t pending_bytes_ = 0;  // their estimated_batch_bytes, summed

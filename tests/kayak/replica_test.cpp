@@ -90,6 +90,43 @@ BOOST_AUTO_TEST_CASE(q_prepare_votes_make_a_lock_then_q_commit_votes_commit_and_
     BOOST_TEST(g.at(1).state_digest() == g.at(0).state_digest());
 }
 
+BOOST_AUTO_TEST_CASE(the_leader_times_each_phase_of_a_strong_write) {
+    // Proposed at t0, prepared at +5 ms, committed (and executed here) at +12, answered at
+    // +20 when a follower's execution makes f+1: replica_stats::leader_timing sums these.
+    group_under_test g(4);
+    const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);
+    const auto prepare = messages_of<prepare_message>(proposed, message_kind::kayak_prepare, decode_prepare).at(0);
+    std::vector<vote> prepare_votes;
+    for (std::size_t i = 1; i < 3; ++i)
+        prepare_votes.push_back(messages_of<vote>(g.at(i).on_prepare(prepare, t0 + 1), message_kind::kayak_vote, decode_vote).at(0));
+    g.at(0).on_vote(prepare_votes[0], t0 + 3);
+    const auto commit = messages_of<commit_message>(g.at(0).on_vote(prepare_votes[1], t0 + 5),
+                                                    message_kind::kayak_commit, decode_commit).at(0);
+    std::vector<vote> commit_votes;
+    for (std::size_t i = 1; i < 3; ++i)
+        commit_votes.push_back(messages_of<vote>(g.at(i).on_commit(commit, t0 + 6), message_kind::kayak_vote, decode_vote).at(0));
+    g.at(0).on_vote(commit_votes[0], t0 + 9);
+    const auto committed = g.at(0).on_vote(commit_votes[1], t0 + 12);
+    BOOST_TEST(g.at(0).last_executed().value == 1u);
+    BOOST_TEST(g.at(0).stats().leader_timing.batches == 0u);  // not answered yet
+    const auto cert = messages_of<certificate>(committed, message_kind::kayak_commit_certificate,
+                                               decode_commit_certificate).at(0);
+    const auto executed = g.at(1).on_commit_certificate(cert, g.members[0].key.public_key(), t0 + 15);
+    const auto execution = messages_of<execution_message>(executed, message_kind::kayak_execution, decode_execution).at(0);
+    const auto answered = g.at(0).on_execution(execution, t0 + 20);
+    BOOST_TEST(answered.replies.size() == 1u);
+    const auto& t = g.at(0).stats().leader_timing;
+    BOOST_TEST(t.batches == 1u);
+    BOOST_TEST(t.prepare_ms == 5);
+    BOOST_TEST(t.commit_ms == 7);
+    BOOST_TEST(t.execute_ms == 0);
+    BOOST_TEST(t.answer_ms == 8);
+    BOOST_TEST(t.requests == 1u);
+    BOOST_TEST(t.queued_ms == 0);
+    // A follower times nothing.
+    BOOST_TEST(g.at(1).stats().leader_timing.batches == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_lock_survives_a_restart_and_refuses_a_conflicting_batch) {
     group_under_test g(4);
     const auto proposed = g.at(0).on_client_request(g.request(100, 1, "CREATE TABLE t(v)"), t0);

@@ -140,8 +140,8 @@ class Bench(LocalNetwork):
             self.leaders[db] = order[moved[0]]
         return results
 
-    def committed_batches(self, database, timeout=10.0):
-        """The database leader's last committed batch, from a status.json the leader began
+    def leader_replica(self, database, timeout=10.0):
+        """The database leader's replica status, from a status.json the leader began
         writing after this call (its replica asked after that moment). A node writes the
         file every status_interval_ms, but one round asks each of its actors in turn and a
         busy replica answers behind its mailbox: at the end of an eventual-mode phase a file
@@ -155,9 +155,28 @@ class Bench(LocalNetwork):
             if s.get("updated_at_ms", 0) >= asked_ms and s.get("miner"):
                 for d in s["miner"]["databases"]:
                     if d["id"] == database and d.get("replica"):
-                        return d["replica"].get("last_committed", 0)
+                        return d["replica"]
             time.sleep(0.02)
         return None
+
+    @staticmethod
+    def leader_phases(before, after):
+        """Where a strong-mode write's time went at the leader between two replica
+        statuses: a batch's mean ms from proposal to its prepare certificate, then to its
+        commit certificate, to its execution at the leader and to its answers; and a
+        request's mean ms from its arrival at the leader to its batch's proposal."""
+        t0, t1 = (before or {}).get("leader_timing"), (after or {}).get("leader_timing")
+        if not t0 or not t1 or before.get("view") != after.get("view"):
+            return None  # (another leader's counts after a view change)
+        batches = t1["batches"] - t0["batches"]
+        requests = t1["requests"] - t0["requests"]
+        if batches <= 0 or requests <= 0:
+            return None
+        out = {k: round((t1[k + "_ms"] - t0[k + "_ms"]) / batches, 2)
+               for k in ("prepare", "commit", "execute", "answer")}
+        out["queued"] = round((t1["queued_ms"] - t0["queued_ms"]) / requests, 2)
+        out["batches"] = batches
+        return out
 
     trace_dir = None    # --trace-latencies: each load client's answers, one file per phase
     phase_name = None
@@ -165,7 +184,7 @@ class Bench(LocalNetwork):
     def phase(self, name, body, database=None):
         log(f"phase {name}")
         self.phase_name = name
-        batches_before = self.committed_batches(database) if database else None
+        leader_before = self.leader_replica(database) if database else None
         before = self.snapshot()
         busy0, total0 = machine_cpu()
         start = time.monotonic()
@@ -185,12 +204,15 @@ class Bench(LocalNetwork):
         if database:
             # How many requests a batch carried: the per-batch costs (votes, certificates,
             # log entries, executions) are shared by that many.
-            batches_after = self.committed_batches(database)
-            if batches_before is not None and batches_after is not None:
-                batches = batches_after - batches_before
+            leader_after = self.leader_replica(database)
+            if leader_before is not None and leader_after is not None:
+                batches = leader_after.get("last_committed", 0) - leader_before.get("last_committed", 0)
                 result["batches_committed"] = batches
                 writes = result.get("writes_ok", 0)
                 result["writes_per_batch"] = round(writes / batches, 2) if batches > 0 else 0
+                phases = self.leader_phases(leader_before, leader_after)
+                if phases:
+                    result["leader_phases_ms"] = phases
             else:
                 result["batches_committed"] = None  # the leader's status did not come in time
                 result["writes_per_batch"] = None

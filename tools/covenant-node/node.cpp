@@ -154,7 +154,14 @@ json to_json(const actors::replica_status& r) {
                 {"shard_head_hash", hex_of(r.shard_head_hash)},
                 {"last_refusal", r.last_refusal},
                 {"storage_problem", r.storage_problem},
-                {"wal_pages_behind", r.wal_pages_behind}};
+                {"wal_pages_behind", r.wal_pages_behind},
+                {"leader_timing", json{{"batches", r.leader_timing.batches},
+                                       {"prepare_ms", r.leader_timing.prepare_ms},
+                                       {"commit_ms", r.leader_timing.commit_ms},
+                                       {"execute_ms", r.leader_timing.execute_ms},
+                                       {"answer_ms", r.leader_timing.answer_ms},
+                                       {"requests", r.leader_timing.requests},
+                                       {"queued_ms", r.leader_timing.queued_ms}}}};
 }
 
 /// `replicas`: the replica status of each served database (by id) that answered in time;

@@ -17,6 +17,10 @@ namespace {
 
 /// (retry_atom): a peer link's own timer, time to connect again.
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+/// (link_relayed_atom, bytes): a wire message the peer's process relayed back over a link,
+/// handed by the link to its gate (delegated: the remote sender stays the sender). The link
+/// acknowledged it already, so the gate checks it as any wire message but does not.
+using link_relayed_atom = caf::atom_constant<caf::atom("lrelayed")>;
 
 std::int64_t steady_ms(caf::scheduled_actor* self) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -110,7 +114,13 @@ void forget_routes_via(gate_pointer self, const caf::actor_addr& via, const caf:
     }
     st.learned_via.erase(at);
     st.relay_unacknowledged.erase(via);
-    st.unacknowledged_in.erase(via);
+    // What was taken in from it and not acknowledged yet is acknowledged now: were the
+    // connection to stay (a ban), its link would otherwise never get those bytes back.
+    if (auto pending = st.unacknowledged_in.find(via); pending != st.unacknowledged_in.end()) {
+        self->send(caf::actor_cast<caf::actor>(via), transport_ack_atom::value, pending->second);
+        ++st.stats.acks_sent;
+        st.unacknowledged_in.erase(pending);
+    }
 }
 
 /// Notes that `node`'s valid envelope came from the remote `sender`: its route back, unless
@@ -142,45 +152,50 @@ caf::behavior gate(gate_pointer self, gate_config config) {
             ++self->state.stats.ignored;
             return caf::sec::unexpected_message;
         });
+    /// A wire message: checked, and passed to the router if valid. `acknowledge`: the bytes
+    /// came over a remote sender's own connection to this gate and are acknowledged to it
+    /// (ignored ones too, from a banned process: they were read all the same).
+    auto take_wire = [=](bytes& wire, bool acknowledge) {
+        auto& st = self->state;
+        ++st.stats.received;
+        const auto sender = self->current_sender();
+        const bool remote = sender != nullptr && sender->node() != self->node();
+        const auto now = steady_ms(self);
+        if (remote) {
+            if (acknowledge) acknowledge_input(self, config, sender, wire.size());
+            auto ban = st.banned_until_ms.find(sender->node());
+            if (ban != st.banned_until_ms.end()) {
+                if (now < ban->second) {
+                    ++st.stats.ignored;
+                    return;
+                }
+                st.banned_until_ms.erase(ban);
+            }
+        }
+        auto checked = protocols::decode_envelope(wire, config.node_id_difficulty);
+        if (!checked) {
+            ++st.stats.rejected;
+            st.stats.last_rejection = checked.failure().message();
+            if (remote && config.ban_ms > 0) {
+                st.banned_until_ms[sender->node()] = now + config.ban_ms;
+                ++st.stats.peers_dropped;
+                st.stats.last_dropped = caf::to_string(sender->node());
+                // Nothing goes back to a banned process either.
+                std::vector<caf::actor_addr> vias;
+                for (const auto& [via, ids] : st.learned_via)
+                    if (via.node() == sender->node()) vias.push_back(via);
+                for (const auto& via : vias) forget_routes_via(self, via, config.router);
+            }
+            return;
+        }
+        ++st.stats.forwarded;
+        auto handed = checked_from(std::move(*checked));
+        if (remote) learn_route(self, config, handed.sender_node_id, sender);
+        self->send(config.router, checked_atom::value, std::move(handed));
+    };
     return {
-        [=](wire_atom, bytes& wire) {
-            auto& st = self->state;
-            ++st.stats.received;
-            const auto sender = self->current_sender();
-            const bool remote = sender != nullptr && sender->node() != self->node();
-            const auto now = steady_ms(self);
-            if (remote) {
-                auto ban = st.banned_until_ms.find(sender->node());
-                if (ban != st.banned_until_ms.end()) {
-                    if (now < ban->second) {
-                        ++st.stats.ignored;
-                        return;
-                    }
-                    st.banned_until_ms.erase(ban);
-                }
-                acknowledge_input(self, config, sender, wire.size());
-            }
-            auto checked = protocols::decode_envelope(wire, config.node_id_difficulty);
-            if (!checked) {
-                ++st.stats.rejected;
-                st.stats.last_rejection = checked.failure().message();
-                if (remote && config.ban_ms > 0) {
-                    st.banned_until_ms[sender->node()] = now + config.ban_ms;
-                    ++st.stats.peers_dropped;
-                    st.stats.last_dropped = caf::to_string(sender->node());
-                    // Nothing goes back to a banned process either.
-                    std::vector<caf::actor_addr> vias;
-                    for (const auto& [via, ids] : st.learned_via)
-                        if (via.node() == sender->node()) vias.push_back(via);
-                    for (const auto& via : vias) forget_routes_via(self, via, config.router);
-                }
-                return;
-            }
-            ++st.stats.forwarded;
-            auto handed = checked_from(std::move(*checked));
-            if (remote) learn_route(self, config, handed.sender_node_id, sender);
-            self->send(config.router, checked_atom::value, std::move(handed));
-        },
+        [=](wire_atom, bytes& wire) { take_wire(wire, true); },
+        [=](link_relayed_atom, bytes& wire) { take_wire(wire, false); },
         [=](relay_atom, const bytes& node, bytes& wire) {
             auto& st = self->state;
             if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(config.router))
@@ -312,7 +327,7 @@ caf::behavior peer_link(caf::stateful_actor<link_state>* self, peer_link_config 
                 }
                 if (!config.gate) return;
                 ++s.status.received;
-                self->delegate(config.gate, wire_atom::value, std::move(wire));
+                self->delegate(config.gate, link_relayed_atom::value, std::move(wire));
                 return;
             }
             if (sender != caf::actor_cast<caf::strong_actor_ptr>(config.router))

@@ -6,7 +6,8 @@
 // a router accepts add_peer/subscribe/send from whoever holds one):
 //
 //  - The gate is what a node publishes on its listen address. It accepts only
-//    (wire_atom, bytes) and checks each envelope (decode, node-id proof of work, signature)
+//    (wire_atom, bytes) (and acknowledgements, below; and from its own node's links what
+//    the peers' processes relayed back over them) and checks each envelope (decode, node-id proof of work, signature)
 //    before handing it, decoded, to the router (checked_atom), which trusts that from its
 //    own process only and so neither decodes nor verifies it again. A remote node whose
 //    envelope fails the check is dropped: everything it sends is ignored for ban_ms, and

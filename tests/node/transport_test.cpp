@@ -348,20 +348,37 @@ BOOST_FIXTURE_TEST_CASE(a_link_goes_on_as_its_peers_gate_acknowledges, system_fi
     BOOST_TEST(status.dropped_unacknowledged == 0u);
 }
 
+/// A gate (with its own router), configured by `adjust`, published on a free port.
+struct published_gate {
+    caf::actor router, gate;
+    std::uint16_t port = 0;
+};
+published_gate publish_gate(caf::actor_system& system,
+                            const std::function<void(actors::gate_config&)>& adjust) {
+    published_gate out;
+    out.router = spawn_router(system);
+    actors::gate_config config{out.router, 0, 60000};
+    adjust(config);
+    out.gate = actors::spawn_gate(system, config);
+    auto port = system.middleman().publish(out.gate, 0, "127.0.0.1", true);
+    BOOST_TEST_REQUIRE(static_cast<bool>(port));
+    out.port = *port;
+    return out;
+}
+
 BOOST_FIXTURE_TEST_CASE(a_gate_holds_no_more_than_its_bound_for_a_route_that_does_not_read,
                         system_fixture) {
-    auto router = spawn_router(*system);
-    actors::gate_config config{router, 0, 60000};
-    config.relay_unacknowledged_bytes_max = flood_window;
-    auto gate = actors::spawn_gate(*system, config);
-    auto port = system->middleman().publish(gate, 0, "127.0.0.1", true);
-    BOOST_TEST_REQUIRE(static_cast<bool>(port));
+    const auto published = publish_gate(
+        *system, [](actors::gate_config& c) { c.relay_unacknowledged_bytes_max = flood_window; });
+    const auto& router = published.router;
+    const auto& gate = published.gate;
+    const auto port = published.port;
     // wire_peer's envelopes are signed by the key of seed 0x77, node-id nonce 0.
     std::array<std::uint8_t, 32> seed{};
     seed[0] = 0x77;
     const auto remote = crypto::compute_node_id(
         crypto::key_pair::from_seed(crypto::secret_seed(seed)).public_key(), 0);
-    child stays({"stay", std::to_string(*port)});
+    child stays({"stay", std::to_string(port)});
     actors::gate_stats stats;
     auto current = [&] {
         stats = ask<actors::gate_stats>(gate, actors::gate_stats_atom::value).value_or(stats);
@@ -376,5 +393,25 @@ BOOST_FIXTURE_TEST_CASE(a_gate_holds_no_more_than_its_bound_for_a_route_that_doe
     });
     BOOST_TEST(stats.relayed == 3u);
     BOOST_TEST(stats.relay_dropped_unacknowledged == 2u);
+    for (auto& a : {gate, router}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_banned_processs_link_is_still_acknowledged, system_fixture) {
+    // What a banned process sends is ignored, but it was read: acknowledged, so that the
+    // process's link does not stall for good at its bound once the ban ends.
+    const auto published =
+        publish_gate(*system, [](actors::gate_config& c) { c.ack_every_bytes = flood_payload; });
+    const auto& router = published.router;
+    const auto& gate = published.gate;
+    const auto port = published.port;
+    node_id self_id;
+    self_id.data[0] = 0x45;
+    child flooder({"banned", std::to_string(port), self_id.hex()});
+    BOOST_TEST(flooder.wait() == 0);  // ten envelopes of 16,000 bytes through a 51,000 bound
+    const auto stats = ask<actors::gate_stats>(gate, actors::gate_stats_atom::value);
+    BOOST_TEST_REQUIRE(stats.has_value());
+    BOOST_TEST(stats->peers_dropped == 1u);
+    BOOST_TEST(stats->ignored >= 10u);  // the ten envelopes, from a banned process
+    BOOST_TEST(stats->forwarded == 0u);
     for (auto& a : {gate, router}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

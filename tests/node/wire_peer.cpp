@@ -13,6 +13,12 @@
 //                         and runs until it is killed;
 //   wire_peer stay PORT   as send, one valid envelope only, then keeps its connection (and
 //                         never acknowledges what comes back over it) for 20 s;
+//   wire_peer banned PORT NODE_ID  gets this process banned by the gate on 127.0.0.1:PORT
+//                         (24 bytes of garbage), then sends NODE_ID, through a router and a
+//                         peer link bounded to 51,000 bytes unacknowledged, ten envelopes of
+//                         16,000 bytes, each once the link holds nothing unacknowledged:
+//                         exit 0 if all ten went (the banned process's bytes were still
+//                         acknowledged), 1 otherwise;
 //   wire_peer ask PORT NODE_ID  runs a node's transport without publishing anything (a
 //                         router, a gate, and a peer link to NODE_ID at 127.0.0.1:PORT),
 //                         sends that node an envelope (kind mainTransaction, payload
@@ -80,6 +86,52 @@ int ask(caf::actor_system& system, std::uint16_t port, const std::string& node_h
     return status;
 }
 
+int banned(caf::actor_system& system, std::uint16_t port, const std::string& node_hex) {
+    auto target = node_id::from_hex_string(node_hex);
+    auto gate = system.middleman().remote_actor("127.0.0.1", port);
+    if (!target || !gate) {
+        std::cerr << "wire_peer: bad node id or no gate\n";
+        return 2;
+    }
+    caf::scoped_actor self{system};
+    // From an actor of this process (an anonymous message has no sender to ban).
+    self->send(*gate, actors::wire_atom::value, bytes(24, 0xab));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::array<std::uint8_t, 32> seed{};
+    seed[0] = 0x7a;
+    auto router = actors::spawn_router(system, {crypto::key_pair::from_seed(crypto::secret_seed(seed)), 0, 0});
+    actors::peer_link_config link_config{*target, "127.0.0.1", port, router, 50, 200, 2000};
+    link_config.unacknowledged_bytes_max = 51'000;
+    auto link = actors::spawn_peer_link(system, link_config);
+    auto status = [&] {
+        actors::link_status s;
+        self->request(link, std::chrono::seconds(5), actors::link_status_atom::value)
+            .receive([&](actors::link_status& v) { s = std::move(v); }, [](caf::error&) {});
+        return s;
+    };
+    auto wait_for = [&](const auto& done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (done(status())) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    };
+    int result = wait_for([](const actors::link_status& s) { return s.connected; }) ? 0 : 1;
+    const auto kind = static_cast<std::uint16_t>(protocols::message_kind::main_transaction);
+    for (std::uint64_t i = 1; i <= 10 && result == 0; ++i) {
+        self->send(router, actors::send_atom::value, target->view().to_bytes(), kind,
+                   bytes(16'000, static_cast<std::uint8_t>(i)));
+        if (!wait_for([i](const actors::link_status& s) {
+                return s.sent + s.dropped_unacknowledged == i && s.unacknowledged_bytes == 0;
+            }) ||
+            status().dropped_unacknowledged != 0)
+            result = 1;
+    }
+    for (auto& a : {link, router}) self->send_exit(a, caf::exit_reason::user_shutdown);
+    return result;
+}
+
 int main(int argc, char** argv) {
     if (argc == 4 && std::string(argv[1]) == "ask") {
         caf::actor_system_config cfg;
@@ -88,6 +140,14 @@ int main(int argc, char** argv) {
         actors::add_transport_message_types(cfg);
         caf::actor_system system{cfg};
         return ask(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
+    }
+    if (argc == 4 && std::string(argv[1]) == "banned") {
+        caf::actor_system_config cfg;
+        cfg.load<caf::io::middleman>();
+        actors::add_router_message_types(cfg);
+        actors::add_transport_message_types(cfg);
+        caf::actor_system system{cfg};
+        return banned(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
     }
     if (argc == 4 && std::string(argv[1]) == "gate") {
         caf::actor_system_config cfg;

@@ -132,42 +132,36 @@ int banned(caf::actor_system& system, std::uint16_t port, const std::string& nod
     return result;
 }
 
+int serve_gate(caf::actor_system& system, std::uint16_t port, std::uint64_t ack_every) {
+    std::array<std::uint8_t, 32> seed{};
+    seed[0] = 0x79;
+    auto router = actors::spawn_router(system, {crypto::key_pair::from_seed(crypto::secret_seed(seed)), 0, 0});
+    actors::gate_config gate_config{router, 0, 60000};
+    gate_config.ack_every_bytes = ack_every;
+    auto gate = actors::spawn_gate(system, gate_config);
+    auto published = system.middleman().publish(gate, port, "127.0.0.1", true);
+    if (!published) {
+        std::cerr << "wire_peer: " << system.render(published.error()) << "\n";
+        return 1;
+    }
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 int main(int argc, char** argv) {
-    if (argc == 4 && std::string(argv[1]) == "ask") {
+    if (argc == 4) {
+        // The modes that run a node's transport: ask, banned, gate.
+        const std::string mode = argv[1];
         caf::actor_system_config cfg;
         cfg.load<caf::io::middleman>();
         actors::add_router_message_types(cfg);
         actors::add_transport_message_types(cfg);
         caf::actor_system system{cfg};
-        return ask(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
-    }
-    if (argc == 4 && std::string(argv[1]) == "banned") {
-        caf::actor_system_config cfg;
-        cfg.load<caf::io::middleman>();
-        actors::add_router_message_types(cfg);
-        actors::add_transport_message_types(cfg);
-        caf::actor_system system{cfg};
-        return banned(system, static_cast<std::uint16_t>(std::atoi(argv[2])), argv[3]);
-    }
-    if (argc == 4 && std::string(argv[1]) == "gate") {
-        caf::actor_system_config cfg;
-        cfg.load<caf::io::middleman>();
-        actors::add_router_message_types(cfg);
-        actors::add_transport_message_types(cfg);
-        caf::actor_system system{cfg};
-        std::array<std::uint8_t, 32> seed{};
-        seed[0] = 0x79;
-        auto router = actors::spawn_router(system, {crypto::key_pair::from_seed(crypto::secret_seed(seed)), 0, 0});
-        actors::gate_config gate_config{router, 0, 60000};
-        gate_config.ack_every_bytes = std::strtoull(argv[3], nullptr, 10);
-        auto gate = actors::spawn_gate(system, gate_config);
-        auto published = system.middleman().publish(gate, static_cast<std::uint16_t>(std::atoi(argv[2])),
-                                                    "127.0.0.1", true);
-        if (!published) {
-            std::cerr << "wire_peer: " << system.render(published.error()) << "\n";
-            return 1;
-        }
-        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+        const auto port = static_cast<std::uint16_t>(std::atoi(argv[2]));
+        if (mode == "ask") return ask(system, port, argv[3]);
+        if (mode == "banned") return banned(system, port, argv[3]);
+        if (mode == "gate") return serve_gate(system, port, std::strtoull(argv[3], nullptr, 10));
+        std::cerr << "wire_peer: unknown mode " << mode << "\n";
+        return 2;
     }
     if (argc != 3) {
         std::cerr << "usage: wire_peer send|exit|listen|stay PORT | wire_peer gate PORT ACK_EVERY"
